@@ -1,0 +1,104 @@
+"""Pulse: closing polls, comments, moderation and sentiment for news sites."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from webapp.config import build_config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """SQLite enforces foreign keys only when asked; WAL lets readers and a writer overlap."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        # Let SQLAlchemy, not the driver, decide when transactions begin (see _sqlite_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection: Any) -> None:
+    """On SQLite, a transaction that may write takes the write lock up front.
+
+    A deferred transaction that read first and writes later fails at once with
+    "database is locked" when another writer committed in between; taking the
+    lock at BEGIN makes concurrent writers queue (busy_timeout) instead. Reads
+    on safe HTTP methods stay deferred so they never wait for writers.
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    if has_request_context() and request.method in SAFE_METHODS:
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(build_config(Path(app.instance_path), config))
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("webapp").setLevel(logging.WARNING if app.testing else logging.INFO)
+
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        count = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+
+    from webapp.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from webapp import auth_setup
+
+    auth_setup.init_app(app)
+
+    from webapp.api import bp as api_bp
+    from webapp.auth import bp as auth_bp
+    from webapp.editor import bp as editor_bp
+    from webapp.public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(editor_bp)
+    app.register_blueprint(api_bp)
+
+    from webapp.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+    from webapp import templating
+
+    templating.init_app(app)
+
+    from webapp.cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,7 @@
+"""The JSON API under /api/v1, as fixed by the contract."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from webapp.api import articles, auth, polls  # noqa: E402,F401

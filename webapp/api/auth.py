@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from flask import current_app, jsonify
+from flask_login import login_user, logout_user
+from flask_wtf.csrf import generate_csrf
+
+from webapp.api import bp
+from webapp.api.common import json_object
+from webapp.api.serializers import user_json
+from webapp.errors import MalformedRequest
+from webapp.extensions import db, limiter
+from webapp.security import login_required, signed_in_user
+from webapp.services import accounts
+from webapp.voters import adopt_anonymous_votes
+
+
+def _strings(payload: dict, *keys: str) -> list[str]:
+    values = []
+    for key in keys:
+        value = payload.get(key, "")
+        if not isinstance(value, str):
+            raise MalformedRequest(f"{key} must be a string.", fields={key: "must be a string"})
+        values.append(value)
+    return values
+
+
+@bp.get("/csrf")
+def csrf_token():  # type: ignore[no-untyped-def]
+    return jsonify(csrf_token=generate_csrf())
+
+
+@bp.post("/auth/register")
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"])
+def register():  # type: ignore[no-untyped-def]
+    email, password, display_name = _strings(json_object(), "email", "password", "display_name")
+    user = accounts.register(accounts.Registration(email, password, display_name))
+    adopt_anonymous_votes(user)
+    db.session.commit()
+    login_user(user)
+    return jsonify(user_json(user)), 201
+
+
+@bp.post("/auth/login")
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
+def login():  # type: ignore[no-untyped-def]
+    email, password = _strings(json_object(), "email", "password")
+    user = accounts.authenticate(email, password)
+    adopt_anonymous_votes(user)
+    db.session.commit()  # also saves a rehashed password
+    login_user(user)
+    return jsonify(user_json(user))
+
+
+@bp.post("/auth/logout")
+@login_required
+def logout():  # type: ignore[no-untyped-def]
+    logout_user()
+    return "", 204
+
+
+@bp.get("/auth/me")
+def me():  # type: ignore[no-untyped-def]
+    return jsonify(user_json(signed_in_user()))

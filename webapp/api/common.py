@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_login import current_user
+
+from webapp.errors import MalformedRequest
+from webapp.models import User
+
+
+def json_object() -> dict[str, Any]:
+    """The request body as a JSON object, or 400."""
+    payload = request.get_json(force=True, silent=True)
+    if not isinstance(payload, dict):
+        raise MalformedRequest("The request body must be a JSON object.")
+    return payload
+
+
+def viewer() -> User | None:
+    if current_user.is_authenticated:
+        return current_user._get_current_object()  # type: ignore[no-any-return]
+    return None

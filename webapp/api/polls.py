@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from flask import current_app, jsonify, make_response, request
+
+from webapp.api import bp
+from webapp.api.common import json_object, viewer
+from webapp.api.serializers import poll_json, results_json
+from webapp.errors import MalformedRequest, NotFound, ResultsHidden
+from webapp.extensions import db, limiter
+from webapp.models import Article, Poll
+from webapp.services import articles
+from webapp.services import polls as poll_rules
+from webapp.services.accounts import ensure_can_write
+from webapp.voters import client_hash, current_voter_key, ensure_anonymous_id, set_cookie_if_minted
+
+
+def _poll_of(article: Article) -> Poll:
+    if article.poll is None:
+        raise NotFound("This article has no poll.")
+    return article.poll
+
+
+@bp.get("/articles/<slug>/poll")
+def get_poll(slug: str):  # type: ignore[no-untyped-def]
+    who = viewer()
+    poll = _poll_of(articles.get_article(slug, who))
+    return jsonify(poll_json(poll, poll_rules.my_vote(poll, current_voter_key(who))))
+
+
+@bp.get("/articles/<slug>/poll/results")
+def get_results(slug: str):  # type: ignore[no-untyped-def]
+    who = viewer()
+    poll = _poll_of(articles.get_article(slug, who))
+    voted = poll_rules.my_vote(poll, current_voter_key(who)) is not None
+    if not poll_rules.results_visible(poll, who, voted):
+        raise ResultsHidden()
+    return jsonify(results_json(poll_rules.results(poll)))
+
+
+def _voter_for_request(poll: Poll) -> poll_rules.Voter:
+    who = viewer()
+    if who is not None:
+        ensure_can_write(who)
+        return poll_rules.Voter(
+            poll_rules.user_voter_key(who), who.id, client_hash(request.remote_addr)
+        )
+    if not poll.allow_anonymous:
+        raise poll_rules.AnonymousVotingNotAllowed()
+    return poll_rules.Voter(
+        poll_rules.anonymous_voter_key(ensure_anonymous_id()),
+        None,
+        client_hash(request.remote_addr),
+    )
+
+
+def _option_id(payload: dict) -> int:
+    value = payload.get("option_id")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MalformedRequest(
+            "option_id must be a whole number.", fields={"option_id": "must be a whole number"}
+        )
+    return value
+
+
+@bp.post("/articles/<slug>/poll/votes")
+@limiter.limit(lambda: current_app.config["RATELIMIT_VOTE"])
+def cast_vote(slug: str):  # type: ignore[no-untyped-def]
+    who = viewer()
+    poll = _poll_of(articles.get_article(slug, who))
+    option_id = _option_id(json_object())
+    voter = _voter_for_request(poll)
+    outcome = poll_rules.cast_vote(poll, voter, option_id)
+    db.session.commit()
+    status = 201 if outcome.created else 200
+    if poll_rules.results_visible(poll, who, True):
+        body = results_json(poll_rules.results(poll))
+        body["my_vote"] = outcome.option_id
+    else:
+        body = {"my_vote": outcome.option_id}
+    return set_cookie_if_minted(make_response(jsonify(body), status))
+
+
+@bp.delete("/articles/<slug>/poll/votes/mine")
+def withdraw_vote(slug: str):  # type: ignore[no-untyped-def]
+    who = viewer()
+    poll = _poll_of(articles.get_article(slug, who))
+    key = current_voter_key(who)
+    if who is not None:
+        ensure_can_write(who)
+    if key is None or not poll_rules.withdraw_vote(poll, key):
+        raise NotFound("You have no vote in this poll.")
+    db.session.commit()
+    return "", 204

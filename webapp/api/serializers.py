@@ -1,0 +1,83 @@
+"""Turning models into the contract's JSON shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from webapp.models import Article, Poll, User
+from webapp.services import polls as poll_rules
+from webapp.services.articles import neighbours
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "display_name": user.display_name,
+        "role": user.role,
+    }
+
+
+def poll_json(poll: Poll, my_vote: int | None) -> dict[str, Any]:
+    return {
+        "id": poll.id,
+        "question": poll.question,
+        "options": [{"id": option.id, "label": option.label} for option in poll.options],
+        "closes_at": iso(poll.closes_at),
+        "closed": poll_rules.is_closed(poll),
+        "results_visibility": poll.results_visibility,
+        "allow_anonymous": poll.allow_anonymous,
+        "my_vote": my_vote,
+    }
+
+
+def results_json(results: poll_rules.PollResults) -> dict[str, Any]:
+    return {
+        "total": results.total,
+        "options": [
+            {
+                "id": o.id,
+                "label": o.label,
+                "votes": o.votes,
+                "share": o.share,
+                "ci_low": o.ci_low,
+                "ci_high": o.ci_high,
+            }
+            for o in results.options
+        ],
+        "closed": results.closed,
+    }
+
+
+def _link(article: Article | None) -> dict[str, str] | None:
+    return {"slug": article.slug, "title": article.title} if article else None
+
+
+def article_json(article: Article, voter_key: str | None, *, full: bool = True) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": article.id,
+        "slug": article.slug,
+        "title": article.title,
+        "summary": article.summary,
+        "labels": [label.name for label in article.labels],
+        "status": article.status,
+        "comments": article.comment_mode,
+        "published_at": iso(article.published_at),
+        "updated_at": iso(article.updated_at),
+        "author": {"id": article.author.id, "display_name": article.author.display_name},
+        "comment_count": article.comment_count,
+        "url": f"/articles/{article.slug}",
+    }
+    if full:
+        previous, following = neighbours(article)
+        data.update(
+            body=article.body, html=article.html, previous=_link(previous), next=_link(following)
+        )
+    poll = article.poll
+    data["poll"] = poll_json(poll, poll_rules.my_vote(poll, voter_key)) if poll else None
+    return data

@@ -1,0 +1,59 @@
+"""Operator commands: ``flask --app wsgi seed-demo``, ``users create`` and friends."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from webapp.errors import DomainError
+from webapp.extensions import db
+from webapp.models import Role
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(users)
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Load the demo article, its poll and accounts to try them with (safe to re-run)."""
+    from webapp.demo.loader import DEMO_ACCOUNTS, load_demo
+
+    report = load_demo()
+    db.session.commit()
+    if report.created_article:
+        click.echo(f"Loaded the demo article: /articles/{report.article_slug}")
+    else:
+        click.echo("The demo article is already there; nothing changed.")
+    click.echo("Demo accounts (change these passwords on any server others can reach):")
+    for spec in DEMO_ACCOUNTS:
+        click.echo(f"  {spec.role.value:<9} {spec.email:<26} password: {spec.password}")
+
+
+@click.group()
+def users() -> None:
+    """Manage accounts."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    default=Role.READER.value,
+    show_default=True,
+)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", "display_name", default=None, help="Display name (default: from email)")
+def create_user(email: str, role: str, password: str, display_name: str | None) -> None:
+    """Create an account with the given role."""
+    from webapp.services.accounts import create_user as create
+
+    try:
+        user = create(email, password, Role(role), display_name)
+    except DomainError as error:
+        details = "; ".join(f"{k}: {v}" for k, v in (error.fields or {}).items())
+        raise click.ClickException(f"{error.message} {details}".strip()) from error
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")

@@ -1,0 +1,111 @@
+"""Every setting and every read of the environment lives here.
+
+Order of precedence: the defaults below, then the environment, then the
+mapping handed to ``create_app`` (tests pass one).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    "WEBAPP_ENV": "development",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    # 1 MiB is plenty for an article; anything larger is refused with 413.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "WTF_CSRF_HEADERS": ["X-CSRFToken", "X-CSRF-Token"],
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_HEADERS_ENABLED": True,
+    # Redis going away degrades to per-process limits instead of errors.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_SWALLOW_ERRORS": True,
+    "RATELIMIT_LOGIN": "10 per minute;50 per hour",
+    "RATELIMIT_REGISTER": "5 per minute;30 per hour",
+    "RATELIMIT_VOTE": "30 per minute",
+    "RATELIMIT_COMMENT": "6 per minute;60 per hour",
+    "REDIS_URL": None,
+    # Number of proxies in front of the app whose X-Forwarded-For is trusted.
+    "TRUSTED_PROXY_COUNT": 0,
+    "ARTICLES_PER_PAGE": 10,
+    "SITE_NAME": "Pulse",
+}
+
+
+def _env_bool(value: str) -> bool:
+    return value.strip().lower() not in {"0", "false", "no", "off", ""}
+
+
+def database_url_from(raw: str) -> str:
+    """Accept the usual spellings of a PostgreSQL URL and pin the psycopg 3 driver."""
+    if raw.startswith("postgres://"):
+        raw = "postgresql://" + raw[len("postgres://") :]
+    if raw.startswith("postgresql://"):
+        raw = "postgresql+psycopg://" + raw[len("postgresql://") :]
+    return raw
+
+
+def _instance_secret_key(instance_path: Path) -> str:
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    log.warning(
+        "SECRET_KEY is not set: generated one and kept it in %s. "
+        "Set SECRET_KEY in production so every worker shares it.",
+        key_file,
+    )
+    return key
+
+
+def build_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    config = dict(DEFAULTS)
+    env = os.environ
+    overrides = dict(overrides or {})
+
+    config["WEBAPP_ENV"] = overrides.get("WEBAPP_ENV", env.get("WEBAPP_ENV", "development"))
+    production = config["WEBAPP_ENV"] == "production"
+
+    raw_url = overrides.pop("DATABASE_URL", None) or env.get("DATABASE_URL")
+    if raw_url is None:
+        raw_url = f"sqlite:///{instance_path / 'pulse.db'}"
+    config["SQLALCHEMY_DATABASE_URI"] = database_url_from(raw_url)
+
+    if env.get("REDIS_URL"):
+        config["REDIS_URL"] = env["REDIS_URL"]
+    if "RATELIMIT_ENABLED" in env:
+        config["RATELIMIT_ENABLED"] = _env_bool(env["RATELIMIT_ENABLED"])
+    if env.get("TRUSTED_PROXY_COUNT"):
+        config["TRUSTED_PROXY_COUNT"] = int(env["TRUSTED_PROXY_COUNT"])
+
+    config.update(overrides)
+
+    if config.get("REDIS_URL") and "RATELIMIT_STORAGE_URI" not in overrides:
+        config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"]
+    config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+
+    if not config.get("SECRET_KEY"):
+        if env.get("SECRET_KEY"):
+            config["SECRET_KEY"] = env["SECRET_KEY"]
+        elif production:
+            raise RuntimeError("SECRET_KEY must be set when WEBAPP_ENV is production.")
+        else:
+            config["SECRET_KEY"] = _instance_secret_key(instance_path)
+
+    if production:
+        config.setdefault("SESSION_COOKIE_SECURE", True)
+        config.setdefault("REMEMBER_COOKIE_SECURE", True)
+    return config

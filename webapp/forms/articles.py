@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    FieldList,
+    RadioField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from webapp.services.articles import (
+    MAX_OPTIONS,
+    MAX_QUESTION,
+    MAX_SLUG,
+    MAX_SUMMARY,
+    MAX_TITLE,
+)
+
+COMMENT_MODES = [
+    ("open", "Open: comments appear at once unless a check holds them"),
+    ("premoderated", "Premoderated: every comment waits for a moderator"),
+    ("closed", "Closed: no new comments"),
+]
+VISIBILITY = [
+    ("always", "Always"),
+    ("after_vote", "After the reader has voted"),
+    ("after_close", "Only after the poll closes"),
+]
+
+
+class ArticleForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=MAX_TITLE)])
+    slug = StringField(
+        "Slug",
+        validators=[Optional(), Length(max=MAX_SLUG)],
+        description="The article's address. Left empty, it is made from the title.",
+    )
+    summary = TextAreaField(
+        "Summary",
+        validators=[Optional(), Length(max=MAX_SUMMARY)],
+        description="One or two sentences for the home page and the feed.",
+    )
+    body = TextAreaField("Body (Markdown)", validators=[DataRequired()])
+    labels = StringField("Labels", description="Separated by commas, e.g. South Asia, Diplomacy")
+    comments = RadioField("Comments", choices=COMMENT_MODES, default="open")
+
+    poll_question = StringField(
+        "Question",
+        validators=[Optional(), Length(max=MAX_QUESTION)],
+        description="Leave empty for an article without a poll.",
+    )
+    poll_options = FieldList(
+        StringField("Option"), min_entries=MAX_OPTIONS, max_entries=MAX_OPTIONS
+    )
+    poll_closes_at = DateTimeLocalField(
+        "Closes at (UTC)",
+        format="%Y-%m-%dT%H:%M",
+        validators=[Optional()],
+        description="Leave empty to keep the poll open.",
+    )
+    poll_results_visibility = RadioField("Show results", choices=VISIBILITY, default="always")
+    poll_allow_anonymous = BooleanField("Allow visitors who are not signed in to vote")
+    poll_closed = BooleanField("Poll closed (no more votes)")

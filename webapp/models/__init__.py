@@ -1,0 +1,47 @@
+"""The whole data model; importing this module registers every table."""
+
+from webapp.models.articles import Article, ArticleStatus, CommentMode, Label, article_labels
+from webapp.models.base import Base, utcnow
+from webapp.models.comments import (
+    Comment,
+    CommentFlag,
+    CommentReaction,
+    CommentStatus,
+    FlagReason,
+)
+from webapp.models.moderation import (
+    ModerationAction,
+    ModerationActionKind,
+    ModerationTerm,
+    SiteSetting,
+    TermKind,
+)
+from webapp.models.polls import Poll, PollDailyTally, PollOption, ResultsVisibility, Vote
+from webapp.models.users import Role, User
+
+__all__ = [
+    "Article",
+    "ArticleStatus",
+    "Base",
+    "Comment",
+    "CommentFlag",
+    "CommentMode",
+    "CommentReaction",
+    "CommentStatus",
+    "FlagReason",
+    "Label",
+    "ModerationAction",
+    "ModerationActionKind",
+    "ModerationTerm",
+    "Poll",
+    "PollDailyTally",
+    "PollOption",
+    "ResultsVisibility",
+    "Role",
+    "SiteSetting",
+    "TermKind",
+    "User",
+    "Vote",
+    "article_labels",
+    "utcnow",
+]

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.models.base import Base, utcnow
+from webapp.models.users import User
+
+if TYPE_CHECKING:
+    from webapp.models.polls import Poll
+
+
+class ArticleStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class CommentMode(StrEnum):
+    OPEN = "open"
+    PREMODERATED = "premoderated"
+    CLOSED = "closed"
+
+
+article_labels = sa.Table(
+    "article_labels",
+    Base.metadata,
+    sa.Column("article_id", sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "label_id", sa.ForeignKey("labels.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
+)
+
+
+class Label(Base):
+    __tablename__ = "labels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(60))
+    slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
+
+    articles: Mapped[list[Article]] = relationship(
+        secondary=article_labels, back_populates="labels"
+    )
+
+
+class Article(Base):
+    __tablename__ = "articles"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('draft', 'published')", name="status"),
+        sa.CheckConstraint(
+            "comment_mode IN ('open', 'premoderated', 'closed')", name="comment_mode"
+        ),
+        sa.Index("ix_articles_status_published_at", "status", "published_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    body: Mapped[str] = mapped_column(sa.Text)
+    # Rendered and sanitised once on save, never on read.
+    html: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(16), default=ArticleStatus.DRAFT.value)
+    comment_mode: Mapped[str] = mapped_column(sa.String(16), default=CommentMode.OPEN.value)
+    author_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None]
+    # Published comments, kept in step by the comment service.
+    comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    author: Mapped[User] = relationship()
+    labels: Mapped[list[Label]] = relationship(
+        secondary=article_labels, back_populates="articles", order_by="Label.name"
+    )
+    poll: Mapped[Poll | None] = relationship(
+        back_populates="article", cascade="all, delete-orphan", uselist=False
+    )
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == ArticleStatus.PUBLISHED

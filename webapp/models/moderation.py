@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.models.base import Base, utcnow
+from webapp.models.users import User
+
+
+class ModerationActionKind(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    FEATURE = "feature"
+    UNFEATURE = "unfeature"
+    DELETE = "delete"
+    BAN = "ban"
+    UNBAN = "unban"
+    SETTINGS = "settings"
+
+
+class ModerationAction(Base):
+    """The audit log: written once, never updated."""
+
+    __tablename__ = "moderation_actions"
+    __table_args__ = (sa.Index("ix_moderation_actions_created_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    action: Mapped[str] = mapped_column(sa.String(16))
+    comment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("comments.id", ondelete="SET NULL"), index=True
+    )
+    target_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    actor: Mapped[User] = relationship(foreign_keys=[actor_id])
+    target_user: Mapped[User | None] = relationship(foreign_keys=[target_user_id])
+
+
+class TermKind(StrEnum):
+    BANNED = "banned"
+    SUSPECT = "suspect"
+
+
+class ModerationTerm(Base):
+    """A word moderators keep: banned words reject a comment, suspect words hold it."""
+
+    __tablename__ = "moderation_terms"
+    __table_args__ = (sa.CheckConstraint("kind IN ('banned', 'suspect')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(10))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SiteSetting(Base):
+    """Site-wide settings moderators change in the app (thresholds, hold rules)."""
+
+    __tablename__ = "site_settings"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(sa.JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.models.base import Base, utcnow
+
+if TYPE_CHECKING:
+    from webapp.models.articles import Article
+
+
+class ResultsVisibility(StrEnum):
+    ALWAYS = "always"
+    AFTER_VOTE = "after_vote"
+    AFTER_CLOSE = "after_close"
+
+
+class Poll(Base):
+    __tablename__ = "polls"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "results_visibility IN ('always', 'after_vote', 'after_close')",
+            name="results_visibility",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("articles.id", ondelete="CASCADE"), unique=True
+    )
+    question: Mapped[str] = mapped_column(sa.String(300))
+    closes_at: Mapped[datetime | None]
+    # Set when an editor closes the poll by hand, before or without closes_at.
+    closed_at: Mapped[datetime | None]
+    results_visibility: Mapped[str] = mapped_column(
+        sa.String(16), default=ResultsVisibility.ALWAYS.value
+    )
+    allow_anonymous: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    article: Mapped[Article] = relationship(back_populates="poll")
+    options: Mapped[list[PollOption]] = relationship(
+        back_populates="poll",
+        cascade="all, delete-orphan",
+        order_by="PollOption.position",
+    )
+
+    def is_closed_at(self, moment: datetime) -> bool:
+        if self.closed_at is not None and self.closed_at <= moment:
+            return True
+        return self.closes_at is not None and self.closes_at <= moment
+
+
+class PollOption(Base):
+    __tablename__ = "poll_options"
+    __table_args__ = (
+        sa.UniqueConstraint("poll_id", "position"),
+        # Lets votes reference (option, poll) together, so a vote can never
+        # point at an option of another poll.
+        sa.UniqueConstraint("id", "poll_id"),
+        sa.CheckConstraint("vote_count >= 0", name="vote_count_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(sa.ForeignKey("polls.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    label: Mapped[str] = mapped_column(sa.String(200))
+    # The tally, kept in step with the vote rows in the same transaction.
+    vote_count: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    poll: Mapped[Poll] = relationship(back_populates="options")
+
+
+class Vote(Base):
+    __tablename__ = "votes"
+    __table_args__ = (
+        sa.UniqueConstraint("poll_id", "voter_key"),
+        sa.ForeignKeyConstraint(
+            ["option_id", "poll_id"],
+            ["poll_options.id", "poll_options.poll_id"],
+            ondelete="CASCADE",
+            name="fk_votes_option_of_poll",
+        ),
+        sa.Index("ix_votes_poll_id_created_at", "poll_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(sa.ForeignKey("polls.id", ondelete="CASCADE"))
+    option_id: Mapped[int] = mapped_column(index=True)
+    # "u:<user id>" for an account, "a:<random id>" for an anonymous visitor.
+    voter_key: Mapped[str] = mapped_column(sa.String(64))
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    # Salted hash of the client address: enough to spot stuffing, never the address.
+    client_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PollDailyTally(Base):
+    """Votes cast and withdrawn per option per day: the timeline without scanning votes."""
+
+    __tablename__ = "poll_daily_tallies"
+
+    option_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("poll_options.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(sa.ForeignKey("polls.id", ondelete="CASCADE"), index=True)
+    votes_cast: Mapped[int] = mapped_column(default=0, server_default="0")
+    votes_withdrawn: Mapped[int] = mapped_column(default=0, server_default="0")

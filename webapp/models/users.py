@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.models.base import Base, utcnow
+
+
+class Role(StrEnum):
+    READER = "reader"
+    MODERATOR = "moderator"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('reader', 'moderator', 'editor', 'admin')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased, so the unique constraint is case-insensitive in effect.
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(80))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(16), default=Role.READER.value)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A ban with banned_at set and banned_until empty lasts for good.
+    banned_at: Mapped[datetime | None]
+    banned_until: Mapped[datetime | None]
+    ban_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    def has_role(self, *roles: str) -> bool:
+        """Admins can do everything; everyone else needs one of ``roles``."""
+        return self.role == Role.ADMIN or self.role in roles
+
+    def is_banned_at(self, moment: datetime) -> bool:
+        if self.banned_at is None:
+            return False
+        return self.banned_until is None or self.banned_until > moment
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from webapp.errors import NotFound
+from webapp.extensions import db, limiter
+from webapp.models import Article, User
+from webapp.public import bp
+from webapp.services import articles
+from webapp.services import polls as poll_rules
+from webapp.services.accounts import ensure_can_write
+from webapp.voters import client_hash, current_voter_key, ensure_anonymous_id, set_cookie_if_minted
+
+
+def _viewer() -> User | None:
+    return current_user._get_current_object() if current_user.is_authenticated else None  # type: ignore[no-any-return]
+
+
+def _page_number() -> int:
+    try:
+        page = int(request.args.get("page", "1"))
+    except ValueError as exc:
+        raise NotFound("No such page.") from exc
+    if page < 1:
+        raise NotFound("No such page.")
+    return page
+
+
+def poll_context(found: Article, who: User | None) -> dict[str, Any] | None:
+    """What the poll section needs: the poll, the visitor's choice, results if visible."""
+    poll = found.poll
+    if poll is None:
+        return None
+    chosen = poll_rules.my_vote(poll, current_voter_key(who))
+    visible = poll_rules.results_visible(poll, who, chosen is not None)
+    return {
+        "poll": poll,
+        "my_vote": chosen,
+        "closed": poll_rules.is_closed(poll),
+        "results": poll_rules.results(poll) if visible else None,
+    }
+
+
+@bp.get("/")
+def home():  # type: ignore[no-untyped-def]
+    page = _page_number()
+    rows, pages = articles.page_of_published(page, current_app.config["ARTICLES_PER_PAGE"])
+    if page > pages:
+        raise NotFound("No such page.")
+    return render_template("public/home.html", articles=rows, page=page, pages=pages)
+
+
+@bp.get("/labels/<slug>")
+def label(slug: str):  # type: ignore[no-untyped-def]
+    found = articles.label_by_slug(slug)
+    page = _page_number()
+    rows, pages = articles.page_of_published(page, current_app.config["ARTICLES_PER_PAGE"], slug)
+    if page > pages:
+        raise NotFound("No such page.")
+    return render_template("public/label.html", label=found, articles=rows, page=page, pages=pages)
+
+
+@bp.get("/articles/<slug>")
+def article(slug: str):  # type: ignore[no-untyped-def]
+    who = _viewer()
+    found = articles.get_article(slug, who)
+    previous, following = articles.neighbours(found)
+    return render_template(
+        "public/article.html",
+        article=found,
+        previous=previous,
+        next=following,
+        poll=poll_context(found, who),
+    )
+
+
+@bp.get("/feed.atom")
+def feed():  # type: ignore[no-untyped-def]
+    rows, _ = articles.list_published(20)
+    body = render_template(
+        "public/feed.xml", articles=rows, updated=max((a.updated_at for a in rows), default=None)
+    )
+    return current_app.response_class(body, mimetype="application/atom+xml")
+
+
+def _poll_page(found, who):  # type: ignore[no-untyped-def]
+    if found.poll is None:
+        raise NotFound("This article has no poll.")
+    return found.poll
+
+
+def _back_to_poll(slug: str):  # type: ignore[no-untyped-def]
+    """Without script: back to the article. With script: the re-rendered poll section."""
+    if request.headers.get("X-Pulse-Fragment") == "poll":
+        who = _viewer()
+        found = articles.get_article(slug, who)
+        return render_template("public/_poll.html", article=found, poll=poll_context(found, who))
+    return redirect(url_for("public.article", slug=slug, _anchor="poll"))
+
+
+@bp.post("/articles/<slug>/poll")
+@limiter.limit(lambda: current_app.config["RATELIMIT_VOTE"])
+def vote(slug: str):  # type: ignore[no-untyped-def]
+    who = _viewer()
+    found = articles.get_article(slug, who)
+    poll = _poll_page(found, who)
+    try:
+        option_id = int(request.form.get("option_id", ""))
+    except ValueError:
+        flash("Please choose an option before voting.", "error")
+        return redirect(url_for("public.article", slug=slug, _anchor="poll"))
+    if who is not None:
+        ensure_can_write(who)
+        voter = poll_rules.Voter(
+            poll_rules.user_voter_key(who), who.id, client_hash(request.remote_addr)
+        )
+    elif poll.allow_anonymous:
+        voter = poll_rules.Voter(
+            poll_rules.anonymous_voter_key(ensure_anonymous_id()),
+            None,
+            client_hash(request.remote_addr),
+        )
+    else:
+        flash("Please sign in to vote in this poll.", "error")
+        return redirect(url_for("auth.login", next=url_for("public.article", slug=slug)))
+    outcome = poll_rules.cast_vote(poll, voter, option_id)
+    db.session.commit()
+    if outcome.changed:
+        flash("Your vote is counted." if outcome.created else "Your vote is changed.", "success")
+    return set_cookie_if_minted(make_response(_back_to_poll(slug)))
+
+
+@bp.post("/articles/<slug>/poll/withdraw")
+def withdraw_vote(slug: str):  # type: ignore[no-untyped-def]
+    who = _viewer()
+    found = articles.get_article(slug, who)
+    poll = _poll_page(found, who)
+    if who is not None:
+        ensure_can_write(who)
+    key = current_voter_key(who)
+    if key is not None and poll_rules.withdraw_vote(poll, key):
+        db.session.commit()
+        flash("Your vote is withdrawn.", "success")
+    return _back_to_poll(slug)

@@ -1,0 +1,148 @@
+"""Accounts: registration, sign-in checks, roles and bans."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from webapp.errors import Banned, EmailTaken, InvalidCredentials, InvalidInput
+from webapp.extensions import db
+from webapp.models import Role, User, utcnow
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1024
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+# A hash of a random password, verified against when the email is unknown so a
+# failed sign-in takes the same time whether or not the account exists.
+_DUMMY_HASH: str | None = None
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def normalise_email(raw: str) -> str:
+    """Lower-cased, syntax-checked email; no DNS lookups (the service may be offline)."""
+    try:
+        result = validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput(
+            "Please enter a valid email address.", fields={"email": str(exc)}
+        ) from exc
+    return result.normalized.lower()
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.",
+            fields={"password": f"at least {MIN_PASSWORD_LENGTH} characters"},
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(
+            "That password is too long.",
+            fields={"password": f"at most {MAX_PASSWORD_LENGTH} characters"},
+        )
+
+
+@dataclass(frozen=True)
+class Registration:
+    email: str
+    password: str
+    display_name: str
+
+
+def register(data: Registration, role: Role = Role.READER) -> User:
+    """Create an account. Raises InvalidInput or EmailTaken; flushes, the caller commits."""
+    fields: dict[str, str] = {}
+    email = ""
+    try:
+        email = normalise_email(data.email)
+    except InvalidInput as exc:
+        fields.update(exc.fields or {})
+    try:
+        check_password_strength(data.password)
+    except InvalidInput as exc:
+        fields.update(exc.fields or {})
+    display_name = " ".join(data.display_name.split())
+    if not display_name:
+        fields["display_name"] = "required"
+    elif len(display_name) > 80:
+        fields["display_name"] = "at most 80 characters"
+    if fields:
+        message = "Please correct the marked fields."
+        if set(fields) == {"password"}:
+            message = f"Passwords need at least {MIN_PASSWORD_LENGTH} characters."
+        raise InvalidInput(message, fields=fields)
+
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise EmailTaken()
+    user = User(
+        email=email,
+        display_name=display_name,
+        password_hash=hash_password(data.password),
+        role=role.value,
+    )
+    db.session.add(user)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:  # lost a race with a concurrent registration
+        raise EmailTaken() from exc
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    """The user for these credentials, or InvalidCredentials, the same for both failures."""
+    global _DUMMY_HASH
+    try:
+        normalised = normalise_email(email)
+    except InvalidInput:
+        normalised = email.strip().lower()
+    user = db.session.scalar(select(User).where(User.email == normalised))
+    hasher = _hasher()
+    if user is None:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = hasher.hash("not-a-real-password-but-takes-as-long")
+        with contextlib.suppress(VerificationError):
+            hasher.verify(_DUMMY_HASH, password)
+        raise InvalidCredentials()
+    try:
+        hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError) as exc:
+        raise InvalidCredentials() from exc
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    return user
+
+
+def create_user(email: str, password: str, role: Role, display_name: str | None = None) -> User:
+    """The operator's way in (CLI): same checks as registration, any role."""
+    name = display_name or email.split("@", 1)[0]
+    return register(Registration(email=email, password=password, display_name=name), role=role)
+
+
+def ensure_can_write(user: User, moment: datetime | None = None) -> None:
+    """Banned readers may read but not write anything."""
+    if user.is_banned_at(moment or utcnow()):
+        until = user.banned_until
+        message = (
+            f"Your account is banned from writing until {until:%d %B %Y}."
+            if until
+            else "Your account is banned from writing here."
+        )
+        raise Banned(message)

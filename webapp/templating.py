@@ -1,0 +1,45 @@
+"""Template filters and globals shared by every page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, request, url_for
+from markupsafe import Markup
+
+
+def init_app(app: Flask) -> None:
+    @app.template_filter("date")
+    def format_date(value: datetime | None, fmt: str = "%d %B %Y") -> str:
+        if value is None:
+            return ""
+        return value.strftime(fmt).lstrip("0")
+
+    @app.template_filter("datetime")
+    def format_datetime(value: datetime | None) -> str:
+        if value is None:
+            return ""
+        return value.strftime("%d %B %Y, %H:%M UTC").lstrip("0")
+
+    @app.template_filter("isotime")
+    def iso_time(value: datetime | None) -> str:
+        return value.isoformat() if value else ""
+
+    @app.template_filter("percent")
+    def percent(value: float, digits: int = 0) -> str:
+        return f"{value * 100:.{digits}f}%"
+
+    @app.template_global()
+    def page_url(page: int) -> str:
+        args = dict(request.view_args or {})
+        query = request.args.to_dict()
+        query["page"] = str(page)
+        assert request.endpoint is not None
+        return url_for(request.endpoint, **args, **query)
+
+    @app.template_global()
+    def safe_html(html: str) -> Markup:
+        """HTML that was sanitised when it was written (articles, comments)."""
+        return Markup(html)
+
+    app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]
