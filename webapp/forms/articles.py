@@ -9,6 +9,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from webapp.services.articles import (
@@ -20,14 +21,14 @@ from webapp.services.articles import (
 )
 
 COMMENT_MODES = [
-    ("open", "Open: comments appear at once unless a check holds them"),
-    ("premoderated", "Premoderated: every comment waits for a moderator"),
-    ("closed", "Closed: no new comments"),
+    SelectChoice("open", "Open: comments appear at once unless a check holds them"),
+    SelectChoice("premoderated", "Premoderated: every comment waits for a moderator"),
+    SelectChoice("closed", "Closed: no new comments"),
 ]
 VISIBILITY = [
-    ("always", "Always"),
-    ("after_vote", "After the reader has voted"),
-    ("after_close", "Only after the poll closes"),
+    SelectChoice("always", "Always"),
+    SelectChoice("after_vote", "After the reader has voted"),
+    SelectChoice("after_close", "Only after the poll closes"),
 ]
 
 

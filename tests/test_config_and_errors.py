@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import TEST_SECRET
+from webapp import create_app
+from webapp.config import build_config, database_url_from
+
+
+def test_database_url_defaults_to_a_sqlite_file_in_instance(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    config = build_config(tmp_path, {"SECRET_KEY": "x"})
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'pulse.db'}"
+
+
+def test_postgres_urls_use_psycopg3():
+    assert database_url_from("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert database_url_from("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = build_config(tmp_path, {})["SECRET_KEY"]
+    second = build_config(tmp_path, {})["SECRET_KEY"]
+    assert first == second and len(first) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_production_requires_a_secret_key_and_secure_cookies(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("WEBAPP_ENV", "production")
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        build_config(tmp_path, {})
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    config = build_config(tmp_path, {})
+    assert config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_redis_url_feeds_the_rate_limiter(tmp_path, monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("RATELIMIT_ENABLED", "0")
+    config = build_config(tmp_path, {"SECRET_KEY": "x"})
+    assert config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
+    assert config["RATELIMIT_ENABLED"] is False
+
+
+def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path):
+    from webapp.extensions import db
+
+    app = create_app({"TESTING": True, "SECRET_KEY": TEST_SECRET,
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'pragmas.db'}"})
+    with app.app_context(), db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_database_down_gives_503_with_a_clear_message():
+    app = create_app({"TESTING": True, "SECRET_KEY": TEST_SECRET,
+                      "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"})
+    client = app.test_client()
+    response = client.get("/api/v1/articles")
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "database_unavailable"
+    assert response.headers["Retry-After"]
+    page = client.get("/")
+    assert page.status_code == 503
+    assert "database is unreachable" in page.get_data(as_text=True)
+
+
+def test_api_errors_use_the_contract_body(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.get_json() == {"error": {"code": "not_found", "message": "Nothing here."}}
+    wrong_method = client.put("/api/v1/csrf")
+    assert wrong_method.status_code in (403, 405)
+    assert "error" in wrong_method.get_json()
+
+
+def test_unexpected_errors_get_a_friendly_500_page(tmp_path):
+    app = create_app({"SECRET_KEY": TEST_SECRET,
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
+
+    @app.get("/boom")
+    def boom():  # type: ignore[no-untyped-def]
+        raise RuntimeError("kaboom")
+
+    @app.get("/api/v1/boom")
+    def api_boom():  # type: ignore[no-untyped-def]
+        raise RuntimeError("kaboom")
+
+    client = app.test_client()
+    page = client.get("/boom")
+    assert page.status_code == 500
+    assert "Something went wrong" in page.get_data(as_text=True)
+    assert "kaboom" not in page.get_data(as_text=True)
+    api = client.get("/api/v1/boom")
+    assert api.status_code == 500
+    assert api.get_json()["error"]["code"] == "internal_error"
