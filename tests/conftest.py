@@ -44,6 +44,8 @@ class IsolatedClient(FlaskClient):
     def open(self, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def, override]
         if has_app_context():
             _db.session.rollback()
+        # Buffered, so a streamed body is produced inside that same context.
+        kwargs.setdefault("buffered", True)
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
@@ -65,8 +67,9 @@ def _with_schema(url: str, schema: str) -> str:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[Backend]:
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("sqlite") / "pulse-test.db"
         url = f"sqlite:///{path}"
@@ -175,11 +178,19 @@ def make_user(app: Flask) -> Callable[..., Any]:
 
     counter = iter(range(1, 1_000_000))
 
-    def build(role: str = "reader", email: str | None = None, password: str = PASSWORD,
-              name: str | None = None) -> Any:
+    def build(
+        role: str = "reader",
+        email: str | None = None,
+        password: str = PASSWORD,
+        name: str | None = None,
+    ) -> Any:
         number = next(counter)
-        user = create_user(email or f"{role}{number}@example.org", password, Role(role),
-                           name or f"{role.title()} {number}")
+        user = create_user(
+            email or f"{role}{number}@example.org",
+            password,
+            Role(role),
+            name or f"{role.title()} {number}",
+        )
         _db.session.commit()
         return user
 
@@ -192,23 +203,39 @@ def make_article(app: Flask, make_user: Callable[..., Any]) -> Callable[..., Any
 
     counter = iter(range(1, 1_000_000))
 
-    def build(title: str | None = None, *, author: Any = None, status: str = "published",
-              poll: dict[str, Any] | bool | None = None, labels: list[str] | None = None,
-              comments: str = "open", published_at: datetime | None = None,
-              body: str = "Some **reporting** worth reading.") -> Any:
+    def build(
+        title: str | None = None,
+        *,
+        author: Any = None,
+        status: str = "published",
+        poll: dict[str, Any] | bool | None = None,
+        labels: list[str] | None = None,
+        comments: str = "open",
+        published_at: datetime | None = None,
+        body: str = "Some **reporting** worth reading.",
+    ) -> Any:
         number = next(counter)
         author = author or make_user("editor")
         poll_input = None
         if poll:
-            spec = {"question": "Will the peace hold?",
-                    "options": ["Yes", "No", "Too early to tell"]}
+            spec = {
+                "question": "Will the peace hold?",
+                "options": ["Yes", "No", "Too early to tell"],
+            }
             if isinstance(poll, dict):
                 spec.update(poll)
             poll_input = articles.PollInput(**spec)
-        article = articles.create_article(author, articles.ArticleChanges(
-            title=title or f"Article number {number}", body=body, labels=labels or [],
-            status=status, comments=comments, poll=poll_input,
-        ))
+        article = articles.create_article(
+            author,
+            articles.ArticleChanges(
+                title=title or f"Article number {number}",
+                body=body,
+                labels=labels or [],
+                status=status,
+                comments=comments,
+                poll=poll_input,
+            ),
+        )
         if published_at is not None:
             article.published_at = published_at
         _db.session.commit()
@@ -240,8 +267,7 @@ class Api:
     def get(self, path: str, **kwargs: Any):  # type: ignore[no-untyped-def]
         return self.client.get(path, **kwargs)
 
-    def _unsafe(self, method: str, path: str, json: Any = None, csrf: bool = True,
-                **kwargs: Any):  # type: ignore[no-untyped-def]
+    def _unsafe(self, method: str, path: str, json: Any = None, csrf: bool = True, **kwargs: Any):  # type: ignore[no-untyped-def]
         headers = dict(kwargs.pop("headers", {}))
         if csrf:
             headers["X-CSRFToken"] = self.token

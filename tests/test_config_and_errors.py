@@ -47,16 +47,26 @@ def test_redis_url_feeds_the_rate_limiter(tmp_path, monkeypatch):
 def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path):
     from webapp.extensions import db
 
-    app = create_app({"TESTING": True, "SECRET_KEY": TEST_SECRET,
-                      "DATABASE_URL": f"sqlite:///{tmp_path / 'pragmas.db'}"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": TEST_SECRET,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'pragmas.db'}",
+        }
+    )
     with app.app_context(), db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
 def test_database_down_gives_503_with_a_clear_message():
-    app = create_app({"TESTING": True, "SECRET_KEY": TEST_SECRET,
-                      "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": TEST_SECRET,
+            "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+        }
+    )
     client = app.test_client()
     response = client.get("/api/v1/articles")
     assert response.status_code == 503
@@ -77,8 +87,7 @@ def test_api_errors_use_the_contract_body(client):
 
 
 def test_unexpected_errors_get_a_friendly_500_page(tmp_path):
-    app = create_app({"SECRET_KEY": TEST_SECRET,
-                      "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
+    app = create_app({"SECRET_KEY": TEST_SECRET, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
 
     @app.get("/boom")
     def boom():  # type: ignore[no-untyped-def]

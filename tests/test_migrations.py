@@ -38,8 +38,9 @@ def _tables(url: str) -> set[str]:
 def test_upgrade_from_empty_matches_the_models_and_downgrades_to_base(empty_database_url):
     from webapp.models import Base
 
-    app = create_app({"TESTING": True, "SECRET_KEY": TEST_SECRET,
-                      "DATABASE_URL": empty_database_url})
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": TEST_SECRET, "DATABASE_URL": empty_database_url}
+    )
     runner = app.test_cli_runner()
 
     result = runner.invoke(args=["db", "upgrade"])
@@ -66,12 +67,14 @@ def test_check_notices_a_model_the_migrations_lack(empty_database_url):
     """The guard itself works: a table only in the models makes `db check` fail."""
     from webapp.models import Base
 
-    app = create_app({"TESTING": True, "SECRET_KEY": TEST_SECRET,
-                      "DATABASE_URL": empty_database_url})
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": TEST_SECRET, "DATABASE_URL": empty_database_url}
+    )
     runner = app.test_cli_runner()
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
-    extra = sa.Table("not_migrated_yet", Base.metadata, sa.Column("id", sa.Integer,
-                                                                  primary_key=True))
+    extra = sa.Table(
+        "not_migrated_yet", Base.metadata, sa.Column("id", sa.Integer, primary_key=True)
+    )
     try:
         result = runner.invoke(args=["db", "check"])
         assert result.exit_code != 0

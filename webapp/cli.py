@@ -13,6 +13,7 @@ from webapp.models import Role
 def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(users)
+    app.cli.add_command(polls)
 
 
 @click.command("seed-demo")
@@ -57,3 +58,27 @@ def create_user(email: str, role: str, password: str, display_name: str | None) 
         raise click.ClickException(f"{error.message} {details}".strip()) from error
     db.session.commit()
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@click.group()
+def polls() -> None:
+    """Poll maintenance."""
+
+
+@polls.command("recount")
+@click.option("--poll", "poll_id", type=int, default=None, help="Only this poll (id).")
+def recount(poll_id: int | None) -> None:
+    """Rebuild the stored tallies from the vote rows and report any drift fixed."""
+    from webapp.services.polls import recount as rebuild
+
+    drifts = rebuild(poll_id)
+    db.session.commit()
+    if not drifts:
+        click.echo("Tallies match the votes; nothing to fix.")
+        return
+    for drift in drifts:
+        click.echo(
+            f"option {drift.option_id}: stored {drift.stored}, counted {drift.counted}"
+            f" (fixed, {drift.counted - drift.stored:+d})"
+        )
+    click.echo(f"Fixed {len(drifts)} drifted tall{'y' if len(drifts) == 1 else 'ies'}.")

@@ -12,9 +12,13 @@ ARTICLE = {
     "labels": ["South Asia", "Diplomacy"],
     "status": "published",
     "comments": "open",
-    "poll": {"question": "Will it hold?", "options": ["Yes", "No"],
-             "closes_at": "2099-01-01T00:00:00Z", "results_visibility": "after_vote",
-             "allow_anonymous": True},
+    "poll": {
+        "question": "Will it hold?",
+        "options": ["Yes", "No"],
+        "closes_at": "2099-01-01T00:00:00Z",
+        "results_visibility": "after_vote",
+        "allow_anonymous": True,
+    },
 }
 
 
@@ -48,27 +52,68 @@ def test_editor_creates_an_article_with_its_poll(editor_api):
 
 def test_slug_taken_is_409(editor_api):
     assert editor_api.post("/api/v1/articles", ARTICLE).status_code == 201
-    again = editor_api.post("/api/v1/articles", {**ARTICLE, "title": "Other"}
-                            | {"slug": "ceasefire-holds-for-a-second-night"})
+    again = editor_api.post(
+        "/api/v1/articles",
+        {**ARTICLE, "title": "Other"} | {"slug": "ceasefire-holds-for-a-second-night"},
+    )
     assert again.status_code == 409
     assert again.get_json()["error"]["code"] == "slug_taken"
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"title": "  "}, "title"),
-    ({"body": ""}, "body"),
-    ({"status": "archived"}, "status"),
-    ({"comments": "sometimes"}, "comments"),
-    ({"slug": "Not A Slug!"}, "slug"),
-    ({"poll": {"question": "Q?", "options": ["Only one"], "results_visibility": "always",
-               "allow_anonymous": False}}, "poll.options"),
-    ({"poll": {"question": "Q?", "options": [str(i) for i in range(11)],
-               "results_visibility": "always", "allow_anonymous": False}}, "poll.options"),
-    ({"poll": {"question": "", "options": ["a", "b"], "results_visibility": "always",
-               "allow_anonymous": False}}, "poll.question"),
-    ({"poll": {"question": "Q", "options": ["a", "b"], "results_visibility": "never",
-               "allow_anonymous": False}}, "poll.results_visibility"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"title": "  "}, "title"),
+        ({"body": ""}, "body"),
+        ({"status": "archived"}, "status"),
+        ({"comments": "sometimes"}, "comments"),
+        ({"slug": "Not A Slug!"}, "slug"),
+        (
+            {
+                "poll": {
+                    "question": "Q?",
+                    "options": ["Only one"],
+                    "results_visibility": "always",
+                    "allow_anonymous": False,
+                }
+            },
+            "poll.options",
+        ),
+        (
+            {
+                "poll": {
+                    "question": "Q?",
+                    "options": [str(i) for i in range(11)],
+                    "results_visibility": "always",
+                    "allow_anonymous": False,
+                }
+            },
+            "poll.options",
+        ),
+        (
+            {
+                "poll": {
+                    "question": "",
+                    "options": ["a", "b"],
+                    "results_visibility": "always",
+                    "allow_anonymous": False,
+                }
+            },
+            "poll.question",
+        ),
+        (
+            {
+                "poll": {
+                    "question": "Q",
+                    "options": ["a", "b"],
+                    "results_visibility": "never",
+                    "allow_anonymous": False,
+                }
+            },
+            "poll.results_visibility",
+        ),
+    ],
+)
 def test_invalid_values_are_422_and_nothing_is_stored(editor_api, change, field):
     response = editor_api.post("/api/v1/articles", {**ARTICLE, **change})
     assert response.status_code == 422
@@ -100,8 +145,9 @@ def test_admin_can_do_what_editors_do(api, make_user):
     assert api.post("/api/v1/articles", ARTICLE).status_code == 201
 
 
-def test_drafts_are_hidden_from_readers_but_shown_to_editors(api, make_api, make_user,
-                                                             make_article):
+def test_drafts_are_hidden_from_readers_but_shown_to_editors(
+    api, make_api, make_user, make_article
+):
     draft = make_article("Work in progress", status="draft")
     assert api.get(f"/api/v1/articles/{draft.slug}").status_code == 404
     assert api.get("/api/v1/articles").get_json()["items"] == []
@@ -132,8 +178,9 @@ def test_publishing_and_unpublishing_through_patch(editor_api, api):
 
 def test_patch_changes_only_the_given_fields(editor_api):
     slug = editor_api.post("/api/v1/articles", ARTICLE).get_json()["slug"]
-    response = editor_api.patch(f"/api/v1/articles/{slug}", {"title": "New headline",
-                                                             "labels": ["Asia"]})
+    response = editor_api.patch(
+        f"/api/v1/articles/{slug}", {"title": "New headline", "labels": ["Asia"]}
+    )
     body = response.get_json()
     assert body["title"] == "New headline"
     assert body["slug"] == slug
@@ -199,13 +246,29 @@ def test_removing_options_that_have_votes_is_refused(editor_api, app, db):
     poll = db.session.scalar(db.select(Poll))
     polls.cast_vote(poll, polls.Voter("u:999", None), poll.options[1].id)
     db.session.commit()
-    response = editor_api.patch(f"/api/v1/articles/{slug}", {"poll": {
-        "question": "Will it hold?", "options": ["Yes"] + [], "results_visibility": "always",
-        "allow_anonymous": True}})
+    response = editor_api.patch(
+        f"/api/v1/articles/{slug}",
+        {
+            "poll": {
+                "question": "Will it hold?",
+                "options": ["Yes"] + [],
+                "results_visibility": "always",
+                "allow_anonymous": True,
+            }
+        },
+    )
     assert response.status_code == 422  # one option is too few, checked first
-    response = editor_api.patch(f"/api/v1/articles/{slug}", {"poll": {
-        "question": "Will it hold?", "options": ["Yes", "Maybe"], "results_visibility": "always",
-        "allow_anonymous": True}})
+    response = editor_api.patch(
+        f"/api/v1/articles/{slug}",
+        {
+            "poll": {
+                "question": "Will it hold?",
+                "options": ["Yes", "Maybe"],
+                "results_visibility": "always",
+                "allow_anonymous": True,
+            }
+        },
+    )
     assert response.status_code == 200
     assert [o["label"] for o in response.get_json()["poll"]["options"]] == ["Yes", "Maybe"]
     response = editor_api.patch(f"/api/v1/articles/{slug}", {"poll": None})

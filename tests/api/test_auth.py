@@ -16,9 +16,14 @@ def test_csrf_endpoint_returns_a_token_and_sets_the_session_cookie(api):
 
 
 def test_register_creates_a_reader_signs_them_in_and_normalises_the_email(api):
-    response = api.post("/api/v1/auth/register", {
-        "email": "  Ada.Lovelace@Example.ORG ", "password": "analytical-engine",
-        "display_name": "Ada"})
+    response = api.post(
+        "/api/v1/auth/register",
+        {
+            "email": "  Ada.Lovelace@Example.ORG ",
+            "password": "analytical-engine",
+            "display_name": "Ada",
+        },
+    )
     assert response.status_code == 201
     body = response.get_json()
     assert body["email"] == "ada.lovelace@example.org"
@@ -32,18 +37,25 @@ def test_register_creates_a_reader_signs_them_in_and_normalises_the_email(api):
 
 def test_register_refuses_a_taken_email_whatever_its_case(api, make_user):
     make_user(email="taken@example.org")
-    response = api.post("/api/v1/auth/register", {
-        "email": "TAKEN@example.org", "password": "long enough pw", "display_name": "Twin"})
+    response = api.post(
+        "/api/v1/auth/register",
+        {"email": "TAKEN@example.org", "password": "long enough pw", "display_name": "Twin"},
+    )
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "email_taken"
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"email": "a@example.org", "password": "short", "display_name": "A"}, "password"),
-    ({"email": "not-an-email", "password": "long enough pw", "display_name": "A"}, "email"),
-    ({"email": "a@example.org", "password": "long enough pw", "display_name": " "},
-     "display_name"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"email": "a@example.org", "password": "short", "display_name": "A"}, "password"),
+        ({"email": "not-an-email", "password": "long enough pw", "display_name": "A"}, "email"),
+        (
+            {"email": "a@example.org", "password": "long enough pw", "display_name": " "},
+            "display_name",
+        ),
+    ],
+)
 def test_register_refuses_invalid_values_with_field_errors(api, payload, field):
     response = api.post("/api/v1/auth/register", payload)
     assert response.status_code == 422
@@ -53,12 +65,15 @@ def test_register_refuses_invalid_values_with_field_errors(api, payload, field):
 
 
 def test_register_with_wrong_types_or_bad_json_is_400(api):
-    wrong_type = api.post("/api/v1/auth/register",
-                          {"email": 5, "password": "long enough pw", "display_name": "A"})
+    wrong_type = api.post(
+        "/api/v1/auth/register", {"email": 5, "password": "long enough pw", "display_name": "A"}
+    )
     assert wrong_type.status_code == 400
-    bad_json = api.client.post("/api/v1/auth/register", data="{not json",
-                               headers={"X-CSRFToken": api.token,
-                                        "Content-Type": "application/json"})
+    bad_json = api.client.post(
+        "/api/v1/auth/register",
+        data="{not json",
+        headers={"X-CSRFToken": api.token, "Content-Type": "application/json"},
+    )
     assert bad_json.status_code == 400
     assert bad_json.get_json()["error"]["code"] == "malformed_request"
 
@@ -71,8 +86,12 @@ def test_passwords_are_stored_hashed_with_argon2(app, make_user):
 
 def test_login_answers_the_same_for_unknown_email_and_wrong_password(api, make_user):
     user = make_user()
-    wrong_password = api.post("/api/v1/auth/login", {"email": user.email, "password": "nope nope nope"})
-    unknown = api.post("/api/v1/auth/login", {"email": "ghost@example.org", "password": "nope nope nope"})
+    wrong_password = api.post(
+        "/api/v1/auth/login", {"email": user.email, "password": "nope nope nope"}
+    )
+    unknown = api.post(
+        "/api/v1/auth/login", {"email": "ghost@example.org", "password": "nope nope nope"}
+    )
     assert wrong_password.status_code == unknown.status_code == 401
     assert wrong_password.get_json() == unknown.get_json()
 
@@ -94,12 +113,17 @@ def test_logout_when_signed_out_is_401(api):
 
 def test_unsafe_requests_without_a_csrf_token_are_refused(api, make_user):
     user = make_user()
-    response = api.post("/api/v1/auth/login", {"email": user.email, "password": PASSWORD},
-                        csrf=False)
+    response = api.post(
+        "/api/v1/auth/login", {"email": user.email, "password": PASSWORD}, csrf=False
+    )
     assert response.status_code == 403
     assert response.get_json()["error"]["code"] == "csrf_failed"
-    forged = api.post("/api/v1/auth/login", {"email": user.email, "password": PASSWORD},
-                      csrf=False, headers={"X-CSRFToken": "forged-token"})
+    forged = api.post(
+        "/api/v1/auth/login",
+        {"email": user.email, "password": PASSWORD},
+        csrf=False,
+        headers={"X-CSRFToken": "forged-token"},
+    )
     assert forged.status_code == 403
     assert forged.get_json()["error"]["code"] == "csrf_failed"
 
@@ -111,8 +135,9 @@ def test_login_is_rate_limited_with_retry_after(make_app, make_user):
     with app.app_context():
         api = Api(app.test_client())
         statuses = [
-            api.post("/api/v1/auth/login", {"email": "x@example.org", "password": "wrong pass 1"}
-                     ).status_code
+            api.post(
+                "/api/v1/auth/login", {"email": "x@example.org", "password": "wrong pass 1"}
+            ).status_code
             for _ in range(4)
         ]
         assert statuses == [401, 401, 401, 429]
@@ -129,9 +154,14 @@ def test_registration_is_rate_limited(make_app):
     with app.app_context():
         api = Api(app.test_client())
         codes = [
-            api.post("/api/v1/auth/register", {"email": f"r{i}@example.org",
-                                               "password": "long enough pw",
-                                               "display_name": f"R{i}"}).status_code
+            api.post(
+                "/api/v1/auth/register",
+                {
+                    "email": f"r{i}@example.org",
+                    "password": "long enough pw",
+                    "display_name": f"R{i}",
+                },
+            ).status_code
             for i in range(3)
         ]
         assert codes == [201, 201, 429]

@@ -8,8 +8,10 @@ from webapp.demo.loader import DEMO_QUESTION, DEMO_SLUG
 def _counts(db):
     from webapp.models import Article, Label, Poll, PollOption, User
 
-    return {model.__name__: db.session.scalar(select(func.count()).select_from(model))
-            for model in (Article, Label, Poll, PollOption, User)}
+    return {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in (Article, Label, Poll, PollOption, User)
+    }
 
 
 def test_seed_demo_loads_the_article_poll_and_accounts(runner, db, client):
@@ -42,29 +44,60 @@ def test_seed_demo_accounts_can_sign_in(runner, api):
 
     runner.invoke(args=["seed-demo"])
     editor = next(a for a in DEMO_ACCOUNTS if a.role == "editor")
-    response = api.post("/api/v1/auth/login", {"email": editor.email,
-                                               "password": editor.password})
+    response = api.post("/api/v1/auth/login", {"email": editor.email, "password": editor.password})
     assert response.status_code == 200
     assert response.get_json()["role"] == "editor"
 
 
 def test_users_create_makes_an_account_with_the_role(runner, api):
-    result = runner.invoke(args=["users", "create", "Boss@Example.org", "--role", "admin",
-                                 "--password", "a long admin password", "--name", "Boss"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "Boss@Example.org",
+            "--role",
+            "admin",
+            "--password",
+            "a long admin password",
+            "--name",
+            "Boss",
+        ]
+    )
     assert result.exit_code == 0, result.output
-    response = api.post("/api/v1/auth/login", {"email": "boss@example.org",
-                                               "password": "a long admin password"})
-    assert response.get_json() == {**response.get_json(), "role": "admin",
-                                   "display_name": "Boss"}
+    response = api.post(
+        "/api/v1/auth/login", {"email": "boss@example.org", "password": "a long admin password"}
+    )
+    assert response.get_json() == {**response.get_json(), "role": "admin", "display_name": "Boss"}
 
 
 def test_users_create_refuses_weak_passwords_and_duplicates(runner):
     weak = runner.invoke(args=["users", "create", "a@example.org", "--password", "short"])
     assert weak.exit_code != 0
     assert "10 characters" in weak.output
-    assert runner.invoke(args=["users", "create", "a@example.org", "--password",
-                               "long enough pw"]).exit_code == 0
-    again = runner.invoke(args=["users", "create", "a@example.org", "--password",
-                                "long enough pw"])
+    assert (
+        runner.invoke(
+            args=["users", "create", "a@example.org", "--password", "long enough pw"]
+        ).exit_code
+        == 0
+    )
+    again = runner.invoke(args=["users", "create", "a@example.org", "--password", "long enough pw"])
     assert again.exit_code != 0
     assert "already exists" in again.output
+
+
+def test_polls_recount_reports_and_fixes_drift(runner, db, make_article):
+    from webapp.models import PollOption
+    from webapp.services import polls
+
+    poll = make_article(poll=True).poll
+    polls.cast_vote(poll, polls.Voter("a:1", None), poll.options[0].id)
+    db.session.commit()
+    clean = runner.invoke(args=["polls", "recount"])
+    assert clean.exit_code == 0 and "nothing to fix" in clean.output
+    db.session.get(PollOption, poll.options[0].id).vote_count = 5
+    db.session.commit()
+    result = runner.invoke(args=["polls", "recount"])
+    assert result.exit_code == 0
+    assert "stored 5, counted 1" in result.output
+    db.session.expire_all()
+    assert db.session.get(PollOption, poll.options[0].id).vote_count == 1

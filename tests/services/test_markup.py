@@ -24,12 +24,21 @@ def test_the_checker_itself_spots_runnable_html():
 
 
 def test_article_markdown_keeps_the_formatting_editors_use():
-    html = render_article("## Heading\n\n**bold** and *italic*\n\n> quoted\n\n"
-                          "- one\n- two\n\n[link](https://example.org)\n\n"
-                          "![map](https://example.org/map.png)\n\n| a | b |\n|---|---|\n| 1 | 2 |")
-    for fragment in ("<h2>Heading</h2>", "<strong>bold</strong>", "<em>italic</em>",
-                     "<blockquote>", "<li>one</li>", '<a href="https://example.org"',
-                     '<img src="https://example.org/map.png" alt="map">', "<table>"):
+    html = render_article(
+        "## Heading\n\n**bold** and *italic*\n\n> quoted\n\n"
+        "- one\n- two\n\n[link](https://example.org)\n\n"
+        "![map](https://example.org/map.png)\n\n| a | b |\n|---|---|\n| 1 | 2 |"
+    )
+    for fragment in (
+        "<h2>Heading</h2>",
+        "<strong>bold</strong>",
+        "<em>italic</em>",
+        "<blockquote>",
+        "<li>one</li>",
+        '<a href="https://example.org"',
+        '<img src="https://example.org/map.png" alt="map">',
+        "<table>",
+    ):
         assert fragment in html
 
 

@@ -38,11 +38,12 @@ def test_home_is_paginated(make_app, make_article):
 
 def test_article_page_shows_title_author_date_labels_body_and_neighbours(client, make_article):
     older = make_article("The day before", published_at=days_ago(2))
-    article = make_article("The ceasefire", published_at=days_ago(1), labels=["Diplomacy"],
-                           body="A *careful* peace.")
+    article = make_article(
+        "The ceasefire", published_at=days_ago(1), labels=["Diplomacy"], body="A *careful* peace."
+    )
     newer = make_article("The day after", published_at=days_ago(0.5))
     page = text(client.get(f"/articles/{article.slug}"))
-    assert "<h1 id=\"story-title\">The ceasefire</h1>" in page
+    assert '<h1 id="story-title">The ceasefire</h1>' in page
     assert article.author.display_name in page
     assert article.published_at.strftime("%B %Y") in page
     assert '<a href="/labels/diplomacy">Diplomacy</a>' in page
@@ -51,8 +52,9 @@ def test_article_page_shows_title_author_date_labels_body_and_neighbours(client,
     assert re.search(rf'rel="next" href="/articles/{newer.slug}"><span>Next post</span>', page)
 
 
-def test_draft_article_page_is_404_for_readers_and_visible_to_editors(api, make_api, make_user,
-                                                                      make_article):
+def test_draft_article_page_is_404_for_readers_and_visible_to_editors(
+    api, make_api, make_user, make_article
+):
     draft = make_article("Unfinished", status="draft")
     response = api.get(f"/articles/{draft.slug}")
     assert response.status_code == 404
@@ -98,8 +100,9 @@ def test_article_poll_renders_as_a_form_and_results(client, make_article):
 
 
 def test_registration_form_keeps_what_was_typed_and_explains(api):
-    response = api.form("/register", {"display_name": "Sam", "email": "sam@example.org",
-                                      "password": "short"})
+    response = api.form(
+        "/register", {"display_name": "Sam", "email": "sam@example.org", "password": "short"}
+    )
     assert response.status_code == 422
     page = text(response)
     assert 'value="Sam"' in page and 'value="sam@example.org"' in page
@@ -107,8 +110,10 @@ def test_registration_form_keeps_what_was_typed_and_explains(api):
 
 
 def test_register_sign_in_and_out_through_the_pages(api, make_user):
-    response = api.form("/register", {"display_name": "Sam", "email": "Sam@Example.org",
-                                      "password": "long enough pw"})
+    response = api.form(
+        "/register",
+        {"display_name": "Sam", "email": "Sam@Example.org", "password": "long enough pw"},
+    )
     assert response.status_code == 302
     assert "Signed in as <strong>Sam</strong>" in text(api.get("/"))
     assert api.form("/logout", {}).status_code == 302
@@ -117,15 +122,17 @@ def test_register_sign_in_and_out_through_the_pages(api, make_user):
     assert failed.status_code == 401
     assert "Wrong email or password" in text(failed)
     assert 'value="sam@example.org"' in text(failed)
-    ok = api.form("/login", {"email": "sam@example.org", "password": "long enough pw",
-                             "next": "/labels/x"})
+    ok = api.form(
+        "/login", {"email": "sam@example.org", "password": "long enough pw", "next": "/labels/x"}
+    )
     assert ok.status_code == 302 and ok.headers["Location"] == "/labels/x"
 
 
 def test_login_never_redirects_to_another_site(api, make_user):
     user = make_user()
-    response = api.form("/login", {"email": user.email, "password": PASSWORD,
-                                   "next": "//evil.example/steal"})
+    response = api.form(
+        "/login", {"email": user.email, "password": PASSWORD, "next": "//evil.example/steal"}
+    )
     assert response.headers["Location"] == "/"
 
 
@@ -149,7 +156,8 @@ EDITOR_PAGES = [
 
 @pytest.mark.parametrize("method, path", EDITOR_PAGES)
 def test_editor_pages_are_401_signed_out_and_403_for_readers_and_moderators(
-        make_api, make_user, make_article, method, path):
+    make_api, make_user, make_article, method, path
+):
     article = make_article(status="draft")
     url = path.format(id=article.id)
     anonymous = make_api()
@@ -177,12 +185,20 @@ def editor(make_api, make_user):
 
 def _article_form(**overrides):
     data = {
-        "title": "Talks resume in Riyadh", "slug": "", "summary": "Short.",
-        "body": "The **delegations** met.", "labels": "Diplomacy, South Asia",
-        "comments": "premoderated", "poll_question": "Will talks succeed?",
-        "poll_options-0": "Yes", "poll_options-1": "No", "poll_options-2": "",
-        "poll_closes_at": "2099-05-01T12:00", "poll_results_visibility": "after_vote",
-        "poll_allow_anonymous": "y", "action": "save",
+        "title": "Talks resume in Riyadh",
+        "slug": "",
+        "summary": "Short.",
+        "body": "The **delegations** met.",
+        "labels": "Diplomacy, South Asia",
+        "comments": "premoderated",
+        "poll_question": "Will talks succeed?",
+        "poll_options-0": "Yes",
+        "poll_options-1": "No",
+        "poll_options-2": "",
+        "poll_closes_at": "2099-05-01T12:00",
+        "poll_results_visibility": "after_vote",
+        "poll_allow_anonymous": "y",
+        "action": "save",
     }
     data.update(overrides)
     return data
@@ -231,8 +247,9 @@ def test_editor_preview_renders_markdown_without_saving(editor, db):
 
 def test_editor_form_errors_keep_what_was_typed(editor, make_article):
     taken = make_article("Existing")
-    response = editor.form("/editor/articles/new", _article_form(
-        slug=taken.slug, **{"poll_options-1": ""}))
+    response = editor.form(
+        "/editor/articles/new", _article_form(slug=taken.slug, **{"poll_options-1": ""})
+    )
     assert response.status_code == 422
     page = text(response)
     assert 'value="Talks resume in Riyadh"' in page
@@ -244,9 +261,12 @@ def test_editor_edits_an_article_and_closes_its_poll(editor, make_article, db):
     article = make_article("Before", poll=True)
     page = text(editor.get(f"/editor/articles/{article.id}/edit"))
     assert 'value="Before"' in page and 'value="Too early to tell"' in page
-    response = editor.form(f"/editor/articles/{article.id}/edit", _article_form(
-        title="After", slug=article.slug, poll_closed="y",
-        **{"poll_options-2": "Maybe"}))
+    response = editor.form(
+        f"/editor/articles/{article.id}/edit",
+        _article_form(
+            title="After", slug=article.slug, poll_closed="y", **{"poll_options-2": "Maybe"}
+        ),
+    )
     assert response.status_code == 302
     db.session.refresh(article)
     assert article.title == "After"

@@ -1,16 +1,20 @@
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
 from datetime import UTC
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 
+from webapp.charts import line_chart
 from webapp.editor import bp
 from webapp.errors import DomainError, NotFound
 from webapp.extensions import db
 from webapp.forms.articles import ArticleForm
-from webapp.models import Article, ArticleStatus, Role
+from webapp.models import Article, ArticleStatus, Poll, Role
 from webapp.security import role_required, signed_in_user
-from webapp.services import articles
+from webapp.services import articles, polls
 from webapp.services.markup import render_article
 
 # Service field names -> form field names, to show errors next to the right input.
@@ -166,3 +170,61 @@ def unpublish(article_id: int):  # type: ignore[no-untyped-def]
     db.session.commit()
     flash(f"“{article.title}” is back to draft; readers no longer see it.", "success")
     return redirect(url_for("editor.dashboard"))
+
+
+def _poll_of(article: Article) -> Poll:
+    if article.poll is None:
+        raise NotFound("This article has no poll.")
+    return article.poll
+
+
+@bp.get("/articles/<int:article_id>/results")
+@role_required(Role.EDITOR)
+def results(article_id: int):  # type: ignore[no-untyped-def]
+    article = _article(article_id)
+    poll = _poll_of(article)
+    days = polls.timeline(poll)
+    chart = None
+    if days:
+        chart = line_chart(
+            "Share of votes held by each option, day by day",
+            [day.day.strftime("%d %b") for day in days],
+            {option.label: [day.share(option.id) * 100 for day in days] for option in poll.options},
+            y_max=100,
+            y_format=lambda v: f"{v:.0f}%",
+        )
+    return render_template(
+        "editor/results.html",
+        article=article,
+        poll=poll,
+        results=polls.results(poll),
+        days=days,
+        chart=chart,
+    )
+
+
+@bp.get("/articles/<int:article_id>/votes.csv")
+@role_required(Role.EDITOR)
+def votes_csv(article_id: int):  # type: ignore[no-untyped-def]
+    article = _article(article_id)
+    poll = _poll_of(article)
+    poll_id, labels = poll.id, {option.id: option.label for option in poll.options}
+
+    def generate() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["vote", "option", "voter", "cast_at", "changed_at"])
+        for number, label, kind, cast_at, changed_at in polls.export_rows(poll_id, labels):
+            writer.writerow([number, label, kind, cast_at.isoformat(), changed_at.isoformat()])
+            if buffer.tell() > 64_000:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    filename = f"{article.slug}-votes.csv"
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

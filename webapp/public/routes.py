@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from webapp.errors import NotFound
 from webapp.extensions import db, limiter
-from webapp.models import Article, User
+from webapp.models import Article, Poll, User
 from webapp.public import bp
 from webapp.services import articles
 from webapp.services import polls as poll_rules
@@ -86,15 +86,19 @@ def feed():  # type: ignore[no-untyped-def]
     return current_app.response_class(body, mimetype="application/atom+xml")
 
 
-def _poll_page(found, who):  # type: ignore[no-untyped-def]
+def _poll_of(found: Article) -> Poll:
     if found.poll is None:
         raise NotFound("This article has no poll.")
     return found.poll
 
 
+def _wants_fragment() -> bool:
+    return request.headers.get("X-Pulse-Fragment") == "poll"
+
+
 def _back_to_poll(slug: str):  # type: ignore[no-untyped-def]
     """Without script: back to the article. With script: the re-rendered poll section."""
-    if request.headers.get("X-Pulse-Fragment") == "poll":
+    if _wants_fragment():
         who = _viewer()
         found = articles.get_article(slug, who)
         return render_template("public/_poll.html", article=found, poll=poll_context(found, who))
@@ -106,7 +110,7 @@ def _back_to_poll(slug: str):  # type: ignore[no-untyped-def]
 def vote(slug: str):  # type: ignore[no-untyped-def]
     who = _viewer()
     found = articles.get_article(slug, who)
-    poll = _poll_page(found, who)
+    poll = _poll_of(found)
     try:
         option_id = int(request.form.get("option_id", ""))
     except ValueError:
@@ -128,7 +132,7 @@ def vote(slug: str):  # type: ignore[no-untyped-def]
         return redirect(url_for("auth.login", next=url_for("public.article", slug=slug)))
     outcome = poll_rules.cast_vote(poll, voter, option_id)
     db.session.commit()
-    if outcome.changed:
+    if outcome.changed and not _wants_fragment():
         flash("Your vote is counted." if outcome.created else "Your vote is changed.", "success")
     return set_cookie_if_minted(make_response(_back_to_poll(slug)))
 
@@ -137,11 +141,12 @@ def vote(slug: str):  # type: ignore[no-untyped-def]
 def withdraw_vote(slug: str):  # type: ignore[no-untyped-def]
     who = _viewer()
     found = articles.get_article(slug, who)
-    poll = _poll_page(found, who)
+    poll = _poll_of(found)
     if who is not None:
         ensure_can_write(who)
     key = current_voter_key(who)
     if key is not None and poll_rules.withdraw_vote(poll, key):
         db.session.commit()
-        flash("Your vote is withdrawn.", "success")
+        if not _wants_fragment():
+            flash("Your vote is withdrawn.", "success")
     return _back_to_poll(slug)

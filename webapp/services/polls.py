@@ -170,6 +170,23 @@ def _bump_day(
     db.session.execute(statement)
 
 
+def _apply_tallies(poll: Poll, day: date, changes: dict[int, int]) -> None:
+    """Move the stored tallies and the day's rollup by ``changes`` (option id -> +1/-1).
+
+    Rows are always touched in ascending option id order, so two voters moving in
+    opposite directions at once queue up instead of deadlocking on PostgreSQL.
+    """
+    ordered = sorted(changes.items())
+    for option_id, delta in ordered:
+        _bump_tally(option_id, delta)
+    for option_id, delta in ordered:
+        if delta > 0:
+            _bump_day(poll.id, option_id, day, cast=delta)
+        else:
+            _bump_day(poll.id, option_id, day, withdrawn=-delta)
+    _expire_tallies(poll)
+
+
 def _existing_vote(poll: Poll, key: str) -> Vote | None:
     # FOR UPDATE on PostgreSQL: two concurrent moves by one voter queue up here
     # instead of both moving the tally. SQLite serialises writers by itself.
@@ -195,7 +212,11 @@ def cast_vote(
             fields={"option_id": "not an option of this poll"},
         )
     existing = _existing_vote(poll, voter.key)
-    if existing is None:
+    # Another request of the same voter may insert (or delete) the row between our
+    # look and our insert; the unique constraint tells us, and we look again.
+    for _attempt in range(5):
+        if existing is not None:
+            break
         vote = Vote(
             poll_id=poll.id,
             option_id=option_id,
@@ -209,15 +230,12 @@ def cast_vote(
             with db.session.begin_nested():
                 db.session.add(vote)
         except IntegrityError:
-            # The same voter's other request won the race: treat ours as a move.
             existing = _existing_vote(poll, voter.key)
-            if existing is None:
-                raise
         else:
-            _bump_tally(option_id, +1)
-            _bump_day(poll.id, option_id, moment.date(), cast=1)
-            _expire_tallies(poll)
+            _apply_tallies(poll, moment.date(), {option_id: +1})
             return VoteOutcome(option_id, created=True, changed=True)
+    if existing is None:
+        raise Conflict("Your vote could not be recorded; please try again.")
     if existing.option_id == option_id:
         return VoteOutcome(option_id, created=False, changed=False)
     previous = existing.option_id
@@ -226,11 +244,7 @@ def cast_vote(
     if voter.client_hash:
         existing.client_hash = voter.client_hash
     db.session.flush()
-    _bump_tally(previous, -1)
-    _bump_tally(option_id, +1)
-    _bump_day(poll.id, previous, moment.date(), withdrawn=1)
-    _bump_day(poll.id, option_id, moment.date(), cast=1)
-    _expire_tallies(poll)
+    _apply_tallies(poll, moment.date(), {previous: -1, option_id: +1})
     return VoteOutcome(option_id, created=False, changed=True)
 
 
@@ -244,9 +258,7 @@ def withdraw_vote(poll: Poll, key: str, moment: datetime | None = None) -> bool:
         return False
     db.session.delete(existing)
     db.session.flush()
-    _bump_tally(existing.option_id, -1)
-    _bump_day(poll.id, existing.option_id, moment.date(), withdrawn=1)
-    _expire_tallies(poll)
+    _apply_tallies(poll, moment.date(), {existing.option_id: -1})
     return True
 
 
@@ -304,3 +316,73 @@ def recount(poll_id: int | None = None) -> list[Drift]:
             )
     db.session.expire_all()
     return drifts
+
+
+# --- over time and export -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineDay:
+    day: date
+    cast: dict[int, int]  # votes cast that day per option (moves count as cast)
+    standing: dict[int, int]  # votes held per option at the end of that day
+
+    @property
+    def total(self) -> int:
+        return sum(self.standing.values())
+
+    def share(self, option_id: int) -> float:
+        return self.standing.get(option_id, 0) / self.total if self.total else 0.0
+
+
+def timeline(poll: Poll) -> list[TimelineDay]:
+    """Day by day, from the daily rollup (a few rows per day, never the vote rows)."""
+    rows = (
+        db.session.execute(
+            select(
+                PollDailyTally.day,
+                PollDailyTally.option_id,
+                PollDailyTally.votes_cast,
+                PollDailyTally.votes_withdrawn,
+            )
+            .where(PollDailyTally.poll_id == poll.id)
+            .order_by(PollDailyTally.day)
+        )
+        .tuples()
+        .all()
+    )
+    option_ids = [option.id for option in poll.options]
+    standing = dict.fromkeys(option_ids, 0)
+    days: list[TimelineDay] = []
+    by_day: dict[date, list[tuple[int, int, int]]] = {}
+    for day, option_id, cast, withdrawn in rows:
+        by_day.setdefault(day, []).append((option_id, cast, withdrawn))
+    for day in sorted(by_day):
+        cast_today = dict.fromkeys(option_ids, 0)
+        for option_id, cast, withdrawn in by_day[day]:
+            cast_today[option_id] = cast_today.get(option_id, 0) + cast
+            standing[option_id] = standing.get(option_id, 0) + cast - withdrawn
+        days.append(TimelineDay(day, cast_today, dict(standing)))
+    return days
+
+
+def export_rows(poll_id: int, labels: dict[int, str]):  # type: ignore[no-untyped-def]
+    """Every vote as (vote number, option, voter kind, cast at, changed at): no personal data.
+
+    Streams in batches, so a poll with millions of votes never sits in memory. Takes
+    plain values, not the Poll, because a streamed response outlives its session.
+    """
+    result = db.session.execute(
+        select(Vote.option_id, Vote.user_id, Vote.created_at, Vote.updated_at)
+        .where(Vote.poll_id == poll_id)
+        .order_by(Vote.id)
+        .execution_options(yield_per=2000)
+    )
+    for number, (option_id, user_id, created_at, updated_at) in enumerate(result, start=1):
+        yield (
+            number,
+            labels.get(option_id, ""),
+            "account" if user_id else "anonymous",
+            created_at,
+            updated_at,
+        )

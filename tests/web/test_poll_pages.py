@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from webapp.models import utcnow
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def _option_ids(article):
+    return [option.id for option in article.poll.options]
+
+
+def test_voting_without_script_redirects_back_to_the_results(api, make_article, make_user):
+    article = make_article(poll=True)
+    api.login(make_user())
+    yes = _option_ids(article)[0]
+    response = api.form(f"/articles/{article.slug}/poll", {"option_id": yes})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/articles/{article.slug}#poll")
+    page = text(api.get(f"/articles/{article.slug}"))
+    assert "Your vote is counted." in page
+    assert "(your vote)" in page
+    assert "100% · 1 vote" in page
+    assert "Change my vote" in page and "Withdraw my vote" in page
+
+
+def test_results_chart_is_accessible_text_and_svg(api, make_article, make_user):
+    article = make_article(poll=True)
+    api.login(make_user())
+    api.form(f"/articles/{article.slug}/poll", {"option_id": _option_ids(article)[1]})
+    page = text(api.get(f"/articles/{article.slug}"))
+    assert 'role="img" aria-label="No: 100%, 1 votes, 95% interval' in page
+    assert "<script>" not in page.split("</main>")[0]
+
+
+def test_script_voting_gets_the_poll_section_back(api, make_article, make_user):
+    article = make_article(poll=True)
+    api.login(make_user())
+    response = api.form(
+        f"/articles/{article.slug}/poll",
+        {"option_id": _option_ids(article)[0]},
+        headers={"X-Pulse-Fragment": "poll"},
+    )
+    assert response.status_code == 200
+    body = text(response)
+    assert body.lstrip().startswith('<section class="poll" id="poll"')
+    assert "(your vote)" in body
+
+
+def test_withdraw_through_the_page(api, make_article, make_user):
+    article = make_article(poll=True)
+    api.login(make_user())
+    api.form(f"/articles/{article.slug}/poll", {"option_id": _option_ids(article)[0]})
+    api.form(f"/articles/{article.slug}/poll/withdraw", {})
+    page = text(api.get(f"/articles/{article.slug}"))
+    assert "Your vote is withdrawn." in page
+    assert "(your vote)" not in page
+
+
+def test_signed_out_visitor_is_asked_to_sign_in_when_anonymous_votes_are_off(client, make_article):
+    article = make_article(poll=True)
+    page = text(client.get(f"/articles/{article.slug}"))
+    assert "to vote." in page and 'name="option_id"' not in page
+
+
+def test_closed_poll_page_shows_final_results_and_no_form(client, make_article):
+    article = make_article(
+        poll={"closes_at": utcnow() - timedelta(days=1), "allow_anonymous": True}
+    )
+    page = text(client.get(f"/articles/{article.slug}"))
+    assert "This poll is closed; these are the final results." in page
+    assert 'name="option_id"' not in page
+
+
+def test_voting_on_a_closed_poll_through_the_form_explains(api, make_article, make_user):
+    article = make_article(poll={"closes_at": utcnow() - timedelta(days=1)})
+    api.login(make_user())
+    response = api.form(
+        f"/articles/{article.slug}/poll",
+        {"option_id": _option_ids(article)[0]},
+        headers={"Referer": f"/articles/{article.slug}"},
+    )
+    assert response.status_code == 302
+    assert "closed" in text(api.get(f"/articles/{article.slug}"))
+
+
+def test_hidden_results_say_when_they_appear(client, make_article):
+    article = make_article(poll={"results_visibility": "after_vote", "allow_anonymous": True})
+    page = text(client.get(f"/articles/{article.slug}"))
+    assert "Results appear once you have voted." in page
+
+
+def test_editor_results_page_with_timeline_and_csv(make_api, make_user, make_article, db):
+    from webapp.services import polls
+
+    article = make_article(poll=True)
+    poll = article.poll
+    polls.cast_vote(
+        poll, polls.Voter("a:1", None), poll.options[0].id, moment=utcnow() - timedelta(days=1)
+    )
+    polls.cast_vote(poll, polls.Voter("a:2", None), poll.options[1].id)
+    db.session.commit()
+    editor = make_api()
+    editor.login(make_user(role="editor"))
+    page = text(editor.get(f"/editor/articles/{article.id}/results"))
+    assert "Share of votes held by each option, day by day" in page
+    assert "<polyline" in page
+    assert "Votes cast per option per day" in page
+    csv_response = editor.get(f"/editor/articles/{article.id}/votes.csv")
+    assert csv_response.mimetype == "text/csv"
+    lines = text(csv_response).strip().splitlines()
+    assert lines[0] == "vote,option,voter,cast_at,changed_at"
+    assert [line.split(",")[1] for line in lines[1:]] == ["Yes", "No"]
+    reader = make_api()
+    reader.login(make_user())
+    assert reader.get(f"/editor/articles/{article.id}/results").status_code == 403
+    assert reader.get(f"/editor/articles/{article.id}/votes.csv").status_code == 403

@@ -1,0 +1,48 @@
+// Progressive enhancement: every form here works without this file. With it,
+// forms marked data-fragment="NAME" post in place and swap in the server's HTML.
+(function () {
+  "use strict";
+
+  function enhance(root) {
+    root.querySelectorAll("form[data-fragment]").forEach(function (form) {
+      if (form.dataset.enhanced) return;
+      form.dataset.enhanced = "1";
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var target = document.getElementById(form.dataset.target);
+        var data = new FormData(form);
+        if (event.submitter && event.submitter.name) {
+          data.append(event.submitter.name, event.submitter.value);
+        }
+        var token = data.get("csrf_token");
+        form.setAttribute("aria-busy", "true");
+        fetch(form.action, {
+          method: "POST",
+          body: data,
+          credentials: "same-origin",
+          headers: { "X-Pulse-Fragment": form.dataset.fragment, "X-CSRFToken": token || "" }
+        }).then(function (response) {
+          return response.text().then(function (html) { return { response: response, html: html }; });
+        }).then(function (result) {
+          var type = result.response.headers.get("Content-Type") || "";
+          if (!result.response.ok || type.indexOf("text/html") !== 0 || !target) {
+            form.submit();  // fall back to the plain round trip, which explains errors
+            return;
+          }
+          var holder = document.createElement("div");
+          holder.innerHTML = result.html;
+          var replacement = holder.firstElementChild;
+          target.replaceWith(replacement);
+          enhance(replacement);
+          var focusable = replacement.querySelector("[data-focus-after-update]") || replacement;
+          if (!focusable.hasAttribute("tabindex")) focusable.setAttribute("tabindex", "-1");
+          focusable.focus();
+        }).catch(function () {
+          form.submit();
+        });
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+})();
