@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from sqlalchemy import func, select
 
 from webapp.errors import DomainError
 from webapp.extensions import db
-from webapp.models import Role
+from webapp.models import Comment, Role
 
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(users)
     app.cli.add_command(polls)
+    app.cli.add_command(sentiment)
 
 
 @click.command("seed-demo")
@@ -82,3 +84,27 @@ def recount(poll_id: int | None) -> None:
             f" (fixed, {drift.counted - drift.stored:+d})"
         )
     click.echo(f"Fixed {len(drifts)} drifted tall{'y' if len(drifts) == 1 else 'ies'}.")
+
+
+@click.group()
+def sentiment() -> None:
+    """Comment sentiment maintenance."""
+
+
+@sentiment.command("rescore")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=500,
+    show_default=True,
+    help="Comments scored and committed together.",
+)
+def rescore(batch_size: int) -> None:
+    """Re-score every comment's sentiment (after changing the analyser); safe to interrupt."""
+    from webapp.services.sentiment import rescore_comments
+
+    total = db.session.scalar(select(func.count()).select_from(Comment)) or 0
+    # The service commits each batch itself, so an interrupted run keeps its work.
+    with click.progressbar(length=total, label="Re-scoring comments") as bar:
+        scored = rescore_comments(batch_size=batch_size, progress=bar.update)
+    click.echo(f"Re-scored {scored} comment{'' if scored == 1 else 's'}.")

@@ -1,0 +1,335 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+import sqlalchemy as sa
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+from werkzeug.utils import ImportStringError
+
+from webapp.extensions import db as _db
+from webapp.models import Comment
+from webapp.services import sentiment
+from webapp.services.markup import render_comment
+from webapp.services.sentiment import (
+    Sentiment,
+    VaderAnalyser,
+    analyse,
+    get_analyser,
+    label_for,
+    rescore_comments,
+    text_for_analysis,
+)
+
+POSITIVE_SENTENCE = "What a wonderful, thoughtful article. I loved reading it!"
+NEGATIVE_SENTENCE = "This is a terrible, dishonest article and I hate it."
+NEUTRAL_SENTENCE = "The council meets on Tuesday at ten in the town hall."
+
+
+# --- fakes named by SENTIMENT_ANALYSER in these tests --------------------------------
+
+
+class FakeAnalyser:
+    """Says -0.5 for texts containing "meh", else 0.25, and remembers what it read."""
+
+    instances = 0
+    texts: list[str] = []
+
+    def __init__(self) -> None:
+        FakeAnalyser.instances += 1
+
+    def score(self, text: str) -> float:
+        FakeAnalyser.texts.append(text)
+        return -0.5 if "meh" in text else 0.25
+
+
+class LoudAnalyser:
+    def score(self, text: str) -> float:
+        return -3.0 if "down" in text else 7.0
+
+
+class NaNAnalyser:
+    def score(self, text: str) -> float:
+        return math.nan
+
+
+class FlakyAnalyser:
+    """Fails on "boom", as a crash or Ctrl-C part-way through a run would."""
+
+    def score(self, text: str) -> float:
+        if "boom" in text:
+            raise RuntimeError("analyser crashed")
+        return 0.25
+
+
+class EditingAnalyser:
+    """While scoring "edit me", a reader edits that comment through another connection."""
+
+    def score(self, text: str) -> float:
+        if "edit me" in text:
+            comments = Comment.__table__
+            with _db.engine.begin() as connection:
+                connection.execute(
+                    sa.update(comments)
+                    .where(comments.c.body == text)
+                    .values(body="Edited: lovely now.", sentiment=0.42, sentiment_label="positive")
+                )
+        return -0.3
+
+
+@pytest.fixture(autouse=True)
+def fresh_analysers():
+    sentiment.clear_cache()
+    FakeAnalyser.instances = 0
+    FakeAnalyser.texts = []
+    yield
+    sentiment.clear_cache()
+
+
+# --- labels and scores -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("score", "label"),
+    [
+        (1.0, "positive"),
+        (0.05, "positive"),
+        (0.0499, "neutral"),
+        (0.0, "neutral"),
+        (-0.0499, "neutral"),
+        (-0.05, "negative"),
+        (-1.0, "negative"),
+    ],
+)
+def test_label_for_uses_vaders_thresholds(score, label):
+    assert label_for(score) == label
+
+
+def test_clearly_positive_sentence_is_positive():
+    result = analyse(POSITIVE_SENTENCE)
+    assert result.score > 0.5
+    assert result.label == "positive"
+
+
+def test_clearly_negative_sentence_is_negative():
+    result = analyse(NEGATIVE_SENTENCE)
+    assert result.score < -0.5
+    assert result.label == "negative"
+
+
+def test_neutral_factual_sentence_is_neutral():
+    assert analyse(NEUTRAL_SENTENCE) == Sentiment(score=0.0, label="neutral")
+
+
+def test_score_is_vaders_compound():
+    library = SentimentIntensityAnalyzer()
+    # The example from VADER's own README.
+    assert analyse("VADER is smart, handsome, and funny.").score == 0.8316
+    for text in (POSITIVE_SENTENCE, NEGATIVE_SENTENCE, NEUTRAL_SENTENCE, "Not bad at all :)"):
+        assert analyse(text).score == library.polarity_scores(text)["compound"]
+
+
+def test_links_are_read_as_their_text_and_bare_urls_dropped():
+    text = "Such [a great piece](https://example.org/kill) - see https://example.org/a?b=c too"
+    prepared = text_for_analysis(text)
+    assert "a great piece" in prepared
+    assert "example.org" not in prepared and "kill" not in prepared
+    assert analyse(text) == analyse("Such a great piece - see too")
+
+
+def test_empty_text_is_neutral():
+    assert analyse("") == Sentiment(score=0.0, label="neutral")
+
+
+def test_default_analyser_is_vader_built_once():
+    analyser = get_analyser()
+    assert isinstance(analyser, VaderAnalyser)
+    assert get_analyser() is analyser
+
+
+# --- replacing the analyser --------------------------------------------------------------
+
+
+def test_configured_analyser_replaces_vader(make_app):
+    app = make_app(SENTIMENT_ANALYSER="tests.services.test_sentiment:FakeAnalyser")
+    with app.app_context():
+        assert isinstance(get_analyser(), FakeAnalyser)
+        assert analyse("it was meh") == Sentiment(score=-0.5, label="negative")
+        assert analyse(NEGATIVE_SENTENCE) == Sentiment(score=0.25, label="positive")
+    assert FakeAnalyser.texts == ["it was meh", NEGATIVE_SENTENCE]
+    assert FakeAnalyser.instances == 1
+    # Another app in the same process keeps the default.
+    with make_app().app_context():
+        assert isinstance(get_analyser(), VaderAnalyser)
+        assert analyse(NEGATIVE_SENTENCE).label == "negative"
+
+
+def test_analyser_may_be_configured_as_a_class_and_is_clipped_to_range(make_app):
+    with make_app(SENTIMENT_ANALYSER=LoudAnalyser).app_context():
+        assert analyse("up") == Sentiment(score=1.0, label="positive")
+        assert analyse("down") == Sentiment(score=-1.0, label="negative")
+
+
+def test_analyser_answering_nan_is_refused(make_app):
+    with make_app(SENTIMENT_ANALYSER=NaNAnalyser).app_context(), pytest.raises(ValueError):
+        analyse("anything")
+
+
+def test_misconfigured_analyser_fails_loudly(make_app):
+    not_an_analyser = make_app(SENTIMENT_ANALYSER="collections:OrderedDict")
+    with not_an_analyser.app_context(), pytest.raises(TypeError, match="score"):
+        get_analyser()
+    missing = make_app(SENTIMENT_ANALYSER="tests.services.test_sentiment:Nope")
+    with missing.app_context(), pytest.raises(ImportStringError):
+        get_analyser()
+
+
+# --- re-scoring stored comments ------------------------------------------------------
+
+# Bodies with the stale values they start with: missing, or plainly wrong.
+STALE = [
+    (POSITIVE_SENTENCE, None, None),
+    (NEGATIVE_SENTENCE, 0.9, "positive"),
+    (NEUTRAL_SENTENCE, -0.7, "negative"),
+    ("Great reporting, see [the data](https://example.org/awful-numbers).", None, None),
+    ("Not good. Not good at all.", 0.0, "neutral"),
+]
+
+
+def add_comments(db, make_user, make_article, rows=STALE) -> list[int]:
+    """Comment rows written directly, committed; returns their ids in order."""
+    author = make_user()
+    article = make_article()
+    comments = [
+        Comment(
+            article_id=article.id,
+            author_id=author.id,
+            body=body,
+            html=render_comment(body),
+            status="published",
+            sentiment=score,
+            sentiment_label=label,
+        )
+        for body, score, label in rows
+    ]
+    db.session.add_all(comments)
+    db.session.flush()
+    ids = [comment.id for comment in comments]
+    db.session.commit()
+    return ids
+
+
+def stored(db) -> list[tuple[int, str, float | None, str | None]]:
+    db.session.expire_all()
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            sa.select(
+                Comment.id, Comment.body, Comment.sentiment, Comment.sentiment_label
+            ).order_by(Comment.id)
+        )
+    ]
+
+
+def test_rescore_gives_every_comment_what_analyse_gives(app, db, make_user, make_article):
+    ids = add_comments(db, make_user, make_article)
+    assert rescore_comments() == 5
+    rows = stored(db)
+    assert [row[0] for row in rows] == ids
+    for _, body, score, label in rows:
+        assert Sentiment(score, label) == analyse(body)
+    assert [label for *_, label in rows] == [
+        "positive",
+        "negative",
+        "neutral",
+        "positive",
+        "negative",
+    ]
+
+
+def test_rescore_works_in_keyset_batches(app, db, make_user, make_article):
+    add_comments(db, make_user, make_article)
+    selects: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and "comments" in statement:
+            selects.append(statement.upper())
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    batches: list[int] = []
+    try:
+        assert rescore_comments(batch_size=2, progress=batches.append) == 5
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert batches == [2, 2, 1]
+    # Three batches and the empty read that ends the run, each bounded and starting
+    # after the last id seen (SQLite's dialect always adds "OFFSET 0", so no check on that).
+    assert len(selects) == 4
+    assert all("LIMIT" in s and "COMMENTS.ID >" in s for s in selects)
+    for _, body, score, label in stored(db):
+        assert Sentiment(score, label) == analyse(body)
+
+
+def test_rescore_again_gives_the_same_result_and_writes_nothing(app, db, make_user, make_article):
+    add_comments(db, make_user, make_article)
+    assert rescore_comments(batch_size=2) == 5
+    first = stored(db)
+    updates: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE"):
+            updates.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert rescore_comments(batch_size=2) == 5
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert stored(db) == first
+    assert updates == []
+
+
+def test_interrupted_rescore_keeps_finished_batches_and_a_rerun_completes(
+    app, db, make_user, make_article
+):
+    rows = [(f"comment {n}", None, None) for n in range(5)]
+    rows[2] = ("comment boom", None, None)
+    ids = add_comments(db, make_user, make_article, rows)
+    app.config["SENTIMENT_ANALYSER"] = "tests.services.test_sentiment:FlakyAnalyser"
+    with pytest.raises(RuntimeError, match="crashed"):
+        rescore_comments(batch_size=2)
+    db.session.rollback()
+    after_crash = {row[0]: (row[2], row[3]) for row in stored(db)}
+    assert after_crash == {
+        ids[0]: (0.25, "positive"),
+        ids[1]: (0.25, "positive"),
+        ids[2]: (None, None),
+        ids[3]: (None, None),
+        ids[4]: (None, None),
+    }
+    app.config["SENTIMENT_ANALYSER"] = "tests.services.test_sentiment:FakeAnalyser"
+    assert rescore_comments(batch_size=2) == 5
+    assert [(row[2], row[3]) for row in stored(db)] == [(0.25, "positive")] * 5
+
+
+def test_comment_edited_during_rescore_keeps_its_new_score(app, db, make_user, make_article):
+    rows = [("first", None, None), ("please edit me", None, None), ("third", None, None)]
+    ids = add_comments(db, make_user, make_article, rows)
+    app.config["SENTIMENT_ANALYSER"] = "tests.services.test_sentiment:EditingAnalyser"
+    assert rescore_comments(batch_size=10) == 3
+    assert stored(db) == [
+        (ids[0], "first", -0.3, "negative"),
+        (ids[1], "Edited: lovely now.", 0.42, "positive"),
+        (ids[2], "third", -0.3, "negative"),
+    ]
+
+
+def test_rescore_of_no_comments_scores_none(app, db):
+    calls: list[int] = []
+    assert rescore_comments(progress=calls.append) == 0
+    assert calls == []
+
+
+def test_rescore_refuses_an_empty_batch(app, db):
+    with pytest.raises(ValueError):
+        rescore_comments(batch_size=0)
