@@ -10,8 +10,10 @@ from webapp.extensions import db, limiter
 from webapp.models import Article, Poll, User
 from webapp.public import bp
 from webapp.services import articles
+from webapp.services import comments as comment_rules
 from webapp.services import polls as poll_rules
 from webapp.services.accounts import ensure_can_write
+from webapp.services.pagination import decode_cursor, encode_cursor
 from webapp.voters import client_hash, current_voter_key, ensure_anonymous_id, set_cookie_if_minted
 
 
@@ -63,10 +65,38 @@ def label(slug: str):  # type: ignore[no-untyped-def]
     return render_template("public/label.html", label=found, articles=rows, page=page, pages=pages)
 
 
-@bp.get("/articles/<slug>")
-def article(slug: str):  # type: ignore[no-untyped-def]
-    who = _viewer()
-    found = articles.get_article(slug, who)
+COMMENTS_PER_PAGE = 30
+
+
+def comments_context(
+    found: Article, who: User | None, form: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What the comments section needs: one page of the thread, sorted as asked."""
+    source = request.form if request.method == "POST" else request.args
+    sort = source.get("sort", "oldest")
+    if sort not in comment_rules.SORTS:
+        sort = "oldest"
+    featured = request.args.get("featured") == "1"
+    page = comment_rules.thread(
+        found,
+        who,
+        sort=sort,
+        limit=COMMENTS_PER_PAGE,
+        featured_only=featured,
+        after=decode_cursor(request.args.get("after")) if request.method == "GET" else None,
+    )
+    return {
+        "nodes": page.items,
+        "sort": sort,
+        "featured": featured,
+        "next_cursor": encode_cursor(page.next_cursor) if page.next_cursor else None,
+        "form": form,
+    }
+
+
+def render_article_page(
+    found: Article, who: User | None, form: dict[str, Any] | None = None, status: int = 200
+):  # type: ignore[no-untyped-def]
     previous, following = articles.neighbours(found)
     return render_template(
         "public/article.html",
@@ -74,7 +104,14 @@ def article(slug: str):  # type: ignore[no-untyped-def]
         previous=previous,
         next=following,
         poll=poll_context(found, who),
-    )
+        comments=comments_context(found, who, form),
+    ), status
+
+
+@bp.get("/articles/<slug>")
+def article(slug: str):  # type: ignore[no-untyped-def]
+    who = _viewer()
+    return render_article_page(articles.get_article(slug, who), who)
 
 
 @bp.get("/feed.atom")

@@ -1,0 +1,270 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from webapp.errors import Forbidden, InvalidInput, NotFound
+from webapp.models import Comment, utcnow
+from webapp.services import comments, polls
+from webapp.services.comments import CommentsClosed, EditWindowOver
+
+
+@pytest.fixture
+def article(make_article):
+    return make_article(poll=True)
+
+
+@pytest.fixture
+def reader(make_user):
+    return make_user(name="Reader One")
+
+
+def post(db, article, author, body="A thoughtful remark.", parent=None, **kwargs):
+    comment = comments.submit(article, author, body, parent.id if parent else None, **kwargs)
+    db.session.commit()
+    return comment
+
+
+def test_a_comment_is_published_rendered_and_counted(app, db, article, reader):
+    comment = post(db, article, reader, "I *really* hope so. [source](https://example.org)")
+    assert comment.status == "published"
+    assert "<em>really</em>" in comment.html
+    assert 'rel="nofollow ugc noopener"' in comment.html
+    assert comment.sentiment is not None and comment.sentiment_label in (
+        "positive",
+        "neutral",
+        "negative",
+    )
+    assert 0.0 <= comment.toxicity <= 1.0
+    db.session.refresh(article)
+    assert article.comment_count == 1 == comments.recount_article(article.id)
+
+
+@pytest.mark.parametrize("body", ["", "   ", "x" * 5001])
+def test_empty_or_too_long_comments_are_refused(app, db, article, reader, body):
+    with pytest.raises(InvalidInput):
+        comments.submit(article, reader, body)
+
+
+def test_exactly_5000_characters_is_fine(app, db, article, reader):
+    assert post(db, article, reader, "y" * 5000).status == "published"
+
+
+def test_threads_nest_three_levels_and_deeper_replies_name_whom_they_answer(
+    app, db, article, reader, make_user
+):
+    other = make_user(name="Other Reader")
+    top = post(db, article, reader, "Top")
+    second = post(db, article, other, "Second", parent=top)
+    third = post(db, article, reader, "Third", parent=second)
+    fourth = post(db, article, other, "Fourth", parent=third)
+    assert (top.depth, second.depth, third.depth) == (0, 1, 2)
+    assert fourth.depth == 2 and fourth.parent_id == second.id
+    assert fourth.in_reply_to_id == third.id
+    page = comments.thread(article, None)
+    [node] = page.items
+    assert node.comment.id == top.id
+    [level2] = node.replies
+    assert [r.comment.id for r in level2.replies] == [third.id, fourth.id]
+    assert level2.replies[1].in_reply_to == (third.id, "Reader One")
+
+
+def test_a_reply_must_be_to_a_comment_on_the_same_article(app, db, article, reader, make_article):
+    elsewhere = post(db, make_article(), reader, "Elsewhere")
+    with pytest.raises(InvalidInput) as error:
+        comments.submit(article, reader, "Reply", elsewhere.id)
+    assert "parent_id" in error.value.fields
+    with pytest.raises(InvalidInput):
+        comments.submit(article, reader, "Reply", 987654)
+
+
+def test_authors_edit_within_fifteen_minutes_and_it_shows(app, db, article, reader):
+    comment = post(db, article, reader, "Frist")
+    comments.edit(comment, reader, "First", moment=comment.created_at + timedelta(minutes=14))
+    db.session.commit()
+    assert comment.body == "First" and comment.edited_at is not None
+    with pytest.raises(EditWindowOver):
+        comments.edit(
+            comment, reader, "Too late", moment=comment.created_at + timedelta(minutes=16)
+        )
+
+
+def test_nobody_edits_someone_elses_comment(app, db, article, reader, make_user):
+    comment = post(db, article, reader)
+    for role in ("reader", "moderator", "admin"):
+        with pytest.raises(Forbidden):
+            comments.edit(comment, make_user(role=role), "Hijacked")
+
+
+def test_deleting_a_comment_without_replies_removes_it(app, db, article, reader):
+    comment = post(db, article, reader)
+    comments.delete(comment, reader)
+    db.session.commit()
+    assert db.session.get(Comment, comment.id) is None
+    db.session.refresh(article)
+    assert article.comment_count == 0
+
+
+def test_deleting_a_comment_with_replies_leaves_a_placeholder(app, db, article, reader, make_user):
+    other = make_user()
+    parent = post(db, article, reader, "Secret words")
+    reply = post(db, article, other, "A reply", parent=parent)
+    comments.delete(parent, reader)
+    db.session.commit()
+    kept = db.session.get(Comment, parent.id)
+    assert kept.deleted_at is not None and kept.body == "" and kept.html == ""
+    db.session.refresh(article)
+    assert article.comment_count == 1
+    [node] = comments.thread(article, None).items
+    assert node.comment.deleted_at is not None
+    assert [r.comment.id for r in node.replies] == [reply.id]
+    # When the last reply goes, the placeholder has nothing to hold and goes too.
+    comments.delete(reply, other)
+    db.session.commit()
+    assert db.session.get(Comment, parent.id) is None
+
+
+def test_others_cannot_delete_but_moderators_can_and_it_is_logged(
+    app, db, article, reader, make_user
+):
+    from webapp.models import ModerationAction
+
+    comment = post(db, article, reader)
+    with pytest.raises(Forbidden):
+        comments.delete(comment, make_user())
+    moderator = make_user(role="moderator")
+    comments.delete(comment, moderator)
+    db.session.commit()
+    [entry] = db.session.scalars(db.select(ModerationAction)).all()
+    assert (entry.action, entry.actor_id, entry.target_user_id) == (
+        "delete",
+        moderator.id,
+        reader.id,
+    )
+
+
+def test_sorting_and_cursor_pagination(app, db, article, make_user):
+    authors = [make_user() for _ in range(3)]
+    posted = [post(db, article, authors[i % 3], f"Comment {i}") for i in range(5)]
+    voter = [make_user() for _ in range(3)]
+    for user in voter:
+        comments.react(posted[3], user, 1)
+    comments.react(posted[1], voter[0], 1)
+    comments.react(posted[0], voter[0], -1)
+    db.session.commit()
+
+    def ids(page):
+        return [n.comment.id for n in page.items]
+
+    oldest = comments.thread(article, None, sort="oldest", limit=2)
+    assert ids(oldest) == [posted[0].id, posted[1].id]
+    following = comments.thread(article, None, sort="oldest", limit=2, after=oldest.next_cursor)
+    assert ids(following) == [posted[2].id, posted[3].id]
+    last = comments.thread(article, None, sort="oldest", limit=2, after=following.next_cursor)
+    assert ids(last) == [posted[4].id] and last.next_cursor is None
+    assert ids(comments.thread(article, None, sort="newest", limit=3)) == [
+        posted[4].id,
+        posted[3].id,
+        posted[2].id,
+    ]
+    top = comments.thread(article, None, sort="top", limit=2)
+    assert ids(top) == [posted[3].id, posted[1].id]
+    rest = comments.thread(article, None, sort="top", limit=10, after=top.next_cursor)
+    assert ids(rest) == [posted[2].id, posted[4].id, posted[0].id]
+
+
+def test_reactions_are_one_per_reader_and_make_the_score(app, db, article, reader, make_user):
+    comment = post(db, article, reader)
+    fan, critic = make_user(), make_user()
+    assert comments.react(comment, fan, 1) == 1
+    assert comments.react(comment, fan, 1) == 1
+    assert comments.react(comment, critic, -1) == 0
+    assert comments.react(comment, fan, -1) == -2
+    assert comments.react(comment, fan, 0) == -1
+    with pytest.raises(InvalidInput):
+        comments.react(comment, fan, 2)
+    page = comments.thread(article, critic)
+    assert page.items[0].my_reaction == -1
+
+
+def test_reports_count_once_per_reader(app, db, article, reader, make_user):
+    comment = post(db, article, reader)
+    reporter = make_user()
+    assert comments.flag(comment, reporter, "spam", "buy pills") is True
+    assert comments.flag(comment, reporter, "abuse") is False
+    assert comments.flag(comment, make_user(), "off_topic") is True
+    db.session.commit()
+    db.session.refresh(comment)
+    assert comment.flag_count == 2
+    with pytest.raises(InvalidInput):
+        comments.flag(comment, reporter, "because")
+
+
+def test_reported_enough_times_it_enters_the_reported_queue(app, db, article, reader, make_user):
+    comment = post(db, article, reader)
+    for _ in range(3):  # the default report threshold
+        comments.flag(comment, make_user(), "abuse")
+    db.session.commit()
+    assert comment.reported_at is not None
+    assert comment.status == "published"  # hiding is off unless the site asks
+
+
+def test_the_authors_poll_answer_shows_next_to_their_comment(app, db, article, reader, make_user):
+    quiet = make_user()
+    polls.cast_vote(
+        article.poll,
+        polls.Voter(polls.user_voter_key(reader), reader.id),
+        article.poll.options[2].id,
+    )
+    post(db, article, reader, "I voted")
+    post(db, article, quiet, "I did not")
+    nodes = comments.thread(article, None).items
+    assert [n.author_vote for n in nodes] == ["Too early to tell", None]
+
+
+def test_premoderated_articles_hold_every_comment(app, db, make_article, reader, make_user):
+    article = make_article(comments="premoderated")
+    comment = post(db, article, reader, "Please approve me")
+    assert comment.status == "pending"
+    assert "article is premoderated" in comment.reasons_held
+    db.session.refresh(article)
+    assert article.comment_count == 0
+    assert comments.thread(article, None).items == []
+    assert [n.comment.id for n in comments.thread(article, reader).items] == [comment.id]
+    assert comments.thread(article, make_user()).items == []
+    assert [n.comment.id for n in comments.thread(article, make_user(role="moderator")).items] == [
+        comment.id
+    ]
+
+
+def test_closed_articles_refuse_new_comments_but_keep_old_ones(app, db, make_article, reader):
+    from webapp.services import articles
+
+    article = make_article()
+    old = post(db, article, reader, "Before closing")
+    articles.update_article(article, articles.ArticleChanges(comments="closed"))
+    db.session.commit()
+    with pytest.raises(CommentsClosed):
+        comments.submit(article, reader, "After closing")
+    assert [n.comment.id for n in comments.thread(article, None).items] == [old.id]
+
+
+def test_banned_readers_cannot_post_react_or_report(app, db, article, reader, make_user):
+    from webapp.errors import Banned
+
+    comment = post(db, article, make_user())
+    reader.banned_at = utcnow()
+    db.session.commit()
+    with pytest.raises(Banned):
+        comments.submit(article, reader, "Let me in")
+    with pytest.raises(Banned):
+        comments.react(comment, reader, 1)
+    with pytest.raises(Banned):
+        comments.flag(comment, reader, "spam")
+
+
+def test_comments_on_unpublished_articles_are_not_found(app, db, make_article, reader):
+    draft = make_article(status="draft")
+    with pytest.raises(NotFound):
+        comments.submit(draft, reader, "Sneaky")

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify, request
+
+from webapp.api import bp
+from webapp.api.common import json_object, viewer
+from webapp.api.serializers import iso
+from webapp.extensions import db
+from webapp.ratelimits import enforce
+from webapp.security import signed_in_user
+from webapp.services import articles
+from webapp.services import comments as comment_rules
+from webapp.services.pagination import decode_cursor, encode_cursor, parse_limit
+
+
+def node_json(node: comment_rules.CommentNode) -> dict[str, Any]:
+    data = comment_json(node.comment)
+    data.update(
+        author_vote=node.author_vote,
+        my_reaction=node.my_reaction,
+        can_edit=node.editable,
+        replies=[node_json(reply) for reply in node.replies],
+    )
+    if node.in_reply_to is not None:
+        data["parent_id"] = node.in_reply_to[0]
+        data["in_reply_to"] = {"id": node.in_reply_to[0], "display_name": node.in_reply_to[1]}
+    return data
+
+
+def comment_json(comment) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    deleted = comment.deleted_at is not None
+    author = comment.author
+    return {
+        "id": comment.id,
+        "parent_id": comment.in_reply_to_id or comment.parent_id,
+        "thread_parent_id": comment.parent_id,
+        "author": {"id": None, "display_name": "[deleted]"}
+        if deleted
+        else {"id": author.id, "display_name": author.display_name},
+        "html": comment.html,
+        "created_at": iso(comment.created_at),
+        "edited_at": iso(comment.edited_at),
+        "featured": comment.featured_at is not None,
+        "score": comment.score,
+        "status": comment.status,
+        "deleted": deleted,
+        "in_reply_to": None,
+    }
+
+
+@bp.get("/articles/<slug>/comments")
+def list_comments(slug: str):  # type: ignore[no-untyped-def]
+    who = viewer()
+    article = articles.get_article(slug, who)
+    page = comment_rules.thread(
+        article,
+        who,
+        sort=request.args.get("sort", "oldest"),
+        limit=parse_limit(request.args.get("limit")),
+        after=decode_cursor(request.args.get("cursor")),
+        featured_only=request.args.get("featured") in ("1", "true"),
+    )
+    return jsonify(
+        items=[node_json(node) for node in page.items],
+        next_cursor=encode_cursor(page.next_cursor) if page.next_cursor else None,
+    )
+
+
+def enforce_comment_limits(user_id: int) -> None:
+    limits = current_app.config["RATELIMIT_COMMENT"]
+    enforce("comment-reader", limits, str(user_id), action="posting")
+    enforce("comment-client", limits, request.remote_addr or "unknown", action="posting")
+
+
+@bp.post("/articles/<slug>/comments")
+def post_comment(slug: str):  # type: ignore[no-untyped-def]
+    user = signed_in_user()
+    article = articles.get_article(slug, user)
+    payload = json_object()
+    enforce_comment_limits(user.id)
+    comment = comment_rules.submit(article, user, payload.get("body"), payload.get("parent_id"))
+    db.session.commit()
+    body = comment_json(comment)
+    body["reasons_held"] = comment.reasons_held if comment.status == "pending" else []
+    return jsonify(body), 201
+
+
+@bp.patch("/comments/<int:comment_id>")
+def edit_comment(comment_id: int):  # type: ignore[no-untyped-def]
+    user = signed_in_user()
+    comment = comment_rules.get_comment(comment_id, user)
+    payload = json_object()
+    comment_rules.edit(comment, user, payload.get("body"))
+    db.session.commit()
+    return jsonify(comment_json(comment))
+
+
+@bp.delete("/comments/<int:comment_id>")
+def delete_comment(comment_id: int):  # type: ignore[no-untyped-def]
+    user = signed_in_user()
+    comment = comment_rules.get_comment(comment_id, user)
+    comment_rules.delete(comment, user)
+    db.session.commit()
+    return "", 204
+
+
+@bp.post("/comments/<int:comment_id>/flags")
+def flag_comment(comment_id: int):  # type: ignore[no-untyped-def]
+    user = signed_in_user()
+    comment = comment_rules.get_comment(comment_id, user)
+    payload = json_object()
+    created = comment_rules.flag(comment, user, payload.get("reason"), payload.get("note"))
+    db.session.commit()
+    return jsonify(flagged=True, created=created), 201 if created else 200
+
+
+@bp.post("/comments/<int:comment_id>/votes")
+def react_to_comment(comment_id: int):  # type: ignore[no-untyped-def]
+    user = signed_in_user()
+    comment = comment_rules.get_comment(comment_id, user)
+    payload = json_object()
+    score = comment_rules.react(comment, user, payload.get("value"))
+    db.session.commit()
+    return jsonify(score=score, my_reaction=payload.get("value"))

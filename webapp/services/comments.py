@@ -1,0 +1,519 @@
+"""Comments: posting, replying, editing, deleting, reactions, reports and the thread.
+
+Each comment is rendered, sanitised, scored and checked once, when it is written;
+reading a thread only fetches stored HTML, so a long thread costs what a short
+one does per page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from webapp.errors import Conflict, Forbidden, InvalidInput, MalformedRequest, NotFound
+from webapp.extensions import db
+from webapp.models import (
+    Article,
+    Comment,
+    CommentFlag,
+    CommentMode,
+    CommentReaction,
+    CommentStatus,
+    FlagReason,
+    PollOption,
+    Role,
+    User,
+    Vote,
+    utcnow,
+)
+from webapp.services.accounts import ensure_can_write
+from webapp.services.markup import render_comment
+
+MAX_BODY = 5000
+MAX_NOTE = 1000
+EDIT_WINDOW = timedelta(minutes=15)
+#: Depths 0, 1 and 2: three levels shown; deeper replies hang at the third.
+DEEPEST_SHOWN = 2
+SORTS = ("oldest", "newest", "top")
+
+
+class CommentsClosed(Conflict):
+    code, message = "comments_closed", "Comments are closed on this article."
+
+
+class EditWindowOver(Forbidden):
+    code = "edit_window_over"
+    message = "Comments can be edited for 15 minutes after posting; this one no longer can."
+
+
+def is_public(comment: Comment) -> bool:
+    return comment.status == CommentStatus.PUBLISHED and comment.deleted_at is None
+
+
+def is_moderator(user: User | None) -> bool:
+    return user is not None and user.has_role(Role.MODERATOR)
+
+
+def _check_body(body: Any) -> str:
+    if not isinstance(body, str):
+        raise MalformedRequest("body must be a string.", fields={"body": "must be a string"})
+    text = body.strip()
+    if not text:
+        raise InvalidInput("Please write something before posting.", fields={"body": "empty"})
+    if len(text) > MAX_BODY:
+        raise InvalidInput(
+            f"Comments can be at most {MAX_BODY:,} characters; this one has {len(text):,}.",
+            fields={"body": f"at most {MAX_BODY} characters"},
+        )
+    return text
+
+
+def _shift_article_count(article_id: int, delta: int) -> None:
+    if delta:
+        db.session.execute(
+            update(Article)
+            .where(Article.id == article_id)
+            .values(comment_count=Article.comment_count + delta)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _apply_text(
+    comment: Comment, text: str, author: User, article: Article, moment: datetime
+) -> None:
+    """Render, score and check ``text`` into ``comment`` (status, reasons, scores)."""
+    from webapp.services import moderation
+    from webapp.services.sentiment import analyse
+
+    assessment = moderation.assess(
+        text, author, article, exclude_comment_id=comment.id, moment=moment
+    )
+    feeling = analyse(text)
+    comment.body = text
+    comment.html = render_comment(text)
+    comment.status = assessment.status
+    comment.reasons_held = assessment.reasons_held
+    comment.toxicity = assessment.toxicity
+    comment.sentiment = feeling.score
+    comment.sentiment_label = feeling.label
+
+
+def submit(
+    article: Article,
+    author: User,
+    body: Any,
+    parent_id: int | None = None,
+    moment: datetime | None = None,
+) -> Comment:
+    """Post a comment or a reply. Flushes; the caller commits."""
+    moment = moment or utcnow()
+    ensure_can_write(author)
+    if not article.is_published:
+        raise NotFound("No published article has this address.")
+    if article.comment_mode == CommentMode.CLOSED:
+        raise CommentsClosed()
+    text = _check_body(body)
+    parent = None
+    if parent_id is not None:
+        if isinstance(parent_id, bool) or not isinstance(parent_id, int):
+            raise MalformedRequest(
+                "parent_id must be a whole number.", fields={"parent_id": "must be a whole number"}
+            )
+        parent = db.session.get(Comment, parent_id)
+        if (
+            parent is None
+            or parent.article_id != article.id
+            or parent.deleted_at is not None
+            or not can_see(parent, author)
+        ):
+            raise InvalidInput(
+                "You can only reply to a comment on this article.",
+                fields={"parent_id": "not a comment on this article"},
+            )
+    comment = Comment(
+        article_id=article.id, author_id=author.id, created_at=moment, body="", html=""
+    )
+    if parent is not None:
+        if parent.depth >= DEEPEST_SHOWN:
+            # Shown beside its target at the deepest level, naming whom it answers.
+            comment.parent_id = parent.parent_id
+            comment.in_reply_to_id = parent.id
+            comment.depth = DEEPEST_SHOWN
+        else:
+            comment.parent_id = parent.id
+            comment.depth = parent.depth + 1
+    _apply_text(comment, text, author, article, moment)
+    db.session.add(comment)
+    db.session.flush()
+    if comment.parent_id is not None:
+        db.session.execute(
+            update(Comment)
+            .where(Comment.id == comment.parent_id)
+            .values(reply_count=Comment.reply_count + 1)
+            .execution_options(synchronize_session=False)
+        )
+    _shift_article_count(article.id, 1 if is_public(comment) else 0)
+    return comment
+
+
+def can_edit(comment: Comment, user: User | None, moment: datetime | None = None) -> bool:
+    return (
+        user is not None
+        and comment.author_id == user.id
+        and comment.deleted_at is None
+        and (moment or utcnow()) - comment.created_at <= EDIT_WINDOW
+    )
+
+
+def edit(comment: Comment, user: User, body: Any, moment: datetime | None = None) -> Comment:
+    """The author changes their words within the edit window; checks run again."""
+    moment = moment or utcnow()
+    ensure_can_write(user)
+    if comment.author_id != user.id or comment.deleted_at is not None:
+        raise Forbidden("Only its author can edit a comment.")
+    if not can_edit(comment, user, moment):
+        raise EditWindowOver()
+    text = _check_body(body)
+    was_public = is_public(comment)
+    article = db.session.get(Article, comment.article_id)
+    assert article is not None
+    if comment.status == CommentStatus.REJECTED:
+        raise Forbidden("A rejected comment cannot be edited.")
+    _apply_text(comment, text, user, article, moment)
+    comment.edited_at = moment
+    _shift_article_count(article.id, int(is_public(comment)) - int(was_public))
+    db.session.flush()
+    return comment
+
+
+def delete(comment: Comment, actor: User, moment: datetime | None = None) -> None:
+    """Authors delete their own comments, moderators any. A comment that replies hang
+    on keeps its place as "comment deleted"; one without replies goes entirely."""
+    from webapp.services.moderation_actions import record
+
+    moment = moment or utcnow()
+    own = comment.author_id == actor.id
+    if not own and not is_moderator(actor):
+        raise Forbidden("You can only delete your own comments.")
+    if own:
+        ensure_can_write(actor)
+    else:
+        record(
+            actor,
+            "delete",
+            comment=comment,
+            target_user_id=comment.author_id,
+            details={"body": comment.body[:500]},
+        )
+    _shift_article_count(comment.article_id, -1 if is_public(comment) else 0)
+    if comment.reply_count > 0:
+        comment.deleted_at = moment
+        comment.body = ""
+        comment.html = ""
+        comment.featured_at = None
+        db.session.flush()
+        return
+    _remove(comment)
+
+
+def _remove(comment: Comment) -> None:
+    parent_id = comment.parent_id
+    db.session.delete(comment)
+    db.session.flush()
+    if parent_id is None:
+        return
+    db.session.execute(
+        update(Comment)
+        .where(Comment.id == parent_id)
+        .values(reply_count=Comment.reply_count - 1)
+        .execution_options(synchronize_session=False)
+    )
+    parent = db.session.get(Comment, parent_id, populate_existing=True)
+    # A "comment deleted" placeholder whose last reply went has nothing left to hold.
+    if parent is not None and parent.deleted_at is not None and parent.reply_count <= 0:
+        _remove(parent)
+
+
+def react(comment: Comment, user: User, value: Any) -> int:
+    """One up (+1) or down (-1) vote per reader per comment; 0 takes it back."""
+    if isinstance(value, bool) or value not in (-1, 0, 1):
+        raise InvalidInput("value must be 1, -1 or 0.", fields={"value": "1, -1 or 0"})
+    ensure_can_write(user)
+    if not is_public(comment):
+        raise NotFound("No such comment.")
+    existing = db.session.scalar(
+        select(CommentReaction)
+        .where(CommentReaction.comment_id == comment.id, CommentReaction.user_id == user.id)
+        .with_for_update()
+    )
+    before = existing.value if existing else 0
+    if value == 0 and existing is not None:
+        db.session.delete(existing)
+    elif value != 0 and existing is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(CommentReaction(comment_id=comment.id, user_id=user.id, value=value))
+        except IntegrityError:  # the same reader's other request got there first
+            return react(comment, user, value)
+    elif existing is not None:
+        existing.value = value
+    if value != before:
+        db.session.execute(
+            update(Comment)
+            .where(Comment.id == comment.id)
+            .values(score=Comment.score + (value - before))
+            .execution_options(synchronize_session=False)
+        )
+    db.session.flush()
+    db.session.refresh(comment, ["score"])
+    return comment.score
+
+
+def flag(comment: Comment, user: User, reason: Any, note: Any = None) -> bool:
+    """A reader reports a comment; a second report by the same reader counts once.
+    Returns True for a new report."""
+    from webapp.services.site_settings import moderation_settings
+
+    if reason not in {r.value for r in FlagReason}:
+        raise InvalidInput(
+            "Choose a reason: spam, abuse, off_topic or other.",
+            fields={"reason": "spam, abuse, off_topic or other"},
+        )
+    if note is not None and not isinstance(note, str):
+        raise MalformedRequest("note must be a string.", fields={"note": "must be a string"})
+    note = (note or "").strip()[:MAX_NOTE] or None
+    ensure_can_write(user)
+    if not is_public(comment):
+        raise NotFound("No such comment.")
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                CommentFlag(comment_id=comment.id, user_id=user.id, reason=reason, note=note)
+            )
+    except IntegrityError:
+        return False
+    db.session.execute(
+        update(Comment)
+        .where(Comment.id == comment.id)
+        .values(flag_count=Comment.flag_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(comment, ["flag_count"])
+    settings = moderation_settings()
+    if comment.flag_count >= settings.report_threshold and comment.reported_at is None:
+        comment.reported_at = utcnow()
+        if settings.hide_reported and comment.status == CommentStatus.PUBLISHED:
+            comment.status = CommentStatus.PENDING.value
+            comment.reasons_held = [
+                *comment.reasons_held,
+                f"reported by {comment.flag_count} readers",
+            ]
+            _shift_article_count(comment.article_id, -1)
+    db.session.flush()
+    return True
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def can_see(comment: Comment, viewer: User | None) -> bool:
+    if comment.status == CommentStatus.PUBLISHED:
+        return True
+    return viewer is not None and (comment.author_id == viewer.id or is_moderator(viewer))
+
+
+def get_comment(comment_id: int, viewer: User | None) -> Comment:
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or not can_see(comment, viewer):
+        raise NotFound("No such comment.")
+    article = db.session.get(Article, comment.article_id)
+    if article is None or not article.is_published:
+        raise NotFound("No such comment.")
+    return comment
+
+
+@dataclass
+class CommentNode:
+    comment: Comment
+    author_vote: str | None
+    my_reaction: int
+    editable: bool
+    in_reply_to: tuple[int, str] | None
+    replies: list[CommentNode] = field(default_factory=list)
+
+
+@dataclass
+class ThreadPage:
+    items: list[CommentNode]
+    next_cursor: list[Any] | None
+    sort: str
+
+
+def _visible(viewer: User | None):  # type: ignore[no-untyped-def]
+    if viewer is None:
+        return Comment.status == CommentStatus.PUBLISHED
+    if is_moderator(viewer):
+        return Comment.status != CommentStatus.REJECTED
+    return or_(
+        Comment.status == CommentStatus.PUBLISHED,
+        and_(Comment.author_id == viewer.id, Comment.status == CommentStatus.PENDING),
+    )
+
+
+def thread(
+    article: Article,
+    viewer: User | None,
+    *,
+    sort: str = "oldest",
+    limit: int = 20,
+    after: list[Any] | None = None,
+    featured_only: bool = False,
+    moment: datetime | None = None,
+) -> ThreadPage:
+    """One page of top-level comments with all their replies, ready to show."""
+    if sort not in SORTS:
+        raise InvalidInput("sort must be oldest, newest or top.", fields={"sort": "unknown"})
+    query = (
+        select(Comment)
+        .where(Comment.article_id == article.id, Comment.parent_id.is_(None), _visible(viewer))
+        .options(selectinload(Comment.author))
+    )
+    if featured_only:
+        query = query.where(Comment.featured_at.is_not(None))
+    if sort == "top":
+        order = (Comment.score.desc(), Comment.id.asc())
+        if after is not None:
+            score, last_id = _cursor_values(after, int)
+            query = query.where(
+                or_(Comment.score < score, and_(Comment.score == score, Comment.id > last_id))
+            )
+    elif sort == "newest":
+        order = (Comment.id.desc(),)
+        if after is not None:
+            query = query.where(Comment.id < _cursor_values(after, int)[1])
+    else:
+        order = (Comment.id.asc(),)
+        if after is not None:
+            query = query.where(Comment.id > _cursor_values(after, int)[1])
+    roots = list(db.session.scalars(query.order_by(*order).limit(limit + 1)))
+    next_cursor = None
+    if len(roots) > limit:
+        roots = roots[:limit]
+        last = roots[-1]
+        next_cursor = [last.score if sort == "top" else 0, last.id]
+
+    # Ids grow with time, so ordering by id is ordering by posting time, and it is
+    # what the (article, status, parent, created) index serves.
+    replies: list[Comment] = []
+    parent_ids = [c.id for c in roots]
+    for _level in range(DEEPEST_SHOWN):
+        if not parent_ids:
+            break
+        level = list(
+            db.session.scalars(
+                select(Comment)
+                .where(Comment.parent_id.in_(parent_ids), _visible(viewer))
+                .options(selectinload(Comment.author))
+                .order_by(Comment.id)
+            )
+        )
+        replies.extend(level)
+        parent_ids = [c.id for c in level]
+
+    everyone = roots + replies
+    votes = _author_votes(article, {c.author_id for c in everyone})
+    mine = _my_reactions(viewer, [c.id for c in everyone])
+    names = {c.id: c.author.display_name for c in everyone}
+    missing = {
+        c.in_reply_to_id for c in replies if c.in_reply_to_id and c.in_reply_to_id not in names
+    }
+    if missing:
+        names.update(
+            db.session.execute(
+                select(Comment.id, User.display_name)
+                .join(User, User.id == Comment.author_id)
+                .where(Comment.id.in_(missing))
+            )
+            .tuples()
+            .all()
+        )
+    moment = moment or utcnow()
+
+    def node(comment: Comment) -> CommentNode:
+        target = comment.in_reply_to_id
+        return CommentNode(
+            comment=comment,
+            author_vote=votes.get(comment.author_id),
+            my_reaction=mine.get(comment.id, 0),
+            editable=can_edit(comment, viewer, moment),
+            in_reply_to=(target, names.get(target, "a comment")) if target else None,
+        )
+
+    nodes = {c.id: node(c) for c in everyone}
+    for reply in replies:
+        assert reply.parent_id is not None
+        nodes[reply.parent_id].replies.append(nodes[reply.id])
+    return ThreadPage([nodes[c.id] for c in roots], next_cursor, sort)
+
+
+def _cursor_values(after: list[Any], kind: type) -> tuple[Any, int]:
+    try:
+        return kind(after[0]), int(after[1])
+    except (TypeError, ValueError, IndexError) as exc:
+        raise MalformedRequest("The cursor is not valid.") from exc
+
+
+def _author_votes(article: Article, author_ids: set[int]) -> dict[int, str]:
+    """How each commenter answered this article's poll, in one query."""
+    poll = article.poll
+    if poll is None or not author_ids:
+        return {}
+    rows = (
+        db.session.execute(
+            select(Vote.user_id, PollOption.label)
+            .join(PollOption, PollOption.id == Vote.option_id)
+            .where(Vote.poll_id == poll.id, Vote.user_id.in_(author_ids))
+        )
+        .tuples()
+        .all()
+    )
+    return {user_id: label for user_id, label in rows if user_id is not None}
+
+
+def _my_reactions(viewer: User | None, comment_ids: list[int]) -> dict[int, int]:
+    if viewer is None or not comment_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(CommentReaction.comment_id, CommentReaction.value).where(
+                CommentReaction.user_id == viewer.id, CommentReaction.comment_id.in_(comment_ids)
+            )
+        )
+        .tuples()
+        .all()
+    )
+
+
+def count_for(article: Article) -> int:
+    return article.comment_count
+
+
+def recount_article(article_id: int) -> int:
+    """The published-comment count from the rows (for repairs and tests)."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Comment)
+            .where(
+                Comment.article_id == article_id,
+                Comment.status == CommentStatus.PUBLISHED,
+                Comment.deleted_at.is_(None),
+            )
+        )
+        or 0
+    )

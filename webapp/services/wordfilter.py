@@ -1,0 +1,93 @@
+"""Word matching that sees through the usual disguises.
+
+Moderators list words; readers write "S.P.A.M", "s p a m", "spaaam" or "5pam".
+Both sides are reduced to a skeleton (lower case, no accents, look-alike digits
+read as letters, letters split by dots or spaces joined, repeated letters
+collapsed) and compared token by token, so "class" never matches "ass".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+LOOKALIKES = str.maketrans(
+    {
+        "0": "o",
+        "1": "i",
+        "3": "e",
+        "4": "a",
+        "@": "a",
+        "5": "s",
+        "$": "s",
+        "7": "t",
+        "8": "b",
+        "9": "g",
+        "€": "e",
+    }
+)
+_NON_LETTERS = re.compile(r"[^a-z]+")
+_REPEATS = re.compile(r"(.)\1+")
+SUFFIXES = ("", "s", "es", "ed", "er", "ers", "ing", "y")
+
+
+def _fold(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return ascii_text.lower().translate(LOOKALIKES)
+
+
+def skeleton_tokens(text: str) -> list[str]:
+    tokens: list[str] = []
+    single_run: list[str] = []
+    for raw in _fold(text).split():
+        # Punctuation inside a token goes: "s.p.a.m" and "sp-am" both become "spam".
+        word = _NON_LETTERS.sub("", raw)
+        if len(word) == 1:
+            single_run.append(word)
+            continue
+        if single_run:
+            tokens.append("".join(single_run))
+            single_run = []
+        if word:
+            tokens.append(word)
+    if single_run:
+        tokens.append("".join(single_run))
+    return [_REPEATS.sub(r"\1", token) for token in tokens if token]
+
+
+def term_skeleton(term: str) -> list[str]:
+    return [
+        _REPEATS.sub(r"\1", t) for t in (_NON_LETTERS.sub("", w) for w in _fold(term).split()) if t
+    ]
+
+
+def find_terms(text: str, terms: Iterable[str]) -> list[str]:
+    """The listed terms that ``text`` contains, in the order given."""
+    tokens = skeleton_tokens(text)
+    found = []
+    for term in terms:
+        wanted = term_skeleton(term)
+        if not wanted:
+            continue
+        size = len(wanted)
+        for start in range(len(tokens) - size + 1):
+            window = tokens[start : start + size]
+            if window[:-1] == wanted[:-1] and any(
+                window[-1] == _REPEATS.sub(r"\1", wanted[-1] + suffix) for suffix in SUFFIXES
+            ):
+                found.append(term)
+                break
+        else:
+            # "s p a m" written with spaces inside a longer sentence is joined above;
+            # a multi-word term may also be written as one run of letters.
+            if size > 1 and "".join(wanted) in tokens:
+                found.append(term)
+    return found
+
+
+LINK_PATTERN = re.compile(r"(?i)\b(?:https?://|www\.)\S+")
+
+
+def count_links(text: str) -> int:
+    return len(LINK_PATTERN.findall(text))
