@@ -83,11 +83,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from webapp.api import bp as api_bp
     from webapp.auth import bp as auth_bp
     from webapp.editor import bp as editor_bp
+    from webapp.moderation import bp as moderation_bp
     from webapp.public import bp as public_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(editor_bp)
+    app.register_blueprint(moderation_bp)
     app.register_blueprint(api_bp)
 
     from webapp.errors import register_error_handlers

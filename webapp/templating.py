@@ -42,4 +42,16 @@ def init_app(app: Flask) -> None:
         """HTML that was sanitised when it was written (articles, comments)."""
         return Markup(html)
 
+    @app.context_processor
+    def moderation_counts() -> dict[str, object]:
+        """Queue counts in the navigation, for moderators only (one grouped query)."""
+        from flask_login import current_user
+
+        from webapp.models import Role
+        from webapp.services.moderation_queue import queue_counts
+
+        if current_user.is_authenticated and current_user.has_role(Role.MODERATOR):
+            return {"queue_counts": queue_counts()}
+        return {"queue_counts": None}
+
     app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]

@@ -9,6 +9,7 @@ from webapp.extensions import db
 from webapp.models import Role
 from webapp.security import role_required, signed_in_user
 from webapp.services import articles
+from webapp.services.accounts import ensure_can_write
 from webapp.services.pagination import decode_cursor, encode_cursor, parse_limit
 from webapp.voters import current_voter_key
 
@@ -37,7 +38,9 @@ def get_article(slug: str):  # type: ignore[no-untyped-def]
 @role_required(Role.EDITOR)
 def create_article():  # type: ignore[no-untyped-def]
     changes = articles.changes_from_json(json_object())
-    article = articles.create_article(signed_in_user(), changes)
+    author = signed_in_user()
+    ensure_can_write(author)
+    article = articles.create_article(author, changes)
     db.session.commit()
     return jsonify(article_json(article, current_voter_key(viewer()))), 201
 
@@ -46,6 +49,7 @@ def create_article():  # type: ignore[no-untyped-def]
 @role_required(Role.EDITOR)
 def update_article(slug: str):  # type: ignore[no-untyped-def]
     article = articles.get_article(slug, signed_in_user())
+    ensure_can_write(signed_in_user())
     changes = articles.changes_from_json(json_object())
     articles.update_article(article, changes)
     db.session.commit()

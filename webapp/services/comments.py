@@ -305,7 +305,7 @@ def flag(comment: Comment, user: User, reason: Any, note: Any = None) -> bool:
     )
     db.session.refresh(comment, ["flag_count"])
     settings = moderation_settings()
-    if comment.flag_count >= settings.report_threshold and comment.reported_at is None:
+    if comment.reported_at is None and _flags_since_review(comment) >= settings.report_threshold:
         comment.reported_at = utcnow()
         if settings.hide_reported and comment.status == CommentStatus.PUBLISHED:
             comment.status = CommentStatus.PENDING.value
@@ -316,6 +316,17 @@ def flag(comment: Comment, user: User, reason: Any, note: Any = None) -> bool:
             _shift_article_count(comment.article_id, -1)
     db.session.flush()
     return True
+
+
+def _flags_since_review(comment: Comment) -> int:
+    """Reports since a moderator last decided on the comment: once approved, it takes
+    a fresh set of reports to send it back to the Reported queue."""
+    query = (
+        select(func.count()).select_from(CommentFlag).where(CommentFlag.comment_id == comment.id)
+    )
+    if comment.moderated_at is not None:
+        query = query.where(CommentFlag.created_at > comment.moderated_at)
+    return db.session.scalar(query) or 0
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -359,10 +370,7 @@ def _visible(viewer: User | None):  # type: ignore[no-untyped-def]
         return Comment.status == CommentStatus.PUBLISHED
     if is_moderator(viewer):
         return Comment.status != CommentStatus.REJECTED
-    return or_(
-        Comment.status == CommentStatus.PUBLISHED,
-        and_(Comment.author_id == viewer.id, Comment.status == CommentStatus.PENDING),
-    )
+    return or_(Comment.status == CommentStatus.PUBLISHED, Comment.author_id == viewer.id)
 
 
 def thread(

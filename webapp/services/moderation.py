@@ -115,3 +115,48 @@ def assess(
         reasons.append(f"author rejected {rejected} times in {settings.rejection_window_days} days")
     status = CommentStatus.PENDING if reasons else CommentStatus.PUBLISHED
     return Assessment(status.value, reasons, score)
+
+
+# --- word lists -------------------------------------------------------------------------
+
+MAX_TERM = 100
+
+
+def word_list() -> list[ModerationTerm]:
+    return list(
+        db.session.scalars(
+            select(ModerationTerm).order_by(ModerationTerm.kind, ModerationTerm.term)
+        )
+    )
+
+
+def add_term(term: object, kind: object) -> ModerationTerm:
+    """Add a banned or suspect word (or phrase); an existing entry changes its kind."""
+    if kind not in {k.value for k in TermKind}:
+        raise InvalidInput("kind must be banned or suspect.", fields={"kind": "banned or suspect"})
+    if not isinstance(term, str) or not " ".join(term.split()):
+        raise InvalidInput("Please enter a word.", fields={"term": "required"})
+    cleaned = " ".join(term.split()).lower()
+    if len(cleaned) > MAX_TERM:
+        raise InvalidInput(
+            f"At most {MAX_TERM} characters.", fields={"term": f"at most {MAX_TERM} characters"}
+        )
+    existing = db.session.scalar(select(ModerationTerm).where(ModerationTerm.term == cleaned))
+    if existing is not None:
+        existing.kind = str(kind)
+        db.session.flush()
+        return existing
+    entry = ModerationTerm(term=cleaned, kind=str(kind))
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def remove_term(term_id: int) -> None:
+    entry = db.session.get(ModerationTerm, term_id)
+    if entry is None:
+        from webapp.errors import NotFound
+
+        raise NotFound("No such word in the lists.")
+    db.session.delete(entry)
+    db.session.flush()

@@ -1,11 +1,31 @@
-"""The audit log: every moderation action is written once and never changed."""
+"""Moderators' decisions on comments and readers, each written to the audit log.
+
+The log is append-only: nothing here updates or deletes a ModerationAction.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select, update
+
+from webapp.errors import Conflict, Forbidden, InvalidInput, NotFound
 from webapp.extensions import db
-from webapp.models import Comment, ModerationAction, User
+from webapp.models import (
+    Article,
+    Comment,
+    CommentStatus,
+    ModerationAction,
+    ModerationActionKind,
+    Role,
+    User,
+    utcnow,
+)
+
+COMMENT_ACTIONS = ("approve", "reject", "feature", "unfeature")
+MAX_REASON = 1000
 
 
 def record(
@@ -27,3 +47,152 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+def _is_public(comment: Comment) -> bool:
+    return comment.status == CommentStatus.PUBLISHED and comment.deleted_at is None
+
+
+def _shift_count(comment: Comment, was_public: bool) -> None:
+    delta = int(_is_public(comment)) - int(was_public)
+    if delta:
+        db.session.execute(
+            update(Article)
+            .where(Article.id == comment.article_id)
+            .values(comment_count=Article.comment_count + delta)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _clean_reason(reason: Any) -> str | None:
+    if reason is None:
+        return None
+    if not isinstance(reason, str):
+        raise InvalidInput("reason must be text.", fields={"reason": "must be text"})
+    reason = reason.strip()
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(
+            f"Reasons can be at most {MAX_REASON} characters.",
+            fields={"reason": f"at most {MAX_REASON} characters"},
+        )
+    return reason or None
+
+
+def decide(
+    comment: Comment, actor: User, action: Any, reason: Any = None, moment: datetime | None = None
+) -> Comment:
+    """Approve, reject, feature or unfeature one comment. Flushes; the caller commits."""
+    if action not in COMMENT_ACTIONS:
+        raise InvalidInput(
+            "action must be approve, reject, feature or unfeature.",
+            fields={"action": "approve, reject, feature or unfeature"},
+        )
+    if comment.deleted_at is not None:
+        raise Conflict("This comment was deleted by its author.")
+    moment = moment or utcnow()
+    reason = _clean_reason(reason)
+    was_public = _is_public(comment)
+    before = comment.status
+    if action == "approve":
+        comment.status = CommentStatus.PUBLISHED.value
+        comment.rejection_reason = None
+        comment.reported_at = None
+        comment.moderated_at = moment
+    elif action == "reject":
+        comment.status = CommentStatus.REJECTED.value
+        comment.rejection_reason = reason
+        comment.reported_at = None
+        comment.featured_at = None
+        comment.moderated_at = moment
+    elif action == "feature":
+        if comment.status != CommentStatus.PUBLISHED:
+            raise Conflict("Only published comments can be featured; approve it first.")
+        comment.featured_at = comment.featured_at or moment
+    else:
+        comment.featured_at = None
+    _shift_count(comment, was_public)
+    record(
+        actor,
+        action,
+        comment=comment,
+        target_user_id=comment.author_id,
+        reason=reason,
+        details={"status_before": before, "status_after": comment.status},
+    )
+    db.session.flush()
+    return comment
+
+
+def decide_many(
+    comment_ids: Iterable[Any], actor: User, action: Any, reason: Any = None
+) -> list[Comment]:
+    """The same decision on several comments at once, all or none."""
+    ids = list(comment_ids)
+    if not ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise InvalidInput("Choose at least one comment.", fields={"ids": "a list of comment ids"})
+    if len(ids) > 200:
+        raise InvalidInput("At most 200 comments at once.", fields={"ids": "at most 200"})
+    found = {c.id: c for c in db.session.scalars(select(Comment).where(Comment.id.in_(ids)))}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound(f"No comment with id {missing[0]}.")
+    return [decide(found[i], actor, action, reason) for i in dict.fromkeys(ids)]
+
+
+def _parse_until(until: Any, moment: datetime) -> datetime | None:
+    from webapp.services.articles import parse_datetime
+
+    if until in (None, ""):
+        return None
+    if not isinstance(until, str):
+        raise InvalidInput("until must be an ISO 8601 time.", fields={"until": "ISO 8601 time"})
+    value = parse_datetime(until, "until")
+    if value <= moment:
+        raise InvalidInput(
+            "A ban must end in the future (or leave it open).",
+            fields={"until": "must be in the future"},
+        )
+    return value
+
+
+def ban(
+    user: User, actor: User, reason: Any, until: Any = None, moment: datetime | None = None
+) -> User:
+    """Ban a reader from writing, until a date or for good."""
+    moment = moment or utcnow()
+    if user.id == actor.id:
+        raise Forbidden("You cannot ban yourself.")
+    if user.role == Role.ADMIN or (user.role != Role.READER and actor.role != Role.ADMIN):
+        raise Forbidden("Only an admin can ban staff, and admins cannot be banned.")
+    reason = _clean_reason(reason)
+    if not reason:
+        raise InvalidInput("Please give a reason for the ban.", fields={"reason": "required"})
+    ends = _parse_until(until, moment)
+    user.banned_at = moment
+    user.banned_until = ends
+    user.ban_reason = reason
+    record(
+        actor,
+        ModerationActionKind.BAN.value,
+        target_user_id=user.id,
+        reason=reason,
+        details={"until": ends.isoformat() if ends else None},
+    )
+    db.session.flush()
+    return user
+
+
+def unban(user: User, actor: User, reason: Any = None) -> User:
+    if user.banned_at is None:
+        raise Conflict("This reader is not banned.")
+    user.banned_at = None
+    user.banned_until = None
+    user.ban_reason = None
+    record(
+        actor,
+        ModerationActionKind.UNBAN.value,
+        target_user_id=user.id,
+        reason=_clean_reason(reason),
+    )
+    db.session.flush()
+    return user

@@ -1,0 +1,222 @@
+"""What moderators read: the queues with counts, authors' histories and the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from webapp.errors import InvalidInput, MalformedRequest
+from webapp.extensions import db
+from webapp.models import (
+    Article,
+    Comment,
+    CommentFlag,
+    CommentStatus,
+    ModerationAction,
+    User,
+    utcnow,
+)
+
+QUEUES = ("pending", "reported", "rejected", "approved")
+
+
+def _queue_filter(status: str):  # type: ignore[no-untyped-def]
+    live = Comment.deleted_at.is_(None)
+    if status == "pending":
+        return and_(live, Comment.status == CommentStatus.PENDING)
+    if status == "reported":
+        return and_(
+            live, Comment.reported_at.is_not(None), Comment.status != CommentStatus.REJECTED
+        )
+    if status == "rejected":
+        return and_(live, Comment.status == CommentStatus.REJECTED)
+    if status == "approved":
+        return and_(
+            live, Comment.status == CommentStatus.PUBLISHED, Comment.moderated_at.is_not(None)
+        )
+    raise InvalidInput(
+        "status must be pending, reported, rejected or approved.",
+        fields={"status": "pending, reported, rejected or approved"},
+    )
+
+
+def queue_counts() -> dict[str, int]:
+    """Counts for the navigation, in one query."""
+    row = db.session.execute(
+        select(
+            *(func.count().filter(_queue_filter(name)).label(name) for name in QUEUES)
+        ).select_from(Comment)
+    ).one()
+    return {name: int(getattr(row, name) or 0) for name in QUEUES}
+
+
+@dataclass
+class AuthorHistory:
+    comments: int
+    published: int
+    rejected: int
+    flags_received: int
+    joined_at: datetime
+    banned: bool
+    banned_until: datetime | None
+
+    def account_age_days(self, moment: datetime | None = None) -> int:
+        return max(0, ((moment or utcnow()) - self.joined_at).days)
+
+
+@dataclass
+class QueueItem:
+    comment: Comment
+    article: Article
+    parent: Comment | None
+    flags: list[tuple[str, int]]
+    author: AuthorHistory
+
+
+def author_histories(user_ids: set[int]) -> dict[int, AuthorHistory]:
+    if not user_ids:
+        return {}
+    counts = {
+        row.author_id: row
+        for row in db.session.execute(
+            select(
+                Comment.author_id,
+                func.count().label("comments"),
+                func.count().filter(Comment.status == CommentStatus.PUBLISHED).label("published"),
+                func.count().filter(Comment.status == CommentStatus.REJECTED).label("rejected"),
+                func.coalesce(func.sum(Comment.flag_count), 0).label("flags"),
+            )
+            .where(Comment.author_id.in_(user_ids))
+            .group_by(Comment.author_id)
+        )
+    }
+    now = utcnow()
+    histories = {}
+    for user in db.session.scalars(select(User).where(User.id.in_(user_ids))):
+        row = counts.get(user.id)
+        histories[user.id] = AuthorHistory(
+            comments=row.comments if row else 0,
+            published=row.published if row else 0,
+            rejected=row.rejected if row else 0,
+            flags_received=int(row.flags) if row else 0,
+            joined_at=user.created_at,
+            banned=user.is_banned_at(now),
+            banned_until=user.banned_until,
+        )
+    return histories
+
+
+def queue(
+    status: str = "pending", limit: int = 20, after: list[Any] | None = None
+) -> tuple[list[QueueItem], list[Any] | None]:
+    """One page of a queue, oldest first, each comment with all a moderator needs to decide."""
+    query = (
+        select(Comment)
+        .where(_queue_filter(status))
+        .options(selectinload(Comment.author), selectinload(Comment.article))
+        .order_by(Comment.created_at, Comment.id)
+    )
+    if after is not None:
+        try:
+            when, last_id = datetime.fromisoformat(after[0]), int(after[1])
+        except (TypeError, ValueError, IndexError) as exc:
+            raise MalformedRequest("The cursor is not valid.") from exc
+        query = query.where(
+            or_(Comment.created_at > when, and_(Comment.created_at == when, Comment.id > last_id))
+        )
+    rows = list(db.session.scalars(query.limit(limit + 1)))
+    next_key = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_key = [rows[-1].created_at.isoformat(), rows[-1].id]
+    ids = [c.id for c in rows]
+    flags: dict[int, list[tuple[str, int]]] = {}
+    if ids:
+        for comment_id, reason, count in db.session.execute(
+            select(CommentFlag.comment_id, CommentFlag.reason, func.count())
+            .where(CommentFlag.comment_id.in_(ids))
+            .group_by(CommentFlag.comment_id, CommentFlag.reason)
+            .order_by(CommentFlag.comment_id, func.count().desc(), CommentFlag.reason)
+        ).tuples():
+            flags.setdefault(comment_id, []).append((reason, count))
+    parent_ids = {c.in_reply_to_id or c.parent_id for c in rows} - {None}
+    parents = (
+        {
+            c.id: c
+            for c in db.session.scalars(
+                select(Comment)
+                .where(Comment.id.in_(parent_ids))
+                .options(selectinload(Comment.author))
+            )
+        }
+        if parent_ids
+        else {}
+    )
+    histories = author_histories({c.author_id for c in rows})
+    items = [
+        QueueItem(
+            comment=c,
+            article=c.article,
+            parent=parents.get(c.in_reply_to_id or c.parent_id or -1),
+            flags=flags.get(c.id, []),
+            author=histories[c.author_id],
+        )
+        for c in rows
+    ]
+    return items, next_key
+
+
+def report_notes(comment_id: int) -> list[CommentFlag]:
+    return list(
+        db.session.scalars(
+            select(CommentFlag)
+            .where(CommentFlag.comment_id == comment_id)
+            .order_by(CommentFlag.created_at)
+        )
+    )
+
+
+def audit_log(
+    limit: int = 50,
+    after: int | None = None,
+    *,
+    action: str | None = None,
+    actor_id: int | None = None,
+    user_id: int | None = None,
+    comment_id: int | None = None,
+) -> tuple[list[ModerationAction], int | None]:
+    """Newest first; filter by action, moderator, reader or comment."""
+    query = select(ModerationAction).options(
+        selectinload(ModerationAction.actor), selectinload(ModerationAction.target_user)
+    )
+    if action:
+        query = query.where(ModerationAction.action == action)
+    if actor_id is not None:
+        query = query.where(ModerationAction.actor_id == actor_id)
+    if user_id is not None:
+        query = query.where(ModerationAction.target_user_id == user_id)
+    if comment_id is not None:
+        query = query.where(ModerationAction.comment_id == comment_id)
+    if after is not None:
+        query = query.where(ModerationAction.id < after)
+    rows = list(db.session.scalars(query.order_by(ModerationAction.id.desc()).limit(limit + 1)))
+    next_key = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_key = rows[-1].id
+    return rows, next_key
+
+
+def moderators() -> list[User]:
+    """Everyone who appears in the log as a moderator, for the log's filter."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.id.in_(select(ModerationAction.actor_id).distinct()))
+            .order_by(User.display_name)
+        )
+    )
