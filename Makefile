@@ -1,7 +1,9 @@
 # Shortcuts; the scripts work without make too.
-.PHONY: serve test lint
+.PHONY: serve serve-prod test lint
 serve:
 	./scripts/serve
+serve-prod:
+	./scripts/serve-prod
 test:
 	./scripts/test
 lint:

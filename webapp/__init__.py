@@ -83,10 +83,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from webapp.api import bp as api_bp
     from webapp.auth import bp as auth_bp
     from webapp.editor import bp as editor_bp
+    from webapp.health import bp as health_bp
     from webapp.moderation import bp as moderation_bp
     from webapp.public import bp as public_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(editor_bp)
     app.register_blueprint(moderation_bp)
@@ -96,9 +98,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
 
-    from webapp import templating
+    from webapp import hardening, templating
 
     templating.init_app(app)
+    hardening.init_app(app)
 
     from webapp.cli import register_commands
 

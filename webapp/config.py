@@ -40,6 +40,9 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXY_COUNT": 0,
     "ARTICLES_PER_PAGE": 10,
     "SITE_NAME": "Pulse",
+    # "json" gives one structured line per log record (the default in production).
+    "LOG_FORMAT": "text",
+    "REQUEST_LOG": True,
 }
 
 
@@ -88,6 +91,10 @@ def build_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> di
         config["REDIS_URL"] = env["REDIS_URL"]
     if "RATELIMIT_ENABLED" in env:
         config["RATELIMIT_ENABLED"] = _env_bool(env["RATELIMIT_ENABLED"])
+    if env.get("LOG_FORMAT"):
+        config["LOG_FORMAT"] = env["LOG_FORMAT"]
+    elif production:
+        config["LOG_FORMAT"] = "json"
     if env.get("TRUSTED_PROXY_COUNT"):
         config["TRUSTED_PROXY_COUNT"] = int(env["TRUSTED_PROXY_COUNT"])
 

@@ -1,0 +1,47 @@
+"""Liveness and readiness for load balancers: GET /healthz checks the database."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import text
+
+from webapp.extensions import db
+
+log = logging.getLogger(__name__)
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():  # type: ignore[no-untyped-def]
+    checks: dict[str, str] = {}
+    healthy = True
+    started = time.perf_counter()
+    try:
+        db.session.execute(text("SELECT 1"))
+        db.session.rollback()
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means "not ready", never a 500
+        log.warning("health check: database unavailable: %s", exc)
+        db.session.rollback()
+        checks["database"] = "unavailable"
+        healthy = False
+    redis_url = current_app.config.get("REDIS_URL")
+    if redis_url:
+        try:
+            import redis
+
+            redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5).ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            # Rate limits fall back to per-process memory: degraded, still serving.
+            log.warning("health check: redis unavailable: %s", exc)
+            checks["redis"] = "degraded"
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "checks": checks,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+    return jsonify(body), 200 if healthy else 503
