@@ -38,6 +38,40 @@ DEMO_ACCOUNTS = [
     DemoAccount("reader@pulse.example", "pulse-reader-demo", "Demo Reader", Role.READER),
 ]
 
+# A few voices so the demo thread, the poll and the sentiment page are not empty.
+# (display name, poll option index, comment, index of the comment it replies to)
+DEMO_CONVERSATION = [
+    (
+        "Amina K.",
+        1,
+        "The truce stopped the shelling, and that matters. But nothing was "
+        "settled about Kashmir itself, so I expect the calm to be short.",
+        None,
+    ),
+    (
+        "Rahul S.",
+        0,
+        "I am hopeful. Having the security advisers talk to each other "
+        "directly is a real improvement on relying on outside capitals.",
+        None,
+    ),
+    (
+        "Farhan Q.",
+        3,
+        "Good point, although those channels have been opened and closed "
+        "before. Let's see if they are still talking a month from now.",
+        1,
+    ),
+    (
+        "Leena M.",
+        2,
+        "Every crisis ends with a ceasefire and starts again a few years "
+        "later. Without a political process this is just a pause.",
+        None,
+    ),
+]
+DEMO_READER_PASSWORD = "pulse-voice-demo"
+
 
 @dataclass
 class SeedReport:
@@ -51,6 +85,26 @@ def _account(spec: DemoAccount) -> tuple[User, bool]:
     if user is not None:
         return user, False
     return accounts.create_user(spec.email, spec.password, spec.role, spec.display_name), True
+
+
+def _load_conversation() -> None:
+    from webapp.services import comments, polls
+
+    article = db.session.scalar(select(Article).where(Article.slug == DEMO_SLUG))
+    assert article is not None and article.poll is not None
+    posted = []
+    for number, (name, option, body, reply_to) in enumerate(DEMO_CONVERSATION, start=1):
+        email = f"voice{number}@pulse.example"
+        voice = db.session.scalar(select(User).where(User.email == email))
+        if voice is None:
+            voice = accounts.create_user(email, DEMO_READER_PASSWORD, Role.READER, name)
+        polls.cast_vote(
+            article.poll,
+            polls.Voter(polls.user_voter_key(voice), voice.id),
+            article.poll.options[option].id,
+        )
+        parent = posted[reply_to].id if reply_to is not None else None
+        posted.append(comments.submit(article, voice, body, parent))
 
 
 def load_demo() -> SeedReport:
@@ -89,5 +143,6 @@ def load_demo() -> SeedReport:
                 ),
             ),
         )
+        _load_conversation()
     db.session.flush()
     return SeedReport(created_accounts=created, created_article=not exists, article_slug=DEMO_SLUG)
