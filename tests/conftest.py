@@ -118,6 +118,17 @@ def _empty_tables(engine: sa.Engine) -> None:
                 connection.execute(table.delete())
 
 
+@pytest.fixture(autouse=True)
+def _postgres_only(request: pytest.FixtureRequest) -> None:
+    """Tests marked postgres_only show behaviour only PostgreSQL has (session time zones,
+    row locks); on other backends they are skipped with that reason."""
+    if request.node.get_closest_marker("postgres_only") is None:
+        return
+    backend = request.getfixturevalue("backend")
+    if backend.name != "postgresql":
+        pytest.skip("postgres_only: this behaviour exists only on PostgreSQL")
+
+
 @pytest.fixture
 def make_app(backend: Backend, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     """Build an app on this test's backend; settings override the test defaults."""

@@ -30,6 +30,9 @@ class Point:
     y: float
     value: float
     label: str
+    # Where an interval around the value starts and ends (drawn as a whisker), if any.
+    low_y: float | None = None
+    high_y: float | None = None
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,11 @@ def line_chart(
     y_format: Callable[[float], str] = lambda v: f"{v:g}",
     width: int = 640,
     height: int = 280,
+    intervals: dict[str, Sequence[tuple[float, float]]] | None = None,
 ) -> LineChart:
-    left, right, top, bottom = 56, 16, 16, 40
+    """Series drawn over evenly spaced x labels; ``intervals`` optionally gives, per
+    series, a (low, high) range around each value, drawn as a whisker."""
+    left, right, top, bottom = 56, 40, 16, 40
     plot_width, plot_height = width - left - right, height - top - bottom
     values = [v for points in series.values() for v in points]
     top_value = y_max if y_max is not None else max(values + [y_min + 1])
@@ -91,12 +97,19 @@ def line_chart(
     def y_at(v: float) -> float:
         return top + plot_height - (v - y_min) / span * plot_height
 
+    def point(i: int, v: float, name: str) -> Point:
+        ranges = (intervals or {}).get(name)
+        if ranges is None:
+            return Point(x_at(i), y_at(v), v, x_labels[i])
+        low, high = ranges[i]
+        return Point(x_at(i), y_at(v), v, x_labels[i], y_at(low), y_at(high))
+
     drawn = []
     for index, (name, points) in enumerate(series.items()):
         drawn.append(
             Series(
                 name=name,
-                points=[Point(x_at(i), y_at(v), v, x_labels[i]) for i, v in enumerate(points)],
+                points=[point(i, v, name) for i, v in enumerate(points)],
                 marker=MARKERS[index % len(MARKERS)],
                 dash=DASHES[index % len(DASHES)],
                 index=index,
@@ -107,4 +120,103 @@ def line_chart(
     y_ticks = [Tick(y_at(y_min + span * k / 4), y_format(y_min + span * k / 4)) for k in range(5)]
     return LineChart(
         width, height, left, top, plot_width, plot_height, drawn, x_ticks, y_ticks, title, y_label
+    )
+
+
+# --- horizontal bar charts ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str  # the full label, also given as the bar's title
+    short: str  # the label as drawn, cut to fit the label column
+    value: float
+    text: str  # the figures written beside the bar
+    x: float
+    y: float
+    width: float
+    height: float
+    kind: str  # an extra class for the bar (e.g. "tone-positive")
+    index: int
+
+    @property
+    def middle(self) -> float:
+        return self.y + self.height / 2
+
+
+@dataclass(frozen=True)
+class BarChart:
+    width: int
+    height: int
+    left: int
+    top: int
+    plot_width: int
+    plot_height: int
+    bars: list[Bar]
+    ticks: list[Tick]
+    zero: float | None  # x of the zero line when the axis spans both signs
+    title: str
+    x_label: str
+
+    @property
+    def text_x(self) -> int:
+        return self.left + self.plot_width + 10
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def bar_chart(
+    title: str,
+    bars: Sequence[tuple[str, float]],
+    *,
+    texts: Sequence[str] | None = None,
+    kinds: Sequence[str] | None = None,
+    x_min: float = 0.0,
+    x_max: float | None = None,
+    x_format: Callable[[float], str] = lambda v: f"{v:g}",
+    x_label: str = "",
+    width: int = 640,
+    bar_height: int = 22,
+    gap: int = 12,
+) -> BarChart:
+    """One horizontal bar per (label, value), from zero, which may sit mid-axis
+    (a mean tone in [-1, 1]). Every bar carries its label on the left and its
+    figures (``texts``, else the formatted value) on the right, so the chart reads
+    without colour."""
+    left, right, top, bottom = 170, 170, 10, 30
+    count = len(bars)
+    plot_width = width - left - right
+    plot_height = max(1, count * (bar_height + gap) - gap) if count else bar_height
+    height = top + plot_height + bottom
+    values = [value for _, value in bars]
+    top_value = x_max if x_max is not None else max(values + [x_min + 1])
+    span = (top_value - x_min) or 1.0
+
+    def x_at(v: float) -> float:
+        return left + (min(max(v, x_min), top_value) - x_min) / span * plot_width
+
+    base = x_at(0.0) if x_min <= 0.0 <= top_value else x_at(x_min)
+    drawn = []
+    for index, (label, value) in enumerate(bars):
+        end = x_at(value)
+        drawn.append(
+            Bar(
+                label=label,
+                short=_cut(label, 26),
+                value=value,
+                text=texts[index] if texts is not None else x_format(value),
+                x=min(base, end),
+                y=top + index * (bar_height + gap),
+                width=abs(end - base),
+                height=bar_height,
+                kind=kinds[index] if kinds is not None else "",
+                index=index,
+            )
+        )
+    ticks = [Tick(x_at(x_min + span * k / 4), x_format(x_min + span * k / 4)) for k in range(5)]
+    zero = x_at(0.0) if x_min < 0.0 < top_value else None
+    return BarChart(
+        width, height, left, top, plot_width, plot_height, drawn, ticks, zero, title, x_label
     )
