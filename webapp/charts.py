@@ -177,7 +177,7 @@ def bar_chart(
     x_max: float | None = None,
     x_format: Callable[[float], str] = lambda v: f"{v:g}",
     x_label: str = "",
-    width: int = 640,
+    width: int = 720,
     bar_height: int = 22,
     gap: int = 12,
 ) -> BarChart:
@@ -185,7 +185,7 @@ def bar_chart(
     (a mean tone in [-1, 1]). Every bar carries its label on the left and its
     figures (``texts``, else the formatted value) on the right, so the chart reads
     without colour."""
-    left, right, top, bottom = 170, 170, 10, 30
+    left, right, top, bottom = 250, 160, 10, 30
     count = len(bars)
     plot_width = width - left - right
     plot_height = max(1, count * (bar_height + gap) - gap) if count else bar_height
@@ -204,7 +204,7 @@ def bar_chart(
         drawn.append(
             Bar(
                 label=label,
-                short=_cut(label, 26),
+                short=_cut(label, 40),
                 value=value,
                 text=texts[index] if texts is not None else x_format(value),
                 x=min(base, end),

@@ -139,11 +139,15 @@ def static_files(app: Flask) -> None:
             if file.is_file():
                 values["v"] = _file_version(str(file), file.stat().st_mtime)
 
+    max_age = app.config.get("STATIC_MAX_AGE", 31536000)
+    # Flask's own static route caches as long (development and tests) ...
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = max_age
+    if app.config["WEBAPP_ENV"] != "production" and not app.config.get("STATIC_WHITENOISE"):
+        return
+    # ... and in production WhiteNoise serves the pre-compressed copies that
+    # scripts/serve-prod makes at every start, so they are never older than the source.
     app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]
-        app.wsgi_app,
-        root=str(static_folder),
-        prefix="static/",
-        max_age=app.config.get("STATIC_MAX_AGE", 31536000),
+        app.wsgi_app, root=str(static_folder), prefix="static/", max_age=max_age
     )
 
 
