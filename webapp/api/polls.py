@@ -7,37 +7,31 @@ from webapp.api.common import json_object, viewer
 from webapp.api.serializers import poll_json, results_json
 from webapp.errors import MalformedRequest, NotFound, ResultsHidden
 from webapp.extensions import db, limiter
-from webapp.models import Article, Poll
-from webapp.services import articles
 from webapp.services import polls as poll_rules
 from webapp.services.accounts import ensure_can_write
 from webapp.voters import client_hash, current_voter_key, ensure_anonymous_id, set_cookie_if_minted
 
-
-def _poll_of(article: Article) -> Poll:
-    if article.poll is None:
-        raise NotFound("This article has no poll.")
-    return article.poll
+# Each endpoint reads the article's poll, options and tallies with one query
+# (poll_rules.poll_for_article), which answers 404 as the article would.
 
 
 @bp.get("/articles/<slug>/poll")
 def get_poll(slug: str):  # type: ignore[no-untyped-def]
     who = viewer()
-    poll = _poll_of(articles.get_article(slug, who))
-    return jsonify(poll_json(poll, poll_rules.my_vote(poll, current_voter_key(who))))
+    poll = poll_rules.poll_for_article(slug, who)
+    return jsonify(poll_json(poll, poll_rules.my_vote(poll, current_voter_key(who))))  # type: ignore[arg-type]
 
 
 @bp.get("/articles/<slug>/poll/results")
 def get_results(slug: str):  # type: ignore[no-untyped-def]
     who = viewer()
-    poll = _poll_of(articles.get_article(slug, who))
-    voted = poll_rules.my_vote(poll, current_voter_key(who)) is not None
-    if not poll_rules.results_visible(poll, who, voted):
+    poll = poll_rules.poll_for_article(slug, who)
+    if not poll_rules.results_visible_to(poll, who, current_voter_key(who)):
         raise ResultsHidden()
     return jsonify(results_json(poll_rules.results(poll)))
 
 
-def _voter_for_request(poll: Poll) -> poll_rules.Voter:
+def _voter_for_request(poll: poll_rules.PollState) -> poll_rules.Voter:
     who = viewer()
     if who is not None:
         ensure_can_write(who)
@@ -66,14 +60,14 @@ def _option_id(payload: dict) -> int:
 @limiter.limit(lambda: current_app.config["RATELIMIT_VOTE"])
 def cast_vote(slug: str):  # type: ignore[no-untyped-def]
     who = viewer()
-    poll = _poll_of(articles.get_article(slug, who))
+    poll = poll_rules.poll_for_article(slug, who)
     option_id = _option_id(json_object())
     voter = _voter_for_request(poll)
     outcome = poll_rules.cast_vote(poll, voter, option_id)
     db.session.commit()
     status = 201 if outcome.created else 200
     if poll_rules.results_visible(poll, who, True):
-        body = results_json(poll_rules.results(poll))
+        body = results_json(poll_rules.results_after_vote(poll, outcome))
         body["my_vote"] = outcome.option_id
     else:
         body = {"my_vote": outcome.option_id}
@@ -83,7 +77,7 @@ def cast_vote(slug: str):  # type: ignore[no-untyped-def]
 @bp.delete("/articles/<slug>/poll/votes/mine")
 def withdraw_vote(slug: str):  # type: ignore[no-untyped-def]
     who = viewer()
-    poll = _poll_of(articles.get_article(slug, who))
+    poll = poll_rules.poll_for_article(slug, who)
     key = current_voter_key(who)
     if who is not None:
         ensure_can_write(who)

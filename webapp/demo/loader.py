@@ -70,7 +70,8 @@ DEMO_CONVERSATION = [
         None,
     ),
 ]
-DEMO_READER_PASSWORD = "pulse-voice-demo"
+# A published demo password, like the ones above.
+DEMO_READER_PASSWORD = "pulse-voice-demo"  # nosec B105
 
 
 @dataclass

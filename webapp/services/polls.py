@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from webapp.errors import Conflict, InvalidInput, Unauthorized
+from webapp.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from webapp.extensions import db
 from webapp.models import (
+    Article,
+    ArticleStatus,
     Poll,
     PollDailyTally,
     PollOption,
@@ -23,6 +23,7 @@ from webapp.models import (
     Vote,
     utcnow,
 )
+from webapp.services.articles import can_see_drafts
 
 Z_95 = 1.959963984540054
 
@@ -55,20 +56,135 @@ def voter_key(user: User | None, anonymous_id: str | None) -> str | None:
     return None
 
 
-def my_vote(poll: Poll, key: str | None) -> int | None:
-    if key is None:
-        return None
-    return db.session.scalar(
-        select(Vote.option_id).where(Vote.poll_id == poll.id, Vote.voter_key == key)
+# --- the poll as one request sees it ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OptionState:
+    """An option and its stored tally, as :func:`poll_for_article` reads them."""
+
+    id: int
+    label: str
+    vote_count: int
+
+
+@dataclass(frozen=True)
+class PollState:
+    """A poll with its options and their tallies, read with one query into plain values.
+
+    It has every attribute the rules in this module read from a :class:`Poll`, so each
+    rule takes either; the API's poll endpoints use this, and so touch no ORM objects.
+    """
+
+    id: int
+    question: str
+    closes_at: datetime | None
+    closed_at: datetime | None
+    results_visibility: str
+    allow_anonymous: bool
+    options: tuple[OptionState, ...]
+
+    def is_closed_at(self, moment: datetime) -> bool:
+        # The same rule as Poll.is_closed_at.
+        if self.closed_at is not None and self.closed_at <= moment:
+            return True
+        return self.closes_at is not None and self.closes_at <= moment
+
+    def with_tallies(self, tallies: dict[int, int]) -> PollState:
+        options = tuple(
+            replace(option, vote_count=tallies.get(option.id, option.vote_count))
+            for option in self.options
+        )
+        return replace(self, options=options)
+
+
+AnyPoll = Poll | PollState
+
+_articles = Article.__table__
+_polls = Poll.__table__
+_options = PollOption.__table__
+_votes = Vote.__table__
+_days = PollDailyTally.__table__
+
+# The article's status, its poll and the poll's options with their tallies: everything
+# a poll endpoint needs, in one round trip. Outer joins tell "no such article" from
+# "no poll" apart.
+_POLL_BY_SLUG = (
+    select(
+        _articles.c.status,
+        _polls.c.id.label("poll_id"),
+        _polls.c.question,
+        _polls.c.closes_at,
+        _polls.c.closed_at,
+        _polls.c.results_visibility,
+        _polls.c.allow_anonymous,
+        _options.c.id.label("option_id"),
+        _options.c.label,
+        _options.c.vote_count,
+    )
+    .select_from(
+        _articles.outerjoin(_polls, _polls.c.article_id == _articles.c.id).outerjoin(
+            _options, _options.c.poll_id == _polls.c.id
+        )
+    )
+    .where(_articles.c.slug == bindparam("slug"))
+    .order_by(_options.c.position)
+)
+
+_MY_VOTE = select(_votes.c.option_id).where(
+    _votes.c.poll_id == bindparam("poll_id"), _votes.c.voter_key == bindparam("voter_key")
+)
+
+
+def poll_for_article(slug: str, viewer: User | None) -> PollState:
+    """The closing poll of the article at ``slug``, options and tallies included.
+
+    404 exactly as for the article itself (unknown, or a draft this viewer may not
+    see), and 404 when the article has no poll.
+    """
+    rows = db.session.execute(_POLL_BY_SLUG, {"slug": slug}).all()
+    if not rows or (rows[0].status != ArticleStatus.PUBLISHED and not can_see_drafts(viewer)):
+        raise NotFound("No published article has this address.")
+    first = rows[0]
+    if first.poll_id is None:
+        raise NotFound("This article has no poll.")
+    return PollState(
+        id=first.poll_id,
+        question=first.question,
+        closes_at=first.closes_at,
+        closed_at=first.closed_at,
+        results_visibility=first.results_visibility,
+        allow_anonymous=first.allow_anonymous,
+        options=tuple(
+            OptionState(row.option_id, row.label, row.vote_count)
+            for row in rows
+            if row.option_id is not None
+        ),
     )
 
 
-def is_closed(poll: Poll, moment: datetime | None = None) -> bool:
+def _autoflush() -> None:
+    """What an ORM query would do first: write pending changes, unless told not to.
+    The Core statements below skip it, and must see e.g. a user created just before."""
+    if db.session.autoflush:
+        db.session.flush()
+
+
+def my_vote(poll: AnyPoll, key: str | None) -> int | None:
+    if key is None:
+        return None
+    _autoflush()
+    return db.session.execute(  # type: ignore[no-any-return]
+        _MY_VOTE, {"poll_id": poll.id, "voter_key": key}
+    ).scalar()
+
+
+def is_closed(poll: AnyPoll, moment: datetime | None = None) -> bool:
     return poll.is_closed_at(moment or utcnow())
 
 
 def results_visible(
-    poll: Poll, viewer: User | None, has_voted: bool, moment: datetime | None = None
+    poll: AnyPoll, viewer: User | None, has_voted: bool, moment: datetime | None = None
 ) -> bool:
     if viewer is not None and viewer.has_role(Role.EDITOR, Role.MODERATOR):
         return True
@@ -77,6 +193,19 @@ def results_visible(
     if poll.results_visibility == ResultsVisibility.AFTER_VOTE:
         return has_voted or is_closed(poll, moment)
     return is_closed(poll, moment)
+
+
+def results_visible_to(
+    poll: AnyPoll, viewer: User | None, key: str | None, moment: datetime | None = None
+) -> bool:
+    """:func:`results_visible` for the voter with ``key``, looking up their vote only
+    when the answer depends on it (results after voting, poll still open)."""
+    moment = moment or utcnow()
+    if results_visible(poll, viewer, False, moment):
+        return True
+    if not results_visible(poll, viewer, True, moment):
+        return False
+    return my_vote(poll, key) is not None
 
 
 @dataclass(frozen=True)
@@ -102,7 +231,7 @@ class PollResults:
         return max(self.options, key=lambda o: o.votes)
 
 
-def results(poll: Poll, moment: datetime | None = None) -> PollResults:
+def results(poll: AnyPoll, moment: datetime | None = None) -> PollResults:
     """Results from the stored tallies: the same cost for ten votes or ten million."""
     counts = [(option.id, option.label, option.vote_count) for option in poll.options]
     total = sum(votes for _, _, votes in counts)
@@ -113,6 +242,17 @@ def results(poll: Poll, moment: datetime | None = None) -> PollResults:
             OptionResult(option_id, label, votes, votes / total if total else 0.0, low, high)
         )
     return PollResults(total=total, options=options, closed=is_closed(poll, moment))
+
+
+def results_after_vote(
+    poll: PollState, outcome: VoteOutcome, moment: datetime | None = None
+) -> PollResults:
+    """The results a voter sees in answer to their vote, without reading them again:
+    the tallies their vote wrote, and the other options' as read with the poll in
+    the same transaction. On SQLite that read already held the write lock, so this
+    is exactly what was committed; on PostgreSQL a vote someone else committed for
+    another option in those few milliseconds shows from the next read on."""
+    return results(poll.with_tallies(dict(outcome.tallies)), moment)
 
 
 # --- voting -----------------------------------------------------------------------
@@ -140,54 +280,80 @@ class VoteOutcome:
     option_id: int
     created: bool
     changed: bool
+    # (option id, stored tally) of each option this vote moved, as written.
+    tallies: tuple[tuple[int, int], ...] = field(default=(), compare=False)
 
 
-def _bump_tally(option_id: int, delta: int) -> None:
-    db.session.execute(
-        update(PollOption)
-        .where(PollOption.id == option_id)
-        .values(vote_count=PollOption.vote_count + delta)
-        .execution_options(synchronize_session=False)
-    )
+# Prepared once, values bound per call. The two upserts are plain SQL because
+# ON CONFLICT reads the same on PostgreSQL and SQLite (3.35+), and SQLAlchemy
+# recompiles its dialect ON CONFLICT constructs on every execution.
+_BUMP_TALLY = (
+    _options.update()
+    .where(_options.c.id == bindparam("b_option"))
+    .values(vote_count=_options.c.vote_count + bindparam("b_delta"))
+    .returning(_options.c.vote_count)
+)
+
+_FIRST_VOTE = text(
+    "INSERT INTO votes "
+    "(poll_id, option_id, voter_key, user_id, client_hash, created_at, updated_at) "
+    "VALUES (:b_poll, :b_option, :b_key, :b_user, :b_hash, :b_moment, :b_moment) "
+    "ON CONFLICT (poll_id, voter_key) DO NOTHING RETURNING id"
+).bindparams(bindparam("b_moment", type_=_votes.c.created_at.type))
+
+_BUMP_DAY = text(
+    "INSERT INTO poll_daily_tallies (option_id, day, poll_id, votes_cast, votes_withdrawn) "
+    "VALUES (:b_option, :b_day, :b_poll, :b_cast, :b_withdrawn) "
+    "ON CONFLICT (option_id, day) DO UPDATE SET "
+    "votes_cast = poll_daily_tallies.votes_cast + excluded.votes_cast, "
+    "votes_withdrawn = poll_daily_tallies.votes_withdrawn + excluded.votes_withdrawn"
+).bindparams(bindparam("b_day", type_=_days.c.day.type))
+
+
+def _bump_tally(option_id: int, delta: int) -> int:
+    """Move the option's stored tally by ``delta``; the tally as written."""
+    return db.session.execute(  # type: ignore[no-any-return]
+        _BUMP_TALLY, {"b_option": option_id, "b_delta": delta}
+    ).scalar_one()
 
 
 def _bump_day(
     poll_id: int, option_id: int, day: date, *, cast: int = 0, withdrawn: int = 0
 ) -> None:
     """Add to the day's rollup with one portable upsert (PostgreSQL and SQLite)."""
-    dialect = db.session.get_bind().dialect.name
-    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert_fn(PollDailyTally).values(
-        option_id=option_id, day=day, poll_id=poll_id, votes_cast=cast, votes_withdrawn=withdrawn
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=[PollDailyTally.option_id, PollDailyTally.day],
-        set_={
-            "votes_cast": PollDailyTally.votes_cast + statement.excluded.votes_cast,
-            "votes_withdrawn": PollDailyTally.votes_withdrawn + statement.excluded.votes_withdrawn,
+    db.session.execute(
+        _BUMP_DAY,
+        {
+            "b_option": option_id,
+            "b_day": day,
+            "b_poll": poll_id,
+            "b_cast": cast,
+            "b_withdrawn": withdrawn,
         },
     )
-    db.session.execute(statement)
 
 
-def _apply_tallies(poll: Poll, day: date, changes: dict[int, int]) -> None:
-    """Move the stored tallies and the day's rollup by ``changes`` (option id -> +1/-1).
+def _apply_tallies(
+    poll: AnyPoll, day: date, changes: dict[int, int]
+) -> tuple[tuple[int, int], ...]:
+    """Move the stored tallies and the day's rollup by ``changes`` (option id -> +1/-1);
+    returns (option id, tally as written) for each.
 
     Rows are always touched in ascending option id order, so two voters moving in
     opposite directions at once queue up instead of deadlocking on PostgreSQL.
     """
     ordered = sorted(changes.items())
-    for option_id, delta in ordered:
-        _bump_tally(option_id, delta)
+    written = tuple((option_id, _bump_tally(option_id, delta)) for option_id, delta in ordered)
     for option_id, delta in ordered:
         if delta > 0:
             _bump_day(poll.id, option_id, day, cast=delta)
         else:
             _bump_day(poll.id, option_id, day, withdrawn=-delta)
     _expire_tallies(poll)
+    return written
 
 
-def _existing_vote(poll: Poll, key: str) -> Vote | None:
+def _existing_vote(poll: AnyPoll, key: str) -> Vote | None:
     # FOR UPDATE on PostgreSQL: two concurrent moves by one voter queue up here
     # instead of both moving the tally. SQLite serialises writers by itself.
     return db.session.scalar(
@@ -198,8 +364,33 @@ def _existing_vote(poll: Poll, key: str) -> Vote | None:
     )
 
 
+def _insert_first_vote(poll: AnyPoll, voter: Voter, option_id: int, moment: datetime) -> bool:
+    """Store ``voter``'s first vote in this poll; False when they already have one.
+
+    One statement: the unique constraint on (poll, voter) decides, so a concurrent
+    request of the same voter makes this a no-op instead of an error.
+    """
+    try:
+        inserted = db.session.execute(
+            _FIRST_VOTE,
+            {
+                "b_poll": poll.id,
+                "b_option": option_id,
+                "b_key": voter.key,
+                "b_user": voter.user_id,
+                "b_hash": voter.client_hash,
+                "b_moment": moment,
+            },
+        ).first()
+    except IntegrityError as exc:
+        # Not the (poll, voter) constraint, which cannot fail here: the option went
+        # away meanwhile. The caller rolls back.
+        raise Conflict("Your vote could not be recorded; please try again.") from exc
+    return inserted is not None
+
+
 def cast_vote(
-    poll: Poll, voter: Voter, option_id: int, moment: datetime | None = None
+    poll: AnyPoll, voter: Voter, option_id: int, moment: datetime | None = None
 ) -> VoteOutcome:
     """Record ``voter``'s choice, moving an earlier vote. The tallies change in the
     same transaction as the vote row; the caller commits."""
@@ -211,29 +402,18 @@ def cast_vote(
             "That option is not part of this poll.",
             fields={"option_id": "not an option of this poll"},
         )
-    existing = _existing_vote(poll, voter.key)
-    # Another request of the same voter may insert (or delete) the row between our
-    # look and our insert; the unique constraint tells us, and we look again.
+    # Insert first: most votes are a voter's first, and then that is the only look.
+    # When the voter has a vote already the insert does nothing and we move it; when
+    # another request of theirs deletes it between the two, we try again.
+    _autoflush()
+    existing = None
     for _attempt in range(5):
+        if _insert_first_vote(poll, voter, option_id, moment):
+            written = _apply_tallies(poll, moment.date(), {option_id: +1})
+            return VoteOutcome(option_id, created=True, changed=True, tallies=written)
+        existing = _existing_vote(poll, voter.key)
         if existing is not None:
             break
-        vote = Vote(
-            poll_id=poll.id,
-            option_id=option_id,
-            voter_key=voter.key,
-            user_id=voter.user_id,
-            client_hash=voter.client_hash,
-            created_at=moment,
-            updated_at=moment,
-        )
-        try:
-            with db.session.begin_nested():
-                db.session.add(vote)
-        except IntegrityError:
-            existing = _existing_vote(poll, voter.key)
-        else:
-            _apply_tallies(poll, moment.date(), {option_id: +1})
-            return VoteOutcome(option_id, created=True, changed=True)
     if existing is None:
         raise Conflict("Your vote could not be recorded; please try again.")
     if existing.option_id == option_id:
@@ -244,11 +424,11 @@ def cast_vote(
     if voter.client_hash:
         existing.client_hash = voter.client_hash
     db.session.flush()
-    _apply_tallies(poll, moment.date(), {previous: -1, option_id: +1})
-    return VoteOutcome(option_id, created=False, changed=True)
+    written = _apply_tallies(poll, moment.date(), {previous: -1, option_id: +1})
+    return VoteOutcome(option_id, created=False, changed=True, tallies=written)
 
 
-def withdraw_vote(poll: Poll, key: str, moment: datetime | None = None) -> bool:
+def withdraw_vote(poll: AnyPoll, key: str, moment: datetime | None = None) -> bool:
     """Remove the voter's vote; False when they had none."""
     moment = moment or utcnow()
     if is_closed(poll, moment):
@@ -280,9 +460,12 @@ def adopt_anonymous_vote(anonymous_key: str, user: User) -> int:
     return moved
 
 
-def _expire_tallies(poll: Poll) -> None:
-    for option in poll.options:
-        db.session.expire(option, ["vote_count"])
+def _expire_tallies(poll: AnyPoll) -> None:
+    """A Poll's loaded options re-read their tallies; a PollState is a snapshot and
+    :func:`current_results` reads them afresh."""
+    if isinstance(poll, Poll):
+        for option in poll.options:
+            db.session.expire(option, ["vote_count"])
 
 
 # --- keeping tallies honest ----------------------------------------------------------

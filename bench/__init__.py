@@ -1,0 +1,1 @@
+"""Benchmarks: bench/polls.py (runnable) and bench/bench_app.py (what it serves)."""

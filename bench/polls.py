@@ -1,0 +1,798 @@
+"""Poll benchmark: votes/s and results/s under gunicorn, as ratios against floors.
+
+    .venv/bin/python bench/polls.py                 # SQLite and PostgreSQL, about 4 minutes
+    .venv/bin/python bench/polls.py --db sqlite --quick
+
+For each database it makes a throwaway database (a temporary SQLite file, or a
+PostgreSQL schema of its own, dropped afterwards), creates the benchmark articles
+through the service layer, starts the app under gunicorn (4 sync workers,
+127.0.0.1 only, rate limits off, a fixed SECRET_KEY) and measures, with one
+client and in the same run:
+
+- votes/s through the contract's POST /api/v1/articles/{slug}/poll/votes, every
+  request a new anonymous voter (no voter cookie, so the app mints one);
+- the same for POST /bench/minimal-vote (bench/bench_app.py): one INSERT of one
+  vote row, committed: the floor any durable vote pays on this stack;
+- results/s through GET /api/v1/articles/{slug}/poll/results;
+- a bare endpoint of the app, GET /api/v1/csrf (no database);
+- results latency, one request at a time, on a poll holding 1,000 votes and on
+  one holding 1,000,000 (bulk-inserted with SQL, tallies set to match), both in
+  the same database and measured alternately.
+
+Two more endpoints of bench_app are measured as reference points, with no target:
+POST /bench/tally-vote (the minimal vote plus the two stored tallies every vote
+moves) and GET /bench/minimal-read (one SELECT of a poll's tallies). They tell
+where the time between a target and its floor goes.
+
+Throughput is measured in short rounds, every other one in the mirrored order,
+so drift on a shared machine falls on all endpoints alike; figures are ratios
+against the floors measured in the same run (with the lowest and highest ratio
+of single rounds, to show how steady the machine was), never absolute promises. Targets: voting >=
+0.8x the minimal vote; results >= 0.8x the bare endpoint; results latency (p50)
+at a million votes <= 1.5x that at a thousand.
+
+Every phase is bounded in time, the whole run by --time-limit; gunicorn runs in
+a process group of its own and is stopped on every way out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import contextlib
+import json
+import os
+import resource
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+
+HOST = "127.0.0.1"  # loopback only, always
+SECRET_KEY = "pulse-bench-secret-key-not-for-production"
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+VOTES, FLOOR, TALLY, SMALL, BIG = (
+    "bench-votes",
+    "bench-floor",
+    "bench-tally",
+    "bench-small",
+    "bench-big",
+)
+TARGET_VOTE, TARGET_RESULTS, TARGET_LATENCY = 0.8, 0.8, 1.5
+
+
+# --- the load generator ---------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    """What one endpoint did over one or more timed runs."""
+
+    name: str
+    ok: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    elapsed: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    client_cpu: float = 0.0
+    # requests/s (or p50 latency, for one connection) of each round, in order
+    per_round: list[float] = field(default_factory=list)
+
+    def add(self, other: Sample) -> None:
+        self.ok += other.ok
+        self.errors.update(other.errors)
+        self.elapsed += other.elapsed
+        self.latencies.extend(other.latencies)
+        self.client_cpu += other.client_cpu
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.elapsed if self.elapsed else 0.0
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies) * 1000 if self.latencies else float("nan")
+
+    @property
+    def p95(self) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000
+
+
+def http_request(
+    method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b""
+) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    if body or method not in ("GET", "HEAD"):
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def exchange(port: int, payload: bytes, timeout: float = 30.0) -> bytes:
+    """Send one request on a fresh connection and read the answer to the end.
+
+    gunicorn's sync workers close the connection after every answer, so each
+    request is a connect, one send and reads until the server closes.
+    """
+    with socket.create_connection((HOST, port), timeout=timeout) as sock:
+        sock.sendall(payload)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def split_response(raw: bytes) -> tuple[int, dict[str, list[str]], bytes]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers: dict[str, list[str]] = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers.setdefault(name.strip().lower(), []).append(value.strip())
+    return int(lines[0].split(" ", 2)[1]), headers, body
+
+
+def fire(
+    name: str,
+    port: int,
+    make_request: Callable[[int], bytes],
+    expect: int,
+    concurrency: int,
+    duration: float,
+) -> Sample:
+    """``concurrency`` threads sending requests back to back for ``duration`` seconds.
+
+    Only answers with the ``expect``ed status count (and have their latency kept);
+    anything else is counted as an error by kind.
+    """
+    barrier = threading.Barrier(concurrency + 1)
+    parts = [Sample(name) for _ in range(concurrency)]
+    deadline = 0.0
+
+    def run(index: int) -> None:
+        sample, counter = parts[index], index
+        barrier.wait()
+        while (started := time.perf_counter()) < deadline:
+            payload = make_request(counter)
+            counter += concurrency
+            try:
+                raw = exchange(port, payload)
+            except OSError as exc:
+                sample.errors[type(exc).__name__] += 1
+                time.sleep(0.01)
+                continue
+            finished = time.perf_counter()
+            status = int(raw[9:12]) if raw[:5] == b"HTTP/" else 0
+            if status == expect:
+                sample.ok += 1
+                sample.latencies.append(finished - started)
+            else:
+                sample.errors[f"HTTP {status}"] += 1
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    began = time.perf_counter()
+    deadline = began + duration
+    barrier.wait()
+    for thread in threads:
+        thread.join(timeout=duration + 60)
+    total = Sample(name, elapsed=time.perf_counter() - began)
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    for part in parts:
+        total.add(part)
+    total.elapsed = time.perf_counter() - began
+    total.client_cpu = (
+        cpu_after.ru_utime - cpu_before.ru_utime + cpu_after.ru_stime - cpu_before.ru_stime
+    )
+    return total
+
+
+# --- the database -----------------------------------------------------------------------
+
+
+@dataclass
+class BenchPoll:
+    slug: str
+    poll_id: int
+    option_ids: list[int]
+
+
+@contextlib.contextmanager
+def throwaway_database(kind: str, postgres_url: str) -> Iterator[str]:
+    """A database URL that exists only for this run, and is removed afterwards."""
+    from webapp.config import database_url_from
+
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="pulse-bench-") as folder:
+            yield f"sqlite:///{Path(folder) / 'bench.db'}"
+        return
+    base = database_url_from(postgres_url)
+    schema = f"pulse_bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def seed(url: str) -> dict[str, BenchPoll]:
+    """The schema, an editor, and published articles whose polls take anonymous votes
+    and always show results: the contract's own rules, through the service layer."""
+    from webapp import create_app
+    from webapp.extensions import db
+    from webapp.models import Base, Role
+    from webapp.services import articles
+    from webapp.services.accounts import create_user
+
+    engine = sa.create_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "RATELIMIT_ENABLED": False})
+    polls = {}
+    with app.app_context():
+        editor = create_user(
+            "bench-editor@example.org", secrets.token_urlsafe(16), Role.EDITOR, "Bench"
+        )
+        for slug in (VOTES, FLOOR, TALLY, SMALL, BIG):
+            article = articles.create_article(
+                editor,
+                articles.ArticleChanges(
+                    title=f"Benchmark {slug}",
+                    slug=slug,
+                    body="A poll to measure.",
+                    labels=["benchmark"],
+                    status="published",
+                    comments="open",
+                    poll=articles.PollInput(
+                        question="Will the peace hold?",
+                        options=["Yes", "No", "Too early to tell"],
+                        results_visibility="always",
+                        allow_anonymous=True,
+                    ),
+                ),
+            )
+            db.session.flush()
+            poll = article.poll
+            polls[slug] = BenchPoll(slug, poll.id, [option.id for option in poll.options])
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return polls
+
+
+def bulk_votes(url: str, poll: BenchPoll, count: int, chunk: int = 250_000) -> None:
+    """``count`` votes for ``poll`` straight into the table with SQL, spread over its
+    options, then its stored tallies and the day's rollup set to match, exactly as if
+    they had been cast one by one today (so the app's recount would find no drift)."""
+    from webapp.models.base import UTCDateTime, utcnow
+
+    engine = sa.create_engine(url)
+    dialect = engine.dialect.name
+    ids = poll.option_ids
+    choice = f"CASE n % {len(ids)} {' '.join(f'WHEN {i} THEN {o}' for i, o in enumerate(ids))} END"
+    columns = "poll_id, option_id, voter_key, user_id, client_hash, created_at, updated_at"
+    values = f"{poll.poll_id}, {choice}, 'b:' || n, NULL, NULL, :now, :now"
+    if dialect == "postgresql":
+        sql = (
+            f"INSERT INTO votes ({columns}) SELECT {values} "
+            "FROM generate_series(CAST(:lo AS integer), CAST(:hi AS integer)) AS n"
+        )
+    else:
+        sql = (
+            f"INSERT INTO votes ({columns}) "
+            "WITH RECURSIVE seq(n) AS (SELECT :lo UNION ALL SELECT n + 1 FROM seq WHERE n < :hi) "
+            f"SELECT {values} FROM seq"
+        )
+    moment = utcnow()
+    insert = sa.text(sql).bindparams(sa.bindparam("now", type_=UTCDateTime()))
+    for lo in range(1, count + 1, chunk):
+        with engine.begin() as connection:
+            connection.execute(insert, {"lo": lo, "hi": min(count, lo + chunk - 1), "now": moment})
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "UPDATE poll_options SET vote_count = "
+                "(SELECT count(*) FROM votes WHERE votes.option_id = poll_options.id) "
+                "WHERE poll_id = :poll"
+            ),
+            {"poll": poll.poll_id},
+        )
+        connection.execute(
+            sa.text("DELETE FROM poll_daily_tallies WHERE poll_id = :poll"), {"poll": poll.poll_id}
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO poll_daily_tallies "
+                "(option_id, day, poll_id, votes_cast, votes_withdrawn) "
+                "SELECT id, :day, poll_id, vote_count, 0 FROM poll_options WHERE poll_id = :poll"
+            ),
+            {"day": moment.date(), "poll": poll.poll_id},
+        )
+    if dialect == "postgresql":
+        # Statistics as autovacuum would leave them, and the new pages written out,
+        # so no background flush lands on one side of the latency comparison.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(sa.text("VACUUM ANALYZE votes"))
+            with contextlib.suppress(sa.exc.DBAPIError):  # needs a privileged role
+                connection.execute(sa.text("CHECKPOINT"))
+    else:
+        # Outside any transaction (SQLAlchemy would open one): fold the WAL back in.
+        raw = engine.raw_connection()
+        try:
+            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
+    engine.dispose()
+
+
+def tally_check(url: str, poll: BenchPoll) -> tuple[int, bool]:
+    """(votes stored, whether every stored tally and the day rollups equal a recount)."""
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        counted = dict(
+            connection.execute(
+                sa.text(
+                    "SELECT option_id, count(*) FROM votes WHERE poll_id = :p GROUP BY option_id"
+                ),
+                {"p": poll.poll_id},
+            ).all()
+        )
+        stored = dict(
+            connection.execute(
+                sa.text("SELECT id, vote_count FROM poll_options WHERE poll_id = :p"),
+                {"p": poll.poll_id},
+            ).all()
+        )
+        rolled = dict(
+            connection.execute(
+                sa.text(
+                    "SELECT option_id, sum(votes_cast - votes_withdrawn) FROM poll_daily_tallies "
+                    "WHERE poll_id = :p GROUP BY option_id"
+                ),
+                {"p": poll.poll_id},
+            ).all()
+        )
+    engine.dispose()
+    exact = all(
+        stored[option] == counted.get(option, 0) == rolled.get(option, 0) for option in stored
+    )
+    return sum(counted.values()), exact
+
+
+# --- the server ---------------------------------------------------------------------------
+
+
+def gunicorn_path() -> str:
+    beside = Path(sys.executable).with_name("gunicorn")
+    found = str(beside) if beside.exists() else shutil.which("gunicorn")
+    if found is None:
+        raise SystemExit("gunicorn is not installed: pip install -e '.[prod]'")
+    return found
+
+
+def check_postgres(url: str) -> None:
+    from webapp.config import database_url_from
+
+    engine = sa.create_engine(database_url_from(url))
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.OperationalError as exc:
+        raise SystemExit(f"PostgreSQL is not reachable at {url}: {exc.orig}") from None
+    finally:
+        engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """gunicorn serving bench.bench_app, in a process group of its own."""
+
+    def __init__(self, url: str, workers: int, folder: Path) -> None:
+        self.port = free_port()
+        self.log_path = folder / "gunicorn.log"
+        config = folder / "gunicorn.conf.py"
+        config.write_text("# every setting is on the command line\n")
+        env = dict(os.environ)
+        env.pop("REDIS_URL", None)
+        env.update(
+            DATABASE_URL=url,
+            SECRET_KEY=SECRET_KEY,
+            RATELIMIT_ENABLED="0",
+            WEBAPP_ENV="development",
+            PYTHONPATH=str(ROOT),
+        )
+        command = [
+            gunicorn_path(),
+            f"--config={config}",
+            f"--workers={workers}",
+            "--worker-class=sync",
+            f"--bind={HOST}:{self.port}",
+            f"--chdir={ROOT}",
+            "--log-level=warning",
+            "--timeout=60",
+            "bench.bench_app:app",
+        ]
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        atexit.register(self.stop)
+
+    def log_tail(self, lines: int = 20) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        request = http_request("GET", "/api/v1/csrf")
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited:\n{self.log_tail()}")
+            with contextlib.suppress(OSError):
+                if split_response(exchange(self.port, request, timeout=5))[0] == 200:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not answer within {timeout:.0f}s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+        self._log.close()
+
+
+# --- one database, start to end --------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    db: str
+    samples: dict[str, Sample]
+    notes: list[str]
+
+    def ratio(self, top: str, bottom: str) -> float:
+        below = self.samples[bottom].rate
+        return self.samples[top].rate / below if below else 0.0
+
+    @property
+    def latency_ratio(self) -> float:
+        small, big = self.samples["latency_small"].p50, self.samples["latency_big"].p50
+        return big / small if small else float("inf")
+
+    def spread(self, top: str, bottom: str) -> str:
+        """Lowest and highest ratio of single rounds: how much the machine wavered."""
+        pairs = zip(self.samples[top].per_round, self.samples[bottom].per_round, strict=True)
+        ratios = [a / b for a, b in pairs if b]
+        return f"{min(ratios):.2f}-{max(ratios):.2f}" if ratios else "-"
+
+
+def _session_cookie(headers: dict[str, list[str]]) -> str | None:
+    for cookie in headers.get("set-cookie", []):
+        if cookie.startswith("session="):
+            return cookie.split(";", 1)[0]
+    return None
+
+
+def session_for(port: int, settle_path: str) -> tuple[str, str]:
+    """A session cookie and the CSRF token bound to it, as a browser script gets them.
+
+    Then one read of ``settle_path``, keeping the cookie the app sends back (the
+    first look at who is signed in marks an anonymous session), as a browser's
+    cookie jar would; after that the load leaves the session cookie as it is.
+    """
+    status, headers, body = split_response(exchange(port, http_request("GET", "/api/v1/csrf")))
+    cookie = _session_cookie(headers)
+    if status != 200 or cookie is None:
+        raise RuntimeError(f"GET /api/v1/csrf answered {status} without a session cookie")
+    token = json.loads(body)["csrf_token"]
+    status, headers, _ = split_response(
+        exchange(port, http_request("GET", settle_path, {"Cookie": cookie}))
+    )
+    if status != 200:
+        raise RuntimeError(f"GET {settle_path} answered {status}")
+    return _session_cookie(headers) or cookie, token
+
+
+def bench_database(kind: str, args: argparse.Namespace) -> Run:
+    started = time.perf_counter()
+    with throwaway_database(kind, args.postgres_url) as url, tempfile.TemporaryDirectory() as tmp:
+        polls = seed(url)
+        began = time.perf_counter()
+        bulk_votes(url, polls[SMALL], args.small_votes)
+        bulk_votes(url, polls[BIG], args.big_votes)
+        notes = [
+            f"{kind}: bulk-inserted {args.small_votes + args.big_votes:,} votes "
+            f"in {time.perf_counter() - began:.0f}s"
+        ]
+        print(f"  [{kind}] {args.small_votes:,} and {args.big_votes:,} votes stored", flush=True)
+        server = Server(url, args.workers, Path(tmp))
+        try:
+            server.wait_ready()
+            samples = measure(kind, server.port, polls, args)
+        except BaseException:
+            print(server.log_tail(), file=sys.stderr)
+            raise
+        finally:
+            server.stop()
+        stored, exact = tally_check(url, polls[VOTES])
+        answered = samples["vote"].ok + samples["vote_warmup"].ok
+        exact = exact and stored == answered
+        notes.append(
+            f"{kind}: {answered:,} votes answered 201, {stored:,} stored; tallies and day "
+            f"rollups {'equal a recount' if exact else 'DO NOT equal a recount'}"
+        )
+    cpu = sum(s.client_cpu for s in samples.values())
+    wall = sum(s.elapsed for s in samples.values())
+    notes.append(
+        f"{kind}: the load generator used {100 * cpu / wall:.0f}% of one core while "
+        f"measuring; whole run {time.perf_counter() - started:.0f}s"
+    )
+    errors = {name: dict(s.errors) for name, s in samples.items() if s.errors}
+    if errors:
+        notes.append(f"{kind}: errors {errors}")
+    return Run(kind, samples, notes)
+
+
+def measure(
+    kind: str, port: int, polls: dict[str, BenchPoll], args: argparse.Namespace
+) -> dict[str, Sample]:
+    results_path = f"/api/v1/articles/{VOTES}/poll/results"
+    cookie, token = session_for(port, results_path)
+    common = {"Cookie": cookie, "Accept": "application/json"}
+    unsafe = {**common, "X-CSRFToken": token, "Content-Type": "application/json"}
+
+    def get(path: str) -> Callable[[int], bytes]:
+        payload = http_request("GET", path, common)
+        return lambda _n: payload
+
+    def post(path: str, poll: BenchPoll, with_poll_id: bool) -> Callable[[int], bytes]:
+        bodies = []
+        for option in poll.option_ids:
+            data: dict[str, Any] = {"option_id": option}
+            if with_poll_id:
+                data["poll_id"] = poll.poll_id
+            bodies.append(http_request("POST", path, unsafe, json.dumps(data).encode()))
+        return lambda n: bodies[n % len(bodies)]
+
+    endpoints = {
+        "vote": (post(f"/api/v1/articles/{VOTES}/poll/votes", polls[VOTES], False), 201),
+        "minimal": (post("/bench/minimal-vote", polls[FLOOR], True), 201),
+        "tally": (post("/bench/tally-vote", polls[TALLY], True), 201),
+        "results": (get(results_path), 200),
+        "read": (get(f"/bench/minimal-read?poll={polls[VOTES].poll_id}"), 200),
+        "bare": (get("/api/v1/csrf"), 200),
+    }
+    latency = {
+        "latency_small": get(f"/api/v1/articles/{SMALL}/poll/results"),
+        "latency_big": get(f"/api/v1/articles/{BIG}/poll/results"),
+    }
+    samples = {name: Sample(name) for name in [*endpoints, *latency, "vote_warmup"]}
+
+    # Every worker opens its database connections and warms its caches first.
+    for name, (make, expect) in endpoints.items():
+        warm = fire(name, port, make, expect, args.concurrency, args.warmup)
+        if name == "vote":
+            samples["vote_warmup"].ok += warm.ok
+    for make in latency.values():
+        fire("warmup", port, make, 200, 1, args.warmup / 2)
+
+    # Each round runs every endpoint once, every other round in the mirrored order,
+    # so a steady drift of the machine's load weighs on all of them alike.
+    for round_number in range(args.rounds):
+        forward = round_number % 2 == 0
+        for name in list(endpoints) if forward else list(reversed(endpoints)):
+            make, expect = endpoints[name]
+            sample = fire(name, port, make, expect, args.concurrency, args.duration)
+            samples[name].add(sample)
+            samples[name].per_round.append(sample.rate)
+        for name in list(latency) if forward else list(reversed(latency)):
+            sample = fire(name, port, latency[name], 200, 1, args.latency_duration)
+            samples[name].add(sample)
+            samples[name].per_round.append(sample.p50)
+        print(f"  [{kind}] round {round_number + 1}/{args.rounds} done", flush=True)
+
+    for name, count in (("latency_small", args.small_votes), ("latency_big", args.big_votes)):
+        status, _, body = split_response(exchange(port, latency[name](0)))
+        total = json.loads(body).get("total") if status == 200 else None
+        if total != count:
+            raise RuntimeError(f"{name}: results total is {total}, expected {count}")
+    return samples
+
+
+# --- reporting --------------------------------------------------------------------------------
+
+
+LABELS = {
+    "vote": "vote: POST /api/v1/articles/{slug}/poll/votes",
+    "minimal": "minimal vote: POST /bench/minimal-vote",
+    "tally": "(reference) minimal vote + its 2 tallies: POST /bench/tally-vote",
+    "results": "results: GET /api/v1/articles/{slug}/poll/results",
+    "read": "(reference) one SELECT of the tallies: GET /bench/minimal-read",
+    "bare": "bare: GET /api/v1/csrf",
+}
+
+
+def report(runs: list[Run], args: argparse.Namespace) -> str:
+    small, big = f"{args.small_votes:,}", f"{args.big_votes:,}"
+    lines = [
+        "| database | measurement | requests/s | p50 ms | p95 ms |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for run in runs:
+        rows = [(label, run.samples[name]) for name, label in LABELS.items()]
+        rows += [
+            (f"results latency, poll of {small} votes, 1 connection", run.samples["latency_small"]),
+            (f"results latency, poll of {big} votes, 1 connection", run.samples["latency_big"]),
+        ]
+        for label, s in rows:
+            lines.append(f"| {run.db} | {label} | {s.rate:,.0f} | {s.p50:.2f} | {s.p95:.2f} |")
+    lines += [
+        "",
+        "| database | target | measured | single rounds | needed | verdict |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for run in runs:
+        checks = [
+            ("votes/s vs minimal vote", "vote", "minimal", TARGET_VOTE),
+            ("results/s vs bare endpoint", "results", "bare", TARGET_RESULTS),
+            (f"results p50, {big} vs {small} votes", "latency_big", "latency_small", None),
+        ]
+        for label, top, bottom, needed in checks:
+            if needed is None:
+                value, needed = run.latency_ratio, TARGET_LATENCY
+                ok, sign = value <= needed, "<="
+            else:
+                value = run.ratio(top, bottom)
+                ok, sign = value >= needed, ">="
+            lines.append(
+                f"| {run.db} | {label} | {value:.2f}x | {run.spread(top, bottom)} | "
+                f"{sign} {needed}x | {'PASS' if ok else 'MISS'} |"
+            )
+    lines += [
+        "",
+        "| database | where the time goes (reference, no target) | measured | single rounds |",
+        "|---|---|---:|---:|",
+    ]
+    for run in runs:
+        for label, top, bottom in (
+            ("minimal vote + its 2 tallies vs minimal vote", "tally", "minimal"),
+            ("votes/s vs minimal vote + its 2 tallies", "vote", "tally"),
+            ("one SELECT of the tallies vs bare endpoint", "read", "bare"),
+            ("results/s vs one SELECT of the tallies", "results", "read"),
+        ):
+            lines.append(
+                f"| {run.db} | {label} | {run.ratio(top, bottom):.2f}x | "
+                f"{run.spread(top, bottom)} |"
+            )
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--duration", type=float, default=2.0, help="s per endpoint per round")
+    parser.add_argument("--rounds", type=int, default=6, help="rounds over all endpoints")
+    parser.add_argument("--concurrency", type=int, default=8, help="client connections at once")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--latency-duration", type=float, default=1.0, help="s per poll per round")
+    parser.add_argument("--warmup", type=float, default=1.0, help="s per endpoint before rounds")
+    parser.add_argument("--small-votes", type=int, default=1_000)
+    parser.add_argument("--big-votes", type=int, default=1_000_000)
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+        help="server and database to make a throwaway schema in (default: as the tests)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 1 s phases, 2 rounds, 100,000 votes"
+    )
+    parser.add_argument(
+        "--time-limit", type=float, default=900, help="stop everything after this many seconds"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "bench" / "results" / "polls-latest.md",
+        help="also write the report here (bench/results/ is not committed)",
+    )
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.duration, args.rounds, args.warmup, args.latency_duration = 1.0, 2, 0.3, 0.5
+        args.big_votes = min(args.big_votes, 100_000)
+    if not 1 <= args.concurrency <= 64 or not 1 <= args.workers <= 16:
+        parser.error("--concurrency must be 1-64 and --workers 1-16")
+    if not 0 < args.duration <= 60 or not 1 <= args.rounds <= 20:
+        parser.error("--duration must be at most 60 s and --rounds 1-20")
+    if not 0 < args.small_votes < args.big_votes <= 5_000_000:
+        parser.error("need 0 < --small-votes < --big-votes <= 5,000,000")
+    return args
+
+
+def _stop_on_signal(signum: int, _frame: Any) -> None:
+    raise SystemExit(f"stopped by signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGALRM):
+        signal.signal(signum, _stop_on_signal)
+    signal.alarm(int(args.time_limit))
+    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    gunicorn_path()
+    if "postgresql" in kinds:
+        check_postgres(args.postgres_url)
+    print(
+        f"Pulse poll benchmark: {', '.join(kinds)}; gunicorn {args.workers} sync workers; "
+        f"{args.concurrency} client connections; {args.rounds} x {args.duration:g}s per endpoint",
+        flush=True,
+    )
+    runs = [bench_database(kind, args) for kind in kinds]
+    signal.alarm(0)
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = "\n".join(
+        [
+            f"Run {when} on {os.cpu_count()} cores (shared); gunicorn {args.workers} sync "
+            f"workers, {args.concurrency} client connections, {args.rounds} rounds x "
+            f"{args.duration:g}s per endpoint{' (--quick)' if args.quick else ''}.",
+            "",
+            report(runs, args),
+            "",
+            *(f"- {note}" for run in runs for note in run.notes),
+        ]
+    )
+    print()
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
