@@ -141,6 +141,8 @@ def make_app(backend: Backend, tmp_path: Path) -> Iterator[Callable[..., Flask]]
             "DATABASE_URL": backend.url,
             "RATELIMIT_ENABLED": False,
             "RATELIMIT_STORAGE_URI": "memory://",
+            # Correctness tests read what they just wrote; the cache has tests of its own.
+            "RESULTS_CACHE_SECONDS": 0,
         }
         config.update(overrides)
         app = create_app(config)

@@ -132,8 +132,9 @@ def test_production_serves_static_files_compressed(monkeypatch, tmp_path):
     from webapp import PROJECT_ROOT
 
     static = tmp_path / "static"
-    shutil.copytree(PROJECT_ROOT / "webapp" / "static", static,
-                    ignore=shutil.ignore_patterns("*.gz", "*.br"))
+    shutil.copytree(
+        PROJECT_ROOT / "webapp" / "static", static, ignore=shutil.ignore_patterns("*.gz", "*.br")
+    )
     (static / "pulse.css.gz").write_bytes(gzip.compress((static / "pulse.css").read_bytes()))
     monkeypatch.setenv("WEBAPP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "p" * 40)
@@ -142,8 +143,7 @@ def test_production_serves_static_files_compressed(monkeypatch, tmp_path):
     from webapp.hardening import static_files
 
     static_files(app)  # re-wrap with the copied folder
-    response = app.test_client().get("/static/pulse.css?v=1",
-                                      headers={"Accept-Encoding": "gzip"})
+    response = app.test_client().get("/static/pulse.css?v=1", headers={"Accept-Encoding": "gzip"})
     assert response.status_code == 200
     assert response.headers["Content-Encoding"] == "gzip"
     assert "max-age=31536000" in response.headers["Cache-Control"]

@@ -43,6 +43,8 @@ DEFAULTS: dict[str, Any] = {
     # "json" gives one structured line per log record (the default in production).
     "LOG_FORMAT": "text",
     "REQUEST_LOG": True,
+    # How long poll results may be served from cache (Redis when set, else per worker).
+    "RESULTS_CACHE_SECONDS": 1.0,
 }
 
 
@@ -91,6 +93,8 @@ def build_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> di
         config["REDIS_URL"] = env["REDIS_URL"]
     if "RATELIMIT_ENABLED" in env:
         config["RATELIMIT_ENABLED"] = _env_bool(env["RATELIMIT_ENABLED"])
+    if env.get("RESULTS_CACHE_SECONDS"):
+        config["RESULTS_CACHE_SECONDS"] = float(env["RESULTS_CACHE_SECONDS"])
     if env.get("LOG_FORMAT"):
         config["LOG_FORMAT"] = env["LOG_FORMAT"]
     elif production:

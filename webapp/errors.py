@@ -164,6 +164,7 @@ def register_error_handlers(app: Flask) -> None:
             raise error
         log.error("database unavailable: %s", error.orig)
         _safe_rollback()
+        _forget_signed_in_user()
         message = "The database is unreachable right now; please try again in a moment."
         if wants_json():
             return json_error(503, "database_unavailable", message, headers={"Retry-After": "5"})
@@ -212,6 +213,18 @@ def _is_connection_problem(error: DBAPIError) -> bool:
             "no such host",
         )
     )
+
+
+def _forget_signed_in_user() -> None:
+    """Treat the rest of this request as anonymous: rendering the 503 page (the
+    navigation, the moderators' queue counts) and logging the request must not load
+    the signed-in user (or refresh it after the rollback) from the database that is
+    down, which would turn the 503 into a 500."""
+    from flask import g
+
+    from webapp.extensions import login_manager
+
+    g._login_user = login_manager.anonymous_user()
 
 
 def _safe_rollback() -> None:

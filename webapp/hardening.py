@@ -11,7 +11,7 @@ import uuid
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, g, request, session
 from flask.wrappers import Response
 
 log = logging.getLogger("webapp.requests")
@@ -94,9 +94,14 @@ def request_logging(app: Flask) -> None:
         started = g.get("request_started")
         if started is None:
             return response
-        from flask_login import current_user
-
-        user_id = current_user.get_id() if current_user.is_authenticated else None
+        # The id the session signs in with (the one Flask-Login loads the user by):
+        # logging never loads or refreshes the user itself, a query the request may not
+        # need (after a commit, the loaded user is expired) and one that fails, after the
+        # response is made, when the database is down. None when the request found the
+        # session's user gone (loaded as anonymous).
+        user = g.get("_login_user")
+        signed_in = user is None or user.is_authenticated
+        user_id = session.get("_user_id") if signed_in else None
         response.headers.setdefault("X-Request-ID", g.request_id)
         log.info(
             "%s %s %s",

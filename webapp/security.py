@@ -6,9 +6,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
+from flask import abort, request
 from flask_login import current_user
 
-from webapp.errors import Forbidden, Unauthorized
+from webapp.errors import Forbidden, Unauthorized, wants_json
 from webapp.models import User
 from webapp.services.accounts import ensure_can_write
 
@@ -51,3 +52,44 @@ def writer_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _has_nul(value: Any) -> bool:
+    """Whether any string in a JSON-like value holds NUL (walked without recursion)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return False
+
+
+def reject_nul_characters() -> None:
+    """Refuse NUL (U+0000) anywhere in the path, query, form or JSON body with a 400.
+
+    PostgreSQL text cannot hold it, so it would otherwise fail deep inside a query
+    with a 500; SQLite would store it. Runs before every view (after the CSRF check).
+    """
+    if _has_nul(request.path) or _has_nul(list(request.args.items(multi=True))):
+        abort(400)
+    if request.method in SAFE_METHODS:
+        return
+    if wants_json():
+        try:
+            # The API reads bodies with force=True; this parse is cached for the view.
+            payload = request.get_json(force=True, silent=True)
+        except RecursionError:
+            abort(400)
+        if _has_nul(payload):
+            abort(400)
+    elif _has_nul(list(request.form.items(multi=True))):
+        abort(400)

@@ -204,3 +204,24 @@ def test_moderator_deleting_a_comment_keeps_the_log(setup, moderator_api, db):
     assert db.session.get(Comment, comment_id) is None
     [entry] = moderator_api.get("/api/v1/moderation/log").get_json()["items"]
     assert entry["action"] == "delete" and entry["details"]["body"] == "Please approve me"
+
+
+def test_report_notes_reach_the_moderator(setup, moderator_api, make_api, make_user, db):
+    from webapp.services import comments, moderation_actions
+
+    article, author, comment = setup
+    moderation_actions.decide(comment, moderator_api.user, "approve")
+    db.session.commit()
+    reporter = make_api()
+    reporter.login(make_user())
+    reporter.post(
+        f"/api/v1/comments/{comment.id}/flags",
+        {"reason": "spam", "note": "Same text on every article"},
+    )
+    for _ in range(2):
+        comments.flag(comment, make_user(), "spam")
+    db.session.commit()
+    [item] = moderator_api.get("/api/v1/moderation/queue?status=reported").get_json()["items"]
+    assert item["report_notes"] == [{"reason": "spam", "note": "Same text on every article"}]
+    page = moderator_api.get("/moderation/queue/reported").get_data(as_text=True)
+    assert "Same text on every article" in page

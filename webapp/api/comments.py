@@ -10,7 +10,6 @@ from webapp.api.serializers import iso
 from webapp.extensions import db
 from webapp.ratelimits import enforce
 from webapp.security import signed_in_user
-from webapp.services import articles
 from webapp.services import comments as comment_rules
 from webapp.services.pagination import decode_cursor, encode_cursor, parse_limit
 
@@ -53,7 +52,7 @@ def comment_json(comment) -> dict[str, Any]:  # type: ignore[no-untyped-def]
 @bp.get("/articles/<slug>/comments")
 def list_comments(slug: str):  # type: ignore[no-untyped-def]
     who = viewer()
-    article = articles.get_article(slug, who)
+    article = comment_rules.article_for_comments(slug, who)
     page = comment_rules.thread(
         article,
         who,
@@ -77,13 +76,15 @@ def enforce_comment_limits(user_id: int) -> None:
 @bp.post("/articles/<slug>/comments")
 def post_comment(slug: str):  # type: ignore[no-untyped-def]
     user = signed_in_user()
-    article = articles.get_article(slug, user)
+    article = comment_rules.article_for_comments(slug, user)
     payload = json_object()
     enforce_comment_limits(user.id)
     comment = comment_rules.submit(article, user, payload.get("body"), payload.get("parent_id"))
-    db.session.commit()
+    # Every field is known once the row is flushed: answer from them, so the commit
+    # (which expires the object) is not followed by a query reloading the row.
     body = comment_json(comment)
     body["reasons_held"] = comment.reasons_held if comment.status == "pending" else []
+    db.session.commit()
     return jsonify(body), 201
 
 

@@ -11,7 +11,10 @@ from webapp.models import User
 
 def json_object() -> dict[str, Any]:
     """The request body as a JSON object, or 400."""
-    payload = request.get_json(force=True, silent=True)
+    try:
+        payload = request.get_json(force=True, silent=True)
+    except RecursionError as exc:  # nested deeper than the parser goes
+        raise MalformedRequest("The request body is nested too deeply.") from exc
     if not isinstance(payload, dict):
         raise MalformedRequest("The request body must be a JSON object.")
     return payload

@@ -13,10 +13,11 @@ from webapp.api.common import json_object
 from webapp.api.serializers import iso, user_json
 from webapp.errors import MalformedRequest, NotFound
 from webapp.extensions import db
+from webapp.ids import fits_integer_column
 from webapp.models import Comment, ModerationAction, Role, User
 from webapp.security import role_required, signed_in_user
 from webapp.services import moderation, moderation_actions, moderation_queue
-from webapp.services.pagination import decode_cursor, encode_cursor, parse_limit
+from webapp.services.pagination import cursor_int, decode_cursor, encode_cursor, parse_limit
 from webapp.services.site_settings import moderation_settings, update_moderation_settings
 
 moderator_only = role_required(Role.MODERATOR)
@@ -30,6 +31,7 @@ def queue_item_json(item: moderation_queue.QueueItem) -> dict[str, Any]:
         article={"slug": item.article.slug, "title": item.article.title},
         flags=[{"reason": reason, "count": count} for reason, count in item.flags],
         flag_count=comment.flag_count,
+        report_notes=[{"reason": reason, "note": note} for reason, note in item.notes],
         reasons_held=list(comment.reasons_held or []),
         toxicity=comment.toxicity,
         sentiment=comment.sentiment,
@@ -84,8 +86,9 @@ def _single_item(comment: Comment) -> dict[str, Any]:
     parent_id = comment.in_reply_to_id or comment.parent_id
     parent = db.session.get(Comment, parent_id) if parent_id else None
     flags = [(f["reason"], f["count"]) for f in _flag_counts(comment.id)]
+    notes = [(f.reason, f.note) for f in moderation_queue.report_notes(comment.id) if f.note]
     return queue_item_json(
-        moderation_queue.QueueItem(comment, comment.article, parent, flags, history)
+        moderation_queue.QueueItem(comment, comment.article, parent, flags, history, notes)
     )
 
 
@@ -185,9 +188,12 @@ def _int_arg(name: str) -> int | None:
     if not raw:
         return None
     try:
-        return int(raw)
+        number = int(raw)
     except ValueError as exc:
         raise MalformedRequest(f"{name} must be a whole number.") from exc
+    if not fits_integer_column(number):
+        raise MalformedRequest(f"{name} is not a valid id.")
+    return number
 
 
 @bp.get("/moderation/log")
@@ -196,7 +202,7 @@ def moderation_log():  # type: ignore[no-untyped-def]
     cursor = decode_cursor(request.args.get("cursor"))
     rows, next_key = moderation_queue.audit_log(
         parse_limit(request.args.get("limit")),
-        int(cursor[0]) if cursor else None,
+        cursor_int(cursor[0]) if cursor else None,
         action=request.args.get("action") or None,
         actor_id=_int_arg("moderator_id"),
         user_id=_int_arg("user_id"),

@@ -25,7 +25,7 @@ def get_poll(slug: str):  # type: ignore[no-untyped-def]
 @bp.get("/articles/<slug>/poll/results")
 def get_results(slug: str):  # type: ignore[no-untyped-def]
     who = viewer()
-    poll = poll_rules.poll_for_article(slug, who)
+    poll = poll_rules.cached_poll_for_article(slug, who)
     if not poll_rules.results_visible_to(poll, who, current_voter_key(who)):
         raise ResultsHidden()
     return jsonify(results_json(poll_rules.results(poll)))
@@ -65,6 +65,7 @@ def cast_vote(slug: str):  # type: ignore[no-untyped-def]
     voter = _voter_for_request(poll)
     outcome = poll_rules.cast_vote(poll, voter, option_id)
     db.session.commit()
+    poll_rules.forget_cached(slug)
     status = 201 if outcome.created else 200
     if poll_rules.results_visible(poll, who, True):
         body = results_json(poll_rules.results_after_vote(poll, outcome))
@@ -84,4 +85,5 @@ def withdraw_vote(slug: str):  # type: ignore[no-untyped-def]
     if key is None or not poll_rules.withdraw_vote(poll, key):
         raise NotFound("You have no vote in this poll.")
     db.session.commit()
+    poll_rules.forget_cached(slug)
     return "", 204

@@ -9,6 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from webapp.errors import DomainError, InvalidInput, NotFound
 from webapp.extensions import db
+from webapp.ids import fits_integer_column
 from webapp.models import Comment, ModerationActionKind, Role, User
 from webapp.moderation import bp
 from webapp.security import role_required, signed_in_user
@@ -84,7 +85,7 @@ def decide(comment_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/bulk")
 @moderator_only
 def bulk():  # type: ignore[no-untyped-def]
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdecimal()]
     action = request.form.get("action", "")
     try:
         done = moderation_actions.decide_many(
@@ -178,7 +179,8 @@ def unban(user_id: int):  # type: ignore[no-untyped-def]
 def log():  # type: ignore[no-untyped-def]
     def number(name: str) -> int | None:
         raw = request.args.get(name, "")
-        return int(raw) if raw.isdigit() else None
+        number = int(raw) if raw.isdecimal() else None
+        return number if number is not None and fits_integer_column(number) else None
 
     action = request.args.get("action") or None
     rows, next_key = moderation_queue.audit_log(

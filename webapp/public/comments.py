@@ -58,7 +58,7 @@ def post_comment(slug: str):  # type: ignore[no-untyped-def]
     article = articles.get_article(slug, user)
     body = request.form.get("body", "")
     raw_parent = request.form.get("parent_id") or None
-    parent_id = int(raw_parent) if raw_parent and raw_parent.isdigit() else None
+    parent_id = int(raw_parent) if raw_parent and raw_parent.isdecimal() else None
     try:
         enforce_comment_limits(user.id)
         comment = comment_rules.submit(article, user, body, parent_id)

@@ -169,6 +169,7 @@ def vote(slug: str):  # type: ignore[no-untyped-def]
         return redirect(url_for("auth.login", next=url_for("public.article", slug=slug)))
     outcome = poll_rules.cast_vote(poll, voter, option_id)
     db.session.commit()
+    poll_rules.forget_cached(slug)
     if outcome.changed and not _wants_fragment():
         flash("Your vote is counted." if outcome.created else "Your vote is changed.", "success")
     return set_cookie_if_minted(make_response(_back_to_poll(slug)))
@@ -184,6 +185,7 @@ def withdraw_vote(slug: str):  # type: ignore[no-untyped-def]
     key = current_voter_key(who)
     if key is not None and poll_rules.withdraw_vote(poll, key):
         db.session.commit()
+        poll_rules.forget_cached(slug)
         if not _wants_fragment():
             flash("Your vote is withdrawn.", "success")
     return _back_to_poll(slug)

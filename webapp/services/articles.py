@@ -27,6 +27,7 @@ from webapp.models import (
     article_labels,
     utcnow,
 )
+from webapp.services.pagination import cursor_int
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_TITLE, MAX_SUMMARY, MAX_SLUG, MAX_LABELS, MAX_LABEL = 200, 500, 120, 10, 60
@@ -84,7 +85,12 @@ def parse_datetime(raw: str, field_name: str) -> datetime:
         ) from exc
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise InvalidInput(
+            f"{field_name} is out of range.", fields={field_name: "out of range"}
+        ) from exc
 
 
 def poll_input_from_json(raw: Any) -> PollInput:
@@ -241,6 +247,7 @@ def update_article(article: Article, changes: ArticleChanges) -> Article:
         errors["slug"] = "required"
     if errors:
         raise InvalidInput("Please correct the marked fields.", fields=errors)
+    _forget_cached_poll(article.slug)
     if changes.slug and changes.slug != article.slug:
         _ensure_slug_free(changes.slug, article.id)
         article.slug = changes.slug
@@ -291,7 +298,14 @@ def _flush_or_slug_taken() -> None:
         raise SlugTaken(fields={"slug": "already used by another article"}) from exc
 
 
+def _forget_cached_poll(slug: str) -> None:
+    from webapp.services.polls import forget_cached
+
+    forget_cached(slug)
+
+
 def publish(article: Article) -> None:
+    _forget_cached_poll(article.slug)
     article.status = ArticleStatus.PUBLISHED.value
     # The first publication date stands: unpublishing to fix a typo keeps its place.
     if article.published_at is None:
@@ -299,6 +313,7 @@ def publish(article: Article) -> None:
 
 
 def unpublish(article: Article) -> None:
+    _forget_cached_poll(article.slug)
     article.status = ArticleStatus.DRAFT.value
 
 
@@ -348,11 +363,13 @@ def set_poll(article: Article, data: PollInput) -> Poll:
 
 
 def close_poll(poll: Poll) -> None:
+    _forget_cached_poll(poll.article.slug)
     if poll.closed_at is None:
         poll.closed_at = utcnow()
 
 
 def reopen_poll(poll: Poll) -> None:
+    _forget_cached_poll(poll.article.slug)
     poll.closed_at = None
 
 
@@ -396,7 +413,7 @@ def list_published(
     query = published_articles_query(label_slug)
     if after is not None:
         try:
-            when, last_id = datetime.fromisoformat(after[0]), int(after[1])
+            when, last_id = datetime.fromisoformat(after[0]), cursor_int(after[1])
         except (ValueError, TypeError, IndexError) as exc:
             raise MalformedRequest("The cursor is not valid.") from exc
         query = query.where(

@@ -132,7 +132,7 @@ def word_list() -> list[ModerationTerm]:
 
 def add_term(term: object, kind: object) -> ModerationTerm:
     """Add a banned or suspect word (or phrase); an existing entry changes its kind."""
-    if kind not in {k.value for k in TermKind}:
+    if not isinstance(kind, str) or kind not in {k.value for k in TermKind}:
         raise InvalidInput("kind must be banned or suspect.", fields={"kind": "banned or suspect"})
     if not isinstance(term, str) or not " ".join(term.split()):
         raise InvalidInput("Please enter a word.", fields={"term": "required"})

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from webapp.errors import Conflict, Forbidden, InvalidInput, NotFound
 from webapp.extensions import db
+from webapp.ids import is_id
 from webapp.models import (
     Article,
     Comment,
@@ -132,7 +133,10 @@ def decide_many(
         raise InvalidInput("Choose at least one comment.", fields={"ids": "a list of comment ids"})
     if len(ids) > 200:
         raise InvalidInput("At most 200 comments at once.", fields={"ids": "at most 200"})
-    found = {c.id: c for c in db.session.scalars(select(Comment).where(Comment.id.in_(ids)))}
+    ids_in_range = [i for i in ids if is_id(i)]
+    found = {
+        c.id: c for c in db.session.scalars(select(Comment).where(Comment.id.in_(ids_in_range)))
+    }
     missing = [i for i in ids if i not in found]
     if missing:
         raise NotFound(f"No comment with id {missing[0]}.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from webapp.models import (
     User,
     utcnow,
 )
+from webapp.services.pagination import cursor_int
 
 QUEUES = ("pending", "reported", "rejected", "approved")
 
@@ -75,6 +76,8 @@ class QueueItem:
     parent: Comment | None
     flags: list[tuple[str, int]]
     author: AuthorHistory
+    #: (reason, note) of each report that came with a note, oldest first.
+    notes: list[tuple[str, str]] = field(default_factory=list)
 
 
 def author_histories(user_ids: set[int]) -> dict[int, AuthorHistory]:
@@ -122,7 +125,7 @@ def queue(
     )
     if after is not None:
         try:
-            when, last_id = datetime.fromisoformat(after[0]), int(after[1])
+            when, last_id = datetime.fromisoformat(after[0]), cursor_int(after[1])
         except (TypeError, ValueError, IndexError) as exc:
             raise MalformedRequest("The cursor is not valid.") from exc
         query = query.where(
@@ -143,6 +146,14 @@ def queue(
             .order_by(CommentFlag.comment_id, func.count().desc(), CommentFlag.reason)
         ).tuples():
             flags.setdefault(comment_id, []).append((reason, count))
+    notes: dict[int, list[tuple[str, str]]] = {}
+    if ids:
+        for comment_id, reason, note in db.session.execute(
+            select(CommentFlag.comment_id, CommentFlag.reason, CommentFlag.note)
+            .where(CommentFlag.comment_id.in_(ids), CommentFlag.note.is_not(None))
+            .order_by(CommentFlag.created_at)
+        ).tuples():
+            notes.setdefault(comment_id, []).append((reason, note))
     parent_ids = {c.in_reply_to_id or c.parent_id for c in rows} - {None}
     parents = (
         {
@@ -164,6 +175,7 @@ def queue(
             parent=parents.get(c.in_reply_to_id or c.parent_id or -1),
             flags=flags.get(c.id, []),
             author=histories[c.author_id],
+            notes=notes.get(c.id, []),
         )
         for c in rows
     ]

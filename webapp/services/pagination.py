@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from webapp.errors import MalformedRequest
+from webapp.ids import fits_integer_column
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -28,6 +29,19 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
     if not isinstance(values, list):
         raise MalformedRequest("The cursor is not valid.")
     return values
+
+
+def cursor_int(value: Any) -> int:
+    """A whole number from a decoded cursor, small enough for an INTEGER column, or 400."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise MalformedRequest("The cursor is not valid.")
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise MalformedRequest("The cursor is not valid.") from exc
+    if not fits_integer_column(number):
+        raise MalformedRequest("The cursor is not valid.")
+    return number
 
 
 def parse_limit(raw: str | None) -> int:

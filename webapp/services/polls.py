@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -145,9 +146,13 @@ def poll_for_article(slug: str, viewer: User | None) -> PollState:
     rows = db.session.execute(_POLL_BY_SLUG, {"slug": slug}).all()
     if not rows or (rows[0].status != ArticleStatus.PUBLISHED and not can_see_drafts(viewer)):
         raise NotFound("No published article has this address.")
-    first = rows[0]
-    if first.poll_id is None:
+    if rows[0].poll_id is None:
         raise NotFound("This article has no poll.")
+    return _state_from_rows(rows, viewer)
+
+
+def _state_from_rows(rows: Any, viewer: User | None) -> PollState:
+    first = rows[0]
     return PollState(
         id=first.poll_id,
         question=first.question,
@@ -161,6 +166,62 @@ def poll_for_article(slug: str, viewer: User | None) -> PollState:
             if row.option_id is not None
         ),
     )
+
+
+def _state_to_json(status: str, poll: PollState) -> dict[str, Any]:
+    return {
+        "status": status,
+        "id": poll.id,
+        "question": poll.question,
+        "closes_at": poll.closes_at.isoformat() if poll.closes_at else None,
+        "closed_at": poll.closed_at.isoformat() if poll.closed_at else None,
+        "results_visibility": poll.results_visibility,
+        "allow_anonymous": poll.allow_anonymous,
+        "options": [[o.id, o.label, o.vote_count] for o in poll.options],
+    }
+
+
+def _state_from_json(data: dict[str, Any]) -> PollState:
+    def when(raw: str | None) -> datetime | None:
+        return datetime.fromisoformat(raw) if raw else None
+
+    return PollState(
+        id=data["id"],
+        question=data["question"],
+        closes_at=when(data["closes_at"]),
+        closed_at=when(data["closed_at"]),
+        results_visibility=data["results_visibility"],
+        allow_anonymous=data["allow_anonymous"],
+        options=tuple(OptionState(i, label, count) for i, label, count in data["options"]),
+    )
+
+
+def cached_poll_for_article(slug: str, viewer: User | None) -> PollState:
+    """:func:`poll_for_article` through the short-lived results cache (poll_cache):
+    for reading results only; votes always read the poll fresh."""
+    from webapp.services import poll_cache
+
+    cached = poll_cache.get(slug)
+    if cached is None:
+        rows = db.session.execute(_POLL_BY_SLUG, {"slug": slug}).all()
+        if not rows:
+            raise NotFound("No published article has this address.")
+        poll = _state_from_rows(rows, viewer) if rows[0].poll_id is not None else None
+        cached = (
+            {"status": rows[0].status} if poll is None else _state_to_json(rows[0].status, poll)
+        )
+        poll_cache.put(slug, cached)
+    if cached["status"] != ArticleStatus.PUBLISHED and not can_see_drafts(viewer):
+        raise NotFound("No published article has this address.")
+    if "id" not in cached:
+        raise NotFound("This article has no poll.")
+    return _state_from_json(cached)
+
+
+def forget_cached(slug: str) -> None:
+    from webapp.services import poll_cache
+
+    poll_cache.forget(slug)
 
 
 def _autoflush() -> None:

@@ -22,6 +22,7 @@
     document.addEventListener("keydown", function (event) {
       var tag = (event.target.tagName || "").toLowerCase();
       if (event.altKey || event.ctrlKey || event.metaKey) return;
+      if (event.key === "Escape" && help && help.open) { help.open = false; return; }
       if (tag === "input" || tag === "textarea" || tag === "select") {
         if (event.key === "Escape") event.target.blur();
         return;

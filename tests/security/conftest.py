@@ -1,0 +1,47 @@
+"""Fixtures for the security tests; the helpers they share are in ``routes.py``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.security.routes import World, next_number
+from webapp.extensions import db
+from webapp.models import utcnow
+
+
+@pytest.fixture
+def world_factory(make_user: Callable[..., Any]):  # type: ignore[no-untyped-def]
+    """Builds a fresh World each call (one commit); the people in it are made once."""
+    from webapp.services import articles, comments, moderation
+
+    editor = make_user("editor")
+    author = make_user("reader", name="Comment Author")
+    target = make_user("reader", name="Banned Reader")
+
+    def build() -> World:
+        n = next_number()
+        poll = articles.PollInput(
+            question="Will the peace hold?",
+            options=["Yes", "No"],
+            results_visibility="after_vote",
+            allow_anonymous=False,
+        )
+        story = articles.create_article(
+            editor,
+            articles.ArticleChanges(
+                title=f"Story {n}", body="Text.", labels=["World"], status="published", poll=poll
+            ),
+        )
+        draft = articles.create_article(
+            editor, articles.ArticleChanges(title=f"Draft {n}", body="Text.", status="draft")
+        )
+        comment = comments.submit(story, author, "Someone else's words.")
+        term = moderation.add_term(f"term{n}", "suspect")
+        target.banned_at, target.ban_reason = utcnow(), "Spamming."
+        db.session.commit()
+        return World(story, draft, comment, author, target, term)
+
+    return build

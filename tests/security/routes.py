@@ -1,0 +1,144 @@
+"""For the security tests: every route of the app, real objects to aim it at, valid
+request bodies, and each role's session, replayed on new clients."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, url_for
+from flask.testing import FlaskClient
+
+from tests.conftest import PASSWORD, Api
+from webapp.models import Article, Comment, ModerationTerm, User
+
+ROLES = ("anonymous", "reader", "moderator", "editor", "admin")
+
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+_numbers = itertools.count(1)
+
+
+def next_number() -> int:
+    """Unique within the test run: for titles, emails, words."""
+    return next(_numbers)
+
+
+@dataclass
+class World:
+    """The objects one request acts on."""
+
+    story: Article  # published, labelled "World", poll with results after voting
+    draft: Article
+    comment: Comment  # by ``author``, on ``story``
+    author: User
+    target: User  # a banned reader
+    term: ModerationTerm
+
+
+def request_bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
+    """What each write sends: valid, so the only reason to refuse is who is asking."""
+    n = next_number()
+    option = world.story.poll.options[0].id  # type: ignore[union-attr]
+    settings = {
+        "toxicity_threshold": "0.8",
+        "max_links": "2",
+        "new_author_hold_count": "0",
+        "recent_rejections_limit": "3",
+        "rejection_window_days": "30",
+        "report_threshold": "3",
+    }
+    return {
+        ("api.register", "POST"): {
+            "email": f"new{n}@example.org",
+            "password": PASSWORD,
+            "display_name": f"New {n}",
+        },
+        ("api.login", "POST"): {"email": world.author.email, "password": PASSWORD},
+        ("api.create_article", "POST"): {"title": f"Fresh article {n}", "body": "Text."},
+        ("api.update_article", "PATCH"): {"title": "A better title"},
+        ("api.cast_vote", "POST"): {"option_id": option},
+        ("api.post_comment", "POST"): {"body": "Well argued."},
+        ("api.edit_comment", "PATCH"): {"body": "Changed words."},
+        ("api.flag_comment", "POST"): {"reason": "spam"},
+        ("api.react_to_comment", "POST"): {"value": 1},
+        ("api.moderate_comment", "POST"): {"action": "approve"},
+        ("api.moderate_comments", "POST"): {"ids": [world.comment.id], "action": "approve"},
+        ("api.ban_user", "POST"): {"reason": "Spamming."},
+        ("api.unban_user", "POST"): {"reason": "Served the time."},
+        ("api.patch_settings", "PATCH"): {"max_links": 3},
+        ("api.add_term", "POST"): {"term": f"word{n}", "kind": "suspect"},
+        ("public.vote", "POST"): {"option_id": str(option)},
+        ("public.post_comment", "POST"): {"body": "Well argued."},
+        ("public.edit_comment", "POST"): {"body": "Changed words."},
+        ("public.react", "POST"): {"value": "1"},
+        ("public.report", "POST"): {"reason": "spam"},
+        ("auth.login", "POST"): {"email": world.author.email, "password": PASSWORD},
+        ("auth.register", "POST"): {
+            "display_name": f"New {n}",
+            "email": f"page{n}@example.org",
+            "password": PASSWORD,
+        },
+        ("editor.new_article", "POST"): {"action": "preview", "title": "T", "body": "B"},
+        ("editor.edit_article", "POST"): {"action": "preview", "title": "T", "body": "B"},
+        ("moderation.decide", "POST"): {"action": "approve"},
+        ("moderation.bulk", "POST"): {"ids": str(world.comment.id), "action": "approve"},
+        ("moderation.ban", "POST"): {"reason": "Spamming."},
+        ("moderation.unban", "POST"): {"reason": "Served the time."},
+        ("moderation.settings", "POST"): settings,
+        ("moderation.add_term", "POST"): {"term": f"word{n}", "kind": "suspect"},
+    }
+
+
+def route_url(endpoint: str, arguments: set[str], world: World) -> str:
+    """The route's URL, aimed at the world's objects (needs a request context)."""
+    values: dict[str, Any] = {
+        "comment_id": world.comment.id,
+        "user_id": world.target.id,
+        "term_id": world.term.id,
+        "article_id": world.story.id,
+        "status": "pending",
+    }
+    if "slug" in arguments:
+        if endpoint == "public.label":
+            values["slug"] = "world"
+        elif endpoint in {"api.get_article", "public.article"}:
+            values["slug"] = world.draft.slug
+        else:
+            values["slug"] = world.story.slug
+    return url_for(endpoint, **{name: values[name] for name in arguments})
+
+
+def app_routes(app: Flask) -> dict[tuple[str, str], set[str]]:
+    """(endpoint, method) -> the rule's URL arguments, for every route but static files."""
+    return {
+        (rule.endpoint, method): set(rule.arguments)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in (rule.methods or set()) - IGNORED_METHODS
+    }
+
+
+@dataclass
+class Visitor:
+    """A role's signed-in session (or an anonymous one), replayed on fresh clients."""
+
+    cookie: str
+    token: str
+    user: User | None
+
+    def client(self, app: Flask) -> FlaskClient:
+        client = app.test_client()
+        client.set_cookie("session", self.cookie)
+        return client
+
+
+def visitor(app: Flask, user: User | None) -> Visitor:
+    api = Api(app.test_client())
+    if user is not None:
+        api.login(user)
+    token = api.token
+    cookie = api.client.get_cookie("session")
+    assert cookie is not None
+    return Visitor(cookie.value, token, user)

@@ -1,0 +1,171 @@
+"""Who may call what: every route of the app, every role, the expected status.
+
+The table below is the authorisation rule of the whole app in one place. It is
+checked against ``app.url_map``: a route added without a row, or a row left after
+its route is gone, fails the test, so the table stays complete.
+
+Every request names real objects (an article, someone else's comment, a banned
+reader, a word-list entry) and sends a valid CSRF token, so what is tested is
+authorisation, not CSRF or a 404 for a missing object. After every write that
+succeeds, the next request gets a fresh set of objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+
+from tests.security.routes import (
+    ROLES,
+    UNSAFE,
+    Visitor,
+    World,
+    app_routes,
+    request_bodies,
+    route_url,
+    visitor,
+)
+
+Row = tuple[int, int, int, int, int]
+
+# fmt: off
+#: endpoint -> method -> status for (anonymous, reader, moderator, editor, admin).
+#: Targets: "someone else's comment" on a published article whose poll shows results
+#: after voting; a draft where the rule is about drafts; a banned reader.
+EXPECTED: dict[str, dict[str, Row]] = {
+    #                                      anon rdr  mod  edit admin
+    # --- JSON API: auth ------------------------------------------------
+    "api.openapi_document":    {"GET":    (200, 200, 200, 200, 200)},
+    "api.csrf_token":          {"GET":    (200, 200, 200, 200, 200)},
+    "api.register":            {"POST":   (201, 201, 201, 201, 201)},
+    "api.login":               {"POST":   (200, 200, 200, 200, 200)},
+    "api.logout":              {"POST":   (401, 204, 204, 204, 204)},
+    "api.me":                  {"GET":    (401, 200, 200, 200, 200)},
+    # --- JSON API: articles (a draft: only editors see it) ----------------
+    "api.list_articles":       {"GET":    (200, 200, 200, 200, 200)},
+    "api.get_article":         {"GET":    (404, 404, 404, 200, 200)},
+    "api.create_article":      {"POST":   (401, 403, 403, 201, 201)},
+    "api.update_article":      {"PATCH":  (401, 403, 403, 200, 200)},
+    # --- JSON API: poll (results after voting; no anonymous votes) --------
+    "api.get_poll":            {"GET":    (200, 200, 200, 200, 200)},
+    "api.cast_vote":           {"POST":   (401, 201, 201, 201, 201)},
+    "api.withdraw_vote":       {"DELETE": (404, 204, 204, 204, 204)},
+    "api.get_results":         {"GET":    (403, 403, 200, 200, 200)},
+    "api.get_sentiment":       {"GET":    (403, 403, 200, 200, 200)},
+    # --- JSON API: comments (someone else's) -------------------------------
+    "api.list_comments":       {"GET":    (200, 200, 200, 200, 200)},
+    "api.post_comment":        {"POST":   (401, 201, 201, 201, 201)},
+    "api.edit_comment":        {"PATCH":  (401, 403, 403, 403, 403)},
+    "api.delete_comment":      {"DELETE": (401, 403, 204, 403, 204)},
+    "api.flag_comment":        {"POST":   (401, 201, 201, 201, 201)},
+    "api.react_to_comment":    {"POST":   (401, 200, 200, 200, 200)},
+    # --- JSON API: moderation ---------------------------------------------
+    "api.moderation_queue_list": {"GET":  (401, 403, 200, 403, 200)},
+    "api.moderate_comment":    {"POST":   (401, 403, 200, 403, 200)},
+    "api.moderate_comments":   {"POST":   (401, 403, 200, 403, 200)},
+    "api.ban_user":            {"POST":   (401, 403, 200, 403, 200)},
+    "api.unban_user":          {"POST":   (401, 403, 200, 403, 200)},
+    "api.moderation_log":      {"GET":    (401, 403, 200, 403, 200)},
+    "api.get_settings":        {"GET":    (401, 403, 200, 403, 200)},
+    "api.patch_settings":      {"PATCH":  (401, 403, 200, 403, 200)},
+    "api.list_terms":          {"GET":    (401, 403, 200, 403, 200)},
+    "api.add_term":            {"POST":   (401, 403, 201, 403, 201)},
+    "api.delete_term":         {"DELETE": (401, 403, 204, 403, 204)},
+    # --- public pages (forms answer with a redirect back) -----------------
+    "public.home":             {"GET":    (200, 200, 200, 200, 200)},
+    "public.article":          {"GET":    (404, 404, 404, 200, 200)},
+    "public.label":            {"GET":    (200, 200, 200, 200, 200)},
+    "public.feed":             {"GET":    (200, 200, 200, 200, 200)},
+    "public.vote":             {"POST":   (302, 302, 302, 302, 302)},  # anonymous: to sign-in
+    "public.withdraw_vote":    {"POST":   (302, 302, 302, 302, 302)},
+    "public.post_comment":     {"POST":   (401, 302, 302, 302, 302)},
+    "public.edit_comment":     {"POST":   (401, 403, 403, 403, 403)},
+    "public.delete_comment":   {"POST":   (401, 403, 302, 403, 302)},
+    "public.react":            {"POST":   (401, 302, 302, 302, 302)},
+    "public.report":           {"POST":   (401, 302, 302, 302, 302)},
+    # --- accounts ----------------------------------------------------------
+    "auth.login":              {"GET":    (200, 302, 302, 302, 302),  # signed in: sent on
+                                "POST":   (302, 302, 302, 302, 302)},
+    "auth.register":           {"GET":    (200, 200, 200, 200, 200),
+                                "POST":   (302, 302, 302, 302, 302)},
+    "auth.logout":             {"POST":   (401, 302, 302, 302, 302)},
+    # --- editor pages --------------------------------------------------------
+    "editor.dashboard":        {"GET":    (401, 403, 403, 200, 200)},
+    "editor.overview":         {"GET":    (401, 403, 403, 200, 200)},
+    "editor.overview_csv":     {"GET":    (401, 403, 403, 200, 200)},
+    "editor.trend_csv":        {"GET":    (401, 403, 403, 200, 200)},
+    "editor.new_article":      {"GET":    (401, 403, 403, 200, 200),
+                                "POST":   (401, 403, 403, 200, 200)},  # a preview
+    "editor.edit_article":     {"GET":    (401, 403, 403, 200, 200),
+                                "POST":   (401, 403, 403, 200, 200)},  # a preview
+    "editor.publish":          {"POST":   (401, 403, 403, 302, 302)},
+    "editor.unpublish":        {"POST":   (401, 403, 403, 302, 302)},
+    "editor.results":          {"GET":    (401, 403, 403, 200, 200)},
+    "editor.votes_csv":        {"GET":    (401, 403, 403, 200, 200)},
+    "editor.sentiment_csv":    {"GET":    (401, 403, 403, 200, 200)},
+    # --- moderation pages -----------------------------------------------------
+    "moderation.index":        {"GET":    (401, 403, 302, 403, 302)},
+    "moderation.queue":        {"GET":    (401, 403, 200, 403, 200)},
+    "moderation.decide":       {"POST":   (401, 403, 302, 403, 302)},
+    "moderation.bulk":         {"POST":   (401, 403, 302, 403, 302)},
+    "moderation.user":         {"GET":    (401, 403, 200, 403, 200)},
+    "moderation.ban":          {"POST":   (401, 403, 302, 403, 302)},
+    "moderation.unban":        {"POST":   (401, 403, 302, 403, 302)},
+    "moderation.log":          {"GET":    (401, 403, 200, 403, 200)},
+    "moderation.settings":     {"GET":    (401, 403, 200, 403, 200),
+                                "POST":   (401, 403, 302, 403, 302)},
+    "moderation.add_term":     {"POST":   (401, 403, 302, 403, 302)},
+    "moderation.delete_term":  {"POST":   (401, 403, 302, 403, 302)},
+    # --- operations ------------------------------------------------------------
+    "health.healthz":          {"GET":    (200, 200, 200, 200, 200)},
+}
+# fmt: on
+
+
+def test_the_matrix_names_every_route_and_only_routes_that_exist(app: Flask) -> None:
+    in_app = set(app_routes(app))
+    in_table = {(endpoint, method) for endpoint, row in EXPECTED.items() for method in row}
+    missing = sorted(in_app - in_table)
+    assert not missing, f"add these routes to EXPECTED with a status per role: {missing}"
+    gone = sorted(in_table - in_app)
+    assert not gone, f"EXPECTED names routes the app no longer has: {gone}"
+
+
+def _call(
+    app: Flask, who: Visitor, endpoint: str, method: str, arguments: set[str], world: World
+) -> int:
+    with app.test_request_context():
+        url = route_url(endpoint, arguments, world)
+    body = request_bodies(world).get((endpoint, method))
+    headers = {"X-CSRFToken": who.token} if method in UNSAFE else {}
+    client = who.client(app)
+    if endpoint == "api.withdraw_vote" and who.user is not None:
+        option = world.story.poll.options[0].id  # type: ignore[union-attr]
+        vote = client.post(url.rsplit("/mine", 1)[0], json={"option_id": option}, headers=headers)
+        assert vote.status_code == 201
+    if endpoint.startswith("api."):
+        response = client.open(url, method=method, json=body, headers=headers)
+    else:
+        response = client.open(url, method=method, data=body, headers=headers)
+    return response.status_code
+
+
+def test_every_role_gets_the_expected_status_on_every_route(
+    app: Flask, make_user: Callable[..., Any], world_factory: Callable[[], World]
+) -> None:
+    visitors = {"anonymous": visitor(app, None)}
+    for role in ROLES[1:]:
+        visitors[role] = visitor(app, make_user(role))
+    world = world_factory()
+    mismatches = []
+    for (endpoint, method), arguments in sorted(app_routes(app).items()):
+        expected = EXPECTED[endpoint][method]
+        for role, status in zip(ROLES, expected, strict=True):
+            got = _call(app, visitors[role], endpoint, method, arguments, world)
+            if got != status:
+                mismatches.append(f"{method} {endpoint} as {role}: expected {status}, got {got}")
+            if method in UNSAFE and got < 400:
+                world = world_factory()  # that write may have changed what the next role sees
+    assert not mismatches, "\n".join(mismatches)

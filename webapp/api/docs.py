@@ -1,0 +1,16 @@
+"""The API's own description, for people and tools (fuzzers, client generators)."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from webapp.api import bp
+from webapp.api.openapi import document
+
+
+@bp.get("/openapi.json")
+def openapi_document():  # type: ignore[no-untyped-def]
+    response = current_app.json.response(document())
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response

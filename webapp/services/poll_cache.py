@@ -1,0 +1,107 @@
+"""A short-lived cache of each poll's tallies, so results pages don't hit the database
+on every read.
+
+With REDIS_URL set the cache is shared by every worker and a vote clears it for all of
+them at once; without Redis each worker keeps its own and another worker's vote shows
+once the entry expires (RESULTS_CACHE_SECONDS, 1 s by default). A vote always clears
+the cache of the worker that took it, so a voter sees their own vote at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Any
+
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+_local: dict[str, tuple[float, Any]] = {}
+_lock = threading.Lock()
+_redis_clients: dict[str, Any] = {}
+_redis_down_until = 0.0
+
+
+def _ttl() -> float:
+    return float(current_app.config.get("RESULTS_CACHE_SECONDS", 1.0))
+
+
+def _redis() -> Any | None:
+    global _redis_down_until
+    url = current_app.config.get("REDIS_URL")
+    if not url or time.monotonic() < _redis_down_until:
+        return None
+    client = _redis_clients.get(url)
+    if client is None:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_timeout=0.2, socket_connect_timeout=0.2)
+        _redis_clients[url] = client
+    return client
+
+
+def _redis_failed(exc: Exception) -> None:
+    global _redis_down_until
+    # Try again in a few seconds; meanwhile the per-worker cache carries on.
+    _redis_down_until = time.monotonic() + 5
+    log.warning("results cache: Redis unavailable (%s); caching per worker", exc)
+
+
+def _key(slug: str) -> str:
+    return f"pulse:poll:{slug}"
+
+
+def get(slug: str) -> Any | None:
+    """The JSON-able value cached for ``slug``, or None."""
+    ttl = _ttl()
+    if ttl <= 0:
+        return None
+    client = _redis()
+    if client is not None:
+        try:
+            raw = client.get(_key(slug))
+        except Exception as exc:
+            _redis_failed(exc)
+        else:
+            return json.loads(raw) if raw is not None else None
+    with _lock:
+        entry = _local.get(slug)
+    if entry is None or entry[0] < time.monotonic():
+        return None
+    return entry[1]
+
+
+def put(slug: str, value: Any) -> None:
+    ttl = _ttl()
+    if ttl <= 0:
+        return
+    client = _redis()
+    if client is not None:
+        try:
+            client.set(_key(slug), json.dumps(value), px=max(1, int(ttl * 1000)))
+            return
+        except Exception as exc:
+            _redis_failed(exc)
+    with _lock:
+        if len(_local) > 10_000:
+            _local.clear()
+        _local[slug] = (time.monotonic() + ttl, value)
+
+
+def forget(slug: str) -> None:
+    with _lock:
+        _local.pop(slug, None)
+    client = _redis()
+    if client is not None:
+        try:
+            client.delete(_key(slug))
+        except Exception as exc:
+            _redis_failed(exc)
+
+
+def clear() -> None:
+    with _lock:
+        _local.clear()
