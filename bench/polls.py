@@ -38,25 +38,16 @@ a process group of its own and is stopped on every way out.
 from __future__ import annotations
 
 import argparse
-import atexit
 import contextlib
 import json
 import os
-import resource
 import secrets
-import shutil
 import signal
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-import uuid
-from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -67,9 +58,27 @@ if str(ROOT) not in sys.path:
 
 import sqlalchemy as sa  # noqa: E402
 
-HOST = "127.0.0.1"  # loopback only, always
-SECRET_KEY = "pulse-bench-secret-key-not-for-production"
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# The load client, throwaway databases and gunicorn live in bench/harness.py, shared
+# with the other scripts; re-exported here under their old names.
+from bench.harness import (  # noqa: E402, F401
+    DEFAULT_POSTGRES_URL,
+    HOST,
+    SECRET_KEY,
+    Sample,
+    Server,
+    _session_cookie,
+    check_postgres,
+    exchange,
+    fire,
+    free_port,
+    gunicorn_path,
+    http_request,
+    session_for,
+    split_response,
+    throwaway_database,
+)
+from bench.harness import stop_on_signal as _stop_on_signal  # noqa: E402
+
 VOTES, FLOOR, TALLY, SMALL, BIG = (
     "bench-votes",
     "bench-floor",
@@ -80,136 +89,6 @@ VOTES, FLOOR, TALLY, SMALL, BIG = (
 TARGET_VOTE, TARGET_RESULTS, TARGET_LATENCY = 0.8, 0.8, 1.5
 
 
-# --- the load generator ---------------------------------------------------------------
-
-
-@dataclass
-class Sample:
-    """What one endpoint did over one or more timed runs."""
-
-    name: str
-    ok: int = 0
-    errors: Counter[str] = field(default_factory=Counter)
-    elapsed: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-    client_cpu: float = 0.0
-    # requests/s (or p50 latency, for one connection) of each round, in order
-    per_round: list[float] = field(default_factory=list)
-
-    def add(self, other: Sample) -> None:
-        self.ok += other.ok
-        self.errors.update(other.errors)
-        self.elapsed += other.elapsed
-        self.latencies.extend(other.latencies)
-        self.client_cpu += other.client_cpu
-
-    @property
-    def rate(self) -> float:
-        return self.ok / self.elapsed if self.elapsed else 0.0
-
-    @property
-    def p50(self) -> float:
-        return statistics.median(self.latencies) * 1000 if self.latencies else float("nan")
-
-    @property
-    def p95(self) -> float:
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000
-
-
-def http_request(
-    method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b""
-) -> bytes:
-    lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}", "Connection: close"]
-    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
-    if body or method not in ("GET", "HEAD"):
-        lines.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-
-
-def exchange(port: int, payload: bytes, timeout: float = 30.0) -> bytes:
-    """Send one request on a fresh connection and read the answer to the end.
-
-    gunicorn's sync workers close the connection after every answer, so each
-    request is a connect, one send and reads until the server closes.
-    """
-    with socket.create_connection((HOST, port), timeout=timeout) as sock:
-        sock.sendall(payload)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def split_response(raw: bytes) -> tuple[int, dict[str, list[str]], bytes]:
-    head, _, body = raw.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers: dict[str, list[str]] = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers.setdefault(name.strip().lower(), []).append(value.strip())
-    return int(lines[0].split(" ", 2)[1]), headers, body
-
-
-def fire(
-    name: str,
-    port: int,
-    make_request: Callable[[int], bytes],
-    expect: int,
-    concurrency: int,
-    duration: float,
-) -> Sample:
-    """``concurrency`` threads sending requests back to back for ``duration`` seconds.
-
-    Only answers with the ``expect``ed status count (and have their latency kept);
-    anything else is counted as an error by kind.
-    """
-    barrier = threading.Barrier(concurrency + 1)
-    parts = [Sample(name) for _ in range(concurrency)]
-    deadline = 0.0
-
-    def run(index: int) -> None:
-        sample, counter = parts[index], index
-        barrier.wait()
-        while (started := time.perf_counter()) < deadline:
-            payload = make_request(counter)
-            counter += concurrency
-            try:
-                raw = exchange(port, payload)
-            except OSError as exc:
-                sample.errors[type(exc).__name__] += 1
-                time.sleep(0.01)
-                continue
-            finished = time.perf_counter()
-            status = int(raw[9:12]) if raw[:5] == b"HTTP/" else 0
-            if status == expect:
-                sample.ok += 1
-                sample.latencies.append(finished - started)
-            else:
-                sample.errors[f"HTTP {status}"] += 1
-
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
-    began = time.perf_counter()
-    deadline = began + duration
-    barrier.wait()
-    for thread in threads:
-        thread.join(timeout=duration + 60)
-    total = Sample(name, elapsed=time.perf_counter() - began)
-    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
-    for part in parts:
-        total.add(part)
-    total.elapsed = time.perf_counter() - began
-    total.client_cpu = (
-        cpu_after.ru_utime - cpu_before.ru_utime + cpu_after.ru_stime - cpu_before.ru_stime
-    )
-    return total
-
-
 # --- the database -----------------------------------------------------------------------
 
 
@@ -218,29 +97,6 @@ class BenchPoll:
     slug: str
     poll_id: int
     option_ids: list[int]
-
-
-@contextlib.contextmanager
-def throwaway_database(kind: str, postgres_url: str) -> Iterator[str]:
-    """A database URL that exists only for this run, and is removed afterwards."""
-    from webapp.config import database_url_from
-
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="pulse-bench-") as folder:
-            yield f"sqlite:///{Path(folder) / 'bench.db'}"
-        return
-    base = database_url_from(postgres_url)
-    schema = f"pulse_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def seed(url: str) -> dict[str, BenchPoll]:
@@ -387,106 +243,6 @@ def tally_check(url: str, poll: BenchPoll) -> tuple[int, bool]:
     return sum(counted.values()), exact
 
 
-# --- the server ---------------------------------------------------------------------------
-
-
-def gunicorn_path() -> str:
-    beside = Path(sys.executable).with_name("gunicorn")
-    found = str(beside) if beside.exists() else shutil.which("gunicorn")
-    if found is None:
-        raise SystemExit("gunicorn is not installed: pip install -e '.[prod]'")
-    return found
-
-
-def check_postgres(url: str) -> None:
-    from webapp.config import database_url_from
-
-    engine = sa.create_engine(database_url_from(url))
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError as exc:
-        raise SystemExit(f"PostgreSQL is not reachable at {url}: {exc.orig}") from None
-    finally:
-        engine.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    """gunicorn serving bench.bench_app, in a process group of its own."""
-
-    def __init__(self, url: str, workers: int, folder: Path) -> None:
-        self.port = free_port()
-        self.log_path = folder / "gunicorn.log"
-        config = folder / "gunicorn.conf.py"
-        config.write_text("# every setting is on the command line\n")
-        env = dict(os.environ)
-        env.pop("REDIS_URL", None)
-        env.update(
-            DATABASE_URL=url,
-            SECRET_KEY=SECRET_KEY,
-            RATELIMIT_ENABLED="0",
-            WEBAPP_ENV="development",
-            PYTHONPATH=str(ROOT),
-        )
-        command = [
-            gunicorn_path(),
-            f"--config={config}",
-            f"--workers={workers}",
-            "--worker-class=sync",
-            f"--bind={HOST}:{self.port}",
-            f"--chdir={ROOT}",
-            "--log-level=warning",
-            "--timeout=60",
-            "bench.bench_app:app",
-        ]
-        self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            command,
-            env=env,
-            cwd=ROOT,
-            start_new_session=True,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        atexit.register(self.stop)
-
-    def log_tail(self, lines: int = 20) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        return ""
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        request = http_request("GET", "/api/v1/csrf")
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited:\n{self.log_tail()}")
-            with contextlib.suppress(OSError):
-                if split_response(exchange(self.port, request, timeout=5))[0] == 200:
-                    return
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not answer within {timeout:.0f}s:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
-        self._log.close()
-
-
 # --- one database, start to end --------------------------------------------------------------
 
 
@@ -510,33 +266,6 @@ class Run:
         pairs = zip(self.samples[top].per_round, self.samples[bottom].per_round, strict=True)
         ratios = [a / b for a, b in pairs if b]
         return f"{min(ratios):.2f}-{max(ratios):.2f}" if ratios else "-"
-
-
-def _session_cookie(headers: dict[str, list[str]]) -> str | None:
-    for cookie in headers.get("set-cookie", []):
-        if cookie.startswith("session="):
-            return cookie.split(";", 1)[0]
-    return None
-
-
-def session_for(port: int, settle_path: str) -> tuple[str, str]:
-    """A session cookie and the CSRF token bound to it, as a browser script gets them.
-
-    Then one read of ``settle_path``, keeping the cookie the app sends back (the
-    first look at who is signed in marks an anonymous session), as a browser's
-    cookie jar would; after that the load leaves the session cookie as it is.
-    """
-    status, headers, body = split_response(exchange(port, http_request("GET", "/api/v1/csrf")))
-    cookie = _session_cookie(headers)
-    if status != 200 or cookie is None:
-        raise RuntimeError(f"GET /api/v1/csrf answered {status} without a session cookie")
-    token = json.loads(body)["csrf_token"]
-    status, headers, _ = split_response(
-        exchange(port, http_request("GET", settle_path, {"Cookie": cookie}))
-    )
-    if status != 200:
-        raise RuntimeError(f"GET {settle_path} answered {status}")
-    return _session_cookie(headers) or cookie, token
 
 
 def bench_database(kind: str, args: argparse.Namespace) -> Run:
@@ -752,10 +481,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if not 0 < args.small_votes < args.big_votes <= 5_000_000:
         parser.error("need 0 < --small-votes < --big-votes <= 5,000,000")
     return args
-
-
-def _stop_on_signal(signum: int, _frame: Any) -> None:
-    raise SystemExit(f"stopped by signal {signum}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -268,3 +268,11 @@ def test_comments_on_unpublished_articles_are_not_found(app, db, make_article, r
     draft = make_article(status="draft")
     with pytest.raises(NotFound):
         comments.submit(draft, reader, "Sneaky")
+
+
+def test_comments_do_not_change_the_articles_updated_date(app, db, article, reader):
+    before = article.updated_at
+    post(db, article, reader, "Counting me must not look like an edit of the article")
+    db.session.refresh(article)
+    assert article.comment_count == 1
+    assert article.updated_at == before

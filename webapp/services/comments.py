@@ -75,12 +75,14 @@ def _check_body(body: Any) -> str:
     return text
 
 
-def _shift_article_count(article_id: int, delta: int) -> None:
+def shift_article_count(article_id: int, delta: int) -> None:
+    """Move the article's published-comment count. A comment is not an edit of the
+    article, so its updated_at (the feed's "updated") stays as it was."""
     if delta:
         db.session.execute(
             update(Article)
             .where(Article.id == article_id)
-            .values(comment_count=Article.comment_count + delta)
+            .values(comment_count=Article.comment_count + delta, updated_at=Article.updated_at)
             .execution_options(synchronize_session=False)
         )
 
@@ -159,7 +161,7 @@ def submit(
             .values(reply_count=Comment.reply_count + 1)
             .execution_options(synchronize_session=False)
         )
-    _shift_article_count(article.id, 1 if is_public(comment) else 0)
+    shift_article_count(article.id, 1 if is_public(comment) else 0)
     return comment
 
 
@@ -190,7 +192,7 @@ def edit(comment: Comment, user: User, body: Any, moment: datetime | None = None
         raise Forbidden("A rejected comment cannot be edited.")
     _apply_text(comment, text, user, article, moment)
     comment.edited_at = moment
-    _shift_article_count(article.id, int(is_public(comment)) - int(was_public))
+    shift_article_count(article.id, int(is_public(comment)) - int(was_public))
     db.session.flush()
     return comment
 
@@ -214,7 +216,7 @@ def delete(comment: Comment, actor: User, moment: datetime | None = None) -> Non
             target_user_id=comment.author_id,
             details={"body": comment.body[:500]},
         )
-    _shift_article_count(comment.article_id, -1 if is_public(comment) else 0)
+    shift_article_count(comment.article_id, -1 if is_public(comment) else 0)
     if comment.reply_count > 0:
         comment.deleted_at = moment
         comment.body = ""
@@ -317,7 +319,7 @@ def flag(comment: Comment, user: User, reason: Any, note: Any = None) -> bool:
                 *comment.reasons_held,
                 f"reported by {comment.flag_count} readers",
             ]
-            _shift_article_count(comment.article_id, -1)
+            shift_article_count(comment.article_id, -1)
     db.session.flush()
     return True
 

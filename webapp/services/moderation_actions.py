@@ -9,13 +9,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from webapp.errors import Conflict, Forbidden, InvalidInput, NotFound
 from webapp.extensions import db
 from webapp.ids import is_id
 from webapp.models import (
-    Article,
     Comment,
     CommentStatus,
     ModerationAction,
@@ -55,14 +54,9 @@ def _is_public(comment: Comment) -> bool:
 
 
 def _shift_count(comment: Comment, was_public: bool) -> None:
-    delta = int(_is_public(comment)) - int(was_public)
-    if delta:
-        db.session.execute(
-            update(Article)
-            .where(Article.id == comment.article_id)
-            .values(comment_count=Article.comment_count + delta)
-            .execution_options(synchronize_session=False)
-        )
+    from webapp.services.comments import shift_article_count
+
+    shift_article_count(comment.article_id, int(_is_public(comment)) - int(was_public))
 
 
 def _clean_reason(reason: Any) -> str | None:
