@@ -12,17 +12,15 @@ from __future__ import annotations
 import logging
 import math
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
-from werkzeug.utils import import_string
 
 from webapp.extensions import db
 from webapp.models import Comment
+from webapp.services.pluggable import Pluggable
 
 log = logging.getLogger(__name__)
 
@@ -90,43 +88,20 @@ class VaderAnalyser:
         return float(self._analyser.polarity_scores(text)["compound"])
 
 
-_analysers: dict[Any, SentimentAnalyser] = {}
-_lock = threading.Lock()
-
-
-def _configured_spec() -> Any:
-    if has_app_context():
-        return current_app.config.get("SENTIMENT_ANALYSER") or DEFAULT_ANALYSER
-    return DEFAULT_ANALYSER
+_analysers: Pluggable[SentimentAnalyser] = Pluggable(
+    "SENTIMENT_ANALYSER", DEFAULT_ANALYSER, SentimentAnalyser, "Sentiment analyser"
+)
 
 
 def get_analyser() -> SentimentAnalyser:
-    """The analyser named by ``SENTIMENT_ANALYSER``, built once per process.
-
-    The setting is an import path ``"module:Class"`` (or the class itself),
-    called with no arguments. Instances are cached by that setting, so apps
-    configured differently in one process (tests) each get their own.
-    """
-    spec = _configured_spec()
-    analyser = _analysers.get(spec)
-    if analyser is not None:
-        return analyser
-    with _lock:
-        analyser = _analysers.get(spec)
-        if analyser is None:
-            factory = import_string(spec) if isinstance(spec, str) else spec
-            analyser = factory()
-            if not isinstance(analyser, SentimentAnalyser):
-                raise TypeError(f"SENTIMENT_ANALYSER {spec!r} has no score(text) method")
-            log.info("Sentiment analyser ready: %s", type(analyser).__qualname__)
-            _analysers[spec] = analyser
-    return analyser
+    """The analyser named by ``SENTIMENT_ANALYSER`` (an import path ``"module:Class"`` or the
+    class itself, called with no arguments), built once per process."""
+    return _analysers.get()
 
 
 def clear_cache() -> None:
     """Forget built analysers, so the next call builds the configured one afresh."""
-    with _lock:
-        _analysers.clear()
+    _analysers.clear()
 
 
 def analyse(text: str) -> Sentiment:

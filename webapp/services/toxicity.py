@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-from flask import current_app, has_app_context
-from werkzeug.utils import import_string
+from webapp.services.pluggable import Pluggable
 
 log = logging.getLogger(__name__)
 
@@ -53,44 +51,20 @@ class ProfanityCheckScorer:
         return float(self._predict_prob([text])[0])
 
 
-_scorers: dict[Any, ToxicityScorer] = {}
-_lock = threading.Lock()
-
-
-def _configured_spec() -> Any:
-    if has_app_context():
-        return current_app.config.get("TOXICITY_SCORER") or DEFAULT_SCORER
-    return DEFAULT_SCORER
+_scorers: Pluggable[ToxicityScorer] = Pluggable(
+    "TOXICITY_SCORER", DEFAULT_SCORER, ToxicityScorer, "Toxicity scorer"
+)
 
 
 def get_scorer() -> ToxicityScorer:
-    """The scorer named by ``TOXICITY_SCORER``, built once per process.
-
-    The setting is an import path ``"module:Class"`` (or the class itself),
-    called with no arguments. The lock keeps two threads of one worker from
-    loading the model twice; instances are cached by that setting, so apps
-    configured differently in one process (tests) each get their own.
-    """
-    spec = _configured_spec()
-    scorer = _scorers.get(spec)
-    if scorer is not None:
-        return scorer
-    with _lock:
-        scorer = _scorers.get(spec)
-        if scorer is None:
-            factory = import_string(spec) if isinstance(spec, str) else spec
-            scorer = factory()
-            if not isinstance(scorer, ToxicityScorer):
-                raise TypeError(f"TOXICITY_SCORER {spec!r} has no score(text) method")
-            log.info("Toxicity scorer ready: %s", type(scorer).__qualname__)
-            _scorers[spec] = scorer
-    return scorer
+    """The scorer named by ``TOXICITY_SCORER`` (an import path ``"module:Class"`` or the
+    class itself, called with no arguments), built once per process."""
+    return _scorers.get()
 
 
 def clear_cache() -> None:
     """Forget built scorers, so the next call builds the configured one afresh."""
-    with _lock:
-        _scorers.clear()
+    _scorers.clear()
 
 
 def toxicity(text: str) -> float:
