@@ -105,3 +105,26 @@ def test_unexpected_errors_get_a_friendly_500_page(tmp_path):
     api = client.get("/api/v1/boom")
     assert api.status_code == 500
     assert api.get_json()["error"]["code"] == "internal_error"
+
+
+def test_signed_in_readers_also_get_503_when_the_database_goes_away(api, make_user,
+                                                                   monkeypatch):
+    """The 503 page and the request log must not reload the user from the dead database."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    api.login(make_user())
+
+    def refuse(*args, **kwargs):
+        raise sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(Session, "execute", refuse)
+    monkeypatch.setattr(Session, "get", refuse)
+    monkeypatch.setattr(Session, "scalar", refuse)
+    monkeypatch.setattr(Session, "scalars", refuse)
+    response = api.get("/api/v1/articles")
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "database_unavailable"
+    page = api.get("/")
+    assert page.status_code == 503
+    assert "database is unreachable" in page.get_data(as_text=True)
