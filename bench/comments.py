@@ -71,11 +71,11 @@ if str(ROOT) not in sys.path:
 import sqlalchemy as sa  # noqa: E402
 
 from bench.harness import (  # noqa: E402
-    DEFAULT_POSTGRES_URL,
     WARM_MODELS_CONFIG,
     Browser,
     Sample,
     Server,
+    add_common_args,
     bound_run,
     check_postgres,
     exchange,
@@ -83,6 +83,7 @@ from bench.harness import (  # noqa: E402
     gunicorn_path,
     http_request,
     publish_article,
+    reference_table,
     seeding,
     session_for,
     sign_in,
@@ -455,50 +456,23 @@ def report(runs: list[Run]) -> str:
                 f"| {run.db} | {label} | {value:.2f}x | {run.spread(top, bottom)} | "
                 f">= {needed}x | ~{established}x | {'PASS' if value >= needed else 'MISS'} |"
             )
-    lines += [
-        "",
-        "| database | where the time goes (reference, no target) | measured | single rounds |",
-        "|---|---|---:|---:|",
-    ]
-    for run in runs:
-        for label, top, bottom in (
+    lines += reference_table(
+        runs,
+        (
             ("one SELECT of the thread as JSON vs bare endpoint", "read", "bare"),
             ("thread list (API) vs that SELECT", "list", "read"),
             ("page with all 200 comments vs bare endpoint", "page_all", "bare"),
             ("page as a signed-in reader vs bare endpoint", "page_signed_in", "bare"),
             ("minimal insert vs bare endpoint", "minimal", "bare"),
-        ):
-            lines.append(
-                f"| {run.db} | {label} | {run.ratio(top, bottom):.2f}x | "
-                f"{run.spread(top, bottom)} |"
-            )
+        ),
+    )
     return "\n".join(lines)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--duration", type=float, default=2.0, help="s per endpoint per round")
-    parser.add_argument("--rounds", type=int, default=6, help="rounds over all endpoints")
-    parser.add_argument("--concurrency", type=int, default=8, help="client connections at once")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
-    parser.add_argument("--warmup", type=float, default=1.0, help="s per endpoint before rounds")
+    add_common_args(parser, "comments-latest.md", "smoke run: 1 s phases, 2 rounds")
     parser.add_argument("--users", type=int, default=50, help="signed-in readers posting")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL),
-        help="server and database to make a throwaway schema in (default: as the tests)",
-    )
-    parser.add_argument("--quick", action="store_true", help="smoke run: 1 s phases, 2 rounds")
-    parser.add_argument(
-        "--time-limit", type=float, default=900, help="stop everything after this many seconds"
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=ROOT / "bench" / "results" / "comments-latest.md",
-        help="also write the report here (bench/results/ is not committed)",
-    )
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.rounds, args.warmup = 1.0, 2, 0.5

@@ -510,3 +510,44 @@ def bound_run(time_limit: float) -> None:
     for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGALRM):
         signal.signal(signum, stop_on_signal)
     signal.alarm(int(time_limit))
+
+
+def reference_table(runs: list[Any], pairs: tuple[tuple[str, str, str], ...]) -> list[str]:
+    """The "where the time goes" table: ratios between reference endpoints, no targets."""
+    lines = [
+        "",
+        "| database | where the time goes (reference, no target) | measured | single rounds |",
+        "|---|---|---:|---:|",
+    ]
+    for run in runs:
+        for label, top, bottom in pairs:
+            lines.append(
+                f"| {run.db} | {label} | {run.ratio(top, bottom):.2f}x | "
+                f"{run.spread(top, bottom)} |"
+            )
+    return lines
+
+
+def add_common_args(parser: Any, out_name: str, quick_help: str) -> None:
+    """The flags every benchmark script takes, with the same defaults."""
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--duration", type=float, default=2.0, help="s per endpoint per round")
+    parser.add_argument("--rounds", type=int, default=6, help="rounds over all endpoints")
+    parser.add_argument("--concurrency", type=int, default=8, help="client connections at once")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--warmup", type=float, default=1.0, help="s per endpoint before rounds")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+        help="server and database to make a throwaway schema in (default: as the tests)",
+    )
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument(
+        "--time-limit", type=float, default=900, help="stop everything after this many seconds"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "bench" / "results" / out_name,
+        help="also write the report here (bench/results/ is not committed)",
+    )

@@ -61,18 +61,16 @@ import sqlalchemy as sa  # noqa: E402
 # The load client, throwaway databases and gunicorn live in bench/harness.py, shared
 # with the other scripts; re-exported here under their old names.
 from bench.harness import (  # noqa: E402, F401
-    DEFAULT_POSTGRES_URL,
-    HOST,
     SECRET_KEY,
     Sample,
     Server,
-    _session_cookie,
+    add_common_args,
     check_postgres,
     exchange,
     fire,
-    free_port,
     gunicorn_path,
     http_request,
+    reference_table,
     session_for,
     split_response,
     throwaway_database,
@@ -423,53 +421,24 @@ def report(runs: list[Run], args: argparse.Namespace) -> str:
                 f"| {run.db} | {label} | {value:.2f}x | {run.spread(top, bottom)} | "
                 f"{sign} {needed}x | {'PASS' if ok else 'MISS'} |"
             )
-    lines += [
-        "",
-        "| database | where the time goes (reference, no target) | measured | single rounds |",
-        "|---|---|---:|---:|",
-    ]
-    for run in runs:
-        for label, top, bottom in (
+    lines += reference_table(
+        runs,
+        (
             ("minimal vote + its 2 tallies vs minimal vote", "tally", "minimal"),
             ("votes/s vs minimal vote + its 2 tallies", "vote", "tally"),
             ("one SELECT of the tallies vs bare endpoint", "read", "bare"),
             ("results/s vs one SELECT of the tallies", "results", "read"),
-        ):
-            lines.append(
-                f"| {run.db} | {label} | {run.ratio(top, bottom):.2f}x | "
-                f"{run.spread(top, bottom)} |"
-            )
+        ),
+    )
     return "\n".join(lines)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--duration", type=float, default=2.0, help="s per endpoint per round")
-    parser.add_argument("--rounds", type=int, default=6, help="rounds over all endpoints")
-    parser.add_argument("--concurrency", type=int, default=8, help="client connections at once")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    add_common_args(parser, "polls-latest.md", "smoke run: 1 s phases, 2 rounds, 100,000 votes")
     parser.add_argument("--latency-duration", type=float, default=1.0, help="s per poll per round")
-    parser.add_argument("--warmup", type=float, default=1.0, help="s per endpoint before rounds")
     parser.add_argument("--small-votes", type=int, default=1_000)
     parser.add_argument("--big-votes", type=int, default=1_000_000)
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL),
-        help="server and database to make a throwaway schema in (default: as the tests)",
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="smoke run: 1 s phases, 2 rounds, 100,000 votes"
-    )
-    parser.add_argument(
-        "--time-limit", type=float, default=900, help="stop everything after this many seconds"
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=ROOT / "bench" / "results" / "polls-latest.md",
-        help="also write the report here (bench/results/ is not committed)",
-    )
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.rounds, args.warmup, args.latency_duration = 1.0, 2, 0.3, 0.5
