@@ -1,5 +1,6 @@
 """The whole data model; importing this module registers every table."""
 
+from webapp.models import tally_triggers
 from webapp.models.articles import Article, ArticleStatus, CommentMode, Label, article_labels
 from webapp.models.base import Base, utcnow
 from webapp.models.comments import (
@@ -18,6 +19,8 @@ from webapp.models.moderation import (
 )
 from webapp.models.polls import Poll, PollDailyTally, PollOption, ResultsVisibility, Vote
 from webapp.models.users import Role, User
+
+tally_triggers.attach(Base.metadata)
 
 __all__ = [
     "Article",

@@ -105,7 +105,6 @@ _articles = Article.__table__
 _polls = Poll.__table__
 _options = PollOption.__table__
 _votes = Vote.__table__
-_days = PollDailyTally.__table__
 
 # The article's status, its poll and the poll's options with their tallies: everything
 # a poll endpoint needs, in one round trip. Outer joins tell "no such article" from
@@ -345,16 +344,10 @@ class VoteOutcome:
     tallies: tuple[tuple[int, int], ...] = field(default=(), compare=False)
 
 
-# Prepared once, values bound per call. The two upserts are plain SQL because
-# ON CONFLICT reads the same on PostgreSQL and SQLite (3.35+), and SQLAlchemy
-# recompiles its dialect ON CONFLICT constructs on every execution.
-_BUMP_TALLY = (
-    _options.update()
-    .where(_options.c.id == bindparam("b_option"))
-    .values(vote_count=_options.c.vote_count + bindparam("b_delta"))
-    .returning(_options.c.vote_count)
-)
-
+# Prepared once, values bound per call. Plain SQL because ON CONFLICT reads the same
+# on PostgreSQL and SQLite (3.35+), and SQLAlchemy recompiles its dialect ON CONFLICT
+# constructs on every execution. The tallies and the day's rollup move with it, in
+# the same statement, by the triggers in webapp/models/tally_triggers.py.
 _FIRST_VOTE = text(
     "INSERT INTO votes "
     "(poll_id, option_id, voter_key, user_id, client_hash, created_at, updated_at) "
@@ -362,56 +355,23 @@ _FIRST_VOTE = text(
     "ON CONFLICT (poll_id, voter_key) DO NOTHING RETURNING id"
 ).bindparams(bindparam("b_moment", type_=_votes.c.created_at.type))
 
-_BUMP_DAY = text(
-    "INSERT INTO poll_daily_tallies (option_id, day, poll_id, votes_cast, votes_withdrawn) "
-    "VALUES (:b_option, :b_day, :b_poll, :b_cast, :b_withdrawn) "
-    "ON CONFLICT (option_id, day) DO UPDATE SET "
-    "votes_cast = poll_daily_tallies.votes_cast + excluded.votes_cast, "
-    "votes_withdrawn = poll_daily_tallies.votes_withdrawn + excluded.votes_withdrawn"
-).bindparams(bindparam("b_day", type_=_days.c.day.type))
+
+def _tally_read(poll: AnyPoll, option_id: int) -> int:
+    """The option's tally as this request read it (before its own vote)."""
+    return next(option.vote_count for option in poll.options if option.id == option_id)
 
 
-def _bump_tally(option_id: int, delta: int) -> int:
-    """Move the option's stored tally by ``delta``; the tally as written."""
-    return db.session.execute(  # type: ignore[no-any-return]
-        _BUMP_TALLY, {"b_option": option_id, "b_delta": delta}
-    ).scalar_one()
+_TALLIES_OF = select(_options.c.id, _options.c.vote_count).where(
+    _options.c.id.in_(bindparam("b_options", expanding=True))
+)
 
 
-def _bump_day(
-    poll_id: int, option_id: int, day: date, *, cast: int = 0, withdrawn: int = 0
-) -> None:
-    """Add to the day's rollup with one portable upsert (PostgreSQL and SQLite)."""
-    db.session.execute(
-        _BUMP_DAY,
-        {
-            "b_option": option_id,
-            "b_day": day,
-            "b_poll": poll_id,
-            "b_cast": cast,
-            "b_withdrawn": withdrawn,
-        },
-    )
-
-
-def _apply_tallies(
-    poll: AnyPoll, day: date, changes: dict[int, int]
-) -> tuple[tuple[int, int], ...]:
-    """Move the stored tallies and the day's rollup by ``changes`` (option id -> +1/-1);
-    returns (option id, tally as written) for each.
-
-    Rows are always touched in ascending option id order, so two voters moving in
-    opposite directions at once queue up instead of deadlocking on PostgreSQL.
-    """
-    ordered = sorted(changes.items())
-    written = tuple((option_id, _bump_tally(option_id, delta)) for option_id, delta in ordered)
-    for option_id, delta in ordered:
-        if delta > 0:
-            _bump_day(poll.id, option_id, day, cast=delta)
-        else:
-            _bump_day(poll.id, option_id, day, withdrawn=-delta)
-    _expire_tallies(poll)
-    return written
+def _tallies_now(option_ids: list[int]) -> tuple[tuple[int, int], ...]:
+    """The options' tallies as stored now, this transaction's writes included: after a
+    move, where a snapshot taken before it could be behind by the voter's own other
+    requests (a tally read as 0 and moved away from would show as -1)."""
+    rows = db.session.execute(_TALLIES_OF, {"b_options": sorted(option_ids)}).tuples()
+    return tuple(sorted(rows))
 
 
 def _existing_vote(poll: AnyPoll, key: str) -> Vote | None:
@@ -453,8 +413,8 @@ def _insert_first_vote(poll: AnyPoll, voter: Voter, option_id: int, moment: date
 def cast_vote(
     poll: AnyPoll, voter: Voter, option_id: int, moment: datetime | None = None
 ) -> VoteOutcome:
-    """Record ``voter``'s choice, moving an earlier vote. The tallies change in the
-    same transaction as the vote row; the caller commits."""
+    """Record ``voter``'s choice, moving an earlier vote. The tallies change with the
+    vote row, in the same statement (tally_triggers); the caller commits."""
     moment = moment or utcnow()
     if is_closed(poll, moment):
         raise PollClosed()
@@ -467,10 +427,15 @@ def cast_vote(
     # When the voter has a vote already the insert does nothing and we move it; when
     # another request of theirs deletes it between the two, we try again.
     _autoflush()
+    # After a first vote the chosen option shows this read plus the vote: exact on
+    # SQLite (the read already held the write lock); on PostgreSQL, votes others
+    # committed meanwhile show from the next read on.
+    read = _tally_read(poll, option_id)
     existing = None
     for _attempt in range(5):
         if _insert_first_vote(poll, voter, option_id, moment):
-            written = _apply_tallies(poll, moment.date(), {option_id: +1})
+            written = ((option_id, read + 1),)
+            _expire_tallies(poll)
             return VoteOutcome(option_id, created=True, changed=True, tallies=written)
         existing = _existing_vote(poll, voter.key)
         if existing is not None:
@@ -485,12 +450,15 @@ def cast_vote(
     if voter.client_hash:
         existing.client_hash = voter.client_hash
     db.session.flush()
-    written = _apply_tallies(poll, moment.date(), {previous: -1, option_id: +1})
+    _expire_tallies(poll)
+    written = _tallies_now([previous, option_id])
     return VoteOutcome(option_id, created=False, changed=True, tallies=written)
 
 
 def withdraw_vote(poll: AnyPoll, key: str, moment: datetime | None = None) -> bool:
-    """Remove the voter's vote; False when they had none."""
+    """Remove the voter's vote; False when they had none. The withdrawal counts on the
+    database's current day (tally_triggers); ``moment`` decides only whether the poll
+    is closed."""
     moment = moment or utcnow()
     if is_closed(poll, moment):
         raise PollClosed()
@@ -499,7 +467,7 @@ def withdraw_vote(poll: AnyPoll, key: str, moment: datetime | None = None) -> bo
         return False
     db.session.delete(existing)
     db.session.flush()
-    _apply_tallies(poll, moment.date(), {existing.option_id: -1})
+    _expire_tallies(poll)
     return True
 
 
