@@ -74,6 +74,19 @@ def test_anonymous_voter_is_kept_in_a_signed_cookie(api, make_api, make_article)
     assert stranger.get(_url(article)).get_json()["my_vote"] is None
 
 
+def test_an_anonymous_vote_leaves_the_session_cookie_alone(app, api, make_article):
+    # The session (holding the CSRF token) was set when the token was handed out; a
+    # vote adds the voter cookie and nothing else: no re-signed session on the way back.
+    article = make_article(poll={"allow_anonymous": True})
+    option = api.get(_url(article)).get_json()["options"][0]["id"]
+    assert api.token  # the session cookie, with the CSRF token, is set here
+    response = api.post(_url(article, "/votes"), {"option_id": option})
+    assert response.status_code == 201
+    set_cookies = response.headers.getlist("Set-Cookie")
+    assert [cookie.split("=", 1)[0] for cookie in set_cookies] == [COOKIE_NAME]
+    assert app.config["SESSION_COOKIE_NAME"] not in " ".join(set_cookies)
+
+
 def test_anonymous_vote_becomes_the_accounts_on_sign_in(api, make_article, make_user):
     article = make_article(poll={"allow_anonymous": True})
     option = api.get(_url(article)).get_json()["options"][2]["id"]

@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_login import current_user
 
+from webapp.auth_setup import signed_in_user
 from webapp.errors import MalformedRequest
 from webapp.models import User
 
@@ -21,6 +21,4 @@ def json_object() -> dict[str, Any]:
 
 
 def viewer() -> User | None:
-    if current_user.is_authenticated:
-        return current_user._get_current_object()  # type: ignore[no-any-return]
-    return None
+    return signed_in_user()
