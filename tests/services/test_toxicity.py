@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import random
 import subprocess
 import sys
 
@@ -9,7 +10,12 @@ from profanity_check import predict_prob
 from werkzeug.utils import ImportStringError
 
 from webapp.services import toxicity as toxicity_service
-from webapp.services.toxicity import ProfanityCheckScorer, get_scorer, toxicity
+from webapp.services.toxicity import (
+    LinearProfanityModel,
+    ProfanityCheckScorer,
+    get_scorer,
+    toxicity,
+)
 
 ABUSIVE = "You are a fucking idiot, shut your stupid mouth."
 POLITE = "Thank you for this thoughtful and well researched article."
@@ -56,6 +62,65 @@ def test_disagreement_is_not_toxicity():
 def test_score_is_the_models_probability():
     for text in (ABUSIVE, POLITE):
         assert toxicity(text) == pytest.approx(float(predict_prob([text])[0]))
+
+
+# Texts of every kind the direct evaluation must agree on: ordinary comments, abuse,
+# words outside the vocabulary only (a zero row), repeated words, accents and emoji,
+# Markdown and links, a very long text.
+SAMPLES = [
+    ABUSIVE,
+    POLITE,
+    "I strongly disagree with the author's conclusion.",
+    "The truce stopped the shelling, and that matters. But nothing was settled.",
+    "> The ceasefire will hold\n\nIt held last time for almost **two years**.",
+    "I read it on [the ministry's site](https://example.org/statement).",
+    "shit shit SHIT, damn it",
+    "Ünïcödé crap 💩 and a naïve café",
+    "zzzqqq xxyyzz",
+    "the the the and of",
+    "x",
+    "idiot " * 800,
+]
+
+
+def random_texts(count: int = 300) -> list[str]:
+    rng = random.Random(4)
+    words = [
+        "you",
+        "are",
+        "an",
+        "idiot",
+        "stupid",
+        "fuck",
+        "great",
+        "article",
+        "peace",
+        "war",
+        "hate",
+        "love",
+        "damn",
+        "class",
+    ]
+    return [" ".join(rng.choice(words) for _ in range(rng.randint(1, 40))) for _ in range(count)]
+
+
+def test_direct_evaluation_is_the_libraries_probability_bit_for_bit():
+    scorer = ProfanityCheckScorer()
+    assert scorer._model is not None, "the packaged model was not recognised"
+    texts = SAMPLES + random_texts()
+    expected = [float(p) for p in predict_prob(texts)]
+    assert [scorer._model.probability(text) for text in texts] == expected
+    assert [scorer.score(text) for text in texts] == expected
+
+
+def test_an_unrecognised_model_falls_back_to_the_library():
+    from profanity_check import profanity_check as package
+
+    assert LinearProfanityModel.from_estimators(package.vectorizer, object()) is None
+    assert LinearProfanityModel.from_estimators(object(), package.model) is None
+    scorer = ProfanityCheckScorer()
+    scorer._model = None
+    assert scorer.score(ABUSIVE) == float(predict_prob([ABUSIVE])[0])
 
 
 def test_empty_text_is_not_toxic():
