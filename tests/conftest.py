@@ -143,6 +143,9 @@ def make_app(backend: Backend, tmp_path: Path) -> Iterator[Callable[..., Flask]]
             "RATELIMIT_STORAGE_URI": "memory://",
             # Correctness tests read what they just wrote; the cache has tests of its own.
             "RESULTS_CACHE_SECONDS": 0,
+            # Likewise the moderation rules (tests of their cache turn it on).
+            "MODERATION_CACHE_SECONDS": 0,
+            "THREAD_CACHE_SECONDS": 0,
         }
         config.update(overrides)
         app = create_app(config)

@@ -107,8 +107,7 @@ def test_unexpected_errors_get_a_friendly_500_page(tmp_path):
     assert api.get_json()["error"]["code"] == "internal_error"
 
 
-def test_signed_in_readers_also_get_503_when_the_database_goes_away(api, make_user,
-                                                                   monkeypatch):
+def test_signed_in_readers_also_get_503_when_the_database_goes_away(api, make_user, monkeypatch):
     """The 503 page and the request log must not reload the user from the dead database."""
     import sqlalchemy as sa
     from sqlalchemy.orm import Session

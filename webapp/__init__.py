@@ -42,11 +42,14 @@ def _sqlite_begin(connection: Any) -> None:
     A deferred transaction that read first and writes later fails at once with
     "database is locked" when another writer committed in between; taking the
     lock at BEGIN makes concurrent writers queue (busy_timeout) instead. Reads
-    on safe HTTP methods stay deferred so they never wait for writers.
+    on safe HTTP methods stay deferred so they never wait for writers, and so do
+    the reads a view does before it writes (``webapp.transactions``).
     """
     if connection.dialect.name != "sqlite":
         return
-    if has_request_context() and request.method in SAFE_METHODS:
+    from webapp.transactions import deferred_begin
+
+    if has_request_context() and (request.method in SAFE_METHODS or deferred_begin()):
         connection.exec_driver_sql("BEGIN")
     else:
         connection.exec_driver_sql("BEGIN IMMEDIATE")

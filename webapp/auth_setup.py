@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, render_template, request, session, url_for
-from flask_login import current_user
-from flask_login.config import COOKIE_NAME
+from flask import Flask, render_template, request, url_for
 
 from webapp.errors import json_error, wants_json
 from webapp.extensions import db, login_manager
@@ -33,23 +31,3 @@ def init_app(app: Flask) -> None:
             message="You need to sign in to see this page.",
             login_url=login_url,
         ), 401
-
-
-def signed_in_user() -> User | None:
-    """The signed-in user, or None.
-
-    A request that carries neither Flask-Login's session key nor its remember cookie
-    is anonymous without asking Flask-Login. Asking would also run its session
-    protection, which marks an anonymous reader's session "not fresh" on their first
-    POST and so re-signs and re-sends their session cookie: work for nothing, on the
-    busiest anonymous paths (a first vote).
-    """
-    if (
-        "_login_user" not in g
-        and "_user_id" not in session
-        and current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) not in request.cookies
-    ):
-        return None
-    if current_user.is_authenticated:
-        return current_user._get_current_object()  # type: ignore[no-any-return]
-    return None

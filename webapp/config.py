@@ -45,6 +45,10 @@ DEFAULTS: dict[str, Any] = {
     "REQUEST_LOG": True,
     # How long poll results may be served from cache (Redis when set, else per worker).
     "RESULTS_CACHE_SECONDS": 1.0,
+    # How long each worker may keep the moderation settings and word lists it read.
+    "MODERATION_CACHE_SECONDS": 3.0,
+    # How long each worker may answer signed-out readers a thread it rendered.
+    "THREAD_CACHE_SECONDS": 1.0,
 }
 
 
@@ -95,6 +99,10 @@ def build_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> di
         config["RATELIMIT_ENABLED"] = _env_bool(env["RATELIMIT_ENABLED"])
     if env.get("RESULTS_CACHE_SECONDS"):
         config["RESULTS_CACHE_SECONDS"] = float(env["RESULTS_CACHE_SECONDS"])
+    if env.get("MODERATION_CACHE_SECONDS"):
+        config["MODERATION_CACHE_SECONDS"] = float(env["MODERATION_CACHE_SECONDS"])
+    if env.get("THREAD_CACHE_SECONDS"):
+        config["THREAD_CACHE_SECONDS"] = float(env["THREAD_CACHE_SECONDS"])
     if env.get("LOG_FORMAT"):
         config["LOG_FORMAT"] = env["LOG_FORMAT"]
     elif production:

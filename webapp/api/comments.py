@@ -11,7 +11,9 @@ from webapp.extensions import db
 from webapp.ratelimits import enforce
 from webapp.security import signed_in_user
 from webapp.services import comments as comment_rules
+from webapp.services import thread_cache
 from webapp.services.pagination import decode_cursor, encode_cursor, parse_limit
+from webapp.transactions import begin_writes, reads_first
 
 
 def node_json(node: comment_rules.CommentNode) -> dict[str, Any]:
@@ -53,18 +55,34 @@ def comment_json(comment) -> dict[str, Any]:  # type: ignore[no-untyped-def]
 def list_comments(slug: str):  # type: ignore[no-untyped-def]
     who = viewer()
     article = comment_rules.article_for_comments(slug, who)
-    page = comment_rules.thread(
-        article,
-        who,
-        sort=request.args.get("sort", "oldest"),
-        limit=parse_limit(request.args.get("limit")),
-        after=decode_cursor(request.args.get("cursor")),
-        featured_only=request.args.get("featured") in ("1", "true"),
-    )
-    return jsonify(
-        items=[node_json(node) for node in page.items],
-        next_cursor=encode_cursor(page.next_cursor) if page.next_cursor else None,
-    )
+    sort = request.args.get("sort", "oldest")
+    limit = parse_limit(request.args.get("limit"))
+    after = decode_cursor(request.args.get("cursor"))
+    featured = request.args.get("featured") in ("1", "true")
+
+    def answer() -> bytes:
+        page = comment_rules.thread(
+            article, who, sort=sort, limit=limit, after=after, featured_only=featured
+        )
+        return jsonify(
+            items=[node_json(node) for node in page.items],
+            next_cursor=encode_cursor(page.next_cursor) if page.next_cursor else None,
+        ).get_data()
+
+    if who is not None:
+        body = answer()
+    else:
+        # Signed out, everyone gets the same answer (webapp.services.thread_cache).
+        key = ("api", article.id, article.comment_count, sort, limit, after, featured)
+        body = thread_cache.cached(_hashable(key), answer)
+    return current_app.response_class(body, mimetype="application/json")
+
+
+def _hashable(value: Any) -> Any:
+    """A cursor is a list; a cache key must be hashable."""
+    if isinstance(value, list | tuple):
+        return tuple(_hashable(v) for v in value)
+    return value
 
 
 def enforce_comment_limits(user_id: int) -> None:
@@ -75,11 +93,15 @@ def enforce_comment_limits(user_id: int) -> None:
 
 @bp.post("/articles/<slug>/comments")
 def post_comment(slug: str):  # type: ignore[no-untyped-def]
+    # Read and score first; the write transaction then only writes (webapp.transactions).
+    reads_first()
     user = signed_in_user()
     article = comment_rules.article_for_comments(slug, user)
     payload = json_object()
     enforce_comment_limits(user.id)
-    comment = comment_rules.submit(article, user, payload.get("body"), payload.get("parent_id"))
+    comment = comment_rules.prepare(article, user, payload.get("body"), payload.get("parent_id"))
+    begin_writes()
+    comment_rules.store(comment)
     # Every field is known once the row is flushed: answer from them, so the commit
     # (which expires the object) is not followed by a query reloading the row.
     body = comment_json(comment)

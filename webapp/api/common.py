@@ -4,9 +4,9 @@ from typing import Any
 
 from flask import request
 
-from webapp.auth_setup import signed_in_user
 from webapp.errors import MalformedRequest
 from webapp.models import User
+from webapp.security import signed_in_or_none
 
 
 def json_object() -> dict[str, Any]:
@@ -21,4 +21,4 @@ def json_object() -> dict[str, Any]:
 
 
 def viewer() -> User | None:
-    return signed_in_user()
+    return signed_in_or_none()

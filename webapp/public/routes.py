@@ -3,13 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
-from flask_login import current_user
+from markupsafe import Markup
 
 from webapp.errors import NotFound
 from webapp.extensions import db, limiter
 from webapp.models import Article, Poll, User
 from webapp.public import bp
-from webapp.services import articles
+from webapp.security import signed_in_or_none
+from webapp.services import articles, thread_cache
 from webapp.services import comments as comment_rules
 from webapp.services import polls as poll_rules
 from webapp.services.accounts import ensure_can_write
@@ -18,7 +19,7 @@ from webapp.voters import client_hash, current_voter_key, ensure_anonymous_id, s
 
 
 def _viewer() -> User | None:
-    return current_user._get_current_object() if current_user.is_authenticated else None  # type: ignore[no-any-return]
+    return signed_in_or_none()
 
 
 def _page_number() -> int:
@@ -94,17 +95,47 @@ def comments_context(
     }
 
 
+def anonymous_comments_section(found: Article) -> Markup:
+    """The comments section of the page as every signed-out reader gets it, rendered
+    once and kept a moment per worker (webapp.services.thread_cache)."""
+
+    def render() -> Markup:
+        return Markup(  # nosec B704: rendered by the autoescaping template
+            render_template(
+                "public/_comments.html", article=found, comments=comments_context(found, None)
+            )
+        )
+
+    key = (
+        "page",
+        found.id,
+        found.comment_count,
+        found.comment_mode,
+        request.path,
+        COMMENTS_PER_PAGE,
+        request.args.get("sort", "oldest"),
+        request.args.get("featured") == "1",
+        request.args.get("after"),
+    )
+    return thread_cache.cached(key, render)
+
+
 def render_article_page(
     found: Article, who: User | None, form: dict[str, Any] | None = None, status: int = 200
 ):  # type: ignore[no-untyped-def]
     previous, following = articles.neighbours(found)
+    poll = poll_context(found, who)
+    if who is None and form is None and request.method == "GET":
+        section = {"comments_html": anonymous_comments_section(found)}
+    else:
+        section = {"comments": comments_context(found, who, form)}
     return render_template(
         "public/article.html",
         article=found,
         previous=previous,
         next=following,
-        poll=poll_context(found, who),
-        comments=comments_context(found, who, form),
+        poll=poll,
+        **section,
     ), status
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Integer, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from webapp.errors import Conflict, Forbidden, InvalidInput, MalformedRequest, NotFound
 from webapp.extensions import db
@@ -35,6 +36,7 @@ from webapp.models import (
 from webapp.services.accounts import ensure_can_write
 from webapp.services.markup import render_comment
 from webapp.services.pagination import cursor_int
+from webapp.services.thread_cache import thread_changed
 
 MAX_BODY = 5000
 MAX_NOTE = 1000
@@ -75,16 +77,31 @@ def _check_body(body: Any) -> str:
     return text
 
 
+_ARTICLES = Article.__table__
+# Built once: a comment's counts move on every post, and building a statement costs
+# more than running this one. The updated_at assignment keeps its onupdate away.
+_SHIFT_ARTICLE_COUNT = (
+    update(_ARTICLES)
+    .where(_ARTICLES.c.id == bindparam("counted_article"))
+    .values(
+        comment_count=_ARTICLES.c.comment_count + bindparam("delta", type_=Integer),
+        updated_at=_ARTICLES.c.updated_at,
+    )
+)
+_COMMENTS = Comment.__table__
+_BUMP_REPLY_COUNT = (
+    update(_COMMENTS)
+    .where(_COMMENTS.c.id == bindparam("thread_parent"))
+    .values(reply_count=_COMMENTS.c.reply_count + 1)
+)
+
+
 def shift_article_count(article_id: int, delta: int) -> None:
     """Move the article's published-comment count. A comment is not an edit of the
     article, so its updated_at (the feed's "updated") stays as it was."""
+    thread_changed()
     if delta:
-        db.session.execute(
-            update(Article)
-            .where(Article.id == article_id)
-            .values(comment_count=Article.comment_count + delta, updated_at=Article.updated_at)
-            .execution_options(synchronize_session=False)
-        )
+        db.session.execute(_SHIFT_ARTICLE_COUNT, {"counted_article": article_id, "delta": delta})
 
 
 def _apply_text(
@@ -115,6 +132,22 @@ def submit(
     moment: datetime | None = None,
 ) -> Comment:
     """Post a comment or a reply. Flushes; the caller commits."""
+    return store(prepare(article, author, body, parent_id, moment))
+
+
+def prepare(
+    article: Article,
+    author: User,
+    body: Any,
+    parent_id: int | None = None,
+    moment: datetime | None = None,
+) -> Comment:
+    """A new comment or reply, checked, rendered, scored and assessed, not yet stored.
+
+    Only reads (the parent, the author's record): a view can end its read
+    transaction after this and write the comment with ``store`` in a transaction of
+    its own, so the scoring never runs inside the write transaction.
+    """
     moment = moment or utcnow()
     ensure_can_write(author)
     if not article.is_published:
@@ -135,10 +168,7 @@ def submit(
             or parent.deleted_at is not None
             or not can_see(parent, author)
         ):
-            raise InvalidInput(
-                "You can only reply to a comment on this article.",
-                fields={"parent_id": "not a comment on this article"},
-            )
+            raise _not_a_parent()
     comment = Comment(
         article_id=article.id, author_id=author.id, created_at=moment, body="", html=""
     )
@@ -152,17 +182,75 @@ def submit(
             comment.parent_id = parent.id
             comment.depth = parent.depth + 1
     _apply_text(comment, text, author, article, moment)
-    db.session.add(comment)
-    db.session.flush()
-    if comment.parent_id is not None:
-        db.session.execute(
-            update(Comment)
-            .where(Comment.id == comment.parent_id)
-            .values(reply_count=Comment.reply_count + 1)
-            .execution_options(synchronize_session=False)
-        )
-    shift_article_count(article.id, 1 if is_public(comment) else 0)
     return comment
+
+
+def _not_a_parent() -> InvalidInput:
+    return InvalidInput(
+        "You can only reply to a comment on this article.",
+        fields={"parent_id": "not a comment on this article"},
+    )
+
+
+def store(comment: Comment) -> Comment:
+    """Write a comment from ``prepare``: its row, its parent's reply count and the
+    article's count. Flushes; the caller commits. The parent is checked again here,
+    as it may have gone since it was read (when prepared in an earlier transaction)."""
+    if comment.parent_id is not None:
+        moved = db.session.execute(_BUMP_REPLY_COUNT, {"thread_parent": comment.parent_id})
+        answered = comment.in_reply_to_id
+        if moved.rowcount != 1 or (
+            answered is not None
+            and db.session.scalar(select(Comment.id).where(Comment.id == answered)) is None
+        ):
+            raise _not_a_parent()
+    _insert(comment)
+    shift_article_count(comment.article_id, 1 if is_public(comment) else 0)
+    return comment
+
+
+# What a new comment starts with in the columns ``prepare`` leaves unset.
+_NEW_COMMENT = {
+    "parent_id": None,
+    "in_reply_to_id": None,
+    "depth": 0,
+    "edited_at": None,
+    "deleted_at": None,
+    "featured_at": None,
+    "score": 0,
+    "flag_count": 0,
+    "reply_count": 0,
+    "rejection_reason": None,
+    "reported_at": None,
+    "moderated_at": None,
+}
+_COLUMNS = [column.key for column in _COMMENTS.columns if column.key != "id"]
+_INSERT_COMMENT = _COMMENTS.insert()
+
+
+def _insert(comment: Comment) -> None:
+    """INSERT the comment's row with one statement and add the object to the session
+    as the stored row, every column set (the unit of work would cost more than the
+    INSERT itself). A column this does not know goes the ORM's way."""
+    state = comment.__dict__
+    for key, value in _NEW_COMMENT.items():
+        if key not in state:
+            setattr(comment, key, value)
+    if any(key not in state for key in _COLUMNS):
+        db.session.add(comment)
+        db.session.flush()
+        return
+    row = {key: state[key] for key in _COLUMNS}
+    result = db.session.execute(_INSERT_COMMENT, row)
+    comment.id = result.inserted_primary_key[0]
+    make_transient_to_detached(comment)
+    # An object the session still holds for a deleted row whose id the database
+    # has given again (SQLite reuses the highest) is stale: the new row replaces it,
+    # as the unit of work would.
+    stale = db.session.identity_map.get(db.session.identity_key(Comment, comment.id))
+    if stale is not None:
+        db.session.expunge(stale)
+    db.session.add(comment)
 
 
 def can_edit(
@@ -269,6 +357,7 @@ def react(comment: Comment, user: User, value: Any) -> int:
     elif existing is not None:
         existing.value = value
     if value != before:
+        thread_changed()
         db.session.execute(
             update(Comment)
             .where(Comment.id == comment.id)
@@ -310,6 +399,7 @@ def flag(comment: Comment, user: User, reason: Any, note: Any = None) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(comment, ["flag_count"])
+    thread_changed()
     settings = moderation_settings()
     if comment.reported_at is None and _flags_since_review(comment) >= settings.report_threshold:
         comment.reported_at = utcnow()

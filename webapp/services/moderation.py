@@ -6,10 +6,14 @@ the author sees, everything else holds it for a moderator with the reasons.
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from flask import current_app
+from sqlalchemy import bindparam, event, func, select
+from sqlalchemy.orm import Session
 
 from webapp.errors import InvalidInput
 from webapp.extensions import db
@@ -49,6 +53,85 @@ def terms_of_kind(kind: TermKind) -> list[str]:
     )
 
 
+# --- the rules every comment is checked against, cached per worker ----------------------
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The settings and word lists a comment is checked against."""
+
+    settings: ModerationSettings
+    banned: tuple[str, ...]
+    suspect: tuple[str, ...]
+
+
+_rules: dict[str, tuple[float, Rules]] = {}
+_rules_lock = threading.Lock()
+_CHANGED = "pulse_moderation_rules_changed"
+
+
+def load_rules() -> Rules:
+    """The rules as stored now: two queries (the settings, both word lists)."""
+    banned: list[str] = []
+    suspect: list[str] = []
+    for term, kind in db.session.execute(
+        select(ModerationTerm.term, ModerationTerm.kind).order_by(ModerationTerm.term)
+    ).tuples():
+        (banned if kind == TermKind.BANNED.value else suspect).append(term)
+    return Rules(moderation_settings(), tuple(banned), tuple(suspect))
+
+
+def current_rules() -> Rules:
+    """The rules, read at most once every ``MODERATION_CACHE_SECONDS`` per worker.
+
+    Every comment needs them and they change rarely, so each worker keeps what it
+    read for a few seconds (3 by default; 0 reads them for every comment). A change
+    made through this module or ``site_settings`` clears the cache of the worker that
+    made it, at once and again when it commits; other workers apply it once their
+    copy expires, within those few seconds.
+    """
+    ttl = float(current_app.config.get("MODERATION_CACHE_SECONDS", 3.0))
+    if ttl <= 0:
+        return load_rules()
+    key = str(current_app.config.get("SQLALCHEMY_DATABASE_URI"))
+    now = time.monotonic()
+    entry = _rules.get(key)
+    if entry is not None and entry[0] > now:
+        return entry[1]
+    rules = load_rules()
+    with _rules_lock:
+        _rules[key] = (now + ttl, rules)
+    return rules
+
+
+def forget_rules() -> None:
+    """Drop this worker's cached rules now and again when the session commits (so a
+    request of this worker reading meanwhile cannot keep the old ones)."""
+    with _rules_lock:
+        _rules.clear()
+    db.session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_rules_on_commit(session: Session) -> None:
+    if session.info.pop(_CHANGED, False):
+        with _rules_lock:
+            _rules.clear()
+
+
+_COMMENTS = Comment.__table__
+# Built once; every comment runs it.
+_RECENT_REJECTIONS = (
+    select(func.count())
+    .select_from(_COMMENTS)
+    .where(
+        _COMMENTS.c.author_id == bindparam("author_id"),
+        _COMMENTS.c.status == CommentStatus.REJECTED.value,
+        _COMMENTS.c.moderated_at >= bindparam("since", type_=_COMMENTS.c.moderated_at.type),
+    )
+)
+
+
 def is_staff(user: User) -> bool:
     return user.has_role(Role.MODERATOR)
 
@@ -65,9 +148,10 @@ def assess(
     """Decide whether a comment is published at once or held, and why."""
     from webapp.services.toxicity import toxicity
 
-    settings = settings or moderation_settings()
+    rules = current_rules()
+    settings = settings or rules.settings
     moment = moment or utcnow()
-    banned = find_terms(body, terms_of_kind(TermKind.BANNED))
+    banned = find_terms(body, rules.banned)
     if banned:
         raise BannedWordUsed(
             f"Your comment uses a word that is not allowed here (“{banned[0]}”). "
@@ -81,7 +165,7 @@ def assess(
     reasons: list[str] = []
     if article.comment_mode == CommentMode.PREMODERATED:
         reasons.append("article is premoderated")
-    suspect = find_terms(body, terms_of_kind(TermKind.SUSPECT))
+    suspect = find_terms(body, rules.suspect)
     if suspect:
         reasons.append("suspect words: " + ", ".join(suspect))
     links = count_links(body)
@@ -99,18 +183,8 @@ def assess(
             earlier = earlier.where(Comment.id != exclude_comment_id)
         if (db.session.scalar(earlier) or 0) < settings.new_author_hold_count:
             reasons.append(f"new author (first {settings.new_author_hold_count} comments)")
-    rejected = (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Comment)
-            .where(
-                Comment.author_id == author.id,
-                Comment.status == CommentStatus.REJECTED,
-                Comment.moderated_at >= moment - timedelta(days=settings.rejection_window_days),
-            )
-        )
-        or 0
-    )
+    since = moment - timedelta(days=settings.rejection_window_days)
+    rejected = db.session.scalar(_RECENT_REJECTIONS, {"author_id": author.id, "since": since}) or 0
     if rejected >= settings.recent_rejections_limit:
         reasons.append(f"author rejected {rejected} times in {settings.rejection_window_days} days")
     status = CommentStatus.PENDING if reasons else CommentStatus.PUBLISHED
@@ -142,6 +216,7 @@ def add_term(term: object, kind: object) -> ModerationTerm:
             f"At most {MAX_TERM} characters.", fields={"term": f"at most {MAX_TERM} characters"}
         )
     existing = db.session.scalar(select(ModerationTerm).where(ModerationTerm.term == cleaned))
+    forget_rules()
     if existing is not None:
         existing.kind = str(kind)
         db.session.flush()
@@ -158,5 +233,6 @@ def remove_term(term_id: int) -> None:
         from webapp.errors import NotFound
 
         raise NotFound("No such word in the lists.")
+    forget_rules()
     db.session.delete(entry)
     db.session.flush()

@@ -88,6 +88,9 @@ def update_moderation_settings(changes: dict[str, Any]) -> ModerationSettings:
         current[name] = value
     if errors:
         raise InvalidInput("Please correct the marked settings.", fields=errors)
+    from webapp.services.moderation import forget_rules
+
+    forget_rules()
     for name, value in current.items():
         row = db.session.get(SiteSetting, name)
         if row is None:

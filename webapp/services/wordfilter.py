@@ -64,6 +64,9 @@ def term_skeleton(term: str) -> list[str]:
 
 def find_terms(text: str, terms: Iterable[str]) -> list[str]:
     """The listed terms that ``text`` contains, in the order given."""
+    terms = list(terms)
+    if not terms:
+        return []
     tokens = skeleton_tokens(text)
     found = []
     for term in terms:

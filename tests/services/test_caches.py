@@ -1,0 +1,189 @@
+"""The per-worker caches of the comment paths: the moderation rules and the thread that
+signed-out readers get. Other tests run with both off (tests/conftest.py)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import Api
+from webapp.models import ModerationTerm, SiteSetting
+from webapp.services import comments, moderation, thread_cache
+from webapp.services.moderation import BannedWordUsed
+from webapp.services.site_settings import update_moderation_settings
+
+
+@pytest.fixture
+def cached_app(app):
+    thread_cache.clear()
+    with moderation._rules_lock:
+        moderation._rules.clear()
+    app.config.update(MODERATION_CACHE_SECONDS=60, THREAD_CACHE_SECONDS=60)
+    yield app
+    thread_cache.clear()
+    with moderation._rules_lock:
+        moderation._rules.clear()
+
+
+@pytest.fixture
+def article(cached_app, make_article):
+    return make_article(poll=True)
+
+
+@pytest.fixture
+def reader(cached_app, make_user):
+    return make_user(name="Reader One")
+
+
+def post(db, article, author, body="A thoughtful remark."):
+    comment = comments.submit(article, author, body)
+    db.session.commit()
+    return comment
+
+
+# --- moderation rules --------------------------------------------------------------------
+
+
+def test_a_moderators_word_list_change_applies_to_the_next_comment(cached_app, db, article, reader):
+    assert post(db, article, reader, "Buy crypto now").status == "published"  # rules cached
+    moderation.add_term("crypto", "suspect")
+    db.session.commit()
+    assert post(db, article, reader, "Buy crypto now").status == "pending"
+    moderation.add_term("crypto", "banned")
+    db.session.commit()
+    with pytest.raises(BannedWordUsed):
+        comments.submit(article, reader, "Buy crypto now")
+    db.session.rollback()
+    entry = db.session.scalar(sa.select(ModerationTerm))
+    moderation.remove_term(entry.id)
+    db.session.commit()
+    assert post(db, article, reader, "Buy crypto now").status == "published"
+
+
+def test_a_moderators_settings_change_applies_to_the_next_comment(cached_app, db, article, reader):
+    body = "https://a.example https://b.example https://c.example"
+    assert post(db, article, reader, body).status == "pending"
+    update_moderation_settings({"max_links": 5})
+    db.session.commit()
+    assert post(db, article, reader, body).status == "published"
+
+
+def test_another_workers_change_applies_once_the_cache_expires(
+    cached_app, db, article, reader, monkeypatch
+):
+    assert post(db, article, reader, "Buy crypto now").status == "published"
+    # As another worker would: straight to the database, this worker's cache untouched.
+    db.session.add(ModerationTerm(term="crypto", kind="suspect"))
+    db.session.add(SiteSetting(key="max_links", value=0))
+    db.session.commit()
+    assert post(db, article, reader, "Buy crypto now").status == "published"
+    clock = moderation.time.monotonic() + 61
+    monkeypatch.setattr(moderation.time, "monotonic", lambda: clock)
+    held = post(db, article, reader, "Buy crypto now https://a.example")
+    assert held.status == "pending"
+    assert held.reasons_held == ["suspect words: crypto", "1 links (more than 0)"]
+
+
+def test_with_the_cache_off_every_comment_reads_the_rules(app, make_article, make_user, db):
+    assert app.config["MODERATION_CACHE_SECONDS"] == 0
+    article, reader = make_article(), make_user()
+    assert post(db, article, reader, "Buy crypto now").status == "published"
+    db.session.add(ModerationTerm(term="crypto", kind="suspect"))
+    db.session.commit()
+    assert post(db, article, reader, "Buy crypto now").status == "pending"
+
+
+# --- the thread signed-out readers get ---------------------------------------------------
+
+
+def listing(api: Api, article) -> list[dict]:
+    response = api.get(f"/api/v1/articles/{article.slug}/comments")
+    assert response.status_code == 200
+    return response.get_json()["items"]
+
+
+def test_signed_out_readers_see_a_new_comment_at_once(
+    cached_app, db, article, reader, make_api, monkeypatch
+):
+    anonymous = make_api()
+    assert listing(anonymous, article) == []
+    assert "No comments yet" in anonymous.get(f"/articles/{article.slug}").get_data(as_text=True)
+    # Posted through another worker: this worker's cache is not cleared, but the
+    # article's comment count, read on every request, is part of the key.
+    monkeypatch.setattr(comments, "thread_changed", lambda: None)
+    first = post(db, article, reader, "First!")
+    assert [c["id"] for c in listing(anonymous, article)] == [first.id]
+    page = anonymous.get(f"/articles/{article.slug}").get_data(as_text=True)
+    assert "First!" in page and "1 comment<" in page
+
+
+def test_an_edit_or_reaction_shows_at_once_in_the_worker_that_made_it(
+    cached_app, db, article, reader, make_user, make_api
+):
+    anonymous = make_api()
+    comment = post(db, article, reader, "Frist")
+    assert "Frist" in listing(anonymous, article)[0]["html"]
+    assert "Frist" in anonymous.get(f"/articles/{article.slug}").get_data(as_text=True)
+    comments.edit(comment, reader, "First")
+    db.session.commit()
+    assert "First" in listing(anonymous, article)[0]["html"]
+    assert "First" in anonymous.get(f"/articles/{article.slug}").get_data(as_text=True)
+    comments.react(comment, make_user(), 1)
+    db.session.commit()
+    assert listing(anonymous, article)[0]["score"] == 1
+
+
+def test_another_workers_edit_shows_once_the_cache_expires(
+    cached_app, db, article, reader, make_api, monkeypatch
+):
+    anonymous = make_api()
+    comment = post(db, article, reader, "Frist")
+    assert "Frist" in listing(anonymous, article)[0]["html"]
+    # As another worker would: straight to the database, this worker's cache untouched.
+    db.session.execute(
+        sa.update(comments.Comment)
+        .where(comments.Comment.id == comment.id)
+        .values(html="<p>First</p>")
+    )
+    db.session.commit()
+    assert "Frist" in listing(anonymous, article)[0]["html"]
+    clock = thread_cache.time.monotonic() + 61
+    monkeypatch.setattr(thread_cache.time, "monotonic", lambda: clock)
+    assert listing(anonymous, article)[0]["html"] == "<p>First</p>"
+
+
+def test_signed_in_readers_never_get_the_cached_thread(cached_app, db, article, reader, make_api):
+    anonymous, author = make_api(), make_api()
+    author.login(reader)
+    assert listing(anonymous, article) == []
+    # Held for moderation: only its author sees it, with their forms.
+    moderation.add_term("crypto", "suspect")
+    db.session.commit()
+    response = author.post(f"/api/v1/articles/{article.slug}/comments", {"body": "crypto?"})
+    assert response.status_code == 201 and response.get_json()["status"] == "pending"
+    assert [c["status"] for c in listing(author, article)] == ["pending"]
+    assert listing(anonymous, article) == []
+    page = author.get(f"/articles/{article.slug}").get_data(as_text=True)
+    assert "Awaiting moderation" in page and "Post a comment" in page
+    assert "Awaiting moderation" not in anonymous.get(f"/articles/{article.slug}").get_data(
+        as_text=True
+    )
+
+
+def test_a_cached_answer_is_the_answer(cached_app, db, article, reader, make_api):
+    top = post(db, article, reader, "Top *level*")
+    comments.submit(article, reader, "A reply", top.id)
+    db.session.commit()
+    anonymous = make_api()
+    for path in (
+        f"/articles/{article.slug}",
+        f"/articles/{article.slug}?sort=newest",
+        f"/api/v1/articles/{article.slug}/comments",
+        f"/api/v1/articles/{article.slug}/comments?sort=top&limit=1",
+    ):
+        thread_cache.clear()
+        fresh = anonymous.get(path)
+        again = anonymous.get(path)
+        assert fresh.status_code == again.status_code == 200
+        assert fresh.mimetype == again.mimetype
+        assert fresh.get_data() == again.get_data()
