@@ -7,7 +7,7 @@ from typing import Any
 
 from webapp.models import Article, Poll, User
 from webapp.services import polls as poll_rules
-from webapp.services.articles import neighbours
+from webapp.services.articles import ArticleLink, neighbours
 
 
 def iso(value: datetime | None) -> str | None:
@@ -54,7 +54,7 @@ def results_json(results: poll_rules.PollResults) -> dict[str, Any]:
     }
 
 
-def _link(article: Article | None) -> dict[str, str] | None:
+def _link(article: ArticleLink | None) -> dict[str, str] | None:
     return {"slug": article.slug, "title": article.title} if article else None
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -456,35 +456,51 @@ def page_of_published(
     return rows, pages
 
 
-def neighbours(article: Article) -> tuple[Article | None, Article | None]:
-    """(previous, next) published articles by publication order."""
+@dataclass(frozen=True)
+class ArticleLink:
+    """Enough of an article to link to it."""
+
+    slug: str
+    title: str
+
+
+def neighbours(article: Article) -> tuple[ArticleLink | None, ArticleLink | None]:
+    """(previous, next) published articles by publication order, in one round trip:
+    every article page asks."""
     if not article.is_published or article.published_at is None:
         return None, None
-    base = select(Article).where(
-        Article.status == ArticleStatus.PUBLISHED, Article.id != article.id
-    )
     when = article.published_at
-    previous = db.session.scalar(
-        base.where(
+    published = (Article.status == ArticleStatus.PUBLISHED, Article.id != article.id)
+    earlier = (
+        select(literal(0).label("side"), Article.slug, Article.title)
+        .where(
+            *published,
             or_(
                 Article.published_at < when,
                 and_(Article.published_at == when, Article.id < article.id),
-            )
+            ),
         )
         .order_by(Article.published_at.desc(), Article.id.desc())
         .limit(1)
+        .subquery()
     )
-    following = db.session.scalar(
-        base.where(
+    later = (
+        select(literal(1).label("side"), Article.slug, Article.title)
+        .where(
+            *published,
             or_(
                 Article.published_at > when,
                 and_(Article.published_at == when, Article.id > article.id),
-            )
+            ),
         )
         .order_by(Article.published_at.asc(), Article.id.asc())
         .limit(1)
+        .subquery()
     )
-    return previous, following
+    found: list[ArticleLink | None] = [None, None]
+    for side, slug, title in db.session.execute(union_all(select(earlier), select(later))).tuples():
+        found[side] = ArticleLink(slug, title)
+    return found[0], found[1]
 
 
 def all_articles_for_editors() -> list[Article]:
