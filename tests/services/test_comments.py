@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from webapp.errors import Forbidden, InvalidInput, NotFound
 from webapp.models import Comment, utcnow
@@ -276,3 +277,31 @@ def test_comments_do_not_change_the_articles_updated_date(app, db, article, read
     db.session.refresh(article)
     assert article.comment_count == 1
     assert article.updated_at == before
+
+
+def test_a_reply_whose_parent_went_away_before_it_was_stored_is_refused(db, article, reader):
+    parent = comments.submit(article, reader, "The parent")
+    db.session.commit()
+    reply = comments.prepare(article, reader, "A reply, scored before it is stored", parent.id)
+    # Another request removes the parent between the reads and the write.
+    db.session.execute(sa.delete(Comment).where(Comment.id == parent.id))
+    with pytest.raises(InvalidInput):
+        comments.store(reply)
+    db.session.rollback()
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(Comment.body)).all() == ["The parent"]
+    assert article.comment_count == 1
+
+
+def test_prepare_then_store_is_what_submit_does(db, article, reader):
+    prepared = comments.prepare(article, reader, "Scored *first*, stored after.")
+    assert (
+        prepared.id is None
+        and prepared.html.strip() == "<p>Scored <em>first</em>, stored after.</p>"
+    )
+    stored = comments.store(prepared)
+    db.session.commit()
+    db.session.expire_all()
+    again = db.session.get(Comment, stored.id)
+    assert again.body == "Scored *first*, stored after." and again.status == "published"
+    assert article.comment_count == 1

@@ -19,6 +19,7 @@ from webapp.public.routes import comments_context, render_article_page
 from webapp.security import signed_in_user
 from webapp.services import articles
 from webapp.services import comments as comment_rules
+from webapp.transactions import begin_writes, reads_first
 
 
 def _wants_fragment() -> bool:
@@ -54,6 +55,8 @@ def _article_of(comment: Comment) -> Article:
 
 @bp.post("/articles/<slug>/comments")
 def post_comment(slug: str):  # type: ignore[no-untyped-def]
+    # Read and score first; the write transaction then only writes (webapp.transactions).
+    reads_first()
     user = signed_in_user()
     article = articles.get_article(slug, user)
     body = request.form.get("body", "")
@@ -61,7 +64,9 @@ def post_comment(slug: str):  # type: ignore[no-untyped-def]
     parent_id = int(raw_parent) if raw_parent and raw_parent.isdecimal() else None
     try:
         enforce_comment_limits(user.id)
-        comment = comment_rules.submit(article, user, body, parent_id)
+        comment = comment_rules.prepare(article, user, body, parent_id)
+        begin_writes()
+        comment_rules.store(comment)
     except DomainError as error:
         db.session.rollback()
         form = {"body": body, "parent_id": parent_id, "error": error.message}
