@@ -187,3 +187,23 @@ def test_a_cached_answer_is_the_answer(cached_app, db, article, reader, make_api
         assert fresh.status_code == again.status_code == 200
         assert fresh.mimetype == again.mimetype
         assert fresh.get_data() == again.get_data()
+
+
+def test_a_full_thread_cache_drops_what_expired_first_then_the_oldest(cached_app, monkeypatch):
+    monkeypatch.setattr(thread_cache, "MAX_ENTRIES", 4)
+    clock = [1000.0]
+    monkeypatch.setattr(thread_cache.time, "monotonic", lambda: clock[0])
+    with cached_app.test_request_context("/"):
+        cached_app.config["THREAD_CACHE_SECONDS"] = 1
+        thread_cache.cached("short", lambda: "short-lived")
+        cached_app.config["THREAD_CACHE_SECONDS"] = 60
+        for key in ("a", "b", "c"):
+            thread_cache.cached(key, lambda key=key: key)
+        clock[0] += 2  # "short" has expired; the cache is full
+        thread_cache.cached("d", lambda: "d")
+        kept = {key[1] for key in thread_cache._entries}
+        assert kept == {"a", "b", "c", "d"}
+        thread_cache.cached("e", lambda: "e")  # full of live entries: the oldest half goes
+        kept = {key[1] for key in thread_cache._entries}
+        assert kept == {"c", "d", "e"}
+        assert thread_cache.cached("c", lambda: "rebuilt") == "c"

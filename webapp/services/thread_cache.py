@@ -33,8 +33,9 @@ from webapp.extensions import db
 
 T = TypeVar("T")
 
-#: Entries kept per worker at most; beyond that the oldest half goes.
-MAX_ENTRIES = 2000
+#: Entries kept per worker at most (a page's section is up to ~60 KB): when full, the
+#: expired ones go, and if that is not enough the oldest half.
+MAX_ENTRIES = 500
 _entries: dict[Hashable, tuple[float, object]] = {}
 _lock = threading.Lock()
 _CHANGED = "pulse_thread_changed"
@@ -57,10 +58,18 @@ def cached(key: Hashable, build: Callable[[], T]) -> T:
     value = build()
     with _lock:
         if len(_entries) >= MAX_ENTRIES:
-            for old in sorted(_entries, key=lambda k: _entries[k][0])[: MAX_ENTRIES // 2]:
-                del _entries[old]
+            _make_room(now)
         _entries[full_key] = (now + seconds, value)
     return value
+
+
+def _make_room(now: float) -> None:
+    """Called with the lock held and the cache full."""
+    for expired in [key for key, (until, _) in _entries.items() if until <= now]:
+        del _entries[expired]
+    if len(_entries) >= MAX_ENTRIES:
+        for old in sorted(_entries, key=lambda k: _entries[k][0])[: MAX_ENTRIES // 2]:
+            del _entries[old]
 
 
 def clear() -> None:
