@@ -47,30 +47,12 @@ HOST = "127.0.0.1"  # loopback only, always
 SECRET_KEY = "pulse-bench-secret-key-not-for-production"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
-# A gunicorn config that does what scripts/gunicorn.conf.py does for the models: load
-# the app in the master, warm the sentiment and toxicity models there before forking
-# (so no worker pays the ~1 s model load on its first comment), and give every worker
-# its own database connections.
+# A gunicorn config that does what scripts/gunicorn.conf.py does for the models, with
+# the same hooks: load the app in the master, warm the sentiment and toxicity models
+# there before forking, and give every worker its own database connections.
 WARM_MODELS_CONFIG = """\
 preload_app = True
-
-
-def when_ready(server):
-    app = server.app.wsgi()
-    with app.app_context():
-        from webapp.services.sentiment import get_analyser
-        from webapp.services.toxicity import get_scorer
-
-        get_analyser()
-        get_scorer()
-
-
-def post_fork(server, worker):
-    from webapp.extensions import db
-
-    app = server.app.wsgi()
-    with app.app_context():
-        db.engine.dispose(close=False)
+from webapp.gunicorn_hooks import post_fork, when_ready
 """
 
 

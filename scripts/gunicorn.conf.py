@@ -24,23 +24,5 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
-
-def when_ready(server):
-    """Warm the sentiment and toxicity models before forking, so no reader's first
-    comment waits for a model to load."""
-    app = server.app.wsgi()
-    with app.app_context():
-        from webapp.services.sentiment import get_analyser
-        from webapp.services.toxicity import get_scorer
-
-        get_analyser()
-        get_scorer()
-
-
-def post_fork(server, worker):
-    # Connections opened in the master must not be shared across processes.
-    from webapp.extensions import db
-
-    app = server.app.wsgi()
-    with app.app_context():
-        db.engine.dispose(close=False)
+# Warm the text models before forking; each worker opens its own connections.
+from webapp.gunicorn_hooks import post_fork, when_ready  # noqa: E402, F401

@@ -1,0 +1,31 @@
+"""Gunicorn server hooks, shared by scripts/gunicorn.conf.py and the bench scripts.
+
+Both load the app once in the master (``preload_app = True``) and then:
+
+- ``when_ready`` warms the sentiment and toxicity models before forking, so no
+  reader's first comment waits about a second for a model to load;
+- ``post_fork`` gives every worker its own database connections (ones opened in the
+  master must not be shared across processes).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def when_ready(server: Any) -> None:
+    app = server.app.wsgi()
+    with app.app_context():
+        from webapp.services.sentiment import get_analyser
+        from webapp.services.toxicity import get_scorer
+
+        get_analyser()
+        get_scorer()
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    from webapp.extensions import db
+
+    app = server.app.wsgi()
+    with app.app_context():
+        db.engine.dispose(close=False)
