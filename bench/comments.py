@@ -51,16 +51,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import secrets
-import signal
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -76,11 +73,10 @@ from bench.harness import (  # noqa: E402
     Sample,
     Server,
     add_common_args,
-    bound_run,
-    check_postgres,
+    check_common_args,
     exchange,
+    finish_run,
     fire,
-    gunicorn_path,
     http_request,
     publish_article,
     reference_table,
@@ -89,6 +85,7 @@ from bench.harness import (  # noqa: E402
     sign_in,
     split_response,
     spread,
+    start_run,
     throwaway_database,
 )
 
@@ -476,10 +473,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.rounds, args.warmup = 1.0, 2, 0.5
-    if not 1 <= args.concurrency <= 64 or not 1 <= args.workers <= 16:
-        parser.error("--concurrency must be 1-64 and --workers 1-16")
-    if not 0 < args.duration <= 60 or not 1 <= args.rounds <= 20:
-        parser.error("--duration must be at most 60 s and --rounds 1-20")
+    check_common_args(parser, args)
     if not 2 <= args.users <= 500:
         parser.error("--users must be 2-500")
     return args
@@ -487,36 +481,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    bound_run(args.time_limit)
-    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
-    gunicorn_path()
-    if "postgresql" in kinds:
-        check_postgres(args.postgres_url)
-    print(
-        f"Pulse comment benchmark: {', '.join(kinds)}; gunicorn {args.workers} sync workers; "
-        f"{args.concurrency} client connections; {args.rounds} x {args.duration:g}s per endpoint",
-        flush=True,
-    )
+    kinds = start_run(args, "Pulse comment benchmark")
     runs = [bench_database(kind, args) for kind in kinds]
-    signal.alarm(0)
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    text = "\n".join(
-        [
-            f"Run {when} on {os.cpu_count()} cores (shared); gunicorn {args.workers} sync "
-            f"workers, {args.concurrency} client connections, {args.rounds} rounds x "
-            f"{args.duration:g}s per endpoint{' (--quick)' if args.quick else ''}; "
-            f"{args.users} signed-in readers posting.",
-            "",
-            report(runs),
-            "",
-            *(f"- {note}" for run in runs for note in run.notes),
-        ]
-    )
-    print()
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+    finish_run(args, report(runs), runs, f"; {args.users} signed-in readers posting")
     if not all(run.consistent for run in runs):
         print("\nFAIL: stored comments or counts do not match what was accepted", file=sys.stderr)
         return 1

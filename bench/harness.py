@@ -34,6 +34,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -533,3 +534,49 @@ def add_common_args(parser: Any, out_name: str, quick_help: str) -> None:
         default=ROOT / "bench" / "results" / out_name,
         help="also write the report here (bench/results/ is not committed)",
     )
+
+
+def check_common_args(parser: Any, args: Any) -> None:
+    """Refuse the shared flags out of their bounds (parser.error exits)."""
+    if not 1 <= args.concurrency <= 64 or not 1 <= args.workers <= 16:
+        parser.error("--concurrency must be 1-64 and --workers 1-16")
+    if not 0 < args.duration <= 60 or not 1 <= args.rounds <= 20:
+        parser.error("--duration must be at most 60 s and --rounds 1-20")
+
+
+def start_run(args: Any, title: str) -> list[str]:
+    """Bound the run, check what it needs and say what it measures; the databases."""
+    bound_run(args.time_limit)
+    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    gunicorn_path()
+    if "postgresql" in kinds:
+        check_postgres(args.postgres_url)
+    print(
+        f"{title}: {', '.join(kinds)}; gunicorn {args.workers} sync workers; "
+        f"{args.concurrency} client connections; {args.rounds} x {args.duration:g}s per endpoint",
+        flush=True,
+    )
+    return kinds
+
+
+def finish_run(args: Any, report: str, runs: list[Any], setting: str = "") -> None:
+    """Print the report, headed by when and how it ran and followed by each run's notes,
+    and write it to --out."""
+    signal.alarm(0)
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = "\n".join(
+        [
+            f"Run {when} on {os.cpu_count()} cores (shared); gunicorn {args.workers} sync "
+            f"workers, {args.concurrency} client connections, {args.rounds} rounds x "
+            f"{args.duration:g}s per endpoint{' (--quick)' if args.quick else ''}{setting}.",
+            "",
+            report,
+            "",
+            *(f"- {note}" for run in runs for note in run.notes),
+        ]
+    )
+    print()
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")

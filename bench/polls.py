@@ -42,15 +42,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import secrets
-import signal
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -68,17 +65,20 @@ from bench.harness import (  # noqa: E402, F401
     Sample,
     Server,
     add_common_args,
+    check_common_args,
     check_postgres,
     exchange,
+    finish_run,
     fire,
     gunicorn_path,
     http_request,
     reference_table,
+    seeding,
     session_for,
     split_response,
+    start_run,
     throwaway_database,
 )
-from bench.harness import stop_on_signal as _stop_on_signal  # noqa: E402
 
 VOTES, FLOOR, TALLY, SMALL, BIG = (
     "bench-votes",
@@ -103,19 +103,14 @@ class BenchPoll:
 def seed(url: str) -> dict[str, BenchPoll]:
     """The schema, an editor, and published articles whose polls take anonymous votes
     and always show results: the contract's own rules, through the service layer."""
-    from webapp import create_app
     from webapp.extensions import db
-    from webapp.models import Base, Role
+    from webapp.models import Role
     from webapp.services import articles
     from webapp.services.accounts import create_user
 
     bench_votes_table()  # the minimal vote's table, created with the rest
-    engine = sa.create_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "RATELIMIT_ENABLED": False})
     polls = {}
-    with app.app_context():
+    with seeding(url):
         editor = create_user(
             "bench-editor@example.org", secrets.token_urlsafe(16), Role.EDITOR, "Bench"
         )
@@ -140,9 +135,6 @@ def seed(url: str) -> dict[str, BenchPoll]:
             db.session.flush()
             poll = article.poll
             polls[slug] = BenchPoll(slug, poll.id, [option.id for option in poll.options])
-        db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
     return polls
 
 
@@ -455,10 +447,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.quick:
         args.duration, args.rounds, args.warmup, args.latency_duration = 1.0, 2, 0.3, 0.5
         args.big_votes = min(args.big_votes, 100_000)
-    if not 1 <= args.concurrency <= 64 or not 1 <= args.workers <= 16:
-        parser.error("--concurrency must be 1-64 and --workers 1-16")
-    if not 0 < args.duration <= 60 or not 1 <= args.rounds <= 20:
-        parser.error("--duration must be at most 60 s and --rounds 1-20")
+    check_common_args(parser, args)
     if not 0 < args.small_votes < args.big_votes <= 5_000_000:
         parser.error("need 0 < --small-votes < --big-votes <= 5,000,000")
     return args
@@ -466,37 +455,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGALRM):
-        signal.signal(signum, _stop_on_signal)
-    signal.alarm(int(args.time_limit))
-    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
-    gunicorn_path()
-    if "postgresql" in kinds:
-        check_postgres(args.postgres_url)
-    print(
-        f"Pulse poll benchmark: {', '.join(kinds)}; gunicorn {args.workers} sync workers; "
-        f"{args.concurrency} client connections; {args.rounds} x {args.duration:g}s per endpoint",
-        flush=True,
-    )
+    kinds = start_run(args, "Pulse poll benchmark")
     runs = [bench_database(kind, args) for kind in kinds]
-    signal.alarm(0)
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    text = "\n".join(
-        [
-            f"Run {when} on {os.cpu_count()} cores (shared); gunicorn {args.workers} sync "
-            f"workers, {args.concurrency} client connections, {args.rounds} rounds x "
-            f"{args.duration:g}s per endpoint{' (--quick)' if args.quick else ''}.",
-            "",
-            report(runs, args),
-            "",
-            *(f"- {note}" for run in runs for note in run.notes),
-        ]
-    )
-    print()
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+    finish_run(args, report(runs, args), runs)
     return 0
 
 
