@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from tests.conftest import Api
 from webapp.models import ModerationTerm, SiteSetting
-from webapp.services import comments, moderation, thread_cache
+from webapp.services import comments, moderation, thread_cache, worker_cache
 from webapp.services.moderation import BannedWordUsed
 from webapp.services.site_settings import update_moderation_settings
 
@@ -16,13 +16,11 @@ from webapp.services.site_settings import update_moderation_settings
 @pytest.fixture
 def cached_app(app):
     thread_cache.clear()
-    with moderation._rules_lock:
-        moderation._rules.clear()
+    moderation.RULES_CACHE.clear()
     app.config.update(MODERATION_CACHE_SECONDS=60, THREAD_CACHE_SECONDS=60)
     yield app
     thread_cache.clear()
-    with moderation._rules_lock:
-        moderation._rules.clear()
+    moderation.RULES_CACHE.clear()
 
 
 @pytest.fixture
@@ -77,8 +75,8 @@ def test_another_workers_change_applies_once_the_cache_expires(
     db.session.add(SiteSetting(key="max_links", value=0))
     db.session.commit()
     assert post(db, article, reader, "Buy crypto now").status == "published"
-    clock = moderation.time.monotonic() + 61
-    monkeypatch.setattr(moderation.time, "monotonic", lambda: clock)
+    clock = worker_cache.time.monotonic() + 61
+    monkeypatch.setattr(worker_cache.time, "monotonic", lambda: clock)
     held = post(db, article, reader, "Buy crypto now https://a.example")
     assert held.status == "pending"
     assert held.reasons_held == ["suspect words: crypto", "1 links (more than 0)"]
@@ -147,8 +145,8 @@ def test_another_workers_edit_shows_once_the_cache_expires(
     )
     db.session.commit()
     assert "Frist" in listing(anonymous, article)[0]["html"]
-    clock = thread_cache.time.monotonic() + 61
-    monkeypatch.setattr(thread_cache.time, "monotonic", lambda: clock)
+    clock = worker_cache.time.monotonic() + 61
+    monkeypatch.setattr(worker_cache.time, "monotonic", lambda: clock)
     assert listing(anonymous, article)[0]["html"] == "<p>First</p>"
 
 
@@ -190,9 +188,9 @@ def test_a_cached_answer_is_the_answer(cached_app, db, article, reader, make_api
 
 
 def test_a_full_thread_cache_drops_what_expired_first_then_the_oldest(cached_app, monkeypatch):
-    monkeypatch.setattr(thread_cache, "MAX_ENTRIES", 4)
+    monkeypatch.setattr(thread_cache.CACHE, "max_entries", 4)
     clock = [1000.0]
-    monkeypatch.setattr(thread_cache.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(worker_cache.time, "monotonic", lambda: clock[0])
     with cached_app.test_request_context("/"):
         cached_app.config["THREAD_CACHE_SECONDS"] = 1
         thread_cache.cached("short", lambda: "short-lived")
@@ -201,9 +199,9 @@ def test_a_full_thread_cache_drops_what_expired_first_then_the_oldest(cached_app
             thread_cache.cached(key, lambda key=key: key)
         clock[0] += 2  # "short" has expired; the cache is full
         thread_cache.cached("d", lambda: "d")
-        kept = {key[1] for key in thread_cache._entries}
+        kept = {key[1] for key in thread_cache.CACHE.entries}
         assert kept == {"a", "b", "c", "d"}
         thread_cache.cached("e", lambda: "e")  # full of live entries: the oldest half goes
-        kept = {key[1] for key in thread_cache._entries}
+        kept = {key[1] for key in thread_cache.CACHE.entries}
         assert kept == {"c", "d", "e"}
         assert thread_cache.cached("c", lambda: "rebuilt") == "c"

@@ -6,14 +6,10 @@ the author sees, everything else holds it for a moderator with the reasons.
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import current_app
-from sqlalchemy import bindparam, event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select
 
 from webapp.errors import InvalidInput
 from webapp.extensions import db
@@ -30,6 +26,7 @@ from webapp.models import (
 )
 from webapp.services.site_settings import ModerationSettings, moderation_settings
 from webapp.services.wordfilter import count_links, find_terms
+from webapp.services.worker_cache import WorkerCache
 
 
 class BannedWordUsed(InvalidInput):
@@ -65,9 +62,7 @@ class Rules:
     suspect: tuple[str, ...]
 
 
-_rules: dict[str, tuple[float, Rules]] = {}
-_rules_lock = threading.Lock()
-_CHANGED = "pulse_moderation_rules_changed"
+RULES_CACHE = WorkerCache("MODERATION_CACHE_SECONDS", 3.0)
 
 
 def load_rules() -> Rules:
@@ -90,33 +85,13 @@ def current_rules() -> Rules:
     made it, at once and again when it commits; other workers apply it once their
     copy expires, within those few seconds.
     """
-    ttl = float(current_app.config.get("MODERATION_CACHE_SECONDS", 3.0))
-    if ttl <= 0:
-        return load_rules()
-    key = str(current_app.config.get("SQLALCHEMY_DATABASE_URI"))
-    now = time.monotonic()
-    entry = _rules.get(key)
-    if entry is not None and entry[0] > now:
-        return entry[1]
-    rules = load_rules()
-    with _rules_lock:
-        _rules[key] = (now + ttl, rules)
-    return rules
+    return RULES_CACHE.get_or_build("rules", load_rules)
 
 
 def forget_rules() -> None:
     """Drop this worker's cached rules now and again when the session commits (so a
     request of this worker reading meanwhile cannot keep the old ones)."""
-    with _rules_lock:
-        _rules.clear()
-    db.session.info[_CHANGED] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_rules_on_commit(session: Session) -> None:
-    if session.info.pop(_CHANGED, False):
-        with _rules_lock:
-            _rules.clear()
+    RULES_CACHE.changed()
 
 
 _COMMENTS = Comment.__table__

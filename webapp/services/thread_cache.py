@@ -20,71 +20,16 @@ through Redis: the count in the key already carries the change readers wait for)
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Hashable
-from typing import TypeVar
+from webapp.services.worker_cache import WorkerCache
 
-from flask import current_app
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+CACHE = WorkerCache("THREAD_CACHE_SECONDS", 1.0)
 
-from webapp.extensions import db
-
-T = TypeVar("T")
-
-#: Entries kept per worker at most (a page's section is up to ~60 KB): when full, the
-#: expired ones go, and if that is not enough the oldest half.
-MAX_ENTRIES = 500
-_entries: dict[Hashable, tuple[float, object]] = {}
-_lock = threading.Lock()
-_CHANGED = "pulse_thread_changed"
-
-
-def ttl() -> float:
-    return float(current_app.config.get("THREAD_CACHE_SECONDS", 1.0))
-
-
-def cached(key: Hashable, build: Callable[[], T]) -> T:
-    """The value kept for ``key``, or ``build()``'s, kept for the next readers."""
-    seconds = ttl()
-    if seconds <= 0:
-        return build()
-    full_key = (str(current_app.config.get("SQLALCHEMY_DATABASE_URI")), key)
-    now = time.monotonic()
-    entry = _entries.get(full_key)
-    if entry is not None and entry[0] > now:
-        return entry[1]  # type: ignore[return-value]
-    value = build()
-    with _lock:
-        if len(_entries) >= MAX_ENTRIES:
-            _make_room(now)
-        _entries[full_key] = (now + seconds, value)
-    return value
-
-
-def _make_room(now: float) -> None:
-    """Called with the lock held and the cache full."""
-    for expired in [key for key, (until, _) in _entries.items() if until <= now]:
-        del _entries[expired]
-    if len(_entries) >= MAX_ENTRIES:
-        for old in sorted(_entries, key=lambda k: _entries[k][0])[: MAX_ENTRIES // 2]:
-            del _entries[old]
-
-
-def clear() -> None:
-    with _lock:
-        _entries.clear()
+#: The value kept for a key, or the builder's, kept for the next signed-out readers.
+cached = CACHE.get_or_build
+clear = CACHE.clear
 
 
 def thread_changed() -> None:
     """A comment changed: drop this worker's threads now, and again when the session
     commits (so a read in between cannot keep the old thread)."""
-    clear()
-    db.session.info[_CHANGED] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _clear_on_commit(session: Session) -> None:
-    if session.info.pop(_CHANGED, False):
-        clear()
+    CACHE.changed()
