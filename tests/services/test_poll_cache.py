@@ -1,4 +1,5 @@
-"""The results cache: served from cache between votes, cleared by a vote, shared in Redis."""
+"""The results cache: served from cache between votes, which show in it at once, shared in
+Redis; and votes made on a cached poll, checked again against the database."""
 
 from __future__ import annotations
 
@@ -33,8 +34,8 @@ def _corrupt_tally(db, article, value):
     db.session.commit()
 
 
-def test_results_are_served_from_cache_until_a_vote_clears_it(make_app, make_article):
-    app = make_app(RESULTS_CACHE_SECONDS=30)
+def test_a_vote_shows_at_once_in_the_cached_results_without_extending_them(make_app, make_article):
+    app = make_app(RESULTS_CACHE_SECONDS=0.5)
     with app.app_context():
         from webapp.extensions import db
 
@@ -44,9 +45,15 @@ def test_results_are_served_from_cache_until_a_vote_clears_it(make_app, make_art
         _corrupt_tally(db, article, 7)
         assert _results(api, article)["total"] == 0  # still the cached answer
         option = article.poll.options[1].id
-        api.post(f"/api/v1/articles/{article.slug}/poll/votes", {"option_id": option})
-        fresh = _results(api, article)
-        assert fresh["total"] == 8  # the vote cleared the cache: 7 (by hand) + 1
+        answer = api.post(f"/api/v1/articles/{article.slug}/poll/votes", {"option_id": option})
+        assert answer.status_code == 201
+        # The voter sees their vote, in the answer and in the cached results...
+        assert [o["votes"] for o in answer.get_json()["options"]] == [0, 1, 0]
+        assert [o["votes"] for o in _results(api, article)["options"]] == [0, 1, 0]
+        # ...and the entry still expires when it would have: then the database shows,
+        # 7 (by hand) + 1.
+        time.sleep(0.6)
+        assert _results(api, article)["total"] == 8
 
 
 def test_cached_results_expire(make_app, make_article):
@@ -108,7 +115,7 @@ def _redis_or_skip(url: str) -> None:
         pytest.skip(f"Redis is not reachable at {url} ({exc})")
 
 
-def test_with_redis_the_cache_is_shared_and_a_vote_clears_it_everywhere(make_app, make_article):
+def test_with_redis_the_cache_is_shared_and_a_vote_shows_in_it_everywhere(make_app, make_article):
     url = "redis://127.0.0.1:6379/15"
     _redis_or_skip(url)
     app = make_app(RESULTS_CACHE_SECONDS=30, REDIS_URL=url)
@@ -126,7 +133,12 @@ def test_with_redis_the_cache_is_shared_and_a_vote_clears_it_everywhere(make_app
                 f"/api/v1/articles/{article.slug}/poll/votes",
                 {"option_id": article.poll.options[0].id},
             )
-            assert _results(api, article)["total"] == 6
+            poll_cache.clear()  # and another worker again
+            assert [o["votes"] for o in _results(api, article)["options"]] == [1, 0, 0]
+            ttl = poll_cache._redis().pttl(poll_cache._key(article.slug))
+            assert 0 < ttl <= 30_000  # the vote kept the entry's expiry
+            poll_cache.forget(article.slug)
+            assert _results(api, article)["total"] == 6  # the database: 5 by hand + 1
         finally:
             poll_cache.forget(article.slug)
 
@@ -139,3 +151,89 @@ def test_redis_down_falls_back_to_the_worker_cache(make_app, make_article, caplo
         with caplog.at_level(logging.WARNING, logger="webapp.services.poll_cache"):
             assert _results(api, article)["total"] == 0
         assert any("Redis unavailable" in r.getMessage() for r in caplog.records)
+
+
+# --- a vote made on the cached poll is checked against the database -----------------------
+
+
+def _vote_on_stale_cache(make_app, make_article, change_behind_the_cache, **poll):
+    """Cache the poll's results, change the database behind the cache's back, vote.
+    Returns (the answer, votes stored for the article's poll)."""
+    from sqlalchemy import func, select
+
+    app = make_app(RESULTS_CACHE_SECONDS=30)
+    with app.app_context():
+        from webapp.extensions import db
+        from webapp.models import Vote
+
+        article = make_article(poll={"allow_anonymous": True, **poll}, title=f"s {uuid.uuid4()}")
+        api = Api(app.test_client())
+        assert _results(api, article)["closed"] is False  # cached: open, published
+        option = article.poll.options[0].id
+        change_behind_the_cache(db, article)
+        db.session.commit()
+        answer = api.post(f"/api/v1/articles/{article.slug}/poll/votes", {"option_id": option})
+        stored = db.session.scalar(
+            select(func.count()).select_from(Vote).where(Vote.poll_id == article.poll.id)
+        )
+        return answer, stored
+
+
+def test_a_poll_closed_behind_the_cache_refuses_the_vote(make_app, make_article):
+    from webapp.models import utcnow
+
+    def close(db, article):
+        article.poll.closed_at = utcnow()
+
+    answer, stored = _vote_on_stale_cache(make_app, make_article, close)
+    assert answer.status_code == 409
+    assert answer.get_json()["error"]["code"] == "poll_closed"
+    assert stored == 0
+
+
+def test_an_article_unpublished_behind_the_cache_takes_no_vote(make_app, make_article):
+    def unpublish(db, article):
+        article.status = "draft"
+
+    answer, stored = _vote_on_stale_cache(make_app, make_article, unpublish)
+    assert answer.status_code == 404
+    assert stored == 0
+
+
+def test_anonymous_voting_turned_off_behind_the_cache_asks_to_sign_in(make_app, make_article):
+    def accounts_only(db, article):
+        article.poll.allow_anonymous = False
+
+    answer, stored = _vote_on_stale_cache(make_app, make_article, accounts_only)
+    assert answer.status_code == 401
+    assert stored == 0
+
+
+def test_an_option_moved_to_another_poll_behind_the_cache_is_422(make_app, make_article):
+    def move_option(db, article):
+        other = make_article(poll=True, title=f"other {uuid.uuid4()}")
+        moved = article.poll.options[0]
+        moved.poll_id, moved.position = other.poll.id, 99
+
+    answer, stored = _vote_on_stale_cache(make_app, make_article, move_option)
+    assert answer.status_code == 422
+    assert stored == 0
+
+
+def test_votes_on_the_cached_poll_keep_the_tallies_equal_to_a_recount(make_app, make_article):
+    app = make_app(RESULTS_CACHE_SECONDS=30)
+    with app.app_context():
+        from webapp.services import polls as poll_rules
+
+        article = make_article(poll={"allow_anonymous": True}, title=f"t {uuid.uuid4()}")
+        yes, no, later = (option.id for option in article.poll.options)
+        voters = [Api(app.test_client()) for _ in range(6)]
+        url = f"/api/v1/articles/{article.slug}/poll/votes"
+        assert _results(voters[0], article)["total"] == 0
+        for number, voter in enumerate(voters):
+            assert voter.post(url, {"option_id": (yes, no, later)[number % 3]}).status_code == 201
+        assert voters[0].post(url, {"option_id": later}).status_code == 200  # a move
+        assert voters[1].delete(f"{url}/mine").status_code == 204  # a withdrawal
+        assert poll_rules.recount(article.poll.id) == []
+        poll_cache.clear()
+        assert [o["votes"] for o in _results(voters[0], article)["options"]] == [1, 1, 3]

@@ -12,7 +12,8 @@ from webapp.services.accounts import ensure_can_write
 from webapp.voters import client_hash, current_voter_key, ensure_anonymous_id, set_cookie_if_minted
 
 # Each endpoint reads the article's poll, options and tallies with one query
-# (poll_rules.poll_for_article), which answers 404 as the article would.
+# (poll_rules.poll_for_article), which answers 404 as the article would; results
+# and a vote's first look take it from the short-lived results cache instead.
 
 
 @bp.get("/articles/<slug>/poll")
@@ -60,12 +61,12 @@ def _option_id(payload: dict) -> int:
 @limiter.limit(lambda: current_app.config["RATELIMIT_VOTE"])
 def cast_vote(slug: str):  # type: ignore[no-untyped-def]
     who = viewer()
-    poll = poll_rules.poll_for_article(slug, who)
+    # The cached poll is enough to start: poll_rules.vote checks it again as it writes.
+    poll = poll_rules.cached_poll_for_article(slug, who)
     option_id = _option_id(json_object())
-    voter = _voter_for_request(poll)
-    outcome = poll_rules.cast_vote(poll, voter, option_id)
+    poll, outcome = poll_rules.vote(slug, poll, who, option_id, _voter_for_request)
     db.session.commit()
-    poll_rules.forget_cached(slug)
+    poll_rules.vote_committed(slug, poll, outcome)
     status = 201 if outcome.created else 200
     if poll_rules.results_visible(poll, who, True):
         body = results_json(poll_rules.results_after_vote(poll, outcome))

@@ -3,8 +3,11 @@ on every read.
 
 With REDIS_URL set the cache is shared by every worker and a vote clears it for all of
 them at once; without Redis each worker keeps its own and another worker's vote shows
-once the entry expires (RESULTS_CACHE_SECONDS, 1 s by default). A vote always clears
-the cache of the worker that took it, so a voter sees their own vote at once.
+once the entry expires (RESULTS_CACHE_SECONDS, 1 s by default). A vote shows at once
+in the cache it went through (the shared one with Redis): it replaces the entry with
+the poll it read and its own vote, or, made on the cached poll, adds itself to the
+entry without extending its life, so a cached answer is never older than the
+setting (webapp.services.polls.vote_committed).
 """
 
 from __future__ import annotations
@@ -89,6 +92,25 @@ def put(slug: str, value: Any) -> None:
         if len(_local) > 10_000:
             _local.clear()
         _local[slug] = (time.monotonic() + ttl, value)
+
+
+def replace(slug: str, value: Any) -> None:
+    """Change the value cached for ``slug``, keeping the time it expires; nothing when
+    nothing is cached (a value that never expired could drift from the database)."""
+    if _ttl() <= 0:
+        return
+    client = _redis()
+    if client is not None:
+        try:
+            # XX: only an existing key, which always has an expiry; KEEPTTL keeps it.
+            client.set(_key(slug), json.dumps(value), xx=True, keepttl=True)
+            return
+        except Exception as exc:
+            _redis_failed(exc)
+    with _lock:
+        entry = _local.get(slug)
+        if entry is not None and entry[0] >= time.monotonic():
+            _local[slug] = (entry[0], value)
 
 
 def forget(slug: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -84,6 +85,11 @@ class PollState:
     results_visibility: str
     allow_anonymous: bool
     options: tuple[OptionState, ...]
+    #: The status of the poll's article, as read with it.
+    article_status: str = ArticleStatus.PUBLISHED
+    #: Read from the database in this transaction (True), or taken from the results
+    #: cache, where it may be up to RESULTS_CACHE_SECONDS old (False).
+    fresh: bool = True
 
     def is_closed_at(self, moment: datetime) -> bool:
         # The same rule as Poll.is_closed_at.
@@ -164,12 +170,13 @@ def _state_from_rows(rows: Any, viewer: User | None) -> PollState:
             for row in rows
             if row.option_id is not None
         ),
+        article_status=first.status,
     )
 
 
-def _state_to_json(status: str, poll: PollState) -> dict[str, Any]:
+def _state_to_json(poll: PollState) -> dict[str, Any]:
     return {
-        "status": status,
+        "status": poll.article_status,
         "id": poll.id,
         "question": poll.question,
         "closes_at": poll.closes_at.isoformat() if poll.closes_at else None,
@@ -192,35 +199,55 @@ def _state_from_json(data: dict[str, Any]) -> PollState:
         results_visibility=data["results_visibility"],
         allow_anonymous=data["allow_anonymous"],
         options=tuple(OptionState(i, label, count) for i, label, count in data["options"]),
+        article_status=data["status"],
+        fresh=False,
     )
 
 
 def cached_poll_for_article(slug: str, viewer: User | None) -> PollState:
-    """:func:`poll_for_article` through the short-lived results cache (poll_cache):
-    for reading results only; votes always read the poll fresh."""
+    """:func:`poll_for_article` through the short-lived results cache (poll_cache),
+    so up to RESULTS_CACHE_SECONDS old: for reading results, and for the first look
+    of a vote, whose statement checks again what makes it valid (:func:`vote`)."""
     from webapp.services import poll_cache
 
     cached = poll_cache.get(slug)
+    fresh = None
     if cached is None:
         rows = db.session.execute(_POLL_BY_SLUG, {"slug": slug}).all()
         if not rows:
             raise NotFound("No published article has this address.")
-        poll = _state_from_rows(rows, viewer) if rows[0].poll_id is not None else None
-        cached = (
-            {"status": rows[0].status} if poll is None else _state_to_json(rows[0].status, poll)
-        )
+        fresh = _state_from_rows(rows, viewer) if rows[0].poll_id is not None else None
+        cached = {"status": rows[0].status} if fresh is None else _state_to_json(fresh)
         poll_cache.put(slug, cached)
     if cached["status"] != ArticleStatus.PUBLISHED and not can_see_drafts(viewer):
         raise NotFound("No published article has this address.")
     if "id" not in cached:
         raise NotFound("This article has no poll.")
-    return _state_from_json(cached)
+    return fresh or _state_from_json(cached)
 
 
 def forget_cached(slug: str) -> None:
     from webapp.services import poll_cache
 
     poll_cache.forget(slug)
+
+
+def vote_committed(slug: str, poll: PollState, outcome: VoteOutcome) -> None:
+    """After the vote's commit: the cached results show it at once.
+
+    A poll read in the vote's own transaction replaces the cached entry; a vote
+    made on the cached state adds itself to that entry and keeps its expiry, so
+    the cache is never more than RESULTS_CACHE_SECONDS behind the database.
+    """
+    from webapp.services import poll_cache
+
+    if not outcome.changed:
+        return
+    value = _state_to_json(poll.with_tallies(dict(outcome.tallies)))
+    if poll.fresh:
+        poll_cache.put(slug, value)
+    else:
+        poll_cache.replace(slug, value)
 
 
 def _autoflush() -> None:
@@ -308,10 +335,12 @@ def results_after_vote(
     poll: PollState, outcome: VoteOutcome, moment: datetime | None = None
 ) -> PollResults:
     """The results a voter sees in answer to their vote, without reading them again:
-    the tallies their vote wrote, and the other options' as read with the poll in
-    the same transaction. On SQLite that read already held the write lock, so this
-    is exactly what was committed; on PostgreSQL a vote someone else committed for
-    another option in those few milliseconds shows from the next read on."""
+    their own vote counted, on top of the poll as the vote read it. That is the poll
+    read in the vote's transaction (exactly what was committed on SQLite, where the
+    read held the write lock; on PostgreSQL others' votes of those milliseconds show
+    from the next read on), or, for a first vote made on the cached poll, the cached
+    results, as a results request would have answered (up to
+    RESULTS_CACHE_SECONDS old)."""
     return results(poll.with_tallies(dict(outcome.tallies)), moment)
 
 
@@ -354,6 +383,94 @@ _FIRST_VOTE = text(
     "VALUES (:b_poll, :b_option, :b_key, :b_user, :b_hash, :b_moment, :b_moment) "
     "ON CONFLICT (poll_id, voter_key) DO NOTHING RETURNING id"
 ).bindparams(bindparam("b_moment", type_=_votes.c.created_at.type))
+
+
+# A first vote made on the poll as the results cache holds it (up to a second old),
+# so it must not trust that copy: the statement itself stores the row only while
+# the option belongs to the poll, the poll to the article, the article is visible
+# to the voter, the poll is open and the voter may vote in it. When any of that no
+# longer holds (or the voter already voted) it stores nothing, and :func:`vote`
+# reads the poll afresh to say why, or to move the vote.
+_CHECKED_FIRST_VOTE = text(
+    "INSERT INTO votes "
+    "(poll_id, option_id, voter_key, user_id, client_hash, created_at, updated_at) "
+    "SELECT o.poll_id, o.id, :b_key, :b_user, :b_hash, :b_moment, :b_moment "
+    "FROM poll_options AS o JOIN polls AS p ON p.id = o.poll_id "
+    "JOIN articles AS a ON a.id = p.article_id "
+    "WHERE o.id = :b_option AND o.poll_id = :b_poll AND a.slug = :b_slug "
+    f"AND (a.status = '{ArticleStatus.PUBLISHED.value}' OR :b_drafts) "
+    "AND (p.closed_at IS NULL OR p.closed_at > :b_moment) "
+    "AND (p.closes_at IS NULL OR p.closes_at > :b_moment) "
+    "AND (p.allow_anonymous OR :b_signed_in) "
+    "ON CONFLICT (poll_id, voter_key) DO NOTHING RETURNING id"
+).bindparams(bindparam("b_moment", type_=_votes.c.created_at.type))
+
+
+def _first_vote_may_pass(
+    poll: PollState, viewer: User | None, option_id: int, moment: datetime
+) -> bool:
+    """Whether a first vote on ``poll`` as read would be taken (the statement checks
+    the same against the database)."""
+    return (
+        (poll.article_status == ArticleStatus.PUBLISHED or can_see_drafts(viewer))
+        and not poll.is_closed_at(moment)
+        and any(option.id == option_id for option in poll.options)
+        and (viewer is not None or poll.allow_anonymous)
+    )
+
+
+def _insert_checked_first_vote(
+    slug: str, poll: PollState, viewer: User | None, voter: Voter, option_id: int, moment: datetime
+) -> bool:
+    _autoflush()
+    try:
+        inserted = db.session.execute(
+            _CHECKED_FIRST_VOTE,
+            {
+                "b_poll": poll.id,
+                "b_option": option_id,
+                "b_slug": slug,
+                "b_drafts": can_see_drafts(viewer),
+                "b_signed_in": viewer is not None,
+                "b_key": voter.key,
+                "b_user": voter.user_id,
+                "b_hash": voter.client_hash,
+                "b_moment": moment,
+            },
+        ).first()
+    except IntegrityError as exc:  # the option went away meanwhile; the caller rolls back
+        raise Conflict("Your vote could not be recorded; please try again.") from exc
+    return inserted is not None
+
+
+def vote(
+    slug: str,
+    poll: PollState,
+    viewer: User | None,
+    option_id: int,
+    voter_for: Callable[[PollState], Voter],
+    moment: datetime | None = None,
+) -> tuple[PollState, VoteOutcome]:
+    """Record a vote in the poll of the article at ``slug``, starting from ``poll`` as
+    :func:`cached_poll_for_article` gave it; returns the poll the vote was made on
+    and the outcome. ``voter_for`` names the voter (and refuses those who may not
+    vote, e.g. anonymous visitors where the poll wants accounts).
+
+    A voter's first vote, the common case, is one statement that checks everything
+    again in the database (``_CHECKED_FIRST_VOTE``), so a cached poll is enough for
+    it. Anything else (a vote to move, a closed poll, an option of another poll, a
+    cached poll that changed) reads the poll afresh and goes through
+    :func:`cast_vote`, which says exactly what is wrong. The caller commits.
+    """
+    moment = moment or utcnow()
+    if not poll.fresh:
+        if _first_vote_may_pass(poll, viewer, option_id, moment):
+            voter = voter_for(poll)
+            if _insert_checked_first_vote(slug, poll, viewer, voter, option_id, moment):
+                written = ((option_id, _tally_read(poll, option_id) + 1),)
+                return poll, VoteOutcome(option_id, created=True, changed=True, tallies=written)
+        poll = poll_for_article(slug, viewer)
+    return poll, cast_vote(poll, voter_for(poll), option_id, moment)
 
 
 def _tally_read(poll: AnyPoll, option_id: int) -> int:
