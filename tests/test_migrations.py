@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -82,6 +83,8 @@ def test_upgrade_from_empty_matches_the_models_and_downgrades_to_base(backend, e
     migrated = _triggers(empty_database_url)
     assert migrated == _triggers(backend.url)
     assert any("votes" in definition for definition in migrated.values())
+    assert any("comment_count" in definition for definition in migrated.values())
+    assert any("last_rejected_at" in definition for definition in migrated.values())
 
     result = runner.invoke(args=["db", "downgrade", "base"])
     assert result.exit_code == 0, result.output
@@ -113,6 +116,73 @@ def test_check_notices_a_model_the_migrations_lack(empty_database_url):
         assert result.exit_code != 0
     finally:
         Base.metadata.remove(extra)
+    with app.app_context():
+        from webapp.extensions import db
+
+        db.engine.dispose()
+
+
+def test_the_comment_triggers_revision_recounts_and_fills_the_last_rejections(
+    empty_database_url,
+):
+    """Data written before the comment triggers: upgrading sets every article's count
+    from its rows (even a drifted one) and every author's last rejection, and the
+    triggers keep them from then on."""
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": TEST_SECRET, "DATABASE_URL": empty_database_url}
+    )
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["db", "upgrade", "7c1e2f9a4b30"])
+    assert result.exit_code == 0, result.output
+    engine = sa.create_engine(empty_database_url)
+    when = sa.DateTime(timezone=True)
+    long_ago = datetime(2026, 1, 1, tzinfo=UTC)
+    rejected_at = datetime(2026, 11, 1, 10, tzinfo=UTC)
+    try:
+        with engine.begin() as connection:
+            insert_user = sa.text(
+                "INSERT INTO users (id, email, display_name, password_hash, role, created_at) "
+                "VALUES (:id, :email, 'U', 'x', 'reader', :at)"
+            ).bindparams(sa.bindparam("at", type_=when))
+            for user_id in (1, 2):
+                connection.execute(
+                    insert_user, {"id": user_id, "email": f"u{user_id}@example.org", "at": long_ago}
+                )
+            # comment_count 7 has drifted: two comments count.
+            connection.execute(
+                sa.text(
+                    "INSERT INTO articles (id, slug, title, summary, body, html, status, "
+                    "comment_mode, author_id, created_at, updated_at, comment_count) VALUES "
+                    "(1, 'a', 'A', '', 'b', 'b', 'published', 'open', 1, :at, :at, 7)"
+                ).bindparams(sa.bindparam("at", type_=when)),
+                {"at": long_ago},
+            )
+            insert_comment = sa.text(
+                "INSERT INTO comments (article_id, author_id, depth, body, html, status, "
+                "created_at, score, flag_count, reply_count, reasons_held, moderated_at) "
+                "VALUES (1, 1, 0, 'c', 'c', :status, :at, 0, 0, 0, '[]', :moderated)"
+            ).bindparams(sa.bindparam("at", type_=when), sa.bindparam("moderated", type_=when))
+            for status, moderated in (
+                ("published", None),
+                ("published", None),
+                ("pending", None),
+                ("rejected", rejected_at),
+                ("rejected", rejected_at - timedelta(days=30)),
+            ):
+                connection.execute(
+                    insert_comment, {"status": status, "at": long_ago, "moderated": moderated}
+                )
+        result = runner.invoke(args=["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        with engine.begin() as connection:
+            assert connection.scalar(sa.text("SELECT comment_count FROM articles")) == 2
+            last = dict(connection.execute(sa.text("SELECT id, last_rejected_at FROM users")).all())
+            assert last[2] is None
+            assert str(last[1]).startswith("2026-11-01 10:00:00")
+            connection.exec_driver_sql("UPDATE comments SET status = 'published'")
+            assert connection.scalar(sa.text("SELECT comment_count FROM articles")) == 5
+    finally:
+        engine.dispose()
     with app.app_context():
         from webapp.extensions import db
 

@@ -1,6 +1,6 @@
 """The whole data model; importing this module registers every table."""
 
-from webapp.models import tally_triggers
+from webapp.models import comment_triggers, tally_triggers
 from webapp.models.articles import Article, ArticleStatus, CommentMode, Label, article_labels
 from webapp.models.base import Base, utcnow
 from webapp.models.comments import (
@@ -21,6 +21,7 @@ from webapp.models.polls import Poll, PollDailyTally, PollOption, ResultsVisibil
 from webapp.models.users import Role, User
 
 tally_triggers.attach(Base.metadata)
+comment_triggers.attach(Base.metadata)
 
 __all__ = [
     "Article",

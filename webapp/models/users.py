@@ -34,6 +34,10 @@ class User(UserMixin, Base):
     banned_at: Mapped[datetime | None]
     banned_until: Mapped[datetime | None]
     ban_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # The latest moderation time of this user's rejected comments (or later), kept by
+    # database triggers (webapp/models/comment_triggers.py): empty when none was ever
+    # rejected. The moderation check counts recent rejections only when it is recent.
+    last_rejected_at: Mapped[datetime | None]
 
     def has_role(self, *roles: str) -> bool:
         """Admins can do everything; everyone else needs one of ``roles``."""

@@ -77,31 +77,13 @@ def _check_body(body: Any) -> str:
     return text
 
 
-_ARTICLES = Article.__table__
-# Built once: a comment's counts move on every post, and building a statement costs
-# more than running this one. The updated_at assignment keeps its onupdate away.
-_SHIFT_ARTICLE_COUNT = (
-    update(_ARTICLES)
-    .where(_ARTICLES.c.id == bindparam("counted_article"))
-    .values(
-        comment_count=_ARTICLES.c.comment_count + bindparam("delta", type_=Integer),
-        updated_at=_ARTICLES.c.updated_at,
-    )
-)
 _COMMENTS = Comment.__table__
+# Built once: a reply moves its parent's count on every post.
 _BUMP_REPLY_COUNT = (
     update(_COMMENTS)
     .where(_COMMENTS.c.id == bindparam("thread_parent"))
     .values(reply_count=_COMMENTS.c.reply_count + 1)
 )
-
-
-def shift_article_count(article_id: int, delta: int) -> None:
-    """Move the article's published-comment count. A comment is not an edit of the
-    article, so its updated_at (the feed's "updated") stays as it was."""
-    thread_changed()
-    if delta:
-        db.session.execute(_SHIFT_ARTICLE_COUNT, {"counted_article": article_id, "delta": delta})
 
 
 def _apply_text(
@@ -193,9 +175,10 @@ def _not_a_parent() -> InvalidInput:
 
 
 def store(comment: Comment) -> Comment:
-    """Write a comment from ``prepare``: its row, its parent's reply count and the
-    article's count. Flushes; the caller commits. The parent is checked again here,
-    as it may have gone since it was read (when prepared in an earlier transaction)."""
+    """Write a comment from ``prepare``: its row and its parent's reply count (the
+    article's count moves with the row, by trigger). Flushes; the caller commits.
+    The parent is checked again here, as it may have gone since it was read (when
+    prepared in an earlier transaction)."""
     if comment.parent_id is not None:
         moved = db.session.execute(_BUMP_REPLY_COUNT, {"thread_parent": comment.parent_id})
         answered = comment.in_reply_to_id
@@ -205,7 +188,8 @@ def store(comment: Comment) -> Comment:
         ):
             raise _not_a_parent()
     _insert(comment)
-    shift_article_count(comment.article_id, 1 if is_public(comment) else 0)
+    # The article's comment_count moves with the row (webapp/models/comment_triggers.py).
+    thread_changed()
     return comment
 
 
@@ -273,14 +257,13 @@ def edit(comment: Comment, user: User, body: Any, moment: datetime | None = None
     if not can_edit(comment, user, moment):
         raise EditWindowOver()
     text = _check_body(body)
-    was_public = is_public(comment)
     article = db.session.get(Article, comment.article_id)
     assert article is not None
     if comment.status == CommentStatus.REJECTED:
         raise Forbidden("A rejected comment cannot be edited.")
     _apply_text(comment, text, user, article, moment)
     comment.edited_at = moment
-    shift_article_count(article.id, int(is_public(comment)) - int(was_public))
+    thread_changed()
     db.session.flush()
     return comment
 
@@ -304,7 +287,7 @@ def delete(comment: Comment, actor: User, moment: datetime | None = None) -> Non
             target_user_id=comment.author_id,
             details={"body": comment.body[:500]},
         )
-    shift_article_count(comment.article_id, -1 if is_public(comment) else 0)
+    thread_changed()
     if comment.reply_count > 0:
         comment.deleted_at = moment
         comment.body = ""
@@ -409,7 +392,6 @@ def flag(comment: Comment, user: User, reason: Any, note: Any = None) -> bool:
                 *comment.reasons_held,
                 f"reported by {comment.flag_count} readers",
             ]
-            shift_article_count(comment.article_id, -1)
     db.session.flush()
     return True
 

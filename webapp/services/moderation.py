@@ -95,7 +95,7 @@ def forget_rules() -> None:
 
 
 _COMMENTS = Comment.__table__
-# Built once; every comment runs it.
+# Built once; every comment by an author rejected lately runs it.
 _RECENT_REJECTIONS = (
     select(func.count())
     .select_from(_COMMENTS)
@@ -105,6 +105,20 @@ _RECENT_REJECTIONS = (
         _COMMENTS.c.moderated_at >= bindparam("since", type_=_COMMENTS.c.moderated_at.type),
     )
 )
+
+
+def rejected_since(author: User, since: datetime) -> int:
+    """How many of the author's comments were rejected at ``since`` or later.
+
+    Asks the database only when the author's ``last_rejected_at`` (kept by a trigger
+    on every rejection: webapp/models/comment_triggers.py) is that recent: with no
+    rejection since then there is none to count, and most authors were never
+    rejected at all.
+    """
+    last = author.last_rejected_at
+    if last is None or last < since:
+        return 0
+    return db.session.scalar(_RECENT_REJECTIONS, {"author_id": author.id, "since": since}) or 0
 
 
 def is_staff(user: User) -> bool:
@@ -158,8 +172,7 @@ def assess(
             earlier = earlier.where(Comment.id != exclude_comment_id)
         if (db.session.scalar(earlier) or 0) < settings.new_author_hold_count:
             reasons.append(f"new author (first {settings.new_author_hold_count} comments)")
-    since = moment - timedelta(days=settings.rejection_window_days)
-    rejected = db.session.scalar(_RECENT_REJECTIONS, {"author_id": author.id, "since": since}) or 0
+    rejected = rejected_since(author, moment - timedelta(days=settings.rejection_window_days))
     if rejected >= settings.recent_rejections_limit:
         reasons.append(f"author rejected {rejected} times in {settings.rejection_window_days} days")
     status = CommentStatus.PENDING if reasons else CommentStatus.PUBLISHED

@@ -23,6 +23,7 @@ from webapp.models import (
     User,
     utcnow,
 )
+from webapp.services.thread_cache import thread_changed
 
 COMMENT_ACTIONS = ("approve", "reject", "feature", "unfeature")
 MAX_REASON = 1000
@@ -47,16 +48,6 @@ def record(
     )
     db.session.add(entry)
     return entry
-
-
-def _is_public(comment: Comment) -> bool:
-    return comment.status == CommentStatus.PUBLISHED and comment.deleted_at is None
-
-
-def _shift_count(comment: Comment, was_public: bool) -> None:
-    from webapp.services.comments import shift_article_count
-
-    shift_article_count(comment.article_id, int(_is_public(comment)) - int(was_public))
 
 
 def _clean_reason(reason: Any) -> str | None:
@@ -86,7 +77,6 @@ def decide(
         raise Conflict("This comment was deleted by its author.")
     moment = moment or utcnow()
     reason = _clean_reason(reason)
-    was_public = _is_public(comment)
     before = comment.status
     if action == "approve":
         comment.status = CommentStatus.PUBLISHED.value
@@ -105,7 +95,9 @@ def decide(
         comment.featured_at = comment.featured_at or moment
     else:
         comment.featured_at = None
-    _shift_count(comment, was_public)
+    # The article's comment_count and the author's last_rejected_at move with the row
+    # (webapp/models/comment_triggers.py); what readers see of the thread changed.
+    thread_changed()
     record(
         actor,
         action,
@@ -115,7 +107,18 @@ def decide(
         details={"status_before": before, "status_after": comment.status},
     )
     db.session.flush()
+    if action == "reject":
+        _forget_last_rejection(comment.author_id)
     return comment
+
+
+def _forget_last_rejection(user_id: int) -> None:
+    """The trigger moved the author's last_rejected_at in the database: a copy of the
+    author this session holds reads it afresh when next asked, so a comment of theirs
+    checked later in the same transaction sees the rejection."""
+    author = db.session.identity_map.get(db.session.identity_key(User, user_id))
+    if author is not None:
+        db.session.expire(author, ["last_rejected_at"])
 
 
 def decide_many(
