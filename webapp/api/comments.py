@@ -96,12 +96,20 @@ def post_comment(slug: str):  # type: ignore[no-untyped-def]
     # Read and score first; the write transaction then only writes (webapp.transactions).
     reads_first()
     user = signed_in_user()
-    article = comment_rules.article_for_comments(slug, user)
+    # The article as this worker read it a moment ago; the INSERT checks it still holds.
+    article = comment_rules.article_for_posting(slug, user)
     payload = json_object()
     enforce_comment_limits(user.id)
-    comment = comment_rules.prepare(article, user, payload.get("body"), payload.get("parent_id"))
+    body, parent_id = payload.get("body"), payload.get("parent_id")
+    comment = comment_rules.prepare(article, user, body, parent_id)
     begin_writes()
-    comment_rules.store(comment)
+    if not comment_rules.store_if_unchanged(comment, article):
+        # Closed, premoderated, unpublished or moved meanwhile: start again from it now.
+        thread_cache.ARTICLES.clear()
+        comment = comment_rules.prepare(
+            comment_rules.article_for_comments(slug, user), user, body, parent_id
+        )
+        comment_rules.store(comment)
     # Every field is known once the row is flushed: answer from them, so the commit
     # (which expires the object) is not followed by a query reloading the row.
     body = comment_json(comment)

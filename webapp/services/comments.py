@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, func, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, cast, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -20,6 +21,7 @@ from webapp.extensions import db
 from webapp.ids import is_id
 from webapp.models import (
     Article,
+    ArticleStatus,
     Comment,
     CommentFlag,
     CommentMode,
@@ -33,6 +35,7 @@ from webapp.models import (
     Vote,
     utcnow,
 )
+from webapp.services import thread_cache
 from webapp.services.accounts import ensure_can_write
 from webapp.services.markup import render_comment
 from webapp.services.pagination import cursor_int
@@ -180,17 +183,23 @@ def store(comment: Comment) -> Comment:
     The parent is checked again here, as it may have gone since it was read (when
     prepared in an earlier transaction)."""
     if comment.parent_id is not None:
-        moved = db.session.execute(_BUMP_REPLY_COUNT, {"thread_parent": comment.parent_id})
-        answered = comment.in_reply_to_id
-        if moved.rowcount != 1 or (
-            answered is not None
-            and db.session.scalar(select(Comment.id).where(Comment.id == answered)) is None
-        ):
-            raise _not_a_parent()
+        _bump_parent(comment)
     _insert(comment)
     # The article's comment_count moves with the row (webapp/models/comment_triggers.py).
     thread_changed()
     return comment
+
+
+def _bump_parent(comment: Comment) -> None:
+    """One more reply on the comment's thread parent, which must still be there (and
+    so must the comment it answers)."""
+    moved = db.session.execute(_BUMP_REPLY_COUNT, {"thread_parent": comment.parent_id})
+    answered = comment.in_reply_to_id
+    if moved.rowcount != 1 or (
+        answered is not None
+        and db.session.scalar(select(Comment.id).where(Comment.id == answered)) is None
+    ):
+        raise _not_a_parent()
 
 
 # What a new comment starts with in the columns ``prepare`` leaves unset.
@@ -212,21 +221,60 @@ _COLUMNS = [column.key for column in _COMMENTS.columns if column.key != "id"]
 _INSERT_COMMENT = _COMMENTS.insert()
 
 
-def _insert(comment: Comment) -> None:
+def store_if_unchanged(comment: Comment, article: PostingArticle | Article) -> bool:
+    """``store`` a comment from ``prepare``, prepared against ``article`` as
+    ``article_for_posting`` gave it: written only if the article is still published
+    under that slug with that comment mode, which the INSERT itself checks. False,
+    with nothing written, when it changed meanwhile: read it afresh and prepare the
+    comment again. Flushes; the caller commits."""
+    if not isinstance(article, PostingArticle):
+        store(comment)
+        return True
+    if comment.parent_id is not None:
+        _bump_parent(comment)
+    if not _insert(comment, guard=article):
+        if comment.parent_id is not None:
+            db.session.execute(_UNBUMP_REPLY_COUNT, {"thread_parent": comment.parent_id})
+        return False
+    thread_changed()
+    return True
+
+
+_UNBUMP_REPLY_COUNT = (
+    update(_COMMENTS)
+    .where(_COMMENTS.c.id == bindparam("thread_parent"))
+    .values(reply_count=_COMMENTS.c.reply_count - 1)
+)
+
+
+def _insert(comment: Comment, guard: PostingArticle | None = None) -> bool:
     """INSERT the comment's row with one statement and add the object to the session
     as the stored row, every column set (the unit of work would cost more than the
-    INSERT itself). A column this does not know goes the ORM's way."""
+    INSERT itself). A column this does not know goes the ORM's way.
+
+    With ``guard``, the row is written only if that article is still published
+    under its slug with its comment mode (checked in the same statement); False
+    when it is not, and nothing was written."""
     state = comment.__dict__
     for key, value in _NEW_COMMENT.items():
         if key not in state:
             setattr(comment, key, value)
     if any(key not in state for key in _COLUMNS):
+        if guard is not None and not _still(guard):
+            return False
         db.session.add(comment)
         db.session.flush()
-        return
+        return True
     row = {key: state[key] for key in _COLUMNS}
-    result = db.session.execute(_INSERT_COMMENT, row)
-    comment.id = result.inserted_primary_key[0]
+    if guard is None:
+        result = db.session.execute(_INSERT_COMMENT, row)
+        comment.id = result.inserted_primary_key[0]
+    else:
+        row.update(guard_article=guard.id, guard_slug=guard.slug, guard_mode=guard.comment_mode)
+        new_id = db.session.execute(_guarded_insert(), row).scalar()
+        if new_id is None:
+            return False
+        comment.id = new_id
     make_transient_to_detached(comment)
     # An object the session still holds for a deleted row whose id the database
     # has given again (SQLite reuses the highest) is stale: the new row replaces it,
@@ -235,6 +283,50 @@ def _insert(comment: Comment) -> None:
     if stale is not None:
         db.session.expunge(stale)
     db.session.add(comment)
+    return True
+
+
+def _still_condition() -> Any:
+    """The article is published under the slug, with the comment mode, as read."""
+    return and_(
+        _ARTICLES.c.id == bindparam("guard_article"),
+        _ARTICLES.c.slug == bindparam("guard_slug"),
+        _ARTICLES.c.status == ArticleStatus.PUBLISHED.value,
+        _ARTICLES.c.comment_mode == bindparam("guard_mode"),
+    )
+
+
+def _still(guard: PostingArticle) -> bool:
+    found = db.session.scalar(
+        select(_ARTICLES.c.id).where(_still_condition()),
+        {"guard_article": guard.id, "guard_slug": guard.slug, "guard_mode": guard.comment_mode},
+    )
+    return found is not None
+
+
+_GUARDED_INSERTS: dict[str, Any] = {}
+
+
+def _guarded_insert() -> Any:
+    """INSERT INTO comments (...) SELECT <the values> WHERE EXISTS (<the article as
+    read>) RETURNING id, built once per database kind. PostgreSQL does not carry the
+    columns' types to the parameters of a SELECT, so there each value is cast."""
+    dialect = db.session.get_bind().dialect.name
+    statement = _GUARDED_INSERTS.get(dialect)
+    if statement is None:
+        values = []
+        for key in _COLUMNS:
+            column = _COMMENTS.c[key]
+            value = bindparam(key, type_=column.type)
+            values.append(cast(value, column.type) if dialect == "postgresql" else value)
+        still = select(_ARTICLES.c.id).where(_still_condition()).exists()
+        statement = (
+            _COMMENTS.insert()
+            .from_select(_COLUMNS, select(*values).where(still))
+            .returning(_COMMENTS.c.id)
+        )
+        _GUARDED_INSERTS[dialect] = statement
+    return statement
 
 
 def can_edit(
@@ -536,6 +628,57 @@ def article_for_comments(slug: str, viewer: User | None) -> Article:
     if article is None or (not article.is_published and not can_see_drafts(viewer)):
         raise NotFound("No published article has this address.")
     return article
+
+
+@dataclass(frozen=True, slots=True)
+class PostingArticle:
+    """What posting a comment needs of a published article, as this worker read it
+    (``article_for_posting``): the comment's INSERT checks it still holds."""
+
+    id: int
+    slug: str
+    comment_mode: str
+
+    @property
+    def is_published(self) -> bool:
+        return True  # only published articles are kept
+
+
+def article_for_posting(slug: str, viewer: User | None) -> PostingArticle | Article:
+    """The published article ``slug`` names, for a new comment, read at most once a
+    moment per worker (``thread_cache.ARTICLES``): every comment to it needs the same.
+
+    It may be a moment old: ``store_if_unchanged`` writes the comment only if the
+    article is still published under this slug with this comment mode, so a comment
+    prepared against an older state is never stored. An article that is not published,
+    or whose comments are closed, is read afresh (``article_for_comments``), so a
+    comment is refused only for what the article is now.
+    """
+    try:
+        found = thread_cache.ARTICLES.get_or_build(("posting", slug), partial(_posting, slug))
+    except _NotPublished:
+        return article_for_comments(slug, viewer)
+    if found.comment_mode == CommentMode.CLOSED:
+        return article_for_comments(slug, viewer)  # refused only as it is now
+    return found
+
+
+class _NotPublished(Exception):
+    pass
+
+
+def _posting(slug: str) -> PostingArticle:
+    row = db.session.execute(_POSTING_ARTICLE, {"article_slug": slug}).first()
+    if row is None:
+        raise _NotPublished
+    return PostingArticle(*row)
+
+
+_ARTICLES = Article.__table__
+_POSTING_ARTICLE = select(_ARTICLES.c.id, _ARTICLES.c.slug, _ARTICLES.c.comment_mode).where(
+    _ARTICLES.c.slug == bindparam("article_slug"),
+    _ARTICLES.c.status == ArticleStatus.PUBLISHED.value,
+)
 
 
 def thread(

@@ -16,6 +16,11 @@ anyway) and the request's sort, page and size:
 Signed-in readers, who see their own pending comments and the forms under every
 comment, are never served from it. Each worker keeps its own copy (nothing is shared
 through Redis: the count in the key already carries the change readers wait for).
+
+``ARTICLES`` keeps, for the same moment, what posting a comment needs of the article a
+slug names (``webapp.services.comments.article_for_posting``). It never decides
+anything alone: the comment's INSERT checks that the article is still as read, and a
+comment to an article changed meanwhile is prepared again from a fresh read.
 """
 
 from __future__ import annotations
@@ -23,10 +28,15 @@ from __future__ import annotations
 from webapp.services.worker_cache import WorkerCache
 
 CACHE = WorkerCache("THREAD_CACHE_SECONDS", 1.0)
+ARTICLES = WorkerCache("THREAD_CACHE_SECONDS", 1.0)
 
 #: The value kept for a key, or the builder's, kept for the next signed-out readers.
 cached = CACHE.get_or_build
-clear = CACHE.clear
+
+
+def clear() -> None:
+    CACHE.clear()
+    ARTICLES.clear()
 
 
 def thread_changed() -> None:
