@@ -398,7 +398,7 @@ _CHECKED_FIRST_VOTE = text(
     "FROM poll_options AS o JOIN polls AS p ON p.id = o.poll_id "
     "JOIN articles AS a ON a.id = p.article_id "
     "WHERE o.id = :b_option AND o.poll_id = :b_poll AND a.slug = :b_slug "
-    f"AND (a.status = '{ArticleStatus.PUBLISHED.value}' OR :b_drafts) "
+    "AND (a.status = 'published' OR :b_drafts) "
     "AND (p.closed_at IS NULL OR p.closed_at > :b_moment) "
     "AND (p.closes_at IS NULL OR p.closes_at > :b_moment) "
     "AND (p.allow_anonymous OR :b_signed_in) "
