@@ -25,9 +25,10 @@ For ``bench/comments.py``:
 
 - POST /bench/minimal-comment stores one top-level comment with one INSERT of a
   row whose HTML the client sends already rendered, and commits: the least any
-  durable comment costs through this stack. The contract's comment endpoint (which
-  also renders, sanitises, scores, checks, counts and loads the signed-in user) is
-  measured against it.
+  durable comment costs through this stack. The row goes to ``bench_comments``
+  (bench/floors.py), the ``comments`` table without its count triggers. The
+  contract's comment endpoint (which also renders, sanitises, scores, checks,
+  counts and loads the signed-in user) is measured against it.
 - GET /bench/comments-read?article=ID reads a whole thread's stored HTML and
   authors with one SELECT and answers it as JSON: the floor of any thread answer
   that reads the database (reference, no target).
@@ -48,10 +49,10 @@ import secrets
 from flask import jsonify, request
 from sqlalchemy import text
 
-from bench.floors import bench_votes_table
+from bench.floors import bench_comments_table, bench_votes_table
 from webapp import create_app
 from webapp.extensions import csrf, db
-from webapp.models import Comment, Vote, utcnow
+from webapp.models import Vote, utcnow
 
 app = create_app(json.loads(os.environ.get("PULSE_BENCH_CONFIG") or "{}"))
 
@@ -98,7 +99,7 @@ def minimal_read():  # type: ignore[no-untyped-def]
     return jsonify(tallies=[{"id": row.id, "votes": row.vote_count} for row in rows])
 
 
-_INSERT_COMMENT = Comment.__table__.insert()
+_INSERT_COMMENT = bench_comments_table().insert()
 _THREAD = text(
     "SELECT c.id, c.parent_id, c.html, c.created_at, c.score, u.id AS author_id, "
     "u.display_name FROM comments c JOIN users u ON u.id = c.author_id "

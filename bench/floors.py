@@ -1,11 +1,13 @@
 """Tables the benchmark's floor endpoints write to (bench/bench_app.py).
 
-The minimal vote must cost what storing one vote row costs, and no more. The real
-``votes`` table moves the poll tallies in the same statement (database triggers,
-webapp/models/tally_triggers.py), so a row stored there would pay for the tallies
-too and flatter the ratio against the contract's endpoint. ``bench_votes`` is the
-same table (its columns, keys, foreign keys, unique constraint and indexes, copied
-from the model) without those triggers: one row in it is the floor of a durable vote.
+A floor must cost what storing one row costs, and no more. The real ``votes`` and
+``comments`` tables have triggers that move stored counts in the same statement
+(the poll tallies, webapp/models/tally_triggers.py; the articles' comment counts,
+webapp/models/comment_triggers.py), so a row stored there would pay for those too
+and flatter the ratio against the contract's endpoint. ``bench_votes`` and
+``bench_comments`` are the same tables (columns, keys, foreign keys, unique
+constraints and indexes, copied from the models) without the triggers: one row in
+either is the floor of a durable vote or comment.
 """
 
 from __future__ import annotations
@@ -13,18 +15,34 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 BENCH_VOTES = "bench_votes"
+BENCH_COMMENTS = "bench_comments"
+
+
+def _copy_without_triggers(table: sa.Table, name: str) -> sa.Table:
+    """``table`` copied as ``name`` into the models' metadata (so its foreign keys
+    resolve), with the copied indexes and constraints renamed to stay unique. The
+    triggers are not part of the table's metadata, so the copy has none."""
+    from webapp.models import Base
+
+    if name in Base.metadata.tables:
+        return Base.metadata.tables[name]
+    copy = table.to_metadata(Base.metadata, name=name)
+    for item in (*copy.indexes, *copy.constraints):
+        old = item.name
+        if isinstance(old, str) and table.name in old:
+            item.name = sa.schema.conv(old.replace(table.name, name))  # type: ignore[assignment]
+    return copy
 
 
 def bench_votes_table() -> sa.Table:
-    """``votes`` copied as ``bench_votes`` into the models' metadata (so its foreign
-    keys resolve), with the copied indexes and constraints renamed to stay unique."""
-    from webapp.models import Base, Vote
+    """``votes`` without its tally triggers, for POST /bench/minimal-vote."""
+    from webapp.models import Vote
 
-    if BENCH_VOTES in Base.metadata.tables:
-        return Base.metadata.tables[BENCH_VOTES]
-    table = Vote.__table__.to_metadata(Base.metadata, name=BENCH_VOTES)
-    for item in (*table.indexes, *table.constraints):
-        name = item.name
-        if isinstance(name, str) and "votes" in name:
-            item.name = sa.schema.conv(name.replace("votes", BENCH_VOTES))  # type: ignore[assignment]
-    return table
+    return _copy_without_triggers(Vote.__table__, BENCH_VOTES)  # type: ignore[arg-type]
+
+
+def bench_comments_table() -> sa.Table:
+    """``comments`` without its count triggers, for POST /bench/minimal-comment."""
+    from webapp.models import Comment
+
+    return _copy_without_triggers(Comment.__table__, BENCH_COMMENTS)  # type: ignore[arg-type]
