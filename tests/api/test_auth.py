@@ -165,3 +165,21 @@ def test_registration_is_rate_limited(make_app):
             for i in range(3)
         ]
         assert codes == [201, 201, 429]
+
+
+@pytest.mark.parametrize("user_id", ["not a number", "0", str(2**40)])
+def test_a_session_naming_no_possible_user_is_signed_out(api, make_user, user_id):
+    make_user()
+    with api.client.session_transaction() as session:
+        session["_user_id"] = user_id
+        session["_fresh"] = True
+    assert api.get("/api/v1/auth/me").status_code == 401
+
+
+def test_a_session_names_its_user_until_that_user_is_gone(api, make_user, db):
+    user = make_user()
+    api.login(user)
+    assert api.get("/api/v1/auth/me").get_json()["email"] == user.email
+    db.session.delete(user)
+    db.session.commit()
+    assert api.get("/api/v1/auth/me").status_code == 401
