@@ -1,14 +1,17 @@
-"""The per-worker caches of the comment paths: the moderation rules and the thread that
-signed-out readers get. Other tests run with both off (tests/conftest.py)."""
+"""The per-worker caches: the moderation rules, the thread that signed-out readers get and
+an article's neighbours. Other tests run with them off (tests/conftest.py)."""
 
 from __future__ import annotations
+
+import re
+import time
 
 import pytest
 import sqlalchemy as sa
 
 from tests.conftest import Api
-from webapp.models import ModerationTerm, SiteSetting
-from webapp.services import comments, moderation, thread_cache, worker_cache
+from webapp.models import Article, ModerationTerm, SiteSetting
+from webapp.services import articles, comments, moderation, thread_cache, worker_cache
 from webapp.services.moderation import BannedWordUsed
 from webapp.services.site_settings import update_moderation_settings
 
@@ -17,10 +20,12 @@ from webapp.services.site_settings import update_moderation_settings
 def cached_app(app):
     thread_cache.clear()
     moderation.RULES_CACHE.clear()
+    articles.NEIGHBOURS.clear()
     app.config.update(MODERATION_CACHE_SECONDS=60, THREAD_CACHE_SECONDS=60)
     yield app
     thread_cache.clear()
     moderation.RULES_CACHE.clear()
+    articles.NEIGHBOURS.clear()
 
 
 @pytest.fixture
@@ -205,3 +210,37 @@ def test_a_full_thread_cache_drops_what_expired_first_then_the_oldest(cached_app
         kept = {key[1] for key in thread_cache.CACHE.entries}
         assert kept == {"c", "d", "e"}
         assert thread_cache.cached("c", lambda: "rebuilt") == "c"
+
+
+# --- an article's neighbours ------------------------------------------------------------------
+
+
+def _next_link(client, article):
+    page = client.get(f"/articles/{article.slug}").get_data(as_text=True)
+    found = re.search(r'rel="next" href="/articles/([^"]+)"', page)
+    return found.group(1) if found else None
+
+
+def test_a_newly_published_article_is_a_neighbour_at_once_in_its_worker(
+    cached_app, make_article, client, db
+):
+    first = make_article("The first")
+    assert _next_link(client, first) is None  # cached: nothing after it yet
+    second = make_article("The second", status="draft")
+    articles.publish(second)
+    db.session.commit()
+    assert _next_link(client, first) == second.slug
+
+
+def test_another_workers_change_shows_as_a_neighbour_once_the_cache_expires(
+    cached_app, make_article, client, db
+):
+    cached_app.config["THREAD_CACHE_SECONDS"] = 0.5
+    first = make_article("The first")
+    second = make_article("The second")
+    assert _next_link(client, first) == second.slug
+    db.session.execute(sa.update(Article).where(Article.id == second.id).values(status="draft"))
+    db.session.commit()  # unpublished behind this worker's back, as by another worker
+    assert _next_link(client, first) == second.slug  # still the cached answer
+    time.sleep(0.6)
+    assert _next_link(client, first) is None

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import and_, func, literal, or_, select, union_all
@@ -28,6 +29,12 @@ from webapp.models import (
     utcnow,
 )
 from webapp.services.pagination import cursor_int
+from webapp.services.worker_cache import WorkerCache
+
+# Every article page links the articles published before and after it, which change
+# only when an article is published, unpublished or edited: each worker keeps them
+# for THREAD_CACHE_SECONDS, and an edit in this worker clears them at once.
+NEIGHBOURS = WorkerCache("THREAD_CACHE_SECONDS", 1.0)
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_TITLE, MAX_SUMMARY, MAX_SLUG, MAX_LABELS, MAX_LABEL = 200, 500, 120, 10, 60
@@ -238,6 +245,7 @@ def create_article(author: User, changes: ArticleChanges) -> Article:
     db.session.add(article)
     _apply(article, changes)
     _flush_or_slug_taken()
+    NEIGHBOURS.changed()
     return article
 
 
@@ -259,6 +267,7 @@ def update_article(article: Article, changes: ArticleChanges) -> Article:
         article.comment_mode = changes.comments
     _apply(article, changes)
     _flush_or_slug_taken()
+    NEIGHBOURS.changed()
     return article
 
 
@@ -306,6 +315,7 @@ def _forget_cached_poll(slug: str) -> None:
 
 def publish(article: Article) -> None:
     _forget_cached_poll(article.slug)
+    NEIGHBOURS.changed()
     article.status = ArticleStatus.PUBLISHED.value
     # The first publication date stands: unpublishing to fix a typo keeps its place.
     if article.published_at is None:
@@ -314,6 +324,7 @@ def publish(article: Article) -> None:
 
 def unpublish(article: Article) -> None:
     _forget_cached_poll(article.slug)
+    NEIGHBOURS.changed()
     article.status = ArticleStatus.DRAFT.value
 
 
@@ -384,9 +395,14 @@ def get_article(slug: str, viewer: User | None) -> Article:
     article = db.session.scalar(
         select(Article)
         .where(Article.slug == slug)
-        # The poll and its options come joined (one row per option), the labels with
-        # one more query: two round trips for every article page.
-        .options(selectinload(Article.labels), joinedload(Article.poll).joinedload(Poll.options))
+        # Everything an article page shows of it comes joined, in one round trip
+        # (one row per option and label, a handful): the author, the labels, the
+        # poll and its options.
+        .options(
+            joinedload(Article.author),
+            joinedload(Article.labels),
+            joinedload(Article.poll).joinedload(Poll.options),
+        )
     )
     if article is None or (not article.is_published and not can_see_drafts(viewer)):
         raise NotFound("No published article has this address.")
@@ -465,19 +481,27 @@ class ArticleLink:
 
 
 def neighbours(article: Article) -> tuple[ArticleLink | None, ArticleLink | None]:
-    """(previous, next) published articles by publication order, in one round trip:
-    every article page asks."""
+    """(previous, next) published articles by publication order: every article page
+    asks, so each worker keeps them a moment (``NEIGHBOURS``)."""
     if not article.is_published or article.published_at is None:
         return None, None
     when = article.published_at
-    published = (Article.status == ArticleStatus.PUBLISHED, Article.id != article.id)
+    return NEIGHBOURS.get_or_build((article.id, when), partial(_read_neighbours, article.id, when))
+
+
+def _read_neighbours(
+    article_id: int, when: datetime
+) -> tuple[ArticleLink | None, ArticleLink | None]:
+    """(previous, next) published articles around (``when``, ``article_id``), in one
+    round trip."""
+    published = (Article.status == ArticleStatus.PUBLISHED, Article.id != article_id)
     earlier = (
         select(literal(0).label("side"), Article.slug, Article.title)
         .where(
             *published,
             or_(
                 Article.published_at < when,
-                and_(Article.published_at == when, Article.id < article.id),
+                and_(Article.published_at == when, Article.id < article_id),
             ),
         )
         .order_by(Article.published_at.desc(), Article.id.desc())
@@ -490,7 +514,7 @@ def neighbours(article: Article) -> tuple[ArticleLink | None, ArticleLink | None
             *published,
             or_(
                 Article.published_at > when,
-                and_(Article.published_at == when, Article.id > article.id),
+                and_(Article.published_at == when, Article.id > article_id),
             ),
         )
         .order_by(Article.published_at.asc(), Article.id.asc())
