@@ -72,7 +72,7 @@ class Article(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None]
-    # Published comments, kept in step by the comment service.
+    # Published comments, kept in step by triggers on comments (models/comment_triggers.py).
     comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     author: Mapped[User] = relationship()
