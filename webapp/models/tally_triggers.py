@@ -25,7 +25,7 @@ tests/test_migrations.py checks the two agree.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from webapp.models.triggers import TriggerSet
 
 SQLITE_CREATE = (
     """
@@ -124,35 +124,12 @@ POSTGRES_DROP = (
     "DROP FUNCTION IF EXISTS pulse_bump_tally(integer, integer, date, integer)",
 )
 
-_CREATE = {"sqlite": SQLITE_CREATE, "postgresql": POSTGRES_CREATE}
-_DROP = {"sqlite": SQLITE_DROP, "postgresql": POSTGRES_DROP}
-
-
-def create_statements(dialect: str) -> tuple[str, ...]:
-    return _CREATE[dialect]
-
-
-def drop_statements(dialect: str) -> tuple[str, ...]:
-    return _DROP[dialect]
-
-
-def install(connection: sa.Connection) -> None:
-    """Create the triggers (after the tables exist)."""
-    for statement in create_statements(connection.dialect.name):
-        connection.exec_driver_sql(statement)
-
-
-def remove(connection: sa.Connection) -> None:
-    """Drop the triggers: for a bulk load that sets the tallies itself afterwards."""
-    for statement in drop_statements(connection.dialect.name):
-        connection.exec_driver_sql(statement)
-
-
-def attach(metadata: sa.MetaData) -> None:
-    """Install with ``create_all``, once every table exists; on PostgreSQL, drop the
-    functions with ``drop_all`` (the trigger goes with its table)."""
-    for dialect, statements in _CREATE.items():
-        for statement in statements:
-            sa.event.listen(metadata, "after_create", sa.DDL(statement).execute_if(dialect=dialect))
-    for statement in POSTGRES_DROP[1:]:
-        sa.event.listen(metadata, "after_drop", sa.DDL(statement).execute_if(dialect="postgresql"))
+TRIGGERS = TriggerSet(
+    create={"sqlite": SQLITE_CREATE, "postgresql": POSTGRES_CREATE},
+    drop={"sqlite": SQLITE_DROP, "postgresql": POSTGRES_DROP},
+)
+create_statements = TRIGGERS.create_statements
+drop_statements = TRIGGERS.drop_statements
+install = TRIGGERS.install
+remove = TRIGGERS.remove
+attach = TRIGGERS.attach
