@@ -87,6 +87,59 @@ def test_an_anonymous_vote_leaves_the_session_cookie_alone(app, api, make_articl
     assert app.config["SESSION_COOKIE_NAME"] not in " ".join(set_cookies)
 
 
+def _vote_as(api, article, voter_cookie):
+    """Vote with ``voter_cookie`` as the voter cookie; (status, voter cookie sent back)."""
+    api.client.set_cookie(COOKIE_NAME, voter_cookie)
+    option = api.get(_url(article)).get_json()["options"][0]["id"]
+    response = api.post(_url(article, "/votes"), {"option_id": option})
+    sent = [c for c in response.headers.getlist("Set-Cookie") if c.startswith(f"{COOKIE_NAME}=")]
+    return response.status_code, sent
+
+
+def test_a_voter_cookie_minted_before_still_names_its_voter(app, make_api, make_article, db):
+    # Cookies minted before were compressed by itsdangerous; new ones are not. Both
+    # are the same signed format, and the old ones must keep naming their voter.
+    from itsdangerous import URLSafeSerializer
+
+    from webapp.models import Vote
+
+    article = make_article(poll={"allow_anonymous": True})
+    voter_id = "0123456789abcdef0123456789abcdef"
+    old = URLSafeSerializer(app.config["SECRET_KEY"], salt="pulse-anonymous-voter").dumps(voter_id)
+    assert old.startswith(".")  # itsdangerous' mark of a compressed payload
+    api = make_api()
+    assert _vote_as(api, article, old) == (201, [])  # known voter: no new cookie
+    assert db.session.scalars(db.select(Vote.voter_key)).all() == [f"a:{voter_id}"]
+    assert api.get(_url(article)).get_json()["my_vote"] is not None
+
+
+def test_a_voter_cookie_signed_with_another_key_is_not_believed(app, make_api, make_article, db):
+    from itsdangerous import URLSafeSerializer
+
+    from webapp.models import Vote
+
+    article = make_article(poll={"allow_anonymous": True})
+    forged_id = "f" * 32
+    forged = URLSafeSerializer("not-the-secret", salt="pulse-anonymous-voter").dumps(forged_id)
+    status, sent = _vote_as(make_api(), article, forged)
+    assert status == 201 and len(sent) == 1  # a new voter, with a cookie of its own
+    [key] = db.session.scalars(db.select(Vote.voter_key)).all()
+    assert key.startswith("a:") and key != f"a:{forged_id}"
+
+
+def test_a_new_voter_cookie_reads_back_as_the_same_voter(app, make_api, make_article):
+    from itsdangerous import URLSafeSerializer
+
+    article = make_article(poll={"allow_anonymous": True})
+    status, [sent] = _vote_as(make_api(), article, "")
+    value = sent.split(";", 1)[0].split("=", 1)[1]
+    plain = URLSafeSerializer(app.config["SECRET_KEY"], salt="pulse-anonymous-voter")
+    voter_id = plain.loads(value)  # itsdangerous itself reads it: the format is unchanged
+    assert status == 201 and len(voter_id) == 32
+    again = make_api()
+    assert _vote_as(again, article, value) == (200, [])  # the same voter, voting again
+
+
 def test_anonymous_vote_becomes_the_accounts_on_sign_in(api, make_article, make_user):
     article = make_article(poll={"allow_anonymous": True})
     option = api.get(_url(article)).get_json()["options"][2]["id"]
