@@ -91,3 +91,26 @@ def test_the_same_requests_with_the_right_token_get_past_the_check(
             response = client.open(url, method=method, data=data)
             assert "Security check failed" not in response.get_data(as_text=True), (method, url)
         world = world_factory()
+
+
+def test_a_json_request_reads_its_token_from_either_header_and_nowhere_else(
+    app: Flask, make_article: Callable[..., Any]
+) -> None:
+    article = make_article(poll={"allow_anonymous": True})
+    url = f"/api/v1/articles/{article.slug}/poll/votes"
+    person = visitor(app, None)
+    option = article.poll.options[0].id
+
+    def vote(**kwargs: Any) -> Any:
+        return person.client(app).post(url, **kwargs)
+
+    for elsewhere in (
+        {"json": {"option_id": option, "csrf_token": person.token}},
+        {"json": {"option_id": option}, "query_string": {"csrf_token": person.token}},
+    ):
+        refused = vote(**elsewhere)
+        assert refused.status_code == 403, elsewhere
+        assert refused.get_json()["error"]["code"] == "csrf_failed"
+    for header in ("X-CSRFToken", "X-CSRF-Token"):
+        answer = vote(json={"option_id": option}, headers={header: person.token})
+        assert answer.status_code in (200, 201), header
