@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from flask import current_app, jsonify, make_response, request
+from flask import current_app, jsonify, request
 
 from webapp.api import bp
 from webapp.api.common import json_object, viewer
 from webapp.api.serializers import poll_json, results_json
 from webapp.errors import MalformedRequest, NotFound, ResultsHidden
 from webapp.extensions import db, limiter
+from webapp.models import User
 from webapp.services import polls as poll_rules
 from webapp.services.accounts import ensure_can_write
 from webapp.voters import client_hash, current_voter_key, ensure_anonymous_id, set_cookie_if_minted
@@ -32,8 +33,7 @@ def get_results(slug: str):  # type: ignore[no-untyped-def]
     return jsonify(results_json(poll_rules.results(poll)))
 
 
-def _voter_for_request(poll: poll_rules.PollState) -> poll_rules.Voter:
-    who = viewer()
+def _voter_for_request(who: User | None, poll: poll_rules.PollState) -> poll_rules.Voter:
     if who is not None:
         ensure_can_write(who)
         return poll_rules.Voter(
@@ -64,16 +64,20 @@ def cast_vote(slug: str):  # type: ignore[no-untyped-def]
     # The cached poll is enough to start: poll_rules.vote checks it again as it writes.
     poll = poll_rules.cached_poll_for_article(slug, who)
     option_id = _option_id(json_object())
-    poll, outcome = poll_rules.vote(slug, poll, who, option_id, _voter_for_request)
+    poll, outcome = poll_rules.vote(
+        slug, poll, who, option_id, lambda read: _voter_for_request(who, read)
+    )
     db.session.commit()
-    poll_rules.vote_committed(slug, poll, outcome)
+    counted = poll_rules.vote_committed(slug, poll, outcome)
     status = 201 if outcome.created else 200
-    if poll_rules.results_visible(poll, who, True):
-        body = results_json(poll_rules.results_after_vote(poll, outcome))
+    if poll_rules.results_visible(counted, who, True):
+        body = results_json(poll_rules.results(counted))
         body["my_vote"] = outcome.option_id
     else:
         body = {"my_vote": outcome.option_id}
-    return set_cookie_if_minted(make_response(jsonify(body), status))
+    response = jsonify(body)
+    response.status_code = status
+    return set_cookie_if_minted(response)
 
 
 @bp.delete("/articles/<slug>/poll/votes/mine")

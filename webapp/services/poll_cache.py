@@ -8,6 +8,9 @@ in the cache it went through (the shared one with Redis): it replaces the entry 
 the poll it read and its own vote, or, made on the cached poll, adds itself to the
 entry without extending its life, so a cached answer is never older than the
 setting (webapp.services.polls.vote_committed).
+
+A worker's own cache keeps the value as given (an immutable poll state, ready to use);
+Redis keeps it as JSON, through the ``encode`` and ``decode`` the caller passes.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
@@ -57,8 +61,12 @@ def _key(slug: str) -> str:
     return f"pulse:poll:{slug}"
 
 
-def get(slug: str) -> Any | None:
-    """The JSON-able value cached for ``slug``, or None."""
+Encode = Callable[[Any], Any]  # value -> JSON-able
+Decode = Callable[[Any], Any]  # JSON-able -> value
+
+
+def get(slug: str, decode: Decode) -> Any | None:
+    """The value cached for ``slug``, or None."""
     ttl = _ttl()
     if ttl <= 0:
         return None
@@ -69,7 +77,7 @@ def get(slug: str) -> Any | None:
         except Exception as exc:
             _redis_failed(exc)
         else:
-            return json.loads(raw) if raw is not None else None
+            return decode(json.loads(raw)) if raw is not None else None
     with _lock:
         entry = _local.get(slug)
     if entry is None or entry[0] < time.monotonic():
@@ -77,14 +85,14 @@ def get(slug: str) -> Any | None:
     return entry[1]
 
 
-def put(slug: str, value: Any) -> None:
+def put(slug: str, value: Any, encode: Encode) -> None:
     ttl = _ttl()
     if ttl <= 0:
         return
     client = _redis()
     if client is not None:
         try:
-            client.set(_key(slug), json.dumps(value), px=max(1, int(ttl * 1000)))
+            client.set(_key(slug), json.dumps(encode(value)), px=max(1, int(ttl * 1000)))
             return
         except Exception as exc:
             _redis_failed(exc)
@@ -94,7 +102,7 @@ def put(slug: str, value: Any) -> None:
         _local[slug] = (time.monotonic() + ttl, value)
 
 
-def replace(slug: str, value: Any) -> None:
+def replace(slug: str, value: Any, encode: Encode) -> None:
     """Change the value cached for ``slug``, keeping the time it expires; nothing when
     nothing is cached (a value that never expired could drift from the database)."""
     if _ttl() <= 0:
@@ -103,7 +111,7 @@ def replace(slug: str, value: Any) -> None:
     if client is not None:
         try:
             # XX: only an existing key, which always has an expiry; KEEPTTL keeps it.
-            client.set(_key(slug), json.dumps(value), xx=True, keepttl=True)
+            client.set(_key(slug), json.dumps(encode(value)), xx=True, keepttl=True)
             return
         except Exception as exc:
             _redis_failed(exc)

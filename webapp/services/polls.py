@@ -97,12 +97,23 @@ class PollState:
             return True
         return self.closes_at is not None and self.closes_at <= moment
 
-    def with_tallies(self, tallies: dict[int, int]) -> PollState:
+    def with_tallies(self, tallies: dict[int, int], *, fresh: bool | None = None) -> PollState:
+        """This poll with the given options' tallies changed (and, if given, ``fresh``)."""
         options = tuple(
-            replace(option, vote_count=tallies.get(option.id, option.vote_count))
+            OptionState(option.id, option.label, tallies[option.id])
+            if option.id in tallies
+            else option
             for option in self.options
         )
-        return replace(self, options=options)
+        return replace(self, options=options, fresh=self.fresh if fresh is None else fresh)
+
+
+@dataclass(frozen=True)
+class ArticleWithoutPoll:
+    """What the results cache keeps for an article that has no poll: its status, so
+    that it answers 404 exactly as :func:`poll_for_article` would."""
+
+    article_status: str
 
 
 AnyPoll = Poll | PollState
@@ -174,20 +185,27 @@ def _state_from_rows(rows: Any, viewer: User | None) -> PollState:
     )
 
 
-def _state_to_json(poll: PollState) -> dict[str, Any]:
+def _cache_encode(value: PollState | ArticleWithoutPoll) -> dict[str, Any]:
+    """A cached value as JSON, for Redis."""
+    if isinstance(value, ArticleWithoutPoll):
+        return {"status": value.article_status}
     return {
-        "status": poll.article_status,
-        "id": poll.id,
-        "question": poll.question,
-        "closes_at": poll.closes_at.isoformat() if poll.closes_at else None,
-        "closed_at": poll.closed_at.isoformat() if poll.closed_at else None,
-        "results_visibility": poll.results_visibility,
-        "allow_anonymous": poll.allow_anonymous,
-        "options": [[o.id, o.label, o.vote_count] for o in poll.options],
+        "status": value.article_status,
+        "id": value.id,
+        "question": value.question,
+        "closes_at": value.closes_at.isoformat() if value.closes_at else None,
+        "closed_at": value.closed_at.isoformat() if value.closed_at else None,
+        "results_visibility": value.results_visibility,
+        "allow_anonymous": value.allow_anonymous,
+        "options": [[o.id, o.label, o.vote_count] for o in value.options],
     }
 
 
-def _state_from_json(data: dict[str, Any]) -> PollState:
+def _cache_decode(data: dict[str, Any]) -> PollState | ArticleWithoutPoll:
+    """A value read back from Redis; a poll comes back marked not fresh."""
+    if "id" not in data:
+        return ArticleWithoutPoll(data["status"])
+
     def when(raw: str | None) -> datetime | None:
         return datetime.fromisoformat(raw) if raw else None
 
@@ -210,20 +228,24 @@ def cached_poll_for_article(slug: str, viewer: User | None) -> PollState:
     of a vote, whose statement checks again what makes it valid (:func:`vote`)."""
     from webapp.services import poll_cache
 
-    cached = poll_cache.get(slug)
+    cached = poll_cache.get(slug, _cache_decode)
     fresh = None
     if cached is None:
         rows = db.session.execute(_POLL_BY_SLUG, {"slug": slug}).all()
         if not rows:
             raise NotFound("No published article has this address.")
-        fresh = _state_from_rows(rows, viewer) if rows[0].poll_id is not None else None
-        cached = {"status": rows[0].status} if fresh is None else _state_to_json(fresh)
-        poll_cache.put(slug, cached)
-    if cached["status"] != ArticleStatus.PUBLISHED and not can_see_drafts(viewer):
+        if rows[0].poll_id is None:
+            cached = ArticleWithoutPoll(rows[0].status)
+        else:
+            fresh = _state_from_rows(rows, viewer)
+            # What others take from the cache is not fresh for them.
+            cached = replace(fresh, fresh=False)
+        poll_cache.put(slug, cached, _cache_encode)
+    if cached.article_status != ArticleStatus.PUBLISHED and not can_see_drafts(viewer):
         raise NotFound("No published article has this address.")
-    if "id" not in cached:
+    if isinstance(cached, ArticleWithoutPoll):
         raise NotFound("This article has no poll.")
-    return fresh or _state_from_json(cached)
+    return fresh or cached
 
 
 def forget_cached(slug: str) -> None:
@@ -232,22 +254,27 @@ def forget_cached(slug: str) -> None:
     poll_cache.forget(slug)
 
 
-def vote_committed(slug: str, poll: PollState, outcome: VoteOutcome) -> None:
-    """After the vote's commit: the cached results show it at once.
+def vote_committed(slug: str, poll: PollState, outcome: VoteOutcome) -> PollState:
+    """After the vote's commit: the poll with the vote counted, which the cached
+    results show at once.
 
-    A poll read in the vote's own transaction replaces the cached entry; a vote
-    made on the cached state adds itself to that entry and keeps its expiry, so
-    the cache is never more than RESULTS_CACHE_SECONDS behind the database.
+    That is the poll as the vote read it, plus the voter's own vote, without reading
+    it again. Read in the vote's transaction, it is exactly what was committed on
+    SQLite, where the read held the write lock (on PostgreSQL, others' votes of those
+    milliseconds show from the next read on), and it replaces the cached entry. A
+    first vote made on the cached poll adds itself to that entry and keeps its
+    expiry, so the cache is never more than RESULTS_CACHE_SECONDS behind the
+    database, and the voter sees what a results request would have answered.
     """
     from webapp.services import poll_cache
 
-    if not outcome.changed:
-        return
-    value = _state_to_json(poll.with_tallies(dict(outcome.tallies)))
-    if poll.fresh:
-        poll_cache.put(slug, value)
-    else:
-        poll_cache.replace(slug, value)
+    after = poll.with_tallies(dict(outcome.tallies), fresh=False)
+    if outcome.changed:
+        if poll.fresh:
+            poll_cache.put(slug, after, _cache_encode)
+        else:
+            poll_cache.replace(slug, after, _cache_encode)
+    return after
 
 
 def _autoflush() -> None:
@@ -331,19 +358,6 @@ def results(poll: AnyPoll, moment: datetime | None = None) -> PollResults:
     return PollResults(total=total, options=options, closed=is_closed(poll, moment))
 
 
-def results_after_vote(
-    poll: PollState, outcome: VoteOutcome, moment: datetime | None = None
-) -> PollResults:
-    """The results a voter sees in answer to their vote, without reading them again:
-    their own vote counted, on top of the poll as the vote read it. That is the poll
-    read in the vote's transaction (exactly what was committed on SQLite, where the
-    read held the write lock; on PostgreSQL others' votes of those milliseconds show
-    from the next read on), or, for a first vote made on the cached poll, the cached
-    results, as a results request would have answered (up to
-    RESULTS_CACHE_SECONDS old)."""
-    return results(poll.with_tallies(dict(outcome.tallies)), moment)
-
-
 # --- voting -----------------------------------------------------------------------
 
 
@@ -376,12 +390,14 @@ class VoteOutcome:
 # Prepared once, values bound per call. Plain SQL because ON CONFLICT reads the same
 # on PostgreSQL and SQLite (3.35+), and SQLAlchemy recompiles its dialect ON CONFLICT
 # constructs on every execution. The tallies and the day's rollup move with it, in
-# the same statement, by the triggers in webapp/models/tally_triggers.py.
+# the same statement, by the triggers in webapp/models/tally_triggers.py. Whether a
+# row was stored is the statement's row count (1 or 0; rows the triggers write are
+# not counted on either database), which costs less than a RETURNING row.
 _FIRST_VOTE = text(
     "INSERT INTO votes "
     "(poll_id, option_id, voter_key, user_id, client_hash, created_at, updated_at) "
     "VALUES (:b_poll, :b_option, :b_key, :b_user, :b_hash, :b_moment, :b_moment) "
-    "ON CONFLICT (poll_id, voter_key) DO NOTHING RETURNING id"
+    "ON CONFLICT (poll_id, voter_key) DO NOTHING"
 ).bindparams(bindparam("b_moment", type_=_votes.c.created_at.type))
 
 
@@ -402,7 +418,7 @@ _CHECKED_FIRST_VOTE = text(
     "AND (p.closed_at IS NULL OR p.closed_at > :b_moment) "
     "AND (p.closes_at IS NULL OR p.closes_at > :b_moment) "
     "AND (p.allow_anonymous OR :b_signed_in) "
-    "ON CONFLICT (poll_id, voter_key) DO NOTHING RETURNING id"
+    "ON CONFLICT (poll_id, voter_key) DO NOTHING"
 ).bindparams(bindparam("b_moment", type_=_votes.c.created_at.type))
 
 
@@ -424,7 +440,7 @@ def _insert_checked_first_vote(
 ) -> bool:
     _autoflush()
     try:
-        inserted = db.session.execute(
+        stored = db.session.execute(
             _CHECKED_FIRST_VOTE,
             {
                 "b_poll": poll.id,
@@ -437,10 +453,10 @@ def _insert_checked_first_vote(
                 "b_hash": voter.client_hash,
                 "b_moment": moment,
             },
-        ).first()
+        ).rowcount
     except IntegrityError as exc:  # the option went away meanwhile; the caller rolls back
         raise Conflict("Your vote could not be recorded; please try again.") from exc
-    return inserted is not None
+    return stored == 1
 
 
 def vote(
@@ -509,7 +525,7 @@ def _insert_first_vote(poll: AnyPoll, voter: Voter, option_id: int, moment: date
     request of the same voter makes this a no-op instead of an error.
     """
     try:
-        inserted = db.session.execute(
+        stored = db.session.execute(
             _FIRST_VOTE,
             {
                 "b_poll": poll.id,
@@ -519,12 +535,12 @@ def _insert_first_vote(poll: AnyPoll, voter: Voter, option_id: int, moment: date
                 "b_hash": voter.client_hash,
                 "b_moment": moment,
             },
-        ).first()
+        ).rowcount
     except IntegrityError as exc:
         # Not the (poll, voter) constraint, which cannot fail here: the option went
         # away meanwhile. The caller rolls back.
         raise Conflict("Your vote could not be recorded; please try again.") from exc
-    return inserted is not None
+    return stored == 1
 
 
 def cast_vote(
