@@ -1,15 +1,20 @@
-"""Rate limits checked inside a view, where the page must keep what the person typed.
+"""Rate limits: on a route (``route_limit``), or checked inside a view (``enforce``).
 
-Decorators answer a breach before the view runs, which suits the API but would
-throw away a half-written comment; this helper raises a DomainError instead, so
-the page re-renders the form with "try again in N seconds".
+A route's limit answers a breach before the view runs, which suits the API and
+sign-in but would throw away a half-written comment; ``enforce`` raises a
+DomainError instead, so the page re-renders the form with "try again in N seconds".
+Both cost nothing while rate limits are off (RATELIMIT_ENABLED).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
+from flask import current_app
 from limits import parse_many
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter, RateLimiter
@@ -19,9 +24,34 @@ from webapp.extensions import limiter
 
 log = logging.getLogger(__name__)
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 # Used when the shared store (Redis) is unreachable: limits then count per process,
 # like Flask-Limiter's own in-memory fallback for the decorated routes.
 _fallback = FixedWindowRateLimiter(MemoryStorage())
+
+
+def route_limit(setting: str, *, methods: list[str] | None = None) -> Callable[[F], F]:
+    """Flask-Limiter's limit on a route (``limiter.limit``), read from the config key
+    ``setting`` on each request; ``methods`` limits only those methods.
+
+    While rate limits are off the route runs without Flask-Limiter's wrapper, which
+    even then works out the route's exemptions on every request (some 40 µs of a
+    vote's few hundred in Python).
+    """
+
+    def decorator(view: F) -> F:
+        limited = limiter.limit(lambda: current_app.config[setting], methods=methods)(view)
+
+        @wraps(view)
+        def route(*args: Any, **kwargs: Any) -> Any:
+            if limiter.enabled:
+                return limited(*args, **kwargs)
+            return view(*args, **kwargs)
+
+        return route  # type: ignore[return-value]
+
+    return decorator
 
 
 class RateLimited(DomainError):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from flask import jsonify
 from flask_login import login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
@@ -8,7 +8,8 @@ from webapp.api import bp
 from webapp.api.common import json_object
 from webapp.api.serializers import user_json
 from webapp.errors import MalformedRequest
-from webapp.extensions import db, limiter
+from webapp.extensions import db
+from webapp.ratelimits import route_limit
 from webapp.security import login_required, signed_in_user
 from webapp.services import accounts
 from webapp.voters import adopt_anonymous_votes
@@ -30,7 +31,7 @@ def csrf_token():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/auth/register")
-@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"])
+@route_limit("RATELIMIT_REGISTER")
 def register():  # type: ignore[no-untyped-def]
     email, password, display_name = _strings(json_object(), "email", "password", "display_name")
     user = accounts.register(accounts.Registration(email, password, display_name))
@@ -41,7 +42,7 @@ def register():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/auth/login")
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
+@route_limit("RATELIMIT_LOGIN")
 def login():  # type: ignore[no-untyped-def]
     email, password = _strings(json_object(), "email", "password")
     user = accounts.authenticate(email, password)

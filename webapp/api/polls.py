@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 
 from webapp.api import bp
 from webapp.api.common import json_object, viewer
 from webapp.api.serializers import poll_json, results_json
 from webapp.errors import MalformedRequest, NotFound, ResultsHidden
-from webapp.extensions import db, limiter
+from webapp.extensions import db
 from webapp.models import User
+from webapp.ratelimits import route_limit
 from webapp.services import polls as poll_rules
 from webapp.services.accounts import ensure_can_write
 from webapp.voters import client_hash, current_voter_key, ensure_anonymous_id, set_cookie_if_minted
@@ -58,7 +59,7 @@ def _option_id(payload: dict) -> int:
 
 
 @bp.post("/articles/<slug>/poll/votes")
-@limiter.limit(lambda: current_app.config["RATELIMIT_VOTE"])
+@route_limit("RATELIMIT_VOTE")
 def cast_vote(slug: str):  # type: ignore[no-untyped-def]
     who = viewer()
     # The cached poll is enough to start: poll_rules.vote checks it again as it writes.

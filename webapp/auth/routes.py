@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from webapp.auth import bp
 from webapp.errors import DomainError, InvalidInput
-from webapp.extensions import db, limiter
+from webapp.extensions import db
 from webapp.forms.auth import LoginForm, RegisterForm
+from webapp.ratelimits import route_limit
 from webapp.security import login_required
 from webapp.services import accounts
 from webapp.voters import adopt_anonymous_votes
@@ -20,7 +21,7 @@ def safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+@route_limit("RATELIMIT_LOGIN", methods=["POST"])
 def login():  # type: ignore[no-untyped-def]
     form = LoginForm(next=request.args.get("next", ""))
     if current_user.is_authenticated and request.method == "GET":
@@ -44,7 +45,7 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"])
+@route_limit("RATELIMIT_REGISTER", methods=["POST"])
 def register():  # type: ignore[no-untyped-def]
     form = RegisterForm(next=request.args.get("next", ""))
     status = 200

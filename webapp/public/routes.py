@@ -6,9 +6,10 @@ from flask import current_app, flash, make_response, redirect, render_template, 
 from markupsafe import Markup
 
 from webapp.errors import NotFound
-from webapp.extensions import db, limiter
+from webapp.extensions import db
 from webapp.models import Article, Poll, User
 from webapp.public import bp
+from webapp.ratelimits import route_limit
 from webapp.security import signed_in_or_none
 from webapp.services import articles, thread_cache
 from webapp.services import comments as comment_rules
@@ -175,7 +176,7 @@ def _back_to_poll(slug: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/articles/<slug>/poll")
-@limiter.limit(lambda: current_app.config["RATELIMIT_VOTE"])
+@route_limit("RATELIMIT_VOTE")
 def vote(slug: str):  # type: ignore[no-untyped-def]
     who = _viewer()
     found = articles.get_article(slug, who)
