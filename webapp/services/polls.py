@@ -435,28 +435,39 @@ def _first_vote_may_pass(
     )
 
 
+def _store_first_vote(statement: Any, params: dict[str, Any]) -> bool:
+    """Run one of the first-vote statements; True when it stored the row, False when
+    it stored nothing (the voter already voted, or the checked one found the poll no
+    longer takes the vote).
+
+    The unique constraint on (poll, voter) decides, so a concurrent request of the
+    same voter makes this a no-op instead of an error. An IntegrityError is not that
+    constraint: the option went away meanwhile, and the caller rolls back.
+    """
+    try:
+        return db.session.execute(statement, params).rowcount == 1  # type: ignore[attr-defined, no-any-return]
+    except IntegrityError as exc:
+        raise Conflict("Your vote could not be recorded; please try again.") from exc
+
+
+def _voter_params(voter: Voter, poll_id: int, option_id: int, moment: datetime) -> dict[str, Any]:
+    return {
+        "b_poll": poll_id,
+        "b_option": option_id,
+        "b_key": voter.key,
+        "b_user": voter.user_id,
+        "b_hash": voter.client_hash,
+        "b_moment": moment,
+    }
+
+
 def _insert_checked_first_vote(
     slug: str, poll: PollState, viewer: User | None, voter: Voter, option_id: int, moment: datetime
 ) -> bool:
     _autoflush()
-    try:
-        stored = db.session.execute(
-            _CHECKED_FIRST_VOTE,
-            {
-                "b_poll": poll.id,
-                "b_option": option_id,
-                "b_slug": slug,
-                "b_drafts": can_see_drafts(viewer),
-                "b_signed_in": viewer is not None,
-                "b_key": voter.key,
-                "b_user": voter.user_id,
-                "b_hash": voter.client_hash,
-                "b_moment": moment,
-            },
-        ).rowcount
-    except IntegrityError as exc:  # the option went away meanwhile; the caller rolls back
-        raise Conflict("Your vote could not be recorded; please try again.") from exc
-    return stored == 1
+    params = _voter_params(voter, poll.id, option_id, moment)
+    params.update(b_slug=slug, b_drafts=can_see_drafts(viewer), b_signed_in=viewer is not None)
+    return _store_first_vote(_CHECKED_FIRST_VOTE, params)
 
 
 def vote(
@@ -519,28 +530,8 @@ def _existing_vote(poll: AnyPoll, key: str) -> Vote | None:
 
 
 def _insert_first_vote(poll: AnyPoll, voter: Voter, option_id: int, moment: datetime) -> bool:
-    """Store ``voter``'s first vote in this poll; False when they already have one.
-
-    One statement: the unique constraint on (poll, voter) decides, so a concurrent
-    request of the same voter makes this a no-op instead of an error.
-    """
-    try:
-        stored = db.session.execute(
-            _FIRST_VOTE,
-            {
-                "b_poll": poll.id,
-                "b_option": option_id,
-                "b_key": voter.key,
-                "b_user": voter.user_id,
-                "b_hash": voter.client_hash,
-                "b_moment": moment,
-            },
-        ).rowcount
-    except IntegrityError as exc:
-        # Not the (poll, voter) constraint, which cannot fail here: the option went
-        # away meanwhile. The caller rolls back.
-        raise Conflict("Your vote could not be recorded; please try again.") from exc
-    return stored == 1
+    """Store ``voter``'s first vote in this poll; False when they already have one."""
+    return _store_first_vote(_FIRST_VOTE, _voter_params(voter, poll.id, option_id, moment))
 
 
 def cast_vote(
