@@ -169,12 +169,12 @@ def bulk_votes(url: str, poll: BenchPoll, count: int, chunk: int = 250_000) -> N
     moment = utcnow()
     insert = sa.text(sql).bindparams(sa.bindparam("now", type_=UTCDateTime()))
     with engine.begin() as connection:
-        tally_triggers.remove(connection)
+        tally_triggers.TRIGGERS.remove(connection)
     for lo in range(1, count + 1, chunk):
         with engine.begin() as connection:
             connection.execute(insert, {"lo": lo, "hi": min(count, lo + chunk - 1), "now": moment})
     with engine.begin() as connection:
-        tally_triggers.install(connection)
+        tally_triggers.TRIGGERS.install(connection)
         connection.execute(
             sa.text(
                 "UPDATE poll_options SET vote_count = "

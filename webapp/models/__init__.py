@@ -20,8 +20,8 @@ from webapp.models.moderation import (
 from webapp.models.polls import Poll, PollDailyTally, PollOption, ResultsVisibility, Vote
 from webapp.models.users import Role, User
 
-tally_triggers.attach(Base.metadata)
-comment_triggers.attach(Base.metadata)
+tally_triggers.TRIGGERS.attach(Base.metadata)
+comment_triggers.TRIGGERS.attach(Base.metadata)
 
 __all__ = [
     "Article",

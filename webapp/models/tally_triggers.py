@@ -128,8 +128,3 @@ TRIGGERS = TriggerSet(
     create={"sqlite": SQLITE_CREATE, "postgresql": POSTGRES_CREATE},
     drop={"sqlite": SQLITE_DROP, "postgresql": POSTGRES_DROP},
 )
-create_statements = TRIGGERS.create_statements
-drop_statements = TRIGGERS.drop_statements
-install = TRIGGERS.install
-remove = TRIGGERS.remove
-attach = TRIGGERS.attach

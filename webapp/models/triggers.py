@@ -17,20 +17,14 @@ class TriggerSet:
         self.create = create
         self.drop = drop
 
-    def create_statements(self, dialect: str) -> tuple[str, ...]:
-        return self.create[dialect]
-
-    def drop_statements(self, dialect: str) -> tuple[str, ...]:
-        return self.drop[dialect]
-
     def install(self, connection: sa.Connection) -> None:
         """Create the triggers (after the tables exist)."""
-        for statement in self.create_statements(connection.dialect.name):
+        for statement in self.create[connection.dialect.name]:
             connection.exec_driver_sql(statement)
 
     def remove(self, connection: sa.Connection) -> None:
         """Drop the triggers: for a bulk load that sets the figures itself afterwards."""
-        for statement in self.drop_statements(connection.dialect.name):
+        for statement in self.drop[connection.dialect.name]:
             connection.exec_driver_sql(statement)
 
     def attach(self, metadata: sa.MetaData) -> None:
