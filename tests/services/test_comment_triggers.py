@@ -7,22 +7,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from webapp.models import Article, Comment, User, utcnow
 from webapp.services import comments, moderation, moderation_actions
 from webapp.services.site_settings import update_moderation_settings
-
-
-@pytest.fixture
-def reader(make_user):
-    return make_user()
-
-
-@pytest.fixture
-def moderator(make_user):
-    return make_user(role="moderator")
 
 
 def _post(db, article, author, body="A fair point.", parent=None):

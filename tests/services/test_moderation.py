@@ -50,16 +50,6 @@ def article(make_article):
     return make_article()
 
 
-@pytest.fixture
-def reader(make_user):
-    return make_user()
-
-
-@pytest.fixture
-def moderator(make_user):
-    return make_user(role="moderator")
-
-
 def submit(db, article, author, body="Fair point."):
     comment = comments.submit(article, author, body)
     db.session.commit()
