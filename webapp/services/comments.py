@@ -182,11 +182,7 @@ def store(comment: Comment) -> Comment:
     article's count moves with the row, by trigger). Flushes; the caller commits.
     The parent is checked again here, as it may have gone since it was read (when
     prepared in an earlier transaction)."""
-    if comment.parent_id is not None:
-        _bump_parent(comment)
-    _insert(comment)
-    # The article's comment_count moves with the row (webapp/models/comment_triggers.py).
-    thread_changed()
+    _store(comment, None)
     return comment
 
 
@@ -227,15 +223,19 @@ def store_if_unchanged(comment: Comment, article: PostingArticle | Article) -> b
     under that slug with that comment mode, which the INSERT itself checks. False,
     with nothing written, when it changed meanwhile: read it afresh and prepare the
     comment again. Flushes; the caller commits."""
-    if not isinstance(article, PostingArticle):
-        store(comment)
-        return True
+    return _store(comment, article if isinstance(article, PostingArticle) else None)
+
+
+def _store(comment: Comment, guard: PostingArticle | None) -> bool:
+    """The parent's reply count, then the row (guarded, see ``_insert``); False, with
+    the reply count put back, when the guard stopped the row."""
     if comment.parent_id is not None:
         _bump_parent(comment)
-    if not _insert(comment, guard=article):
+    if not _insert(comment, guard):
         if comment.parent_id is not None:
             db.session.execute(_UNBUMP_REPLY_COUNT, {"thread_parent": comment.parent_id})
         return False
+    # The article's comment_count moves with the row (webapp/models/comment_triggers.py).
     thread_changed()
     return True
 
