@@ -97,6 +97,9 @@ class CommentFlag(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     reason: Mapped[str] = mapped_column(sa.String(16))
     note: Mapped[str | None] = mapped_column(sa.Text)
+    # How much this report counts toward hiding the comment automatically: less for
+    # accounts too new or without a published comment (webapp/services/comments.py).
+    weight: Mapped[float] = mapped_column(default=1.0, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -38,6 +38,14 @@ class User(UserMixin, Base):
     # database triggers (webapp/models/comment_triggers.py): empty when none was ever
     # rejected. The moderation check counts recent rejections only when it is recent.
     last_rejected_at: Mapped[datetime | None]
+    # Part of every session's and remember-me cookie's identity (``User.get_id``):
+    # raising it ends every session signed in before (logout, "sign out everywhere",
+    # a password change, a ban), since their cookies then name an old generation.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The Unicode TR39 skeleton of ``display_name`` (webapp/services/names.py): two
+    # names that look alike share it, so a look-alike of another reader's name is
+    # found with one indexed read.
+    name_skeleton: Mapped[str | None] = mapped_column(sa.String(255), index=True)
 
     def has_role(self, *roles: str) -> bool:
         """Admins can do everything; everyone else needs one of ``roles``."""
