@@ -109,13 +109,16 @@ def test_unexpected_errors_get_a_friendly_500_page(tmp_path):
 
 def test_signed_in_readers_also_get_503_when_the_database_goes_away(api, make_user, monkeypatch):
     """The 503 page and the request log must not reload the user from the dead database."""
+    import psycopg
     import sqlalchemy as sa
     from sqlalchemy.orm import Session
 
     api.login(make_user())
 
     def refuse(*args, **kwargs):
-        raise sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
+        # The driver's own connection failure (no SQLSTATE): what it raises when refused.
+        failure = psycopg.OperationalError("connection refused")
+        raise sa.exc.OperationalError("SELECT 1", {}, failure)
 
     monkeypatch.setattr(Session, "execute", refuse)
     monkeypatch.setattr(Session, "get", refuse)

@@ -14,6 +14,8 @@ from pathlib import Path
 from flask import Flask, g, request, session
 from flask.wrappers import Response
 
+from webapp.errors import UnloadedUser
+
 log = logging.getLogger("webapp.requests")
 
 # No inline script anywhere: pulse.js and moderation.js are files. SVG chart
@@ -98,9 +100,10 @@ def request_logging(app: Flask) -> None:
         # logging never loads or refreshes the user itself, a query the request may not
         # need (after a commit, the loaded user is expired) and one that fails, after the
         # response is made, when the database is down. None when the request found the
-        # session's user gone (loaded as anonymous).
+        # session's user gone (loaded as anonymous); the session's id when the database
+        # failed before the user could be loaded (UnloadedUser).
         user = g.get("_login_user")
-        signed_in = user is None or user.is_authenticated
+        signed_in = user is None or user.is_authenticated or isinstance(user, UnloadedUser)
         user_id = session.get("_user_id") if signed_in else None
         response.headers.setdefault("X-Request-ID", g.request_id)
         log.info(

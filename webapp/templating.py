@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, request, url_for
+from flask import Flask, g, request, url_for
 from markupsafe import Markup
 
 
@@ -44,15 +44,21 @@ def init_app(app: Flask) -> None:
         return Markup(html)  # nosec B704
 
     @app.context_processor
-    def moderation_counts() -> dict[str, object]:
-        """Queue counts in the navigation, for moderators only (one grouped query)."""
+    def navigation() -> dict[str, object]:
+        """What the navigation shows besides its links: queue counts for moderators (one
+        grouped query). A page rendered without the database (the 500 and 503 pages,
+        ``webapp.errors``) asks it nothing: no counts, and ``without_database`` tells
+        the navigation to leave out the account links, as it cannot know who is
+        signed in."""
         from flask_login import current_user
 
         from webapp.models import Role
         from webapp.services.moderation_queue import queue_counts
 
+        if g.get("without_database"):
+            return {"queue_counts": None, "without_database": True}
         if current_user.is_authenticated and current_user.has_role(Role.MODERATOR):
-            return {"queue_counts": queue_counts()}
-        return {"queue_counts": None}
+            return {"queue_counts": queue_counts(), "without_database": False}
+        return {"queue_counts": None, "without_database": False}
 
     app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]
