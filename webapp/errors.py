@@ -11,7 +11,7 @@ import sqlite3
 from typing import Any
 
 import psycopg
-from flask import Flask, Response, flash, g, jsonify, redirect, render_template, request
+from flask import Flask, Response, flash, g, jsonify, render_template, request
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine, ExceptionContext
 from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import db
+from webapp.redirects import redirect_back
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,8 @@ def register_error_handlers(app: Flask) -> None:
         if error.status in (401, 403, 404):
             return _page(error.status, _TITLES[error.status], error.message)
         flash(error.message, "error")
-        return redirect(request.referrer or "/")
+        # Only ever a page of this site: the Referer header is whatever the browser says.
+        return redirect_back("/")
 
     @app.errorhandler(CSRFError)
     def handle_csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]

@@ -8,24 +8,18 @@ from webapp.errors import DomainError, InvalidInput
 from webapp.extensions import db
 from webapp.forms.auth import LoginForm, RegisterForm
 from webapp.ratelimits import route_limit
+from webapp.redirects import redirect_to_next, safe_redirect_target
 from webapp.security import login_required
 from webapp.services import accounts
 from webapp.voters import adopt_anonymous_votes
 
 
-def safe_next(target: str | None) -> str:
-    """Only same-site paths: never redirect a reader to another host."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("public.home")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @route_limit("RATELIMIT_LOGIN", methods=["POST"])
 def login():  # type: ignore[no-untyped-def]
-    form = LoginForm(next=request.args.get("next", ""))
+    form = LoginForm(next=safe_redirect_target(request.args.get("next")) or "")
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(safe_next(form.next.data))
+        return redirect_to_next(form.next.data, url_for("public.home"))
     status = 200
     if form.validate_on_submit():
         try:
@@ -38,7 +32,7 @@ def login():  # type: ignore[no-untyped-def]
             db.session.commit()
             login_user(user, remember=form.remember.data)
             flash(f"Welcome back, {user.display_name}.", "success")
-            return redirect(safe_next(form.next.data))
+            return redirect_to_next(form.next.data, url_for("public.home"))
     elif request.method == "POST":
         status = 422
     return render_template("auth/login.html", form=form), status
@@ -47,7 +41,7 @@ def login():  # type: ignore[no-untyped-def]
 @bp.route("/register", methods=["GET", "POST"])
 @route_limit("RATELIMIT_REGISTER", methods=["POST"])
 def register():  # type: ignore[no-untyped-def]
-    form = RegisterForm(next=request.args.get("next", ""))
+    form = RegisterForm(next=safe_redirect_target(request.args.get("next")) or "")
     status = 200
     if form.validate_on_submit():
         try:
@@ -68,7 +62,7 @@ def register():  # type: ignore[no-untyped-def]
             db.session.commit()
             login_user(user)
             flash("Your account is ready. Welcome to the conversation.", "success")
-            return redirect(safe_next(form.next.data))
+            return redirect_to_next(form.next.data, url_for("public.home"))
     elif request.method == "POST":
         status = 422
     return render_template("auth/register.html", form=form), status

@@ -12,6 +12,7 @@ from webapp.extensions import db
 from webapp.ids import fits_integer_column
 from webapp.models import Comment, ModerationActionKind, Role, User
 from webapp.moderation import bp
+from webapp.redirects import safe_redirect_target
 from webapp.security import role_required, signed_in_user
 from webapp.services import moderation, moderation_actions, moderation_queue
 from webapp.services.pagination import decode_cursor, encode_cursor
@@ -37,8 +38,8 @@ ACTION_DONE = {
 
 
 def _back_to_queue() -> Any:
-    target = request.form.get("next") or ""
-    if not target.startswith("/moderation"):
+    target = safe_redirect_target(request.form.get("next"))
+    if target is None or not target.startswith("/moderation"):
         target = url_for("moderation.queue", status="pending")
     return redirect(target)
 
