@@ -32,6 +32,7 @@ def test_production_requires_a_secret_key_and_secure_cookies(tmp_path, monkeypat
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         build_config(tmp_path, {})
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("PUBLIC_URL", "https://news.example")
     config = build_config(tmp_path, {})
     assert config["SESSION_COOKIE_SECURE"] is True
 

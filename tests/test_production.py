@@ -75,6 +75,7 @@ def test_each_request_is_logged_as_one_structured_line(make_app, caplog):
 def test_production_cookies_are_secure(monkeypatch, tmp_path):
     monkeypatch.setenv("WEBAPP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "p" * 40)
+    monkeypatch.setenv("PUBLIC_URL", "https://news.example")
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
@@ -138,6 +139,7 @@ def test_production_serves_static_files_compressed(monkeypatch, tmp_path):
     (static / "pulse.css.gz").write_bytes(gzip.compress((static / "pulse.css").read_bytes()))
     monkeypatch.setenv("WEBAPP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "p" * 40)
+    monkeypatch.setenv("PUBLIC_URL", "https://news.example")
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"})
     app.static_folder = str(static)
     from webapp.hardening import static_files

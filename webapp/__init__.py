@@ -67,6 +67,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("webapp").setLevel(logging.WARNING if app.testing else logging.INFO)
 
+    from webapp.site_address import RejectInvalidHost
+
+    # Inside ProxyFix (when there is one), so it checks the host the app will use.
+    app.wsgi_app = RejectInvalidHost(app.wsgi_app)  # type: ignore[method-assign]
     if app.config["TRUSTED_PROXY_COUNT"]:
         count = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]

@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,9 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_VOTE": "30 per minute",
     "RATELIMIT_COMMENT": "6 per minute;60 per hour",
     "REDIS_URL": None,
+    # The site's own address (https://news.example): every absolute link (the Atom
+    # feed, later mail) is built from it, never from the request's Host header.
+    "PUBLIC_URL": None,
     # Number of proxies in front of the app whose X-Forwarded-For is trusted.
     "TRUSTED_PROXY_COUNT": 0,
     "ARTICLES_PER_PAGE": 10,
@@ -63,6 +67,31 @@ def database_url_from(raw: str) -> str:
     if raw.startswith("postgresql://"):
         raw = "postgresql+psycopg://" + raw[len("postgresql://") :]
     return raw
+
+
+def public_url_from(raw: str) -> str:
+    """The site's address as every absolute link starts: scheme, host, optional port
+    and path prefix, without a trailing slash. Anything else stops the start with a
+    message saying what is expected, rather than printing broken links later."""
+    value = raw.strip().rstrip("/")
+    expected = f"PUBLIC_URL must be the site's address, like https://news.example (got {raw!r})."
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        if parts.hostname:
+            parts.hostname.encode("idna")
+    except (ValueError, UnicodeError) as exc:
+        raise RuntimeError(expected) from exc
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+        or any(char.isspace() for char in value)
+    ):
+        raise RuntimeError(expected)
+    return value
 
 
 def _instance_secret_key(instance_path: Path) -> str:
@@ -109,6 +138,8 @@ def build_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> di
         config["LOG_FORMAT"] = "json"
     if env.get("TRUSTED_PROXY_COUNT"):
         config["TRUSTED_PROXY_COUNT"] = int(env["TRUSTED_PROXY_COUNT"])
+    if env.get("PUBLIC_URL"):
+        config["PUBLIC_URL"] = env["PUBLIC_URL"]
 
     config.update(overrides)
 
@@ -123,6 +154,17 @@ def build_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> di
             raise RuntimeError("SECRET_KEY must be set when WEBAPP_ENV is production.")
         else:
             config["SECRET_KEY"] = _instance_secret_key(instance_path)
+
+    if config.get("PUBLIC_URL"):
+        config["PUBLIC_URL"] = public_url_from(config["PUBLIC_URL"])
+    elif production:
+        # Without it the only source of the site's address is the Host header, which
+        # the client chooses: a feed or mail would carry links to wherever it named.
+        raise RuntimeError(
+            "PUBLIC_URL must be set when WEBAPP_ENV is production: absolute links "
+            "(the Atom feed, mail) are built from it, never from the request's Host "
+            "header. Set it to the site's address, e.g. PUBLIC_URL=https://news.example"
+        )
 
     if production:
         config.setdefault("SESSION_COOKIE_SECURE", True)

@@ -16,6 +16,7 @@ from webapp.services import comments as comment_rules
 from webapp.services import polls as poll_rules
 from webapp.services.accounts import ensure_can_write
 from webapp.services.pagination import decode_cursor, encode_cursor
+from webapp.site_address import absolute_url
 from webapp.voters import client_hash, current_voter_key, ensure_anonymous_id, set_cookie_if_minted
 
 
@@ -151,7 +152,10 @@ def article(slug: str):  # type: ignore[no-untyped-def]
 def feed():  # type: ignore[no-untyped-def]
     rows, _ = articles.list_published(20)
     body = render_template(
-        "public/feed.xml", articles=rows, updated=max((a.updated_at for a in rows), default=None)
+        "public/feed.xml",
+        articles=rows,
+        updated=max((a.updated_at for a in rows), default=None),
+        absolute_url=absolute_url,
     )
     return current_app.response_class(body, mimetype="application/atom+xml")
 
