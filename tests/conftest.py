@@ -214,6 +214,28 @@ def make_user(app: Flask) -> Callable[..., Any]:
 
 
 @pytest.fixture
+def make_established_user(make_user: Callable[..., Any], make_article: Callable[..., Any]):  # type: ignore[no-untyped-def]
+    """A reader whose reports count in full toward hiding a comment
+    (webapp.services.comments.report_weight): joined a month ago, with a published
+    comment (on an article of its own, so the tested threads stay as they are)."""
+    from webapp.services import comments
+
+    elsewhere: list[Any] = []
+
+    def build(**kwargs: Any) -> Any:
+        user = make_user(**kwargs)
+        user.created_at = datetime.now(UTC) - timedelta(days=30)
+        if not elsewhere:
+            elsewhere.append(make_article(title="Where established readers comment"))
+        comment = comments.submit(elsewhere[0], user, "Thanks for this, a fair summary.")
+        assert comment.status == "published"
+        _db.session.commit()
+        return user
+
+    return build
+
+
+@pytest.fixture
 def make_article(app: Flask, make_user: Callable[..., Any]) -> Callable[..., Any]:
     from webapp.services import articles
 

@@ -119,14 +119,14 @@ def test_held_comments_count_once_approved(app, db, make_article, reader, modera
 
 
 def test_reported_comments_hidden_by_the_setting_leave_the_count(
-    app, db, make_article, reader, make_user
+    app, db, make_article, reader, make_established_user
 ):
     update_moderation_settings({"hide_reported": True, "report_threshold": 2})
     db.session.commit()
     article = make_article()
     comment = _post(db, article, reader)
     for _ in range(2):
-        comments.flag(comment, make_user(), "abuse")
+        comments.flag(comment, make_established_user(), "abuse")
         db.session.commit()
     assert comment.status == "pending"
     assert _assert_counts_equal_a_recount(db)[article.id] == 0

@@ -233,12 +233,14 @@ def test_queues_hold_the_right_comments_oldest_first(
     assert item.author.comments == 4 and item.author.rejected == 1
 
 
-def test_reported_comments_can_be_hidden_until_reviewed(app, db, article, reader, make_user):
+def test_reported_comments_can_be_hidden_until_reviewed(
+    app, db, article, reader, make_user, make_established_user
+):
     update_moderation_settings({"hide_reported": True, "report_threshold": 2})
     comment = submit(db, article, reader)
-    comments.flag(comment, make_user(), "spam")
+    comments.flag(comment, make_established_user(), "spam")
     assert comment.status == "published"
-    comments.flag(comment, make_user(), "spam")
+    comments.flag(comment, make_established_user(), "spam")
     db.session.commit()
     assert comment.status == "pending" and comment.reported_at is not None
     assert comments.thread(article, make_user()).items == []

@@ -378,6 +378,7 @@ SCHEMAS: dict[str, Schema] = {
             "rejection_window_days": {"type": "integer", "minimum": 1, "maximum": 3650},
             "report_threshold": {"type": "integer", "minimum": 1, "maximum": 1000},
             "hide_reported": BOOLEAN,
+            "new_account_hours": {"type": "integer", "minimum": 0, "maximum": 8760},
         }
     ),
     "Term": _object({"id": INTEGER, "term": STRING, "kind": _enum(TermKind)}),

@@ -216,9 +216,10 @@ def settings():  # type: ignore[no-untyped-def]
         changes: dict[str, Any] = {}
         for name, default in asdict(ModerationSettings()).items():
             if isinstance(default, bool):
-                changes[name] = request.form.get(name) == "y"
-            else:
-                changes[name] = request.form.get(name, "").strip()
+                changes[name] = request.form.get(name) == "y"  # unticked boxes are not sent
+            elif name in request.form:
+                # A page rendered before a setting existed leaves it as it is.
+                changes[name] = request.form[name].strip()
         before = values
         try:
             new = update_moderation_settings(changes)

@@ -353,7 +353,14 @@ def edit(comment: Comment, user: User, body: Any, moment: datetime | None = None
     assert article is not None
     if comment.status == CommentStatus.REJECTED:
         raise Forbidden("A rejected comment cannot be edited.")
+    # Held while reported: readers' reports hid it, so only a moderator's decision
+    # brings it back; rewriting it must not slip it past them.
+    held_by_reports = comment.status == CommentStatus.PENDING and comment.reported_at is not None
     _apply_text(comment, text, user, article, moment)
+    if held_by_reports:
+        reporters, _weight = _reports_since_review(comment)
+        comment.status = CommentStatus.PENDING.value
+        comment.reasons_held = [_report_hold_reason(reporters), *comment.reasons_held]
     comment.edited_at = moment
     thread_changed()
     db.session.flush()
@@ -444,9 +451,46 @@ def react(comment: Comment, user: User, value: Any) -> int:
     return comment.score
 
 
-def flag(comment: Comment, user: User, reason: Any, note: Any = None) -> bool:
+#: How much one report counts toward hiding a comment automatically (``hide_reported``
+#: with ``report_threshold``). Accounts cost nothing to make, so a report from one that
+#: is new (younger than the ``new_account_hours`` setting) or has never had a comment
+#: published counts a quarter: three accounts made a minute ago cannot hide a comment,
+#: while readers with a history still can. Every report, whatever its weight, puts the
+#: comment in front of moderators in the Reported queue.
+FULL_REPORT_WEIGHT = 1.0
+NEW_ACCOUNT_REPORT_WEIGHT = 0.25
+
+
+def report_weight(user: User, new_account_hours: int, moment: datetime | None = None) -> float:
+    """What a report by ``user`` counts toward the automatic hide (see the constants)."""
+    moment = moment or utcnow()
+    if moment - user.created_at < timedelta(hours=new_account_hours):
+        return NEW_ACCOUNT_REPORT_WEIGHT
+    has_published = db.session.scalar(
+        select(Comment.id)
+        .where(
+            Comment.author_id == user.id,
+            Comment.status == CommentStatus.PUBLISHED,
+            Comment.deleted_at.is_(None),
+        )
+        .limit(1)
+    )
+    return FULL_REPORT_WEIGHT if has_published is not None else NEW_ACCOUNT_REPORT_WEIGHT
+
+
+def _report_hold_reason(reporters: int) -> str:
+    return f"reported by {reporters} reader{'' if reporters == 1 else 's'}"
+
+
+def flag(
+    comment: Comment, user: User, reason: Any, note: Any = None, moment: datetime | None = None
+) -> bool:
     """A reader reports a comment; a second report by the same reader counts once.
-    Returns True for a new report."""
+    Returns True for a new report.
+
+    The first report since a moderator last decided puts the comment in the Reported
+    queue (``reported_at``); with ``hide_reported``, reports whose weights add up to
+    ``report_threshold`` also hide it from readers until a moderator decides."""
     from webapp.services.site_settings import moderation_settings
 
     if not isinstance(reason, str) or reason not in {r.value for r in FlagReason}:
@@ -460,43 +504,56 @@ def flag(comment: Comment, user: User, reason: Any, note: Any = None) -> bool:
     ensure_can_write(user)
     if not is_public(comment):
         raise NotFound("No such comment.")
+    moment = moment or utcnow()
+    settings = moderation_settings()
+    report = CommentFlag(
+        comment_id=comment.id,
+        user_id=user.id,
+        reason=reason,
+        note=note,
+        weight=report_weight(user, settings.new_account_hours, moment),
+        created_at=moment,
+    )
     try:
         with db.session.begin_nested():
-            db.session.add(
-                CommentFlag(comment_id=comment.id, user_id=user.id, reason=reason, note=note)
-            )
+            db.session.add(report)
     except IntegrityError:
         return False
+    # The UPDATE holds the comment's row until commit, so reports arriving together
+    # are summed one after the other, each seeing the ones before it.
     db.session.execute(
         update(Comment)
         .where(Comment.id == comment.id)
         .values(flag_count=Comment.flag_count + 1)
         .execution_options(synchronize_session=False)
     )
-    db.session.refresh(comment, ["flag_count"])
+    db.session.refresh(
+        comment, ["flag_count", "status", "reasons_held", "reported_at", "moderated_at"]
+    )
     thread_changed()
-    settings = moderation_settings()
-    if comment.reported_at is None and _flags_since_review(comment) >= settings.report_threshold:
-        comment.reported_at = utcnow()
-        if settings.hide_reported and comment.status == CommentStatus.PUBLISHED:
+    if comment.reported_at is None:
+        # The oldest report still open: the Reported queue serves these first.
+        comment.reported_at = moment
+    if settings.hide_reported and comment.status == CommentStatus.PUBLISHED:
+        reporters, weight = _reports_since_review(comment)
+        if weight >= settings.report_threshold:
             comment.status = CommentStatus.PENDING.value
-            comment.reasons_held = [
-                *comment.reasons_held,
-                f"reported by {comment.flag_count} readers",
-            ]
+            comment.reasons_held = [*comment.reasons_held, _report_hold_reason(reporters)]
     db.session.flush()
     return True
 
 
-def _flags_since_review(comment: Comment) -> int:
-    """Reports since a moderator last decided on the comment: once approved, it takes
-    a fresh set of reports to send it back to the Reported queue."""
-    query = (
-        select(func.count()).select_from(CommentFlag).where(CommentFlag.comment_id == comment.id)
+def _reports_since_review(comment: Comment) -> tuple[int, float]:
+    """How many readers reported the comment since a moderator last decided on it, and
+    what their reports weigh together: once approved, it takes fresh reports to hide it
+    again or send it back to the Reported queue."""
+    query = select(func.count(), func.coalesce(func.sum(CommentFlag.weight), 0.0)).where(
+        CommentFlag.comment_id == comment.id
     )
     if comment.moderated_at is not None:
         query = query.where(CommentFlag.created_at > comment.moderated_at)
-    return db.session.scalar(query) or 0
+    reporters, weight = db.session.execute(query).one()
+    return int(reporters), float(weight)
 
 
 # --- reading ---------------------------------------------------------------------------

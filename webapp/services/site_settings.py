@@ -23,10 +23,15 @@ class ModerationSettings:
     #: Hold an author's comments after this many rejections within `rejection_window_days`.
     recent_rejections_limit: int = 3
     rejection_window_days: int = 30
-    #: This many reader reports move a comment to the Reported queue.
+    #: With ``hide_reported``, reports adding up to this hide a comment until a moderator
+    #: decides (a report counts 1, or less from a new account: see ``new_account_hours``).
+    #: One report is enough to put a comment in the Reported queue.
     report_threshold: int = 3
     #: Hide reported comments from readers until a moderator decides.
     hide_reported: bool = False
+    #: Reports from accounts younger than this many hours, or without a published
+    #: comment, count for less toward ``report_threshold`` (webapp/services/comments.py).
+    new_account_hours: int = 24
 
 
 LIMITS: dict[str, tuple[float, float]] = {
@@ -36,6 +41,8 @@ LIMITS: dict[str, tuple[float, float]] = {
     "recent_rejections_limit": (1, 1000),
     "rejection_window_days": (1, 3650),
     "report_threshold": (1, 1000),
+    # Up to a year; 0 leaves only "has a published comment" to tell new accounts apart.
+    "new_account_hours": (0, 8760),
 }
 
 
