@@ -34,8 +34,16 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_SWALLOW_ERRORS": True,
     "RATELIMIT_LOGIN": "10 per minute;50 per hour",
     "RATELIMIT_REGISTER": "5 per minute;30 per hour",
+    # Reader actions count per action, the API and the HTML form together
+    # (webapp/ratelimits.py, ACTIONS). Voting (cast, change or withdraw) per address.
     "RATELIMIT_VOTE": "30 per minute",
+    # Posting, per account and per address.
     "RATELIMIT_COMMENT": "6 per minute;60 per hour",
+    # Up- and down-votes on comments, per account.
+    "RATELIMIT_REACT": "30 per minute;300 per hour",
+    # Reports, per account: enough for a reader cleaning up a spam wave, too few for
+    # one account to push a whole discussion into the Reported queue.
+    "RATELIMIT_REPORT": "5 per minute;50 per day",
     "REDIS_URL": None,
     # The site's own address (https://news.example): every absolute link (the Atom
     # feed, later mail) is built from it, never from the request's Host header.

@@ -1,9 +1,12 @@
-"""Rate limits: on a route (``route_limit``), or checked inside a view (``enforce``).
+"""Rate limits: on a route (``route_limit``), or counted inside a view per action
+(``limit_action``, built on ``enforce``).
 
-A route's limit answers a breach before the view runs, which suits the API and
-sign-in but would throw away a half-written comment; ``enforce`` raises a
-DomainError instead, so the page re-renders the form with "try again in N seconds".
-Both cost nothing while rate limits are off (RATELIMIT_ENABLED).
+A route's limit answers a breach before the view runs and counts each route apart,
+which suits sign-in and registration. What readers do (vote, react, report, comment)
+has two doors, an API route and an HTML form: ``limit_action`` counts both in one
+bucket per action, so offering both does not double the limit, and raises a
+DomainError, so a page can re-render the form with what the reader typed and "try
+again in N seconds". Both cost nothing while rate limits are off (RATELIMIT_ENABLED).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any, TypeVar
 
 from flask import current_app
@@ -29,6 +32,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Used when the shared store (Redis) is unreachable: limits then count per process,
 # like Flask-Limiter's own in-memory fallback for the decorated routes.
 _fallback = FixedWindowRateLimiter(MemoryStorage())
+# The limits are settings read on every request: parsed once per distinct string.
+_parsed = lru_cache(maxsize=32)(parse_many)
 
 
 def route_limit(setting: str, *, methods: list[str] | None = None) -> Callable[[F], F]:
@@ -58,6 +63,32 @@ class RateLimited(DomainError):
     code, status = "rate_limited", 429
 
 
+#: The actions readers repeat: the setting holding each one's limits, and what the
+#: refusal says the reader is doing. Withdrawing a vote counts as voting: vote,
+#: withdraw, vote again is how a tally is churned, so it is one budget.
+ACTIONS: dict[str, tuple[str, str]] = {
+    "vote": ("RATELIMIT_VOTE", "voting"),
+    "react": ("RATELIMIT_REACT", "voting on comments"),
+    "report": ("RATELIMIT_REPORT", "reporting comments"),
+    "comment": ("RATELIMIT_COMMENT", "posting"),
+}
+
+
+def limit_action(action: str, *, account: int | None = None, client: str | None = None) -> None:
+    """Count one ``action`` (a key of ACTIONS) against its limits, for the account and
+    for the client address given (each its own count); raise RateLimited when one is
+    spent. The bucket is the action's, not the route's: the API and the HTML form
+    for the same action share it."""
+    if not limiter.enabled:
+        return
+    setting, doing = ACTIONS[action]
+    limits = current_app.config[setting]
+    if account is not None:
+        enforce(f"{action}-account", limits, str(account), action=doing)
+    if client is not None:
+        enforce(f"{action}-client", limits, client, action=doing)
+
+
 def _hit(strategy: RateLimiter, item, name: str, identity: tuple[str, ...]) -> float | None:  # type: ignore[no-untyped-def]
     """None when allowed, else the time the window resets."""
     if strategy.hit(item, name, *identity):
@@ -70,7 +101,7 @@ def enforce(name: str, limits: str, *identity: str, action: str = "doing that") 
     """Count one hit against each of ``limits`` for this identity; raise when one is spent."""
     if not limiter.enabled:
         return
-    for item in parse_many(limits):
+    for item in _parsed(limits):
         try:
             reset_at = _hit(limiter.limiter, item, name, identity)
         except Exception:

@@ -1,6 +1,6 @@
-"""Rate limits on routes (webapp.ratelimits.route_limit): counted per client on the
-methods they name, answered with 429 and Retry-After, and not counted at all while
-rate limits are off."""
+"""Rate limits on routes (webapp.ratelimits.route_limit) and per action
+(limit_action): counted per client, on the methods they name, answered with 429 and
+Retry-After, and not counted at all while rate limits are off."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def test_the_vote_form_is_rate_limited_per_client(make_app, make_article):
         codes = [reader.form(url, {"option_id": option}).status_code for _ in range(3)]
         assert codes == [302, 302, 429]
         limited = reader.form(url, {"option_id": option})
-        assert "Slow down" in limited.get_data(as_text=True)
+        assert "You are voting too fast" in limited.get_data(as_text=True)
         assert int(limited.headers["Retry-After"]) > 0
         # Another client (another address) is counted apart.
         other = Api(app.test_client())

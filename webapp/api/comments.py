@@ -8,7 +8,7 @@ from webapp.api import bp
 from webapp.api.common import json_object, viewer
 from webapp.api.serializers import iso
 from webapp.extensions import db
-from webapp.ratelimits import enforce
+from webapp.ratelimits import limit_action
 from webapp.security import signed_in_user
 from webapp.services import comments as comment_rules
 from webapp.services import thread_cache
@@ -86,9 +86,8 @@ def _hashable(value: Any) -> Any:
 
 
 def enforce_comment_limits(user_id: int) -> None:
-    limits = current_app.config["RATELIMIT_COMMENT"]
-    enforce("comment-reader", limits, str(user_id), action="posting")
-    enforce("comment-client", limits, request.remote_addr or "unknown", action="posting")
+    """Posting counts per account and per address, the API and the page together."""
+    limit_action("comment", account=user_id, client=request.remote_addr or "unknown")
 
 
 @bp.post("/articles/<slug>/comments")
@@ -140,6 +139,7 @@ def delete_comment(comment_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/comments/<int:comment_id>/flags")
 def flag_comment(comment_id: int):  # type: ignore[no-untyped-def]
     user = signed_in_user()
+    limit_action("report", account=user.id)
     comment = comment_rules.get_comment(comment_id, user)
     payload = json_object()
     created = comment_rules.flag(comment, user, payload.get("reason"), payload.get("note"))
@@ -150,6 +150,7 @@ def flag_comment(comment_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/comments/<int:comment_id>/votes")
 def react_to_comment(comment_id: int):  # type: ignore[no-untyped-def]
     user = signed_in_user()
+    limit_action("react", account=user.id)
     comment = comment_rules.get_comment(comment_id, user)
     payload = json_object()
     score = comment_rules.react(comment, user, payload.get("value"))

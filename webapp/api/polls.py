@@ -6,9 +6,9 @@ from webapp.api import bp
 from webapp.api.common import json_object, viewer
 from webapp.api.serializers import poll_json, results_json
 from webapp.errors import MalformedRequest, NotFound, ResultsHidden
-from webapp.extensions import db
+from webapp.extensions import client_address, db
 from webapp.models import User
-from webapp.ratelimits import route_limit
+from webapp.ratelimits import limit_action
 from webapp.services import polls as poll_rules
 from webapp.services.accounts import ensure_can_write
 from webapp.voters import client_hash, current_voter_key, ensure_anonymous_id, set_cookie_if_minted
@@ -59,8 +59,8 @@ def _option_id(payload: dict) -> int:
 
 
 @bp.post("/articles/<slug>/poll/votes")
-@route_limit("RATELIMIT_VOTE")
 def cast_vote(slug: str):  # type: ignore[no-untyped-def]
+    limit_action("vote", client=client_address())  # one bucket with the page's vote form
     who = viewer()
     # The cached poll is enough to start: poll_rules.vote checks it again as it writes.
     poll = poll_rules.cached_poll_for_article(slug, who)
@@ -83,6 +83,7 @@ def cast_vote(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.delete("/articles/<slug>/poll/votes/mine")
 def withdraw_vote(slug: str):  # type: ignore[no-untyped-def]
+    limit_action("vote", client=client_address())  # withdrawing is voting (ACTIONS)
     who = viewer()
     poll = poll_rules.poll_for_article(slug, who)
     key = current_voter_key(who)

@@ -15,7 +15,8 @@ from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.models import Article, Comment
 from webapp.public import bp
-from webapp.public.routes import comments_context, render_article_page
+from webapp.public.routes import comments_context, refuse_on_page, render_article_page
+from webapp.ratelimits import RateLimited, limit_action
 from webapp.security import signed_in_user
 from webapp.services import articles
 from webapp.services import comments as comment_rules
@@ -113,6 +114,10 @@ def react(comment_id: int):  # type: ignore[no-untyped-def]
     comment = comment_rules.get_comment(comment_id, user)
     article = _article_of(comment)
     try:
+        limit_action("react", account=user.id)  # one bucket with the API's
+    except RateLimited as error:
+        return refuse_on_page(article, user, error)
+    try:
         value = int(request.form.get("value", ""))
     except ValueError:
         value = 99  # refused by the service with a clear message
@@ -126,9 +131,14 @@ def report(comment_id: int):  # type: ignore[no-untyped-def]
     user = signed_in_user()
     comment = comment_rules.get_comment(comment_id, user)
     article = _article_of(comment)
-    created = comment_rules.flag(
-        comment, user, request.form.get("reason"), request.form.get("note")
-    )
+    reason, note = request.form.get("reason"), request.form.get("note")
+    try:
+        limit_action("report", account=user.id)  # one bucket with the API's
+    except RateLimited as error:
+        # The report form opens again under its comment, with the reason and note.
+        form = {"report_id": comment_id, "reason": reason, "note": note, "error": error.message}
+        return refuse_on_page(article, user, error, form)
+    created = comment_rules.flag(comment, user, reason, note)
     db.session.commit()
     return _back(
         article,

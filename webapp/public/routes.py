@@ -5,11 +5,11 @@ from typing import Any
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from webapp.errors import NotFound
-from webapp.extensions import db
+from webapp.errors import DomainError, NotFound
+from webapp.extensions import client_address, db
 from webapp.models import Article, Poll, User
 from webapp.public import bp
-from webapp.ratelimits import route_limit
+from webapp.ratelimits import RateLimited, limit_action
 from webapp.security import signed_in_or_none
 from webapp.services import articles, thread_cache
 from webapp.services import comments as comment_rules
@@ -142,6 +142,20 @@ def render_article_page(
     ), status
 
 
+def refuse_on_page(
+    found: Article, who: User | None, error: DomainError, form: dict[str, Any] | None = None
+):  # type: ignore[no-untyped-def]
+    """The article page again, saying why an action was refused, with the error's status
+    and headers (a rate limit's Retry-After). What the reader typed comes back in
+    ``form``, which then carries the message; without one it is flashed."""
+    if form is None:
+        flash(error.message, "error")
+    body, status = render_article_page(found, who, form, error.status)
+    response = make_response(body, status)
+    response.headers.update(error.headers)
+    return response
+
+
 @bp.get("/articles/<slug>")
 def article(slug: str):  # type: ignore[no-untyped-def]
     who = _viewer()
@@ -180,10 +194,13 @@ def _back_to_poll(slug: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/articles/<slug>/poll")
-@route_limit("RATELIMIT_VOTE")
 def vote(slug: str):  # type: ignore[no-untyped-def]
     who = _viewer()
     found = articles.get_article(slug, who)
+    try:
+        limit_action("vote", client=client_address())  # one bucket with the API's votes
+    except RateLimited as error:
+        return refuse_on_page(found, who, error)
     poll = _poll_of(found)
     try:
         option_id = int(request.form.get("option_id", ""))
@@ -216,6 +233,10 @@ def vote(slug: str):  # type: ignore[no-untyped-def]
 def withdraw_vote(slug: str):  # type: ignore[no-untyped-def]
     who = _viewer()
     found = articles.get_article(slug, who)
+    try:
+        limit_action("vote", client=client_address())  # withdrawing is voting (ACTIONS)
+    except RateLimited as error:
+        return refuse_on_page(found, who, error)
     poll = _poll_of(found)
     if who is not None:
         ensure_can_write(who)
