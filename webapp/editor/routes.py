@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Iterator
 from datetime import UTC
+from decimal import Decimal
 from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 
 from webapp.charts import BarChart, LineChart, bar_chart, line_chart
+from webapp.csv_export import SafeCsvWriter, figure
 from webapp.editor import bp
 from webapp.errors import DomainError, NotFound
 from webapp.extensions import db
@@ -222,7 +223,7 @@ def votes_csv(article_id: int):  # type: ignore[no-untyped-def]
 
     def generate() -> Iterator[str]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = SafeCsvWriter(buffer)
         writer.writerow(["vote", "option", "voter", "cast_at", "changed_at"])
         for number, label, kind, cast_at, changed_at in polls.export_rows(poll_id, labels):
             writer.writerow([number, label, kind, cast_at.isoformat(), changed_at.isoformat()])
@@ -307,7 +308,7 @@ def tone_charts(poll: Poll | None, found: insights.ArticleInsights) -> dict[str,
 
 def _csv_response(filename: str, header: list[str], rows: Iterable[list[Any]]) -> Response:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SafeCsvWriter(buffer)
     writer.writerow(header)
     writer.writerows(rows)
     return Response(
@@ -317,8 +318,9 @@ def _csv_response(filename: str, header: list[str], rows: Iterable[list[Any]]) -
     )
 
 
-def _figure(value: float) -> str:
-    return f"{value:.4f}"
+def _figure(value: float) -> Decimal:
+    # A number, not text, so the CSV writer leaves it a number (see webapp.csv_export).
+    return figure(value)
 
 
 def _tone_row(name: str, tone: insights.Tone) -> list[Any]:
