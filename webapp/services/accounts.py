@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime
+import unicodedata
 from functools import lru_cache
 
+import email_validator
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
@@ -35,15 +37,46 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+# email-validator refuses special-use domains (.local, .localhost, .invalid, .onion,
+# .arpa) as never globally deliverable, and only ``.test`` can be let through by an
+# option. Newsrooms run staff mail on such internal domains, so an address on one is
+# checked with one ordinary label appended: every rule of the library still applies
+# to every label the reader typed. (Its module-wide list is read, never changed.)
+_STAND_IN_LABEL = "pulse-internal"
+
+
+def _on_special_use_domain(address: str) -> bool:
+    domain = unicodedata.normalize("NFKC", address.rpartition("@")[2]).lower()
+    return any(
+        domain == name or domain.endswith("." + name)
+        for name in email_validator.SPECIAL_USE_DOMAIN_NAMES
+    )
+
+
 def normalise_email(raw: str) -> str:
-    """Lower-cased, syntax-checked email; no DNS lookups (the service may be offline)."""
+    """Lower-cased, syntax-checked email; no DNS lookups (the service may be offline).
+
+    Any syntactically valid address is accepted, internal and special-use domains
+    (``newsroom.local``, ``corp.internal``, ``example.test``, ``pulse.example``) too.
+    """
+    address = raw.strip()
+    stand_in = "@" in address and _on_special_use_domain(address)
     try:
-        result = validate_email(raw.strip(), check_deliverability=False)
+        result = validate_email(
+            f"{address}.{_STAND_IN_LABEL}" if stand_in else address,
+            check_deliverability=False,
+            globally_deliverable=False,
+            test_environment=True,
+        )
     except EmailNotValidError as exc:
+        problem = str(exc).replace(f".{_STAND_IN_LABEL}", "")
         raise InvalidInput(
-            "Please enter a valid email address.", fields={"email": str(exc)}
+            "Please enter a valid email address.", fields={"email": problem}
         ) from exc
-    return result.normalized.lower()
+    normalized = result.normalized
+    if stand_in:
+        normalized = normalized.removesuffix(f".{_STAND_IN_LABEL}")
+    return normalized.lower()
 
 
 def check_password_strength(password: str) -> None:
