@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-import unicodedata
 from functools import lru_cache
 
 import email_validator
