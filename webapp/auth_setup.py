@@ -2,31 +2,62 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request, url_for
+from flask import Flask, current_app, render_template, request, url_for
+from flask_login import login_user
+from flask_login.config import COOKIE_NAME
 from sqlalchemy import bindparam, select
 
 from webapp.errors import json_error, wants_json
 from webapp.extensions import db, login_manager
-from webapp.ids import is_id
+from webapp.ids import MAX_ID, is_id
 from webapp.models import User
 
 # Built once: every signed-in request loads its user, and building the query that
-# ``session.get`` builds each time cost more than the round trip to run it.
-_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
+# ``session.get`` builds each time cost more than the round trip to run it. It asks
+# for the generation too, so a revoked session costs no second query to refuse.
+_USER_BY_ID = select(User).where(
+    User.id == bindparam("user_id"), User.session_generation == bindparam("generation")
+)
+
+
+def parse_session_id(value: object) -> tuple[int, int] | None:
+    """The (user id, session generation) a session or remember-me cookie names
+    (``User.get_id``), or None for anything else, such as the old bare "<id>" form."""
+    if not isinstance(value, str):
+        return None
+    user_part, colon, generation_part = value.partition(":")
+    if not (colon and user_part.isascii() and generation_part.isascii()):
+        return None
+    if not (user_part.isdecimal() and generation_part.isdecimal()):
+        return None
+    user_id, generation = int(user_part), int(generation_part)
+    if not is_id(user_id) or generation > MAX_ID:
+        return None
+    return user_id, generation
+
+
+def sign_in_again(user: User) -> None:
+    """Sign this browser in again after ``user``'s session generation moved on (a
+    password change), so the session that asked keeps working while every other one
+    ends. Its remember-me cookie, if it has one, is issued again too: the old one
+    names the old generation."""
+    remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME)
+    login_user(user, remember=remember_cookie in request.cookies)
 
 
 def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        try:
-            number = int(user_id)
-        except ValueError:
+    def load_user(session_id: str) -> User | None:
+        # A revoked session (its generation is past) or an unknown user: signed out.
+        parts = parse_session_id(session_id)
+        if parts is None:
             return None
-        if not is_id(number):
-            return None
-        return db.session.execute(_USER_BY_ID, {"user_id": number}).scalar_one_or_none()
+        user_id, generation = parts
+        return db.session.execute(
+            _USER_BY_ID, {"user_id": user_id, "generation": generation}
+        ).scalar_one_or_none()
 
     @login_manager.unauthorized_handler
     def unauthorized():  # type: ignore[no-untyped-def]

@@ -82,6 +82,17 @@ class InvalidCredentials(Unauthorized):
     code, message = "invalid_credentials", "Wrong email or password."
 
 
+class AlreadySignedIn(Conflict):
+    code, message = (
+        "already_signed_in",
+        "You are already signed in. Sign out first to create another account.",
+    )
+
+
+class WrongPassword(Forbidden):
+    code, message = "wrong_password", "That is not your current password."
+
+
 class ResultsHidden(Forbidden):
     code, message = "results_hidden", "Results are shown after you vote or when the poll closes."
 

@@ -14,6 +14,8 @@ from pathlib import Path
 from flask import Flask, g, request, session
 from flask.wrappers import Response
 
+from webapp.auth_setup import parse_session_id
+
 from webapp.errors import UnloadedUser
 
 log = logging.getLogger("webapp.requests")
@@ -104,7 +106,9 @@ def request_logging(app: Flask) -> None:
         # failed before the user could be loaded (UnloadedUser).
         user = g.get("_login_user")
         signed_in = user is None or user.is_authenticated or isinstance(user, UnloadedUser)
-        user_id = session.get("_user_id") if signed_in else None
+        # The session names "<id>:<generation>" (User.get_id); the log wants the id.
+        session_id = parse_session_id(session.get("_user_id")) if signed_in else None
+        user_id = session_id[0] if session_id else None
         response.headers.setdefault("X-Request-ID", g.request_id)
         log.info(
             "%s %s %s",

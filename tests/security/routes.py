@@ -17,6 +17,16 @@ ROLES = ("anonymous", "reader", "moderator", "editor", "admin")
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+#: Routes after which the caller's session is over (their user's generation moved on),
+#: so a replayed session cookie signs in no more: the visitor signs in again.
+ENDS_SESSIONS = {
+    ("api.logout", "POST"),
+    ("api.revoke_sessions", "POST"),
+    ("api.change_password", "POST"),
+    ("auth.logout", "POST"),
+    ("auth.account", "POST"),
+    ("auth.sign_out_everywhere", "POST"),
+}
 _numbers = itertools.count(1)
 
 
@@ -75,6 +85,13 @@ def request_bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("public.react", "POST"): {"value": "1"},
         ("public.report", "POST"): {"reason": "spam"},
         ("auth.login", "POST"): {"email": world.author.email, "password": PASSWORD},
+        # The password stays the same, so each role's visitor can sign in again.
+        ("api.change_password", "POST"): {"current_password": PASSWORD, "new_password": PASSWORD},
+        ("auth.account", "POST"): {
+            "current_password": PASSWORD,
+            "new_password": PASSWORD,
+            "confirm_password": PASSWORD,
+        },
         ("auth.register", "POST"): {
             "display_name": f"New {n}",
             "email": f"page{n}@example.org",

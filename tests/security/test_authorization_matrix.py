@@ -18,6 +18,7 @@ from typing import Any
 from flask import Flask
 
 from tests.security.routes import (
+    ENDS_SESSIONS,
     ROLES,
     UNSAFE,
     Visitor,
@@ -39,9 +40,11 @@ EXPECTED: dict[str, dict[str, Row]] = {
     # --- JSON API: auth ------------------------------------------------
     "api.openapi_document":    {"GET":    (200, 200, 200, 200, 200)},
     "api.csrf_token":          {"GET":    (200, 200, 200, 200, 200)},
-    "api.register":            {"POST":   (201, 201, 201, 201, 201)},
+    "api.register":            {"POST":   (201, 409, 409, 409, 409)},  # signed in: sign out first
     "api.login":               {"POST":   (200, 200, 200, 200, 200)},
     "api.logout":              {"POST":   (401, 204, 204, 204, 204)},
+    "api.revoke_sessions":     {"POST":   (401, 204, 204, 204, 204)},
+    "api.change_password":     {"POST":   (401, 204, 204, 204, 204)},
     "api.me":                  {"GET":    (401, 200, 200, 200, 200)},
     # --- JSON API: articles (a draft: only editors see it) ----------------
     "api.list_articles":       {"GET":    (200, 200, 200, 200, 200)},
@@ -88,9 +91,12 @@ EXPECTED: dict[str, dict[str, Row]] = {
     # --- accounts ----------------------------------------------------------
     "auth.login":              {"GET":    (200, 302, 302, 302, 302),  # signed in: sent on
                                 "POST":   (302, 302, 302, 302, 302)},
-    "auth.register":           {"GET":    (200, 200, 200, 200, 200),
-                                "POST":   (302, 302, 302, 302, 302)},
+    "auth.register":           {"GET":    (200, 200, 200, 200, 200),  # signed in: who, and sign out
+                                "POST":   (302, 409, 409, 409, 409)},
     "auth.logout":             {"POST":   (401, 302, 302, 302, 302)},
+    "auth.account":            {"GET":    (401, 200, 200, 200, 200),
+                                "POST":   (401, 302, 302, 302, 302)},
+    "auth.sign_out_everywhere": {"POST":  (401, 302, 302, 302, 302)},
     # --- editor pages --------------------------------------------------------
     "editor.dashboard":        {"GET":    (401, 403, 403, 200, 200)},
     "editor.overview":         {"GET":    (401, 403, 403, 200, 200)},
@@ -168,4 +174,6 @@ def test_every_role_gets_the_expected_status_on_every_route(
                 mismatches.append(f"{method} {endpoint} as {role}: expected {status}, got {got}")
             if method in UNSAFE and got < 400:
                 world = world_factory()  # that write may have changed what the next role sees
+            if (endpoint, method) in ENDS_SESSIONS and got < 400:
+                visitors[role] = visitor(app, visitors[role].user)  # its session ended
     assert not mismatches, "\n".join(mismatches)

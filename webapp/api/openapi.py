@@ -121,6 +121,12 @@ SCHEMAS: dict[str, Schema] = {
         }
     ),
     "Credentials": _object({"email": STRING, "password": STRING}),
+    "PasswordChange": _object(
+        {
+            "current_password": STRING,
+            "new_password": {"type": "string", "minLength": 10, "maxLength": 1024},
+        }
+    ),
     "ArticleLink": _object({"slug": STRING, "title": STRING}),
     "PollOption": _object({"id": INTEGER, "label": STRING}),
     "Poll": _object(
@@ -591,8 +597,9 @@ def _paths() -> dict[str, Any]:
                 [*_UNSAFE, 409, 422],
                 security=UNSAFE_ANYONE,
                 body="Registration",
-                description="409 `email_taken`; 422 for a password under 10 characters or a "
-                "bad email.",
+                description="409 `email_taken`, or `already_signed_in` when the caller is "
+                "signed in (sign out first: registering never switches accounts); 422 for a "
+                "password under 10 characters or a bad email.",
             )
         },
         "/auth/login": {
@@ -616,6 +623,34 @@ def _paths() -> dict[str, Any]:
                 {204: None},
                 [*_UNSAFE, 401],
                 security=UNSAFE_SIGNED_IN,
+                description="Ends the session for good: a copy of its session or remember-me "
+                "cookie no longer signs in. Every other session of this user ends too.",
+            )
+        },
+        "/auth/sessions/revoke": {
+            "post": _operation(
+                "revoke_sessions",
+                "Sign out everywhere",
+                "auth",
+                {204: None},
+                [*_UNSAFE, 401],
+                security=UNSAFE_SIGNED_IN,
+                description="Ends every session of this user on every device, this one included.",
+            )
+        },
+        "/auth/password": {
+            "post": _operation(
+                "change_password",
+                "Change the password",
+                "auth",
+                {204: None},
+                [*_UNSAFE, 401, 422],
+                security=UNSAFE_SIGNED_IN,
+                body="PasswordChange",
+                description="Every other session of this user ends; this one stays signed "
+                "in (with a new session cookie, and a new remember-me cookie if it had one). "
+                "403 `wrong_password` for a wrong current password; 422 for a new password "
+                "under 10 characters (`fields.new_password`).",
             )
         },
         "/auth/me": {

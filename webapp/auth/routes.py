@@ -4,12 +4,13 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from webapp.auth import bp
-from webapp.errors import DomainError, InvalidInput
+from webapp.auth_setup import sign_in_again
+from webapp.errors import AlreadySignedIn, DomainError, InvalidInput
 from webapp.extensions import db
-from webapp.forms.auth import LoginForm, RegisterForm
+from webapp.forms.auth import ChangePasswordForm, LoginForm, RegisterForm
 from webapp.ratelimits import route_limit
 from webapp.redirects import redirect_to_next, safe_redirect_target
-from webapp.security import login_required
+from webapp.security import login_required, signed_in_or_none, signed_in_user
 from webapp.services import accounts
 from webapp.voters import adopt_anonymous_votes
 
@@ -41,6 +42,16 @@ def login():  # type: ignore[no-untyped-def]
 @bp.route("/register", methods=["GET", "POST"])
 @route_limit("RATELIMIT_REGISTER", methods=["POST"])
 def register():  # type: ignore[no-untyped-def]
+    signed_in = signed_in_or_none()
+    if signed_in is not None:
+        # Never switch accounts silently: say who is signed in and offer to sign out.
+        status = 409 if request.method == "POST" else 200
+        return render_template(
+            "auth/signed_in.html",
+            user=signed_in,
+            refused=AlreadySignedIn.message if status == 409 else None,
+            next=request.args.get("next", ""),
+        ), status
     form = RegisterForm(next=safe_redirect_target(request.args.get("next")) or "")
     status = 200
     if form.validate_on_submit():
@@ -71,6 +82,52 @@ def register():  # type: ignore[no-untyped-def]
 @bp.post("/logout")
 @login_required
 def logout():  # type: ignore[no-untyped-def]
+    # Clearing the cookie is not enough: a copy of it would still sign in. Moving the
+    # user's generation on ends this session, and with it their others (see README).
+    accounts.end_sessions(signed_in_user())
+    db.session.commit()
     logout_user()
     flash("You are signed out.", "success")
+    if request.form.get("then") == "register":
+        # "Sign out and create a new account"; register checks its own ``next``.
+        return redirect(url_for("auth.register", next=request.form.get("next") or None))
+    return redirect(url_for("public.home"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@route_limit("RATELIMIT_LOGIN", methods=["POST"])
+@login_required
+def account():  # type: ignore[no-untyped-def]
+    user = signed_in_user()
+    form = ChangePasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(
+                user, form.current_password.data or "", form.new_password.data or ""
+            )
+        except InvalidInput as error:
+            for name, problem in (error.fields or {}).items():
+                getattr(form, name).errors = [*getattr(form, name).errors, problem]
+            status = 422
+        except DomainError as error:
+            form.current_password.errors = [*form.current_password.errors, error.message]
+            status = error.status
+        else:
+            db.session.commit()
+            sign_in_again(user)
+            flash("Your password is changed. You are signed out everywhere else.", "success")
+            return redirect(url_for("auth.account"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("auth/account.html", form=form, user=user), status
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():  # type: ignore[no-untyped-def]
+    accounts.end_sessions(signed_in_user())
+    db.session.commit()
+    logout_user()
+    flash("You are signed out on every device, this one included.", "success")
     return redirect(url_for("public.home"))

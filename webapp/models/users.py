@@ -47,6 +47,14 @@ class User(UserMixin, Base):
     # found with one indexed read.
     name_skeleton: Mapped[str | None] = mapped_column(sa.String(255), index=True)
 
+    def get_id(self) -> str:
+        """What the session and the remember-me cookie name this user by: "<id>:<generation>".
+
+        Both cookies are signed, so the generation cannot be forged; the user loader
+        (webapp/auth_setup.py) accepts the id only while the generation is current.
+        """
+        return f"{self.id}:{self.session_generation}"
+
     def has_role(self, *roles: str) -> bool:
         """Admins can do everything; everyone else needs one of ``roles``."""
         return self.role == Role.ADMIN or self.role in roles

@@ -12,10 +12,11 @@ import email_validator
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
-from webapp.errors import Banned, EmailTaken, InvalidCredentials, InvalidInput
+from webapp.errors import Banned, EmailTaken, InvalidCredentials, InvalidInput, WrongPassword
 from webapp.extensions import db
 from webapp.models import Role, User, utcnow
 
@@ -179,3 +180,40 @@ def ensure_can_write(user: User, moment: datetime | None = None) -> None:
             else "Your account is banned from writing here."
         )
         raise Banned(message)
+
+
+def end_sessions(user: User) -> None:
+    """End every session of ``user``, on every device: each session and remember-me
+    cookie names the user's generation (``User.get_id``), and only the current one
+    signs in. Flushes; the caller commits.
+
+    One UPDATE adds one in the database, so two revocations at once both count and
+    neither can bring back a generation the other ended.
+    """
+    generation = db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(session_generation=User.session_generation + 1)
+        .returning(User.session_generation),
+        execution_options={"synchronize_session": False},
+    ).scalar_one()
+    set_committed_value(user, "session_generation", generation)
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Replace ``user``'s password, proven by the current one, and end every session of
+    theirs; the caller signs the asking session in again (``auth_setup.sign_in_again``)
+    after committing. Raises WrongPassword (403) or InvalidInput (422, on
+    ``new_password``). Flushes; the caller commits.
+    """
+    try:
+        _hasher().verify(user.password_hash, current_password)
+    except (VerificationError, InvalidHashError) as exc:
+        raise WrongPassword() from exc
+    try:
+        check_password_strength(new_password)
+    except InvalidInput as exc:
+        problem = (exc.fields or {}).get("password", "too weak")
+        raise InvalidInput(exc.message, fields={"new_password": problem}) from exc
+    user.password_hash = hash_password(new_password)
+    end_sessions(user)

@@ -23,6 +23,7 @@ from webapp.models import (
     User,
     utcnow,
 )
+from webapp.services.accounts import end_sessions
 from webapp.services.thread_cache import thread_changed
 
 COMMENT_ACTIONS = ("approve", "reject", "feature", "unfeature")
@@ -172,6 +173,7 @@ def ban(
     user.banned_at = moment
     user.banned_until = ends
     user.ban_reason = reason
+    end_sessions(user)  # a ban signs them out everywhere; signing in again is allowed
     record(
         actor,
         ModerationActionKind.BAN.value,
