@@ -129,6 +129,12 @@ def _postgres_only(request: pytest.FixtureRequest) -> None:
         pytest.skip("postgres_only: this behaviour exists only on PostgreSQL")
 
 
+#: PULSE_TEST_PRODUCTION_CACHES=1 keeps the caches' production defaults (webapp.config)
+#: instead of turning them off; CI runs the concurrency tests once more that way,
+#: since a race through a cache hides while the caches are off.
+PRODUCTION_CACHES = os.environ.get("PULSE_TEST_PRODUCTION_CACHES") == "1"
+
+
 @pytest.fixture
 def make_app(backend: Backend, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     """Build an app on this test's backend; settings override the test defaults."""
@@ -141,12 +147,13 @@ def make_app(backend: Backend, tmp_path: Path) -> Iterator[Callable[..., Flask]]
             "DATABASE_URL": backend.url,
             "RATELIMIT_ENABLED": False,
             "RATELIMIT_STORAGE_URI": "memory://",
-            # Correctness tests read what they just wrote; the cache has tests of its own.
-            "RESULTS_CACHE_SECONDS": 0,
-            # Likewise the moderation rules (tests of their cache turn it on).
-            "MODERATION_CACHE_SECONDS": 0,
-            "THREAD_CACHE_SECONDS": 0,
         }
+        if not PRODUCTION_CACHES:
+            # Correctness tests read what they just wrote; the cache has tests of its own.
+            config["RESULTS_CACHE_SECONDS"] = 0
+            # Likewise the moderation rules (tests of their cache turn it on).
+            config["MODERATION_CACHE_SECONDS"] = 0
+            config["THREAD_CACHE_SECONDS"] = 0
         config.update(overrides)
         app = create_app(config)
         app.test_client_class = IsolatedClient

@@ -11,9 +11,11 @@ from webapp.extensions import db
 from webapp.ratelimits import limit_action
 from webapp.security import signed_in_user
 from webapp.services import comments as comment_rules
+from webapp.services import polls as poll_rules
 from webapp.services import thread_cache
 from webapp.services.pagination import decode_cursor, encode_cursor, parse_limit
 from webapp.transactions import begin_writes, reads_first
+from webapp.voters import current_voter_key
 
 
 def node_json(node: comment_rules.CommentNode) -> dict[str, Any]:
@@ -59,10 +61,18 @@ def list_comments(slug: str):  # type: ignore[no-untyped-def]
     limit = parse_limit(request.args.get("limit"))
     after = decode_cursor(request.args.get("cursor"))
     featured = request.args.get("featured") in ("1", "true")
+    # Commenters' poll answers only where this reader may see the results.
+    answers = poll_rules.answers_visible_to(article.slug, who, current_voter_key(who))
 
     def answer() -> bytes:
         page = comment_rules.thread(
-            article, who, sort=sort, limit=limit, after=after, featured_only=featured
+            article,
+            who,
+            sort=sort,
+            limit=limit,
+            after=after,
+            featured_only=featured,
+            answers_visible=answers,
         )
         return jsonify(
             items=[node_json(node) for node in page.items],
@@ -73,7 +83,7 @@ def list_comments(slug: str):  # type: ignore[no-untyped-def]
         body = answer()
     else:
         # Signed out, everyone gets the same answer (webapp.services.thread_cache).
-        key = ("api", article.id, article.comment_count, sort, limit, after, featured)
+        key = ("api", article.id, article.comment_count, sort, limit, after, featured, answers)
         body = thread_cache.cached(_hashable(key), answer)
     return current_app.response_class(body, mimetype="application/json")
 

@@ -72,9 +72,14 @@ COMMENTS_PER_PAGE = 30
 
 
 def comments_context(
-    found: Article, who: User | None, form: dict[str, Any] | None = None
+    found: Article,
+    who: User | None,
+    form: dict[str, Any] | None = None,
+    answers_visible: bool | None = None,
 ) -> dict[str, Any]:
-    """What the comments section needs: one page of the thread, sorted as asked."""
+    """What the comments section needs: one page of the thread, sorted as asked, with
+    commenters' poll answers when the results are visible to this reader (when not
+    given, comment_rules.thread decides)."""
     source = request.form if request.method == "POST" else request.args
     sort = source.get("sort", "oldest")
     if sort not in comment_rules.SORTS:
@@ -86,6 +91,7 @@ def comments_context(
         sort=sort,
         limit=COMMENTS_PER_PAGE,
         featured_only=featured,
+        answers_visible=answers_visible,
         after=decode_cursor(request.args.get("after")) if request.method == "GET" else None,
     )
     return {
@@ -97,16 +103,17 @@ def comments_context(
     }
 
 
-def anonymous_comments_section(found: Article) -> Markup:
-    """The comments section of the page as every signed-out reader gets it, rendered
-    once and kept a moment per worker (webapp.services.thread_cache)."""
+def anonymous_comments_section(found: Article, answers_visible: bool) -> Markup:
+    """The comments section of the page as signed-out readers get it, rendered once
+    and kept a moment per worker (webapp.services.thread_cache): one copy with the
+    commenters' poll answers, for readers who may see the results (after voting,
+    say), and one without."""
 
     def render() -> Markup:
+        comments = comments_context(found, None, answers_visible=answers_visible)
         # Safe: rendered by the autoescaping template.
         return Markup(  # nosec B704
-            render_template(
-                "public/_comments.html", article=found, comments=comments_context(found, None)
-            )
+            render_template("public/_comments.html", article=found, comments=comments)
         )
 
     key = (
@@ -119,6 +126,7 @@ def anonymous_comments_section(found: Article) -> Markup:
         request.args.get("sort", "oldest"),
         request.args.get("featured") == "1",
         request.args.get("after"),
+        answers_visible,
     )
     return thread_cache.cached(key, render)
 
@@ -128,10 +136,12 @@ def render_article_page(
 ):  # type: ignore[no-untyped-def]
     previous, following = articles.neighbours(found)
     poll = poll_context(found, who)
+    # Commenters' answers show exactly where the poll's results do.
+    answers = poll is not None and poll["results"] is not None
     if who is None and form is None and request.method == "GET":
-        section = {"comments_html": anonymous_comments_section(found)}
+        section = {"comments_html": anonymous_comments_section(found, answers)}
     else:
-        section = {"comments": comments_context(found, who, form)}
+        section = {"comments": comments_context(found, who, form, answers)}
     return render_template(
         "public/article.html",
         article=found,
@@ -207,26 +217,35 @@ def vote(slug: str):  # type: ignore[no-untyped-def]
     except ValueError:
         flash("Please choose an option before voting.", "error")
         return redirect(url_for("public.article", slug=slug, _anchor="poll"))
-    if who is not None:
-        ensure_can_write(who)
-        voter = poll_rules.Voter(
-            poll_rules.user_voter_key(who), who.id, client_hash(request.remote_addr)
-        )
-    elif poll.allow_anonymous:
-        voter = poll_rules.Voter(
-            poll_rules.anonymous_voter_key(ensure_anonymous_id()),
-            None,
-            client_hash(request.remote_addr),
-        )
-    else:
+    if who is None and not poll.allow_anonymous:
         flash("Please sign in to vote in this poll.", "error")
         return redirect(url_for("auth.login", next=url_for("public.article", slug=slug)))
-    outcome = poll_rules.cast_vote(poll, voter, option_id)
+    # The API's way (poll_rules.vote): the vote shows in the cached results at once,
+    # which never go below what anyone was shown.
+    state = poll_rules.cached_poll_for_article(slug, who)
+    state, outcome = poll_rules.vote(
+        slug, state, who, option_id, lambda read: _form_voter(who, read)
+    )
     db.session.commit()
-    poll_rules.forget_cached(slug)
+    poll_rules.vote_committed(slug, state, outcome)
     if outcome.changed and not _wants_fragment():
         flash("Your vote is counted." if outcome.created else "Your vote is changed.", "success")
     return set_cookie_if_minted(make_response(_back_to_poll(slug)))
+
+
+def _form_voter(who: User | None, poll: poll_rules.PollState) -> poll_rules.Voter:
+    if who is not None:
+        ensure_can_write(who)
+        return poll_rules.Voter(
+            poll_rules.user_voter_key(who), who.id, client_hash(request.remote_addr)
+        )
+    if not poll.allow_anonymous:  # turned off since the page was read
+        raise poll_rules.AnonymousVotingNotAllowed()
+    return poll_rules.Voter(
+        poll_rules.anonymous_voter_key(ensure_anonymous_id()),
+        None,
+        client_hash(request.remote_addr),
+    )
 
 
 @bp.post("/articles/<slug>/poll/withdraw")

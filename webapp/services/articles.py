@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select, union_all
+from sqlalchemy import and_, delete, func, inspect, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -21,10 +21,12 @@ from webapp.models import (
     CommentMode,
     Label,
     Poll,
+    PollDailyTally,
     PollOption,
     ResultsVisibility,
     Role,
     User,
+    Vote,
     article_labels,
     utcnow,
 )
@@ -320,6 +322,31 @@ def publish(article: Article) -> None:
     # The first publication date stands: unpublishing to fix a typo keeps its place.
     if article.published_at is None:
         article.published_at = utcnow()
+        with db.session.no_autoflush:  # the caller flushes (and reports a taken slug)
+            poll = article.poll
+        if poll is not None:
+            _drop_draft_votes(poll)
+
+
+def _drop_draft_votes(poll: Poll) -> None:
+    """Votes on a poll before its article was first published are editors trying it
+    out, never readers' answers (a draft's poll takes no votes now, but older ones
+    may hold some): the published poll starts from none. Deleting them moves the
+    tallies back (tally_triggers), and the poll's day-by-day rollup, which then holds
+    only those, goes too, so its timeline starts at publication."""
+    if poll.id is None:
+        return  # created with the article: nobody could vote yet
+    # No autoflush: the article's pending changes are flushed (and a taken slug
+    # reported) by the caller; these rows are already in the database.
+    quiet = {"autoflush": False, "synchronize_session": False}
+    db.session.execute(delete(Vote).where(Vote.poll_id == poll.id), execution_options=quiet)
+    db.session.execute(
+        delete(PollDailyTally).where(PollDailyTally.poll_id == poll.id), execution_options=quiet
+    )
+    with db.session.no_autoflush:
+        for option in poll.options:
+            if inspect(option).persistent:
+                db.session.expire(option, ["vote_count"])
 
 
 def unpublish(article: Article) -> None:

@@ -747,8 +747,14 @@ def thread(
     after: list[Any] | None = None,
     featured_only: bool = False,
     moment: datetime | None = None,
+    answers_visible: bool | None = None,
 ) -> ThreadPage:
     """One page of top-level comments with all their replies, ready to show.
+
+    Each commenter's poll answer comes only when the poll's results are visible to
+    this reader (``answers_visible``; when not given, decided for ``viewer`` by their
+    account alone, so a signed-out reader's own vote is not known): an answer beside
+    a name is a piece of the results.
 
     A page costs a fixed number of queries whatever its size: the top-level
     comments, their replies at each of the two levels below, the commenters' poll
@@ -808,7 +814,9 @@ def thread(
         parent_ids = [c.id for c in level]
 
     everyone = roots + replies
-    votes = _author_votes(article, {c.author_id for c in everyone})
+    if answers_visible is None:
+        answers_visible = _answers_visible(article, viewer)
+    votes = _author_votes(article, {c.author_id for c in everyone}) if answers_visible else {}
     mine = _my_reactions(viewer, [c.id for c in everyone])
     names = {c.id: c.author.display_name for c in everyone}
     missing = {
@@ -848,6 +856,13 @@ def _cursor_values(after: list[Any], kind: type) -> tuple[Any, int]:
         return kind(cursor_int(after[0])), cursor_int(after[1])
     except (TypeError, ValueError, IndexError) as exc:
         raise MalformedRequest("The cursor is not valid.") from exc
+
+
+def _answers_visible(article: Article, viewer: User | None) -> bool:
+    from webapp.services import polls as poll_rules
+
+    key = poll_rules.user_voter_key(viewer) if viewer is not None else None
+    return poll_rules.answers_visible_to(article.slug, viewer, key)
 
 
 def _author_votes(article: Article, author_ids: set[int]) -> dict[int, str]:

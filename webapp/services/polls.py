@@ -90,6 +90,9 @@ class PollState:
     #: Read from the database in this transaction (True), or taken from the results
     #: cache, where it may be up to RESULTS_CACHE_SECONDS old (False).
     fresh: bool = True
+    #: When this request looked in the results cache before reading this (poll_cache):
+    #: what its vote's offer to the cache is ordered by. None when it did not look.
+    read_token: Any = field(default=None, compare=False)
 
     def is_closed_at(self, moment: datetime) -> bool:
         # The same rule as Poll.is_closed_at.
@@ -107,6 +110,9 @@ class PollState:
         )
         return replace(self, options=options, fresh=self.fresh if fresh is None else fresh)
 
+    def tallies(self) -> dict[int, int]:
+        return {option.id: option.vote_count for option in self.options}
+
 
 @dataclass(frozen=True)
 class ArticleWithoutPoll:
@@ -114,6 +120,12 @@ class ArticleWithoutPoll:
     that it answers 404 exactly as :func:`poll_for_article` would."""
 
     article_status: str
+
+    def tallies(self) -> dict[int, int]:
+        return {}
+
+    def with_tallies(self, tallies: dict[int, int], *, fresh: bool | None = None) -> Any:
+        return self
 
 
 AnyPoll = Poll | PollState
@@ -225,27 +237,36 @@ def _cache_decode(data: dict[str, Any]) -> PollState | ArticleWithoutPoll:
 def cached_poll_for_article(slug: str, viewer: User | None) -> PollState:
     """:func:`poll_for_article` through the short-lived results cache (poll_cache),
     so up to RESULTS_CACHE_SECONDS old: for reading results, and for the first look
-    of a vote, whose statement checks again what makes it valid (:func:`vote`)."""
+    of a vote, whose statement checks again what makes it valid (:func:`vote`).
+
+    Its tallies are never lower than any this cache showed before this request began
+    (a database read is offered to the cache, which keeps the higher of each tally)."""
     from webapp.services import poll_cache
 
-    cached = poll_cache.get(slug, _cache_decode)
-    fresh = None
+    lookup = poll_cache.read(slug, _cache_decode)
+    cached = lookup.value
+    fresh = False
     if cached is None:
         rows = db.session.execute(_POLL_BY_SLUG, {"slug": slug}).all()
         if not rows:
             raise NotFound("No published article has this address.")
+        read: PollState | ArticleWithoutPoll
         if rows[0].poll_id is None:
-            cached = ArticleWithoutPoll(rows[0].status)
+            read = ArticleWithoutPoll(rows[0].status)
         else:
-            fresh = _state_from_rows(rows, viewer)
             # What others take from the cache is not fresh for them.
-            cached = replace(fresh, fresh=False)
-        poll_cache.put(slug, cached, _cache_encode)
+            read = replace(_state_from_rows(rows, viewer), fresh=False)
+            fresh = True
+        cached = (
+            poll_cache.offer(slug, lookup.token, read, _cache_encode, _cache_decode, fresh=True)
+            or read
+        )
     if cached.article_status != ArticleStatus.PUBLISHED and not can_see_drafts(viewer):
         raise NotFound("No published article has this address.")
     if isinstance(cached, ArticleWithoutPoll):
         raise NotFound("This article has no poll.")
-    return fresh or cached
+    # Read in this request (the offer keeps the poll as read, tallies perhaps raised).
+    return replace(cached, fresh=fresh, read_token=lookup.token)
 
 
 def forget_cached(slug: str) -> None:
@@ -255,26 +276,41 @@ def forget_cached(slug: str) -> None:
 
 
 def vote_committed(slug: str, poll: PollState, outcome: VoteOutcome) -> PollState:
-    """After the vote's commit: the poll with the vote counted, which the cached
-    results show at once.
+    """After the vote's commit: the poll with the vote counted, to show the voter,
+    which the cached results show at once.
 
-    That is the poll as the vote read it, plus the voter's own vote, without reading
-    it again. Read in the vote's transaction, it is exactly what was committed on
-    SQLite, where the read held the write lock (on PostgreSQL, others' votes of those
-    milliseconds show from the next read on), and it replaces the cached entry. A
-    first vote made on the cached poll adds itself to that entry and keeps its
-    expiry, so the cache is never more than RESULTS_CACHE_SECONDS behind the
-    database, and the voter sees what a results request would have answered.
+    That is the poll as the vote read it with the chosen option's tally as the
+    database counted it with this vote in, offered to the results cache (poll_cache),
+    which keeps the higher of each tally: so neither this answer nor any later one
+    shows less than an answer that finished before it, and concurrent votes never
+    write back each other's older tallies. A first vote made on the cached poll
+    keeps the entry's expiry, so the cache is never more than RESULTS_CACHE_SECONDS
+    behind the database. A moved vote lowers a tally, which an offer never does: it
+    clears the entry instead.
     """
     from webapp.services import poll_cache
 
     after = poll.with_tallies(dict(outcome.tallies), fresh=False)
-    if outcome.changed:
-        if poll.fresh:
-            poll_cache.put(slug, after, _cache_encode)
-        else:
-            poll_cache.replace(slug, after, _cache_encode)
-    return after
+    if not outcome.changed:
+        return after
+    if not outcome.created:
+        poll_cache.forget(slug)
+        return after
+    shown = poll_cache.offer(
+        slug, poll.read_token, after, _cache_encode, _cache_decode, fresh=poll.fresh
+    )
+    return shown or after
+
+
+def answers_visible_to(slug: str, viewer: User | None, key: str | None) -> bool:
+    """Whether this reader may see how commenters answered the poll of the article at
+    ``slug``: exactly when they may see its results (an answer beside a name is a
+    piece of the results). False when it has no poll: there is nothing to show."""
+    try:
+        poll = cached_poll_for_article(slug, viewer)
+    except NotFound:
+        return False
+    return results_visible_to(poll, viewer, key)
 
 
 def _autoflush() -> None:
@@ -365,6 +401,13 @@ class PollClosed(Conflict):
     code, message = "poll_closed", "This poll is closed and no longer takes votes."
 
 
+class PollNotPublished(Conflict):
+    code, message = (
+        "poll_not_published",
+        "This poll takes votes once its article is published.",
+    )
+
+
 class AnonymousVotingNotAllowed(Unauthorized):
     code, message = "unauthorized", "Please sign in to vote in this poll."
 
@@ -403,8 +446,9 @@ _FIRST_VOTE = text(
 
 # A first vote made on the poll as the results cache holds it (up to a second old),
 # so it must not trust that copy: the statement itself stores the row only while
-# the option belongs to the poll, the poll to the article, the article is visible
-# to the voter, the poll is open and the voter may vote in it. When any of that no
+# the option belongs to the poll, the poll to the article, the article is published
+# (a draft's poll takes no votes, not even an editor's), the poll is open and the
+# voter may vote in it. When any of that no
 # longer holds (or the voter already voted) it stores nothing, and :func:`vote`
 # reads the poll afresh to say why, or to move the vote.
 _CHECKED_FIRST_VOTE = text(
@@ -414,7 +458,7 @@ _CHECKED_FIRST_VOTE = text(
     "FROM poll_options AS o JOIN polls AS p ON p.id = o.poll_id "
     "JOIN articles AS a ON a.id = p.article_id "
     "WHERE o.id = :b_option AND o.poll_id = :b_poll AND a.slug = :b_slug "
-    "AND (a.status = 'published' OR :b_drafts) "
+    "AND a.status = 'published' "
     "AND (p.closed_at IS NULL OR p.closed_at > :b_moment) "
     "AND (p.closes_at IS NULL OR p.closes_at > :b_moment) "
     "AND (p.allow_anonymous OR :b_signed_in) "
@@ -428,7 +472,7 @@ def _first_vote_may_pass(
     """Whether a first vote on ``poll`` as read would be taken (the statement checks
     the same against the database)."""
     return (
-        (poll.article_status == ArticleStatus.PUBLISHED or can_see_drafts(viewer))
+        poll.article_status == ArticleStatus.PUBLISHED
         and not poll.is_closed_at(moment)
         and any(option.id == option_id for option in poll.options)
         and (viewer is not None or poll.allow_anonymous)
@@ -466,7 +510,7 @@ def _insert_checked_first_vote(
 ) -> bool:
     _autoflush()
     params = _voter_params(voter, poll.id, option_id, moment)
-    params.update(b_slug=slug, b_drafts=can_see_drafts(viewer), b_signed_in=viewer is not None)
+    params.update(b_slug=slug, b_signed_in=viewer is not None)
     return _store_first_vote(_CHECKED_FIRST_VOTE, params)
 
 
@@ -494,15 +538,10 @@ def vote(
         if _first_vote_may_pass(poll, viewer, option_id, moment):
             voter = voter_for(poll)
             if _insert_checked_first_vote(slug, poll, viewer, voter, option_id, moment):
-                written = ((option_id, _tally_read(poll, option_id) + 1),)
+                written = ((option_id, _tally_now(option_id)),)
                 return poll, VoteOutcome(option_id, created=True, changed=True, tallies=written)
-        poll = poll_for_article(slug, viewer)
+        poll = replace(poll_for_article(slug, viewer), read_token=poll.read_token)
     return poll, cast_vote(poll, voter_for(poll), option_id, moment)
-
-
-def _tally_read(poll: AnyPoll, option_id: int) -> int:
-    """The option's tally as this request read it (before its own vote)."""
-    return next(option.vote_count for option in poll.options if option.id == option_id)
 
 
 _TALLIES_OF = select(_options.c.id, _options.c.vote_count).where(
@@ -510,10 +549,22 @@ _TALLIES_OF = select(_options.c.id, _options.c.vote_count).where(
 )
 
 
+_TALLY_OF = select(_options.c.vote_count).where(_options.c.id == bindparam("b_option"))
+
+
+def _tally_now(option_id: int) -> int:
+    """One option's tally as stored now, with this transaction's vote in it (as
+    :func:`_tallies_now`, cheaper for the one option a first vote moves)."""
+    return db.session.execute(_TALLY_OF, {"b_option": option_id}).scalar_one()  # type: ignore[no-any-return]
+
+
 def _tallies_now(option_ids: list[int]) -> tuple[tuple[int, int], ...]:
-    """The options' tallies as stored now, this transaction's writes included: after a
-    move, where a snapshot taken before it could be behind by the voter's own other
-    requests (a tally read as 0 and moved away from would show as -1)."""
+    """The options' tallies as stored now, this transaction's writes included: exact,
+    since the vote's own tally update holds each row until it commits (PostgreSQL
+    waits for, then adds to, the latest committed tally; SQLite has one writer).
+    A snapshot read before the vote could be behind by votes committed meanwhile
+    (what "what I read, plus me" got wrong), or, after a move, by the voter's own
+    other requests (a tally read as 0 and moved away from would show as -1)."""
     rows = db.session.execute(_TALLIES_OF, {"b_options": sorted(option_ids)}).tuples()
     return tuple(sorted(rows))
 
@@ -540,6 +591,8 @@ def cast_vote(
     """Record ``voter``'s choice, moving an earlier vote. The tallies change with the
     vote row, in the same statement (tally_triggers); the caller commits."""
     moment = moment or utcnow()
+    if _article_status(poll) != ArticleStatus.PUBLISHED:
+        raise PollNotPublished()
     if is_closed(poll, moment):
         raise PollClosed()
     if option_id not in {option.id for option in poll.options}:
@@ -551,14 +604,10 @@ def cast_vote(
     # When the voter has a vote already the insert does nothing and we move it; when
     # another request of theirs deletes it between the two, we try again.
     _autoflush()
-    # After a first vote the chosen option shows this read plus the vote: exact on
-    # SQLite (the read already held the write lock); on PostgreSQL, votes others
-    # committed meanwhile show from the next read on.
-    read = _tally_read(poll, option_id)
     existing = None
     for _attempt in range(5):
         if _insert_first_vote(poll, voter, option_id, moment):
-            written = ((option_id, read + 1),)
+            written = ((option_id, _tally_now(option_id)),)
             _expire_tallies(poll)
             return VoteOutcome(option_id, created=True, changed=True, tallies=written)
         existing = _existing_vote(poll, voter.key)
@@ -577,6 +626,12 @@ def cast_vote(
     _expire_tallies(poll)
     written = _tallies_now([previous, option_id])
     return VoteOutcome(option_id, created=False, changed=True, tallies=written)
+
+
+def _article_status(poll: AnyPoll) -> str:
+    if isinstance(poll, PollState):
+        return poll.article_status
+    return poll.article.status
 
 
 def withdraw_vote(poll: AnyPoll, key: str, moment: datetime | None = None) -> bool:
