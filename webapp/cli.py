@@ -62,6 +62,27 @@ def create_user(email: str, role: str, password: str, display_name: str | None) 
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
 
+@users.command("reskeleton")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=500,
+    show_default=True,
+    help="Accounts updated and committed together.",
+)
+def reskeleton(batch_size: int) -> None:
+    """Fill every account's name skeleton (the look-alike check's key) from its display
+    name: after upgrading to it, or to new Unicode confusables data; safe to re-run."""
+    from webapp.models import User
+    from webapp.services.names import reskeleton_users
+
+    total = db.session.scalar(select(func.count()).select_from(User)) or 0
+    # The service commits each batch itself, so an interrupted run keeps its work.
+    with click.progressbar(length=total, label="Checking names") as bar:
+        changed = reskeleton_users(batch_size=batch_size, progress=bar.update)
+    click.echo(f"Updated {changed} name skeleton{'' if changed == 1 else 's'} of {total} accounts.")
+
+
 @click.group()
 def polls() -> None:
     """Poll maintenance."""

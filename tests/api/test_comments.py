@@ -29,7 +29,11 @@ def test_posting_answers_201_with_the_status(reader_api, article):
     body = response.get_json()
     assert body["status"] == "published"
     assert body["id"] and "<strong>there</strong>" in body["html"]
-    assert body["author"] == {"id": reader_api.user.id, "display_name": "Api Reader"}
+    assert body["author"] == {
+        "id": reader_api.user.id,
+        "display_name": "Api Reader",
+        "role": "reader",
+    }
 
 
 def test_anonymous_visitors_cannot_post(api, article):

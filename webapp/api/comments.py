@@ -6,7 +6,7 @@ from flask import current_app, jsonify, request
 
 from webapp.api import bp
 from webapp.api.common import json_object, viewer
-from webapp.api.serializers import iso
+from webapp.api.serializers import comment_author_json, iso
 from webapp.extensions import db
 from webapp.ratelimits import limit_action
 from webapp.security import signed_in_user
@@ -39,9 +39,7 @@ def comment_json(comment) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         "id": comment.id,
         "parent_id": comment.in_reply_to_id or comment.parent_id,
         "thread_parent_id": comment.parent_id,
-        "author": {"id": None, "display_name": "[deleted]"}
-        if deleted
-        else {"id": author.id, "display_name": author.display_name},
+        "author": comment_author_json(author, deleted),
         "html": comment.html,
         "created_at": iso(comment.created_at),
         "edited_at": iso(comment.edited_at),

@@ -233,7 +233,18 @@ SCHEMAS: dict[str, Schema] = {
             "id": INTEGER,
             "parent_id": _nullable(INTEGER),
             "thread_parent_id": _nullable(INTEGER),
-            "author": _object({"id": _nullable(INTEGER), "display_name": STRING}),
+            "author": _object(
+                {
+                    "id": _nullable(INTEGER),
+                    "display_name": STRING,
+                    "role": {
+                        "type": ["string", "null"],
+                        "enum": [*(role.value for role in Role), None],
+                        "description": "The author's role (staff show a badge); "
+                        "null for a deleted comment.",
+                    },
+                }
+            ),
             "html": STRING,
             "created_at": TIME,
             "edited_at": _nullable(TIME),

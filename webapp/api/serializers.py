@@ -23,6 +23,15 @@ def user_json(user: User) -> dict[str, Any]:
     }
 
 
+def comment_author_json(author: Any, deleted: bool) -> dict[str, Any]:
+    """A comment's author (a User or a thread's AuthorView). ``role`` lets a client mark
+    staff as the page does, from the account's role rather than its name; a deleted
+    comment names nobody."""
+    if deleted:
+        return {"id": None, "display_name": "[deleted]", "role": None}
+    return {"id": author.id, "display_name": author.display_name, "role": author.role}
+
+
 def poll_json(poll: Poll, my_vote: int | None) -> dict[str, Any]:
     return {
         "id": poll.id,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import Article, Role, User
-from webapp.services import accounts, articles
+from webapp.services import accounts, articles, names
 
 DEMO_SLUG = "how-us-diplomacy-averted-another-india-pakistan-war"
 DEMO_QUESTION = "Do you believe this fragile peace will hold?"
@@ -81,10 +81,18 @@ class SeedReport:
     article_slug: str
 
 
+def _in_step(user: User) -> User:
+    """A demo account seeded before names had skeletons gets its own now (new ones get
+    it from registration), so the look-alike check also protects the demo's names."""
+    if user.name_skeleton is None:
+        user.name_skeleton = names.skeleton(user.display_name)
+    return user
+
+
 def _account(spec: DemoAccount) -> tuple[User, bool]:
     user = db.session.scalar(select(User).where(User.email == spec.email))
     if user is not None:
-        return user, False
+        return _in_step(user), False
     return accounts.create_user(spec.email, spec.password, spec.role, spec.display_name), True
 
 
@@ -99,6 +107,7 @@ def _load_conversation() -> None:
         voice = db.session.scalar(select(User).where(User.email == email))
         if voice is None:
             voice = accounts.create_user(email, DEMO_READER_PASSWORD, Role.READER, name)
+        _in_step(voice)
         polls.cast_vote(
             article.poll,
             polls.Voter(polls.user_voter_key(voice), voice.id),

@@ -19,6 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from webapp.errors import Banned, EmailTaken, InvalidCredentials, InvalidInput, WrongPassword
 from webapp.extensions import db
 from webapp.models import Role, User, utcnow
+from webapp.services import names
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
@@ -112,22 +113,26 @@ def register(data: Registration, role: Role = Role.READER) -> User:
         check_password_strength(data.password)
     except InvalidInput as exc:
         fields.update(exc.fields or {})
-    display_name = " ".join(data.display_name.split())
-    if not display_name:
-        fields["display_name"] = "required"
-    elif len(display_name) > 80:
-        fields["display_name"] = "at most 80 characters"
+    name = None
+    try:
+        # Cleaned, and refused if it could pass for staff (for another member: below).
+        name = names.check_display_name(data.display_name, role)
+    except InvalidInput as exc:
+        fields.update(exc.fields or {})
     if fields:
         message = "Please correct the marked fields."
         if set(fields) == {"password"}:
             message = f"Passwords need at least {MIN_PASSWORD_LENGTH} characters."
         raise InvalidInput(message, fields=fields)
+    assert name is not None
 
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise EmailTaken()
+    names.ensure_not_taken(name)
     user = User(
         email=email,
-        display_name=display_name,
+        display_name=name.display_name,
+        name_skeleton=name.name_skeleton,
         password_hash=hash_password(data.password),
         role=role.value,
     )

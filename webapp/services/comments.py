@@ -575,10 +575,24 @@ def get_comment(comment_id: int, viewer: User | None) -> Comment:
     return comment
 
 
+# The roles whose comments carry a badge saying so: a badge comes from the account's
+# role, which no reader can choose, and never from a name (webapp/services/names.py).
+STAFF_TITLES: dict[str, str] = {
+    Role.MODERATOR.value: "Moderator",
+    Role.EDITOR.value: "Editor",
+    Role.ADMIN.value: "Admin",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class AuthorView:
     id: int
     display_name: str
+    role: str
+
+    @property
+    def staff_title(self) -> str | None:
+        return STAFF_TITLES.get(self.role)
 
 
 @dataclass(frozen=True, slots=True)
@@ -608,7 +622,7 @@ class CommentView:
         return self.deleted_at is not None
 
 
-# The columns of a CommentView, in its order, then the author's name.
+# The columns of a CommentView, in its order, then the author's name and role.
 _VIEW_COLUMNS = (
     Comment.id,
     Comment.article_id,
@@ -626,6 +640,7 @@ _VIEW_COLUMNS = (
     Comment.score,
     Comment.rejection_reason,
     User.display_name,
+    User.role,
 )
 
 
@@ -641,7 +656,7 @@ def _ids(values: Any) -> Any:
 
 def _views(query: Any) -> list[CommentView]:
     return [
-        CommentView(*row[:-1], author=AuthorView(row[2], row[-1]))  # type: ignore[misc]
+        CommentView(*row[:-2], author=AuthorView(row[2], row[-2], row[-1]))  # type: ignore[misc]
         for row in db.session.execute(query).tuples()
     ]
 

@@ -1,9 +1,10 @@
 """Word matching that sees through the usual disguises.
 
-Moderators list words; readers write "S.P.A.M", "s p a m", "spaaam" or "5pam".
-Both sides are reduced to a skeleton (lower case, no accents, look-alike digits
-read as letters, letters split by dots or spaces joined, repeated letters
-collapsed) and compared token by token, so "class" never matches "ass".
+Moderators list words; readers write "S.P.A.M", "s p a m", "spaaam", "5pam" or
+"ѕpam" (Cyrillic ѕ). Both sides are reduced to a skeleton (lower case, no accents,
+Cyrillic, Greek and other letters that look Latin read as the Latin letter,
+look-alike digits read as letters, letters split by dots or spaces joined, repeated
+letters collapsed) and compared token by token, so "class" never matches "ass".
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
+
+from webapp.services.names import prototype_map
 
 LOOKALIKES = str.maketrans(
     {
@@ -32,8 +36,37 @@ _REPEATS = re.compile(r"(.)\1+")
 SUFFIXES = ("", "s", "es", "ed", "er", "ers", "ing", "y")
 
 
+def _latin(text: str) -> str:
+    """``text`` as plain ASCII letters and digits, or "" when it is not one."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return plain if plain.isalnum() else ""
+
+
+@lru_cache(maxsize=1)
+def _as_latin() -> dict[int, str]:
+    """Every non-ASCII character that Unicode's confusables data (TR39, the same as
+    display names use, webapp/services/names.py) says looks like Latin letters or
+    digits, to them: Cyrillic "ѕ" to "s", Greek "ο" to "o". A lower-case letter with
+    no Latin prototype of its own is read through its capital (Greek "τ" is "ᴛ", a
+    small capital, but "Τ" is "T"). ASCII itself is left alone (TR39's "m" is "rn"),
+    and characters already decomposed by NFKD are not keys: _fold decomposes first."""
+    table: dict[int, str] = {}
+    prototypes = prototype_map()
+    for code in prototypes:
+        char = chr(code)
+        if char.isascii() or unicodedata.normalize("NFKD", char) != char:
+            continue
+        latin = _latin(prototypes[code]) or _latin(char.upper().translate(prototypes))
+        if latin:
+            table[code] = latin.lower()
+    return table
+
+
 def _fold(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = unicodedata.normalize("NFKD", text)
+    if not text.isascii():
+        text = text.translate(_as_latin())
+    ascii_text = text.encode("ascii", "ignore").decode()
     return ascii_text.lower().translate(LOOKALIKES)
 
 
