@@ -70,6 +70,14 @@ class PostgresOutage:
     def end(self) -> None:
         self._run(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS true')
 
+    def terminate(self, pid: int) -> None:
+        """End one backend, as a fast shutdown or an operator does, and wait until it is gone."""
+        self._run(f"SELECT pg_terminate_backend({int(pid)})")
+        deadline = time.monotonic() + 10
+        while self._run(f"SELECT count(*) FROM pg_stat_activity WHERE pid = {int(pid)}"):
+            assert time.monotonic() < deadline, "the backend did not end"
+            time.sleep(0.05)
+
     def destroy(self) -> None:
         self.end()
         self._run(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
@@ -86,13 +94,13 @@ class SqliteOutage:
         self.folder.mkdir()
         self.away = folder / "data-away"
         self.url = f"sqlite:///{self.folder / 'pulse.db'}"
-        self.app: Flask | None = None
+        self.apps: list[Flask] = []
 
     def begin(self) -> None:
         self.folder.rename(self.away)
-        assert self.app is not None
-        with self.app.app_context():
-            db.engine.dispose()
+        for app in self.apps:
+            with app.app_context():
+                db.engine.dispose()
 
     def end(self) -> None:
         self.away.rename(self.folder)
@@ -114,32 +122,46 @@ def outage(backend: Backend, tmp_path: Path) -> Iterator[PostgresOutage | Sqlite
 
 
 @pytest.fixture
-def down_app(outage: PostgresOutage | SqliteOutage) -> Iterator[Flask]:
-    engine = sa.create_engine(outage.url.replace("postgresql://", "postgresql+psycopg://", 1))
+def make_down_app(outage: PostgresOutage | SqliteOutage) -> Iterator[Callable[..., Flask]]:
+    """Apps on the outage's database; ``testing=False`` gives the production error
+    handling (the 500 page) instead of exceptions raised into the test."""
+    engine = sa.create_engine(outage.url)
     import webapp.models  # noqa: F401  (every model, so the metadata is complete)
 
     Base.metadata.create_all(engine)
     engine.dispose()
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": TEST_SECRET,
-            "DATABASE_URL": outage.url,
-            "RATELIMIT_ENABLED": False,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            # Every request asks the database: nothing is answered from a cache.
-            "RESULTS_CACHE_SECONDS": 0,
-            "MODERATION_CACHE_SECONDS": 0,
-            "THREAD_CACHE_SECONDS": 0,
-        }
-    )
-    app.test_client_class = IsolatedClient
-    if isinstance(outage, SqliteOutage):
-        outage.app = app
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    apps: list[Flask] = []
+
+    def build(testing: bool = True) -> Flask:
+        app = create_app(
+            {
+                "TESTING": testing,
+                "SECRET_KEY": TEST_SECRET,
+                "DATABASE_URL": outage.url,
+                "RATELIMIT_ENABLED": False,
+                "RATELIMIT_STORAGE_URI": "memory://",
+                # Every request asks the database: nothing is answered from a cache.
+                "RESULTS_CACHE_SECONDS": 0,
+                "MODERATION_CACHE_SECONDS": 0,
+                "THREAD_CACHE_SECONDS": 0,
+            }
+        )
+        app.test_client_class = IsolatedClient
+        apps.append(app)
+        if isinstance(outage, SqliteOutage):
+            outage.apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def down_app(make_down_app: Callable[..., Flask]) -> Flask:
+    return make_down_app()
 
 
 def seed(app: Flask) -> tuple[str, str, list[int]]:
@@ -275,6 +297,60 @@ def test_the_request_log_names_the_signed_in_reader_during_an_outage(
     assert logged and logged[-1].fields["status"] == 503  # type: ignore[attr-defined]
     # The session's id, whichever form the session stores it in.
     assert str(logged[-1].fields["user_id"]) == str(moderator_id)  # type: ignore[attr-defined]
+
+
+def test_error_pages_never_load_the_user_while_the_database_is_down(
+    make_down_app: Callable[..., Flask], outage: PostgresOutage | SqliteOutage
+) -> None:
+    """A 404's navigation meets the outage: the 503 page, not a failure inside the error
+    handler. An unexpected error's 500 page asks the database nothing at all."""
+    app = make_down_app(testing=False)
+
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("kaboom")
+
+    moderator_email, _, _ = seed(app)
+    signed_in, signed_out = Api(app.test_client()), Api(app.test_client())
+    signed_in.post("/api/v1/auth/login", {"email": moderator_email, "password": PASSWORD})
+    outage.begin()
+    try:
+        missing = ("GET", "/no-such-page", None)
+        assert_503(send(signed_in, missing), missing, "signed in")
+        assert send(signed_out, missing).status_code == 404  # needs no database
+        for who, visitor in (("signed in", signed_in), ("signed out", signed_out)):
+            page = visitor.get("/boom")
+            assert page.status_code == 500, who
+            text = page.get_data(as_text=True)
+            assert "Something went wrong" in text and 'class="masthead"' in text, who
+            assert "kaboom" not in text and "Signed in as" not in text, who
+            assert visitor.get("/api/v1/no-such-thing").status_code == 404, who
+    finally:
+        outage.end()
+    assert "Signed in as" in signed_in.get("/no-such-page").get_data(as_text=True)
+
+
+@pytest.mark.postgres_only
+def test_a_connection_lost_after_the_page_was_made_still_delivers_the_page(
+    make_down_app: Callable[..., Flask], outage: PostgresOutage
+) -> None:
+    """The server ends the connection between the view's last query and the rollback
+    that closes the request (a fast shutdown does so to every connection): the page
+    that was made goes out, not the server's bare 500, and the next request gets a
+    working connection."""
+    app = make_down_app()
+
+    @app.get("/read-then-lose-the-connection")
+    def read_then_lose_the_connection() -> str:
+        pid = db.session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        outage.terminate(pid)
+        return "made before the connection went"
+
+    client = app.test_client()
+    response = client.get("/read-then-lose-the-connection")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "made before the connection went"
+    assert client.get("/").status_code == 200
 
 
 # --- the classifier, on real errors ---------------------------------------------------------

@@ -199,6 +199,26 @@ def register_error_handlers(app: Flask) -> None:
     if not app.testing:
         app.register_error_handler(Exception, _internal_error)
 
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first (Flask runs them
+    # in reverse) and leaves that one nothing to do.
+    app.teardown_appcontext(_end_session)
+
+
+def _end_session(exc: BaseException | None) -> None:
+    """End the request's session even when its connection died after the response was
+    made (the server shut down or terminated it between the view's last query and the
+    closing rollback). That rollback's error would escape Flask after every handler
+    and replace a finished page with the server's bare 500; the connection is
+    discarded instead, and the response goes out."""
+    try:
+        db.session.remove()
+    except Exception as error:
+        if not is_database_unavailable(error):
+            raise
+        log.warning("database unavailable while ending the request: %s", _describe(error))
+        db.session().invalidate()  # the scoped session's own Session
+        db.session.remove()
+
 
 def _internal_error(error: Exception) -> Response:
     """The 500: logged with its traceback; the page says nothing of the cause."""

@@ -15,7 +15,6 @@ from flask import Flask, g, request, session
 from flask.wrappers import Response
 
 from webapp.auth_setup import parse_session_id
-
 from webapp.errors import UnloadedUser
 
 log = logging.getLogger("webapp.requests")
