@@ -1,7 +1,8 @@
 """Fault test: the database going away mid-load, and Redis going away.
 
-    .venv/bin/python bench/faults.py                 # about 2 minutes
-    .venv/bin/python bench/faults.py --outages fast  # one outage only
+    .venv/bin/python bench/faults.py                   # about 2 minutes
+    .venv/bin/python bench/faults.py --outages fast    # one outage only
+    .venv/bin/python bench/faults.py --outages refuse  # the server up, the database refusing
 
 Never touches the machine's shared PostgreSQL or Redis: it starts a PRIVATE
 PostgreSQL cluster (initdb, as the postgres OS user, in a temporary directory, on a
@@ -9,10 +10,13 @@ free 127.0.0.1 port, fsync off) and a PRIVATE redis-server (another free port, n
 persistence), and always stops and removes both, whatever happens.
 
 Database outage (once per --outages mode: ``fast`` is ``pg_ctl stop -m fast``, an
-administrator's shutdown; ``immediate`` is ``-m immediate``, a crash): the app runs
-under gunicorn (4 sync workers, rate limits off) while threads vote anonymously,
-post comments as signed-in readers and read the thread, the API and the page. The
-private server is stopped mid-load, probed, and started again. Checks:
+administrator's shutdown; ``immediate`` is ``-m immediate``, a crash; ``refuse`` keeps
+the server running but takes the app's database out of service, as an operator does
+for maintenance: ``ALTER DATABASE ... ALLOW_CONNECTIONS false`` and every backend of
+the app terminated, so pooled connections die and new ones are turned away at login):
+the app runs under gunicorn (4 sync workers, rate limits off) while threads vote
+anonymously, post comments as signed-in readers and read the thread, the API and the
+page. The database is taken away mid-load, probed, and given back. Checks:
 
 - before the outage every request succeeds;
 - during it the API answers 503 with the contract's body (code
@@ -84,6 +88,10 @@ from bench.harness import (  # noqa: E402
 SLUG = "bench-faults"
 DB_MESSAGE = "The database is unreachable right now; please try again in a moment."
 COMMENT_LIMIT, VOTE_LIMIT = 3, 5  # per hour, for the Redis part
+# Poll results and a signed-out reader's thread may be answered from a worker's cache
+# for a second (RESULTS_CACHE_SECONDS, THREAD_CACHE_SECONDS): a 200 that soon after the
+# database went is right, so the probes start once those answers have expired.
+CACHES_EXPIRE = 1.2
 
 
 @dataclass
@@ -111,7 +119,8 @@ class PrivatePostgres:
         shutil.chown(self.folder, "postgres", "postgres")
         self.data = self.folder / "data"
         self.port = free_port()
-        self.url = f"postgresql://postgres@{HOST}:{self.port}/postgres"
+        self.database = "postgres"
+        self.url = f"postgresql://postgres@{HOST}:{self.port}/{self.database}"
         atexit.register(self.destroy)
         self._as_postgres(
             _postgres_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
@@ -147,6 +156,33 @@ class PrivatePostgres:
 
     def running(self) -> bool:
         return (self.data / "postmaster.pid").exists()
+
+    def _admin(self, sql: str) -> int:
+        """Run one statement from another database (the app's refuses connections)."""
+        engine = sa.create_engine(
+            self.url.replace("postgresql://", "postgresql+psycopg://", 1).rsplit("/", 1)[0]
+            + "/template1",
+            isolation_level="AUTOCOMMIT",
+            poolclass=sa.pool.NullPool,
+        )
+        try:
+            with engine.connect() as connection:
+                result = connection.execute(sa.text(sql))
+                return int(result.scalar() or 0) if result.returns_rows else 0
+        finally:
+            engine.dispose()
+
+    def refuse_connections(self) -> int:
+        """Take the app's database out of service while the server runs; returns how
+        many of the app's backends were terminated."""
+        self._admin(f'ALTER DATABASE "{self.database}" ALLOW_CONNECTIONS false')
+        return self._admin(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            f"WHERE datname = '{self.database}'"
+        )
+
+    def allow_connections(self) -> None:
+        self._admin(f'ALTER DATABASE "{self.database}" ALLOW_CONNECTIONS true')
 
     def destroy(self) -> None:
         if not self.folder.exists():
@@ -456,8 +492,13 @@ def database_outage(
     )
 
     stop_began = time.monotonic()
-    pg.stop(mode)
+    if mode == "refuse":
+        terminated = pg.refuse_connections()
+        print(f"    refusing connections; {terminated} of the app's backends terminated")
+    else:
+        pg.stop(mode)
     down_at = time.monotonic()
+    time.sleep(CACHES_EXPIRE)
     status, health = healthz(server.port)
     checks.append(
         Check(
@@ -486,7 +527,10 @@ def database_outage(
         )
     )
 
-    pg.start()
+    if mode == "refuse":
+        pg.allow_connections()
+    else:
+        pg.start()
     up_at = time.monotonic()
     recovered = wait_recovered(server.port, signed_in, args.recovery_limit)
     same_master = server.process.poll() is None and server.process.pid == master
@@ -812,7 +856,10 @@ def run(args: argparse.Namespace) -> list[Check]:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument(
-        "--outages", default="fast,immediate", help="pg_ctl stop modes, one outage each"
+        "--outages",
+        default="fast,immediate,refuse",
+        help="pg_ctl stop modes (fast, immediate) or refuse (ALLOW_CONNECTIONS false), "
+        "one outage each",
     )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--threads", type=int, default=6, help="load threads")
@@ -831,8 +878,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     args.outages = [mode.strip() for mode in args.outages.split(",") if mode.strip()]
-    if not set(args.outages) <= {"fast", "immediate", "smart"} or not args.outages:
-        parser.error("--outages: fast, immediate (comma-separated)")
+    if not set(args.outages) <= {"fast", "immediate", "smart", "refuse"} or not args.outages:
+        parser.error("--outages: fast, immediate, refuse (comma-separated)")
     if not 1 <= args.workers <= 8 or not 1 <= args.threads <= 32 or args.commenters < 2:
         parser.error("--workers 1-8, --threads 1-32, --commenters at least 2")
     if not 0 < args.phase <= 30 or not 0 < args.outage <= 60:
