@@ -31,6 +31,7 @@ def queue_item_json(item: moderation_queue.QueueItem) -> dict[str, Any]:
         article={"slug": item.article.slug, "title": item.article.title},
         flags=[{"reason": reason, "count": count} for reason, count in item.flags],
         flag_count=comment.flag_count,
+        open_reports=item.open_reports,
         report_notes=[{"reason": reason, "note": note} for reason, note in item.notes],
         reasons_held=list(comment.reasons_held or []),
         toxicity=comment.toxicity,
@@ -88,7 +89,15 @@ def _single_item(comment: Comment) -> dict[str, Any]:
     flags = [(f["reason"], f["count"]) for f in _flag_counts(comment.id)]
     notes = [(f.reason, f.note) for f in moderation_queue.report_notes(comment.id) if f.note]
     return queue_item_json(
-        moderation_queue.QueueItem(comment, comment.article, parent, flags, history, notes)
+        moderation_queue.QueueItem(
+            comment,
+            comment.article,
+            parent,
+            flags,
+            history,
+            notes,
+            open_reports=moderation_queue.open_report_counts([comment.id]).get(comment.id, 0),
+        )
     )
 
 

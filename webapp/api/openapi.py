@@ -313,6 +313,8 @@ SCHEMAS: dict[str, Schema] = {
                         "items": _object({"reason": _enum(FlagReason), "count": INTEGER}),
                     },
                     "flag_count": INTEGER,
+                    # Readers who reported it since a moderator last decided on it.
+                    "open_reports": INTEGER,
                     "report_notes": {
                         "type": "array",
                         "items": _object({"reason": _enum(FlagReason), "note": STRING}),

@@ -30,6 +30,8 @@ def _queue_filter(status: str):  # type: ignore[no-untyped-def]
     if status == "pending":
         return and_(live, Comment.status == CommentStatus.PENDING)
     if status == "reported":
+        # reported_at is set by a comment's first report since a moderator last decided
+        # on it and cleared by the next decision (webapp/services/comments.py, flag).
         return and_(
             live, Comment.reported_at.is_not(None), Comment.status != CommentStatus.REJECTED
         )
@@ -78,6 +80,8 @@ class QueueItem:
     author: AuthorHistory
     #: (reason, note) of each report that came with a note, oldest first.
     notes: list[tuple[str, str]] = field(default_factory=list)
+    #: Readers who reported it since a moderator last decided (Reported queue only).
+    open_reports: int = 0
 
 
 def author_histories(user_ids: set[int]) -> dict[int, AuthorHistory]:
@@ -113,10 +117,38 @@ def author_histories(user_ids: set[int]) -> dict[int, AuthorHistory]:
     return histories
 
 
-def queue(
-    status: str = "pending", limit: int = 20, after: list[Any] | None = None
-) -> tuple[list[QueueItem], list[Any] | None]:
-    """One page of a queue, oldest first, each comment with all a moderator needs to decide."""
+def _open_reports():  # type: ignore[no-untyped-def]
+    """Per comment, the readers who reported it since a moderator last decided on it."""
+    return (
+        select(CommentFlag.comment_id, func.count().label("reporters"))
+        .join(Comment, Comment.id == CommentFlag.comment_id)
+        .where(
+            Comment.reported_at.is_not(None),
+            or_(Comment.moderated_at.is_(None), CommentFlag.created_at > Comment.moderated_at),
+        )
+        .group_by(CommentFlag.comment_id)
+        .subquery()
+    )
+
+
+def open_report_counts(comment_ids: list[int]) -> dict[int, int]:
+    """Readers who reported each of these comments since a moderator last decided."""
+    if not comment_ids:
+        return {}
+    open_reports = _open_reports()
+    return {
+        comment_id: int(reporters)
+        for comment_id, reporters in db.session.execute(
+            select(open_reports.c.comment_id, open_reports.c.reporters).where(
+                open_reports.c.comment_id.in_(comment_ids)
+            )
+        ).tuples()
+    }
+
+
+def _page_by_age(
+    status: str, limit: int, after: list[Any] | None
+) -> tuple[list[Comment], list[Any] | None]:
     query = (
         select(Comment)
         .where(_queue_filter(status))
@@ -136,6 +168,61 @@ def queue(
     if len(rows) > limit:
         rows = rows[:limit]
         next_key = [rows[-1].created_at.isoformat(), rows[-1].id]
+    return rows, next_key
+
+
+def _reported_page(
+    limit: int, after: list[Any] | None
+) -> tuple[list[Comment], dict[int, int], list[Any] | None]:
+    open_reports = _open_reports()
+    # An outer join: the page lists exactly what the queue's count in the navigation
+    # counts (_queue_filter), even a comment whose open reports could not be matched.
+    reporters = func.coalesce(open_reports.c.reporters, 0)
+    query = (
+        select(Comment, reporters)
+        .outerjoin(open_reports, open_reports.c.comment_id == Comment.id)
+        .where(_queue_filter("reported"))
+        .options(selectinload(Comment.author), selectinload(Comment.article))
+        .order_by(reporters.desc(), Comment.reported_at, Comment.id)
+    )
+    if after is not None:
+        try:
+            count, when, last_id = (
+                cursor_int(after[0]),
+                datetime.fromisoformat(after[1]),
+                cursor_int(after[2]),
+            )
+        except (TypeError, ValueError, IndexError) as exc:
+            raise MalformedRequest("The cursor is not valid.") from exc
+        query = query.where(
+            or_(
+                reporters < count,
+                and_(reporters == count, Comment.reported_at > when),
+                and_(reporters == count, Comment.reported_at == when, Comment.id > last_id),
+            )
+        )
+    found = list(db.session.execute(query.limit(limit + 1)).tuples())
+    next_key = None
+    if len(found) > limit:
+        found = found[:limit]
+        last, last_count = found[-1]
+        assert last.reported_at is not None
+        next_key = [last_count, last.reported_at.isoformat(), last.id]
+    return [c for c, _ in found], {c.id: n for c, n in found}, next_key
+
+
+def queue(
+    status: str = "pending", limit: int = 20, after: list[Any] | None = None
+) -> tuple[list[QueueItem], list[Any] | None]:
+    """One page of a queue, each comment with all a moderator needs to decide.
+
+    Oldest first, except the Reported queue: the comments most readers reported
+    first, then the one whose oldest open report has waited longest."""
+    if status == "reported":
+        rows, reporters, next_key = _reported_page(limit, after)
+    else:
+        rows, next_key = _page_by_age(status, limit, after)
+        reporters = open_report_counts([c.id for c in rows if c.reported_at is not None])
     ids = [c.id for c in rows]
     flags: dict[int, list[tuple[str, int]]] = {}
     if ids:
@@ -176,6 +263,7 @@ def queue(
             flags=flags.get(c.id, []),
             author=histories[c.author_id],
             notes=notes.get(c.id, []),
+            open_reports=reporters.get(c.id, 0),
         )
         for c in rows
     ]
