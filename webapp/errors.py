@@ -160,6 +160,10 @@ def register_error_handlers(app: Flask) -> None:
             return json_error(error.status, error.code, error.message, error.fields, error.headers)
         if error.status in (401, 403, 404):
             return _page(error.status, _TITLES[error.status], error.message)
+        if error.status == 400 and request.method == "GET":
+            # A page asked for with a bad address (a forged cursor, say): sending
+            # the reader back where they came from would only repeat the request.
+            return _page(400, _TITLES[400], error.message)
         flash(error.message, "error")
         # Only ever a page of this site: the Referer header is whatever the browser says.
         return redirect_back("/")
@@ -230,6 +234,7 @@ def _internal_error(error: Exception) -> Response:
 
 
 _TITLES = {
+    400: "Bad request",
     401: "Please sign in",
     403: "Not allowed",
     404: "Page not found",

@@ -47,7 +47,7 @@ def test_anonymous_visitors_cannot_post(api, article):
         ({"body": ""}, 422),
         ({"body": "z" * 5001}, 422),
         ({"body": 12}, 400),
-        ({}, 400),
+        ({}, 422),  # body is required: a value missing, not one of the wrong type
         ({"body": "ok", "parent_id": 424242}, 422),
         ({"body": "ok", "parent_id": "1"}, 400),
     ],

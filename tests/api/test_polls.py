@@ -155,7 +155,8 @@ def test_anonymous_vote_becomes_the_accounts_on_sign_in(api, make_article, make_
     [
         ({"option_id": "1"}, 400),
         ({"option_id": True}, 400),
-        ({}, 400),
+        ({"option_id": 1.0}, 400),
+        ({}, 422),  # option_id is required: a value missing, not one of the wrong type
         ({"option_id": 999999}, 422),
     ],
 )

@@ -10,20 +10,19 @@ from webapp.models import Role
 from webapp.security import role_required, signed_in_user
 from webapp.services import articles
 from webapp.services.accounts import ensure_can_write
-from webapp.services.pagination import decode_cursor, encode_cursor, parse_limit
+from webapp.services.pagination import ARTICLES, decode_cursor, encode_cursor, parse_limit
 from webapp.voters import current_voter_key
 
 
 @bp.get("/articles")
 def list_articles():  # type: ignore[no-untyped-def]
     limit = parse_limit(request.args.get("limit"))
-    rows, next_key = articles.list_published(
-        limit, decode_cursor(request.args.get("cursor")), request.args.get("label") or None
-    )
+    after = decode_cursor(request.args.get("cursor"), ARTICLES)
+    rows, next_key = articles.list_published(limit, after, request.args.get("label") or None)
     key = current_voter_key(viewer())
     return jsonify(
         items=[article_json(article, key) for article in rows],
-        next_cursor=encode_cursor(next_key) if next_key else None,
+        next_cursor=encode_cursor(next_key, ARTICLES) if next_key else None,
     )
 
 

@@ -13,7 +13,7 @@ from webapp.security import signed_in_user
 from webapp.services import comments as comment_rules
 from webapp.services import polls as poll_rules
 from webapp.services import thread_cache
-from webapp.services.pagination import decode_cursor, encode_cursor, parse_limit
+from webapp.services.pagination import COMMENTS, decode_cursor, encode_cursor, parse_limit
 from webapp.transactions import begin_writes, reads_first
 from webapp.voters import current_voter_key
 
@@ -57,7 +57,7 @@ def list_comments(slug: str):  # type: ignore[no-untyped-def]
     article = comment_rules.article_for_comments(slug, who)
     sort = request.args.get("sort", "oldest")
     limit = parse_limit(request.args.get("limit"))
-    after = decode_cursor(request.args.get("cursor"))
+    after = decode_cursor(request.args.get("cursor"), COMMENTS)
     featured = request.args.get("featured") in ("1", "true")
     # Commenters' poll answers only where this reader may see the results.
     answers = poll_rules.answers_visible_to(article.slug, who, current_voter_key(who))
@@ -74,7 +74,7 @@ def list_comments(slug: str):  # type: ignore[no-untyped-def]
         )
         return jsonify(
             items=[node_json(node) for node in page.items],
-            next_cursor=encode_cursor(page.next_cursor) if page.next_cursor else None,
+            next_cursor=encode_cursor(page.next_cursor, COMMENTS) if page.next_cursor else None,
         ).get_data()
 
     if who is not None:

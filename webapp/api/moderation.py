@@ -11,13 +11,20 @@ from webapp.api import bp
 from webapp.api.comments import comment_json
 from webapp.api.common import json_object
 from webapp.api.serializers import iso, user_json
-from webapp.errors import MalformedRequest, NotFound
+from webapp.errors import InvalidInput, MalformedRequest, NotFound
 from webapp.extensions import db
-from webapp.ids import fits_integer_column
-from webapp.models import Comment, ModerationAction, Role, User
+from webapp.ids import is_id
+from webapp.models import Comment, ModerationAction, ModerationActionKind, Role, User
 from webapp.security import role_required, signed_in_user
 from webapp.services import moderation, moderation_actions, moderation_queue
-from webapp.services.pagination import cursor_int, decode_cursor, encode_cursor, parse_limit
+from webapp.services.pagination import (
+    MODERATION_LOG,
+    MODERATION_QUEUE,
+    cursor_int,
+    decode_cursor,
+    encode_cursor,
+    parse_limit,
+)
 from webapp.services.site_settings import moderation_settings, update_moderation_settings
 
 moderator_only = role_required(Role.MODERATOR)
@@ -114,11 +121,11 @@ def moderation_queue_list():  # type: ignore[no-untyped-def]
     items, next_key = moderation_queue.queue(
         request.args.get("status", "pending"),
         parse_limit(request.args.get("limit")),
-        decode_cursor(request.args.get("cursor")),
+        decode_cursor(request.args.get("cursor"), MODERATION_QUEUE),
     )
     return jsonify(
         items=[queue_item_json(item) for item in items],
-        next_cursor=encode_cursor(next_key) if next_key else None,
+        next_cursor=encode_cursor(next_key, MODERATION_QUEUE) if next_key else None,
         counts=moderation_queue.queue_counts(),
     )
 
@@ -139,13 +146,8 @@ def moderate_comment(comment_id: int):  # type: ignore[no-untyped-def]
 @moderator_only
 def moderate_comments():  # type: ignore[no-untyped-def]
     payload = json_object()
-    ids = payload.get("ids")
-    if not isinstance(ids, list):
-        raise MalformedRequest(
-            "ids must be a list of comment ids.", fields={"ids": "a list of comment ids"}
-        )
     decided = moderation_actions.decide_many(
-        ids, signed_in_user(), payload.get("action"), payload.get("reason")
+        payload["ids"], signed_in_user(), payload.get("action"), payload.get("reason")
     )
     db.session.commit()
     return jsonify(items=[_single_item(comment) for comment in decided])
@@ -182,44 +184,51 @@ def ban_user(user_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/moderation/users/<int:user_id>/unban")
 @moderator_only
 def unban_user(user_id: int):  # type: ignore[no-untyped-def]
-    payload = request.get_json(silent=True) or {}
-    user = moderation_actions.unban(
-        _user(user_id),
-        signed_in_user(),
-        payload.get("reason") if isinstance(payload, dict) else None,
-    )
+    payload = json_object()  # optional: no body is no reason
+    user = moderation_actions.unban(_user(user_id), signed_in_user(), payload.get("reason"))
     db.session.commit()
     return jsonify(_banned_user_json(user))
 
 
-def _int_arg(name: str) -> int | None:
+def _id_arg(name: str) -> int | None:
+    """An id to filter by: not a whole number is 400, not a possible id 422."""
     raw = request.args.get(name)
     if not raw:
         return None
-    try:
-        number = int(raw)
-    except ValueError as exc:
-        raise MalformedRequest(f"{name} must be a whole number.") from exc
-    if not fits_integer_column(number):
-        raise MalformedRequest(f"{name} is not a valid id.")
+    if not raw.isascii() or not raw.isdigit():
+        raise MalformedRequest(
+            f"{name} must be a whole number.", fields={name: "must be a whole number"}
+        )
+    number = int(raw) if len(raw) <= 12 else 0
+    if not is_id(number):
+        raise InvalidInput(f"{name} is not a valid id.", fields={name: "not a valid id"})
     return number
+
+
+def _action_arg() -> str | None:
+    action = request.args.get("action") or None
+    if action is not None and action not in {kind.value for kind in ModerationActionKind}:
+        raise InvalidInput(
+            "action is not a kind of moderation action.", fields={"action": "unknown"}
+        )
+    return action
 
 
 @bp.get("/moderation/log")
 @moderator_only
 def moderation_log():  # type: ignore[no-untyped-def]
-    cursor = decode_cursor(request.args.get("cursor"))
+    cursor = decode_cursor(request.args.get("cursor"), MODERATION_LOG)
     rows, next_key = moderation_queue.audit_log(
         parse_limit(request.args.get("limit")),
         cursor_int(cursor[0]) if cursor else None,
-        action=request.args.get("action") or None,
-        actor_id=_int_arg("moderator_id"),
-        user_id=_int_arg("user_id"),
-        comment_id=_int_arg("comment_id"),
+        action=_action_arg(),
+        actor_id=_id_arg("moderator_id"),
+        user_id=_id_arg("user_id"),
+        comment_id=_id_arg("comment_id"),
     )
     return jsonify(
         items=[action_json(entry) for entry in rows],
-        next_cursor=encode_cursor([next_key]) if next_key else None,
+        next_cursor=encode_cursor([next_key], MODERATION_LOG) if next_key else None,
     )
 
 

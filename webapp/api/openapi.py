@@ -23,8 +23,11 @@ from webapp.models import (
     Role,
     TermKind,
 )
+from webapp.services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from webapp.services.articles import MAX_BODY as MAX_ARTICLE
 from webapp.services.articles import (
     MAX_LABELS,
+    MAX_OPTION,
     MAX_OPTIONS,
     MAX_QUESTION,
     MAX_SLUG,
@@ -53,6 +56,8 @@ def _nullable(schema: Schema) -> Schema:
         return {"anyOf": [schema, {"type": "null"}]}
     nullable = copy.deepcopy(schema)
     nullable["type"] = [schema["type"], "null"]
+    if "enum" in nullable:
+        nullable["enum"] = [*nullable["enum"], None]
     return nullable
 
 
@@ -116,7 +121,11 @@ SCHEMAS: dict[str, Schema] = {
     "Registration": _object(
         {
             "email": {"type": "string", "format": "email"},
-            "password": {"type": "string", "minLength": 10, "maxLength": 1024},
+            "password": {
+                "type": "string",
+                "minLength": MIN_PASSWORD_LENGTH,
+                "maxLength": MAX_PASSWORD_LENGTH,
+            },
             "display_name": {"type": "string", "minLength": 1, "maxLength": 80},
         }
     ),
@@ -174,36 +183,50 @@ SCHEMAS: dict[str, Schema] = {
             "question": {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION},
             "options": {
                 "type": "array",
-                "items": {"type": "string", "minLength": 1},
+                "items": {"type": "string", "minLength": 1, "maxLength": MAX_OPTION},
                 "minItems": MIN_OPTIONS,
                 "maxItems": MAX_OPTIONS,
             },
             "closes_at": _nullable(TIME),
-            "results_visibility": _enum(ResultsVisibility),
-            "allow_anonymous": BOOLEAN,
+            "results_visibility": _nullable(
+                {**_enum(ResultsVisibility), "description": "`always` when absent or null."}
+            ),
+            "allow_anonymous": _nullable(BOOLEAN),
         },
         ["question", "options"],
     ),
     "ArticleInput": _object(
         {
             "title": {"type": "string", "minLength": 1, "maxLength": MAX_TITLE},
-            "body": {"type": "string", "minLength": 1, "description": "Markdown."},
-            "slug": {
+            "body": {
                 "type": "string",
-                "maxLength": MAX_SLUG,
-                "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
-                "description": "Made from the title when absent.",
+                "minLength": 1,
+                "maxLength": MAX_ARTICLE,
+                "description": "Markdown.",
             },
-            "summary": {"type": "string", "maxLength": MAX_SUMMARY},
-            "labels": {"type": "array", "items": STRING, "maxItems": MAX_LABELS},
-            "status": _enum(ArticleStatus),
-            "comments": _enum(CommentMode),
+            "slug": _nullable(
+                {
+                    "type": "string",
+                    "maxLength": MAX_SLUG,
+                    "description": "Lower-case letters, digits and single hyphens "
+                    "(trimmed and lower-cased first; 422 otherwise). Made from the title "
+                    "when absent.",
+                }
+            ),
+            "summary": _nullable({"type": "string", "maxLength": MAX_SUMMARY}),
+            "labels": _nullable({"type": "array", "items": STRING, "maxItems": MAX_LABELS}),
+            "status": _nullable(_enum(ArticleStatus)),
+            "comments": _nullable(_enum(CommentMode)),
             "poll": {"anyOf": [_ref("PollInput"), {"type": "null"}]},
         },
         [],
-        description="Creating needs `title` and `body`; an edit sends only what changes "
-        "(`poll: null` removes a poll without votes).",
+        description="An edit sends only what changes (`poll: null` removes a poll "
+        "without votes); null leaves the other fields as they are.",
     ),
+    "NewArticle": {
+        "allOf": [_ref("ArticleInput"), {"required": ["title", "body"]}],
+        "description": "An article to create: `title` and `body` at least.",
+    },
     "Article": _object(
         {
             "id": INTEGER,
@@ -294,7 +317,9 @@ SCHEMAS: dict[str, Schema] = {
     "Flag": _object(
         {
             "reason": _enum(FlagReason),
-            "note": _nullable({"type": "string", "maxLength": MAX_NOTE}),
+            "note": _nullable(
+                {"type": "string", "description": f"Kept to its first {MAX_NOTE} characters."}
+            ),
         },
         ["reason"],
     ),
@@ -447,13 +472,21 @@ SCHEMAS["SettingsPatch"] = {
 }
 
 _ERRORS = {
-    400: ("MalformedRequest", "Malformed request: not JSON, not an object, or wrong types."),
+    400: (
+        "MalformedRequest",
+        "Malformed request: not JSON, not an object, a value of the wrong JSON type "
+        "(`fields` says which), or a cursor the service did not issue.",
+    ),
     401: ("Unauthorized", "Not signed in."),
     403: ("Forbidden", "Not allowed, banned, or a missing or invalid CSRF token (`csrf_failed`)."),
     404: ("NotFound", "Unknown, or unpublished, thing."),
     409: ("Conflict", "Conflicts with the current state."),
     413: ("PayloadTooLarge", "The body is over 1 MiB (`payload_too_large`)."),
-    422: ("Invalid", "Well-formed but invalid values; `fields` says which."),
+    422: (
+        "Invalid",
+        "Values of the right type that are not allowed (missing, not one of the choices, "
+        "too long or short, out of range); `fields` says which.",
+    ),
     429: ("RateLimited", "Rate limited; retry after `Retry-After` seconds."),
     503: ("Unavailable", "A dependency (the database) is down; retry shortly."),
 }
@@ -510,7 +543,8 @@ PARAMETERS: dict[str, Any] = {
     "cursor": {
         "name": "cursor",
         "in": "query",
-        "description": "Opaque; the `next_cursor` of the previous page.",
+        "description": "Opaque; the `next_cursor` of the previous page of the same list. "
+        "Cursors are signed: any other value is 400.",
         "schema": STRING,
     },
 }
@@ -682,7 +716,7 @@ def _paths() -> dict[str, Any]:
                 "Published articles, newest first",
                 "articles",
                 {200: _ref("ArticlePage")},
-                [400],
+                [400, 422],
                 security=ANYONE,
                 parameters=[_query("label", STRING, "A label's slug."), *_LIST],
             ),
@@ -693,7 +727,7 @@ def _paths() -> dict[str, Any]:
                 {201: _ref("Article")},
                 [*_UNSAFE, 401, 409, 422],
                 security=UNSAFE_SIGNED_IN,
-                body="ArticleInput",
+                body="NewArticle",
                 description="409 `slug_taken`; 422 with `fields` for invalid values.",
             ),
         },
@@ -924,7 +958,7 @@ def _paths() -> dict[str, Any]:
                 "The audit log, newest first (moderators)",
                 "moderation",
                 {200: _ref("LogPage")},
-                [400, 401, 403],
+                [400, 401, 403, 422],
                 security=SIGNED_IN,
                 parameters=[
                     _query("action", _enum(ModerationActionKind)),

@@ -15,7 +15,7 @@ from webapp.moderation import bp
 from webapp.redirects import safe_redirect_target
 from webapp.security import role_required, signed_in_user
 from webapp.services import moderation, moderation_actions, moderation_queue
-from webapp.services.pagination import decode_cursor, encode_cursor
+from webapp.services.pagination import MODERATION_QUEUE, decode_cursor, encode_cursor
 from webapp.services.site_settings import (
     ModerationSettings,
     moderation_settings,
@@ -55,13 +55,14 @@ def index():  # type: ignore[no-untyped-def]
 def queue(status: str):  # type: ignore[no-untyped-def]
     if status not in QUEUE_TITLES:
         raise NotFound("No such queue.")
-    items, next_key = moderation_queue.queue(status, 25, decode_cursor(request.args.get("after")))
+    after = decode_cursor(request.args.get("after"), MODERATION_QUEUE)
+    items, next_key = moderation_queue.queue(status, 25, after)
     return render_template(
         "moderation/queue.html",
         status=status,
         title=QUEUE_TITLES[status],
         items=items,
-        next_cursor=encode_cursor(next_key) if next_key else None,
+        next_cursor=encode_cursor(next_key, MODERATION_QUEUE) if next_key else None,
     )
 
 

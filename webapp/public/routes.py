@@ -15,7 +15,7 @@ from webapp.services import articles, thread_cache
 from webapp.services import comments as comment_rules
 from webapp.services import polls as poll_rules
 from webapp.services.accounts import ensure_can_write
-from webapp.services.pagination import decode_cursor, encode_cursor
+from webapp.services.pagination import COMMENTS, decode_cursor, encode_cursor
 from webapp.site_address import absolute_url
 from webapp.voters import client_hash, current_voter_key, ensure_anonymous_id, set_cookie_if_minted
 
@@ -92,13 +92,15 @@ def comments_context(
         limit=COMMENTS_PER_PAGE,
         featured_only=featured,
         answers_visible=answers_visible,
-        after=decode_cursor(request.args.get("after")) if request.method == "GET" else None,
+        after=decode_cursor(request.args.get("after"), COMMENTS)
+        if request.method == "GET"
+        else None,
     )
     return {
         "nodes": page.items,
         "sort": sort,
         "featured": featured,
-        "next_cursor": encode_cursor(page.next_cursor) if page.next_cursor else None,
+        "next_cursor": encode_cursor(page.next_cursor, COMMENTS) if page.next_cursor else None,
         "form": form,
     }
 

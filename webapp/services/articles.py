@@ -30,7 +30,7 @@ from webapp.models import (
     article_labels,
     utcnow,
 )
-from webapp.services.pagination import cursor_int
+from webapp.services.pagination import cursor_int, cursor_time
 from webapp.services.worker_cache import WorkerCache
 
 # Every article page links the articles published before and after it, which change
@@ -456,7 +456,7 @@ def list_published(
     query = published_articles_query(label_slug)
     if after is not None:
         try:
-            when, last_id = datetime.fromisoformat(after[0]), cursor_int(after[1])
+            when, last_id = cursor_time(after[0]), cursor_int(after[1])
         except (ValueError, TypeError, IndexError) as exc:
             raise MalformedRequest("The cursor is not valid.") from exc
         query = query.where(

@@ -20,7 +20,7 @@ from webapp.models import (
     User,
     utcnow,
 )
-from webapp.services.pagination import cursor_int
+from webapp.services.pagination import cursor_int, cursor_time
 
 QUEUES = ("pending", "reported", "rejected", "approved")
 
@@ -157,7 +157,7 @@ def _page_by_age(
     )
     if after is not None:
         try:
-            when, last_id = datetime.fromisoformat(after[0]), cursor_int(after[1])
+            when, last_id = cursor_time(after[0]), cursor_int(after[1])
         except (TypeError, ValueError, IndexError) as exc:
             raise MalformedRequest("The cursor is not valid.") from exc
         query = query.where(
@@ -187,11 +187,7 @@ def _reported_page(
     )
     if after is not None:
         try:
-            count, when, last_id = (
-                cursor_int(after[0]),
-                datetime.fromisoformat(after[1]),
-                cursor_int(after[2]),
-            )
+            count, when, last_id = cursor_int(after[0]), cursor_time(after[1]), cursor_int(after[2])
         except (TypeError, ValueError, IndexError) as exc:
             raise MalformedRequest("The cursor is not valid.") from exc
         query = query.where(

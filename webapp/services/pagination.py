@@ -1,54 +1,115 @@
-"""Opaque keyset cursors for the API's lists."""
+"""Opaque keyset cursors for the lists, signed so that only the service's own are read.
+
+A cursor is the sort key of the last row a page showed, as JSON, signed with the
+app's SECRET_KEY and a salt naming its list (itsdangerous' URL-safe format). Any
+cursor the service did not issue for that list, whether garbage, hand-made or from
+another list, is a 400. The decoded values are still checked (``cursor_int``,
+``cursor_time``): a cursor signed under an older format must not reach a query with
+a naive time or a number no INTEGER column holds.
+"""
 
 from __future__ import annotations
 
-import base64
-import json
+import functools
+import re
+from datetime import UTC, datetime
 from typing import Any
 
-from webapp.errors import MalformedRequest
+from flask import current_app
+from itsdangerous import BadData, URLSafeSerializer
+
+from webapp.errors import InvalidInput, MalformedRequest
 from webapp.ids import fits_integer_column
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
+#: The lists that hand out cursors; each signs with its own salt, so a cursor of
+#: one is refused by the others. The HTML pages share their API list's cursors.
+ARTICLES = "articles"
+COMMENTS = "comments"
+MODERATION_QUEUE = "moderation-queue"
+MODERATION_LOG = "moderation-log"
+LISTS = (ARTICLES, COMMENTS, MODERATION_QUEUE, MODERATION_LOG)
 
-def encode_cursor(values: list[Any]) -> str:
-    raw = json.dumps(values, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+_NOT_OURS = "The cursor is not valid; use a next_cursor this list returned."
 
 
-def decode_cursor(cursor: str | None) -> list[Any] | None:
+@functools.lru_cache(maxsize=16)
+def cursor_serializer(secret_key: str | bytes, list_name: str) -> URLSafeSerializer:
+    """What signs and reads the cursors of ``list_name`` under ``secret_key``."""
+    if list_name not in LISTS:
+        raise ValueError(f"no cursors for a list named {list_name!r}")
+    return URLSafeSerializer(secret_key, salt=f"pulse.cursor.{list_name}")
+
+
+def _serializer_for(list_name: str) -> URLSafeSerializer:
+    return cursor_serializer(current_app.secret_key, list_name)
+
+
+def encode_cursor(values: list[Any], list_name: str) -> str:
+    return _serializer_for(list_name).dumps(values)
+
+
+def decode_cursor(cursor: str | None, list_name: str) -> list[Any] | None:
+    """The values a cursor of ``list_name`` carries; None for no cursor; else 400."""
     if not cursor:
         return None
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, TypeError) as exc:
-        raise MalformedRequest("The cursor is not valid.") from exc
-    if not isinstance(values, list):
-        raise MalformedRequest("The cursor is not valid.")
+        values = _serializer_for(list_name).loads(cursor)
+    except (BadData, ValueError, TypeError, RecursionError) as exc:
+        raise MalformedRequest(_NOT_OURS) from exc
+    if not isinstance(values, list) or not values:
+        raise MalformedRequest(_NOT_OURS)
     return values
 
 
 def cursor_int(value: Any) -> int:
     """A whole number from a decoded cursor, small enough for an INTEGER column, or 400."""
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise MalformedRequest("The cursor is not valid.")
+        raise MalformedRequest(_NOT_OURS)
     try:
         number = int(value)
     except ValueError as exc:
-        raise MalformedRequest("The cursor is not valid.") from exc
+        raise MalformedRequest(_NOT_OURS) from exc
     if not fits_integer_column(number):
-        raise MalformedRequest("The cursor is not valid.")
+        raise MalformedRequest(_NOT_OURS)
     return number
 
 
+def cursor_time(value: Any) -> datetime:
+    """An aware time from a decoded cursor, in UTC, or 400: a time without a zone
+    cannot be compared with the stored ones, and one past the calendar's ends
+    cannot be moved to UTC."""
+    if not isinstance(value, str):
+        raise MalformedRequest(_NOT_OURS)
+    try:
+        when = datetime.fromisoformat(value)
+        if when.tzinfo is None or when.utcoffset() is None:
+            raise ValueError("no zone")
+        return when.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        raise MalformedRequest(_NOT_OURS) from exc
+
+
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+
+
 def parse_limit(raw: str | None) -> int:
+    """``?limit=``: absent is the default; not a whole number is 400; outside
+    1..MAX_LIMIT is 422 (asking for more is refused, not quietly cut down)."""
     if raw is None or raw == "":
         return DEFAULT_LIMIT
-    try:
-        limit = int(raw)
-    except ValueError as exc:
-        raise MalformedRequest("limit must be a whole number.") from exc
-    return max(1, min(limit, MAX_LIMIT))
+    if not _WHOLE_NUMBER.fullmatch(raw):
+        raise MalformedRequest(
+            "limit must be a whole number.", fields={"limit": "must be a whole number"}
+        )
+    digits = raw.lstrip("+-").lstrip("0")
+    # More digits than any page size has is out of range, however many there are.
+    limit = int(raw) if len(digits) <= 6 else MAX_LIMIT + 1
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(
+            f"limit must be between 1 and {MAX_LIMIT}.",
+            fields={"limit": f"between 1 and {MAX_LIMIT}"},
+        )
+    return limit
