@@ -88,11 +88,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth_setup.init_app(app)
 
     from webapp.ids import IdConverter
-    from webapp.security import reject_nul_characters
+    from webapp.security import StrictTextRequest, refuse_unstorable_text
 
     # Before the blueprints, so every <int:...> in their routes is bounded.
     app.url_map.converters["int"] = IdConverter
-    app.before_request(reject_nul_characters)
+    app.request_class = StrictTextRequest
+    app.before_request(refuse_unstorable_text)
 
     from webapp.api import bp as api_bp
     from webapp.auth import bp as auth_bp
