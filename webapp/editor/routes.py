@@ -46,7 +46,7 @@ def _changes_from(form: ArticleForm, status: str | None) -> articles.ArticleChan
         body=form.body.data or "",
         slug=(form.slug.data or "").strip(),
         summary=form.summary.data or "",
-        labels=[name for name in (form.labels.data or "").split(",")],
+        labels=[name for name in (form.labels.data or "").split(",") if name.strip()],
         comments=form.comments.data,
         status=status,
         present={"title", "body", "summary", "labels", "comments"},

@@ -40,6 +40,7 @@ from webapp.services.accounts import ensure_can_write
 from webapp.services.markup import render_comment
 from webapp.services.pagination import cursor_int
 from webapp.services.thread_cache import thread_changed
+from webapp.text import clean_block
 
 MAX_BODY = 5000
 MAX_NOTE = 1000
@@ -69,7 +70,7 @@ def is_moderator(user: User | None) -> bool:
 def _check_body(body: Any) -> str:
     if not isinstance(body, str):
         raise MalformedRequest("body must be a string.", fields={"body": "must be a string"})
-    text = body.strip()
+    text = clean_block(body).strip()
     if not text:
         raise InvalidInput("Please write something before posting.", fields={"body": "empty"})
     if len(text) > MAX_BODY:
@@ -500,7 +501,7 @@ def flag(
         )
     if note is not None and not isinstance(note, str):
         raise MalformedRequest("note must be a string.", fields={"note": "must be a string"})
-    note = (note or "").strip()[:MAX_NOTE] or None
+    note = clean_block(note or "").strip()[:MAX_NOTE] or None
     ensure_can_write(user)
     if not is_public(comment):
         raise NotFound("No such comment.")

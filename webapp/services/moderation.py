@@ -27,6 +27,7 @@ from webapp.models import (
 from webapp.services.site_settings import ModerationSettings, moderation_settings
 from webapp.services.wordfilter import count_links, find_terms
 from webapp.services.worker_cache import WorkerCache
+from webapp.text import clean_line
 
 
 class BannedWordUsed(InvalidInput):
@@ -196,9 +197,9 @@ def add_term(term: object, kind: object) -> ModerationTerm:
     """Add a banned or suspect word (or phrase); an existing entry changes its kind."""
     if not isinstance(kind, str) or kind not in {k.value for k in TermKind}:
         raise InvalidInput("kind must be banned or suspect.", fields={"kind": "banned or suspect"})
-    if not isinstance(term, str) or not " ".join(term.split()):
+    cleaned = clean_line(term).lower() if isinstance(term, str) else ""
+    if not cleaned:
         raise InvalidInput("Please enter a word.", fields={"term": "required"})
-    cleaned = " ".join(term.split()).lower()
     if len(cleaned) > MAX_TERM:
         raise InvalidInput(
             f"At most {MAX_TERM} characters.", fields={"term": f"at most {MAX_TERM} characters"}

@@ -25,6 +25,7 @@ from webapp.models import (
 )
 from webapp.services.accounts import end_sessions
 from webapp.services.thread_cache import thread_changed
+from webapp.text import clean_line
 
 COMMENT_ACTIONS = ("approve", "reject", "feature", "unfeature")
 MAX_REASON = 1000
@@ -56,7 +57,7 @@ def _clean_reason(reason: Any) -> str | None:
         return None
     if not isinstance(reason, str):
         raise InvalidInput("reason must be text.", fields={"reason": "must be text"})
-    reason = reason.strip()
+    reason = clean_line(reason)
     if len(reason) > MAX_REASON:
         raise InvalidInput(
             f"Reasons can be at most {MAX_REASON} characters.",
