@@ -187,3 +187,91 @@ def test_the_comment_triggers_revision_recounts_and_fills_the_last_rejections(
         from webapp.extensions import db
 
         db.engine.dispose()
+
+
+def test_the_sessions_revision_puts_comments_with_open_reports_in_the_reported_queue(
+    empty_database_url,
+):
+    """Reports written before one report was enough for the queue: upgrading marks a
+    comment reported from its first report since the last decision, and leaves alone
+    comments reviewed after their reports, rejected ones and unreported ones."""
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": TEST_SECRET, "DATABASE_URL": empty_database_url}
+    )
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["db", "upgrade", "4cbd1791234c"])
+    assert result.exit_code == 0, result.output
+    engine = sa.create_engine(empty_database_url)
+    when = sa.DateTime(timezone=True)
+    long_ago = datetime(2026, 1, 1, tzinfo=UTC)
+    first_report = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO users (id, email, display_name, password_hash, role, created_at) "
+                    "VALUES (1, 'u1@example.org', 'U', 'x', 'reader', :at)"
+                ).bindparams(sa.bindparam("at", type_=when)),
+                {"at": long_ago},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO articles (id, slug, title, summary, body, html, status, "
+                    "comment_mode, author_id, created_at, updated_at) VALUES "
+                    "(1, 'a', 'A', '', 'b', 'b', 'published', 'open', 1, :at, :at)"
+                ).bindparams(sa.bindparam("at", type_=when)),
+                {"at": long_ago},
+            )
+            insert_comment = sa.text(
+                "INSERT INTO comments (id, article_id, author_id, depth, body, html, status, "
+                "created_at, score, flag_count, reply_count, reasons_held, moderated_at) "
+                "VALUES (:id, 1, 1, 0, 'c', 'c', :status, :at, 0, 0, 0, '[]', :moderated)"
+            ).bindparams(sa.bindparam("at", type_=when), sa.bindparam("moderated", type_=when))
+            # 1: two open reports; 2: approved after its report; 3: rejected; 4: no report.
+            for comment_id, status, moderated in (
+                (1, "published", None),
+                (2, "published", first_report + timedelta(days=1)),
+                (3, "rejected", None),
+                (4, "published", None),
+            ):
+                connection.execute(
+                    insert_comment,
+                    {"id": comment_id, "status": status, "at": long_ago, "moderated": moderated},
+                )
+            insert_flag = sa.text(
+                "INSERT INTO comment_flags (comment_id, user_id, reason, created_at) "
+                "VALUES (:comment, 1, 'spam', :at)"
+            ).bindparams(sa.bindparam("at", type_=when))
+            connection.execute(insert_flag, {"comment": 1, "at": first_report + timedelta(hours=1)})
+            connection.execute(
+                sa.text(
+                    "INSERT INTO users (id, email, display_name, password_hash, role, created_at) "
+                    "VALUES (2, 'u2@example.org', 'V', 'x', 'reader', :at)"
+                ).bindparams(sa.bindparam("at", type_=when)),
+                {"at": long_ago},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO comment_flags (comment_id, user_id, reason, created_at) "
+                    "VALUES (1, 2, 'abuse', :at)"
+                ).bindparams(sa.bindparam("at", type_=when)),
+                {"at": first_report},
+            )
+            for comment_id in (2, 3):
+                connection.execute(insert_flag, {"comment": comment_id, "at": first_report})
+        result = runner.invoke(args=["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        with engine.begin() as connection:
+            reported = dict(
+                connection.execute(sa.text("SELECT id, reported_at FROM comments")).all()
+            )
+            weights = connection.execute(sa.text("SELECT DISTINCT weight FROM comment_flags"))
+            assert [w for (w,) in weights] == [1]
+    finally:
+        engine.dispose()
+    assert str(reported[1]).startswith("2026-11-02 09:00:00")
+    assert reported[2] is None and reported[3] is None and reported[4] is None
+    with app.app_context():
+        from webapp.extensions import db
+
+        db.engine.dispose()

@@ -8,6 +8,10 @@
   not depend on the app's Unicode tables of the day).
 - ``comment_flags.weight``: how much a report counts toward the automatic hide.
 
+One open report now puts a comment in the Reported queue (before, only reports up
+to the threshold did), so upgrading marks comments that already have reports since
+their last moderator decision as reported, from their first such report.
+
 Revision ID: 9d2e61b0c4a7
 Revises: 4cbd1791234c
 Create Date: 2026-12-03 13:30:00
@@ -24,6 +28,19 @@ branch_labels = None
 depends_on = None
 
 
+OPEN_REPORTS_TO_QUEUE = """
+UPDATE comments SET reported_at = (
+    SELECT min(f.created_at) FROM comment_flags f
+    WHERE f.comment_id = comments.id
+      AND (comments.moderated_at IS NULL OR f.created_at > comments.moderated_at))
+WHERE reported_at IS NULL AND deleted_at IS NULL AND status <> 'rejected'
+  AND EXISTS (
+    SELECT 1 FROM comment_flags f
+    WHERE f.comment_id = comments.id
+      AND (comments.moderated_at IS NULL OR f.created_at > comments.moderated_at))
+"""
+
+
 def upgrade():
     # Plain ALTER TABLE (no batch copy): a rebuilt users table would cascade-delete
     # on SQLite with foreign keys on.
@@ -36,6 +53,7 @@ def upgrade():
     op.add_column(
         "comment_flags", sa.Column("weight", sa.Float(), server_default="1", nullable=False)
     )
+    op.execute(OPEN_REPORTS_TO_QUEUE)
 
 
 def downgrade():
