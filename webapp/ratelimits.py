@@ -29,9 +29,7 @@ log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Used when the shared store (Redis) is unreachable: limits then count per process,
-# like Flask-Limiter's own in-memory fallback for the decorated routes.
-_fallback = FixedWindowRateLimiter(MemoryStorage())
+_FALLBACK_KEY = "pulse_ratelimit_fallback"
 # The limits are settings read on every request: parsed once per distinct string.
 _parsed = lru_cache(maxsize=32)(parse_many)
 
@@ -89,6 +87,17 @@ def limit_action(action: str, *, account: int | None = None, client: str | None 
         enforce(f"{action}-client", limits, client, action=doing)
 
 
+def _fallback() -> RateLimiter:
+    """Used when the shared store (Redis) is unreachable: limits then count in this
+    worker, like Flask-Limiter's own in-memory fallback for the decorated routes. One
+    per app (a worker runs one), so counts never leak from one app into another."""
+    extensions = current_app.extensions
+    strategy = extensions.get(_FALLBACK_KEY)
+    if strategy is None:
+        strategy = extensions.setdefault(_FALLBACK_KEY, FixedWindowRateLimiter(MemoryStorage()))
+    return strategy  # type: ignore[no-any-return]
+
+
 def _hit(strategy: RateLimiter, item, name: str, identity: tuple[str, ...]) -> float | None:  # type: ignore[no-untyped-def]
     """None when allowed, else the time the window resets."""
     if strategy.hit(item, name, *identity):
@@ -106,7 +115,7 @@ def enforce(name: str, limits: str, *identity: str, action: str = "doing that") 
             reset_at = _hit(limiter.limiter, item, name, identity)
         except Exception:
             log.warning("rate limit store unavailable; counting %s in this process", name)
-            reset_at = _hit(_fallback, item, name, identity)
+            reset_at = _hit(_fallback(), item, name, identity)
         if reset_at is None:
             continue
         wait = max(1, int(reset_at - time.time()) + 1)
