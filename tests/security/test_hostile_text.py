@@ -269,7 +269,7 @@ def test_control_characters_are_stripped_from_comments_reports_reasons_names_and
     story = make_article()
     registered = api.post(
         "/api/v1/auth/register",
-        {"email": "ctl@example.org", "password": PASSWORD, "display_name": "Ma\x07ry\x1b Ann"},
+        {"email": "ctl@example.org", "password": PASSWORD, "display_name": "Ma\x07ry\x1b\tAnn\r\n"},
     )
     assert registered.status_code == 201, registered.get_json()
     assert registered.get_json()["display_name"] == "Mary Ann"
