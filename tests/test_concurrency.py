@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import http.client
+import json
+import os
+import subprocess  # nosec B404 - starts this test's own workers
+import sys
 import threading
+import time
+import uuid
+from bisect import bisect_left
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import Api
+from webapp.config import DEFAULTS
 from webapp.models import Vote
 from webapp.services import poll_cache, polls
 
@@ -139,3 +151,265 @@ def test_concurrent_moves_and_withdrawals_keep_tallies_equal_to_a_recount(app, d
     db.session.expire_all()
     assert polls.recount() == []
     assert db.session.scalar(select(func.count()).select_from(Vote)) <= 8
+
+
+# --- against real servers: results never go backwards ----------------------------------
+#
+# Forty distinct anonymous voters vote at once while readers keep asking for the
+# results, through servers as production runs them (caches at their defaults): one
+# threaded server, and two worker processes sharing Redis. What a person could check:
+# no answer (a vote's or a results read's) shows a lower total than an answer that
+# finished before it began, and once every vote is acknowledged the results say 40.
+
+VOTERS = 40
+READERS = 4
+PRODUCTION_CACHES = {
+    name: DEFAULTS[name]
+    for name in ("RESULTS_CACHE_SECONDS", "MODERATION_CACHE_SECONDS", "THREAD_CACHE_SECONDS")
+}
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One answer that showed a total: when it was asked for and when it came back."""
+
+    start: float
+    end: float
+    total: int
+    what: str
+
+
+class Visitor:
+    """One browser on this machine: its own cookies, one request at a time, taking
+    turns between the servers it is given (so its requests reach every worker)."""
+
+    def __init__(self, ports: list[int]) -> None:
+        self.ports = ports
+        self.turn = 0
+        self.cookies: dict[str, str] = {}
+        self.token: str | None = None
+
+    def request(self, method: str, path: str, body: object = None) -> tuple[int, dict]:
+        port = self.ports[self.turn % len(self.ports)]
+        self.turn += 1
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        data = None
+        if body is not None:
+            data = json.dumps(body)
+            headers["Content-Type"] = "application/json"
+        if self.token and method != "GET":
+            headers["X-CSRFToken"] = self.token
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            connection.request(method, path, body=data, headers=headers)
+            response = connection.getresponse()
+            raw = response.read()
+            for name, value in response.getheaders():
+                if name.lower() == "set-cookie":
+                    cookie, _, rest = value.partition("=")
+                    self.cookies[cookie.strip()] = rest.split(";")[0]
+        finally:
+            connection.close()
+        return response.status, json.loads(raw) if raw.startswith(b"{") else {}
+
+    def fetch_token(self) -> None:
+        status, body = self.request("GET", "/api/v1/csrf")
+        assert status == 200
+        self.token = body["csrf_token"]
+
+
+def _assert_never_backwards(seen: list[Seen]) -> None:
+    """No answer shows less than an answer that had finished before it was asked for."""
+    finished = sorted(seen, key=lambda s: s.end)
+    ends = [s.end for s in finished]
+    highest: list[Seen] = []  # highest[i]: the highest total among finished[: i + 1]
+    for answer in finished:
+        highest.append(answer if not highest or answer.total > highest[-1].total else highest[-1])
+    for answer in seen:
+        before = bisect_left(ends, answer.start)
+        if before:
+            earlier = highest[before - 1]
+            assert answer.total >= earlier.total, (
+                f"{answer.what} showed {answer.total} after {earlier.what} "
+                f"had shown {earlier.total}"
+            )
+
+
+def _vote_and_read_at_once(ports: list[int], slug: str, option_ids: list[int]) -> list[Seen]:
+    """VOTERS new anonymous voters vote at once while READERS read the results
+    throughout; returns every total shown. Every vote must be acknowledged 201."""
+    results_url = f"/api/v1/articles/{slug}/poll/results"
+    votes_url = f"/api/v1/articles/{slug}/poll/votes"
+    voters = [Visitor(ports[i % len(ports) :] + ports[: i % len(ports)]) for i in range(VOTERS)]
+    for voter in voters:
+        voter.fetch_token()  # on one worker; the vote goes to the next
+    # Warm the cache (every worker's), as a busy poll's is.
+    for port in ports:
+        assert Visitor([port]).request("GET", results_url)[0] == 200
+    seen: list[Seen] = []
+    statuses: list[int] = []
+    voting = threading.Event()
+    voting.set()
+    barrier = threading.Barrier(VOTERS + READERS)
+    errors: list[BaseException] = []
+
+    def vote(voter: Visitor, option_id: int) -> None:
+        barrier.wait(timeout=30)
+        start = time.monotonic()
+        status, body = voter.request("POST", votes_url, {"option_id": option_id})
+        statuses.append(status)
+        assert "total" in body, (status, body)
+        seen.append(Seen(start, time.monotonic(), body["total"], f"a vote ({status})"))
+
+    def read(reader: Visitor) -> None:
+        barrier.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while voting.is_set() and time.monotonic() < deadline:
+            start = time.monotonic()
+            status, body = reader.request("GET", results_url)
+            assert status == 200, body
+            seen.append(Seen(start, time.monotonic(), body["total"], "a results read"))
+            time.sleep(0.005)  # a crowd of readers, not a busy loop starving the voters
+
+    def guarded(work, *args) -> None:  # type: ignore[no-untyped-def]
+        try:
+            work(*args)
+        except BaseException as exc:  # reported below, in the test thread
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=guarded, args=(vote, voter, option_ids[i % len(option_ids)]))
+        for i, voter in enumerate(voters)
+    ]
+    readers = [
+        threading.Thread(target=guarded, args=(read, Visitor(ports[i % len(ports) :] + ports)))
+        for i in range(READERS)
+    ]
+    for thread in threads + readers:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    voting.clear()
+    for thread in readers:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert statuses == [201] * VOTERS
+    # Every vote acknowledged: the results say so at once, on every worker.
+    for port in ports:
+        start = time.monotonic()
+        status, body = Visitor([port]).request("GET", results_url)
+        assert status == 200
+        seen.append(Seen(start, time.monotonic(), body["total"], f"the read after, on {port}"))
+        assert body["total"] == VOTERS, body
+    return seen
+
+
+def _check_stored(db) -> None:  # type: ignore[no-untyped-def]
+    db.session.rollback()
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Vote)) == VOTERS
+    assert polls.recount() == []
+
+
+# Each worker: a threaded server in a process of its own, on the test's database.
+_WORKER = """
+import json, sys
+from werkzeug.serving import make_server
+from webapp import create_app
+
+server = make_server("127.0.0.1", 0, create_app(json.loads(sys.argv[1])), threaded=True)
+print(server.port, flush=True)
+server.serve_forever()
+"""
+
+REDIS_URL = os.environ.get("PULSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_or_skip(url: str) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except redis.RedisError as exc:
+        reason = f"Redis is not reachable at {url} ({exc}); set PULSE_TEST_REDIS_URL"
+        if os.environ.get("PULSE_REQUIRE_REDIS") == "1":
+            pytest.fail(f"PULSE_REQUIRE_REDIS=1 but {reason}")
+        pytest.skip(reason)
+
+
+@contextmanager
+def _worker_processes(count: int, config: dict):  # type: ignore[no-untyped-def]
+    root = Path(__file__).resolve().parent.parent
+    workers = []
+    try:
+        for _ in range(count):
+            workers.append(
+                subprocess.Popen(  # noqa: S603 - our own interpreter and code
+                    [sys.executable, "-c", _WORKER, json.dumps(config)],
+                    cwd=root,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    text=True,
+                )
+            )
+        ports = []
+        for worker in workers:
+            line = worker.stdout.readline() if worker.stdout else ""
+            assert line.strip().isdigit(), "a worker did not start"
+            ports.append(int(line))
+        yield ports
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait(timeout=10)
+
+
+def test_results_never_go_backwards_across_workers_sharing_redis(make_app, make_article, backend):
+    _redis_or_skip(REDIS_URL)
+    app = make_app(REDIS_URL=REDIS_URL, **PRODUCTION_CACHES)
+    with app.app_context():
+        from webapp.extensions import db
+
+        article = make_article(poll={"allow_anonymous": True}, title=f"workers {uuid.uuid4()}")
+        slug, option_ids = article.slug, [o.id for o in article.poll.options]
+        db.session.rollback()  # outside a request SQLite would hold the write lock
+        try:
+            with _worker_processes(2, _worker_config(app, backend, REDIS_URL=REDIS_URL)) as ports:
+                seen = _vote_and_read_at_once(ports, slug, option_ids)
+            _assert_never_backwards(seen)
+            _check_stored(db)
+        finally:
+            poll_cache.forget(slug)
+
+
+def _worker_config(app, backend, **settings) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        "TESTING": True,
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "DATABASE_URL": backend.url,
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "REQUEST_LOG": False,
+        **PRODUCTION_CACHES,
+        **settings,
+    }
+
+
+def test_results_never_go_backwards_on_a_threaded_server(make_app, make_article, backend):
+    # One worker process, many threads, its own results cache (no Redis).
+    app = make_app(**PRODUCTION_CACHES)
+    with app.app_context():
+        from webapp.extensions import db
+
+        article = make_article(poll={"allow_anonymous": True}, title=f"burst {uuid.uuid4()}")
+        slug, option_ids = article.slug, [o.id for o in article.poll.options]
+        db.session.rollback()  # outside a request SQLite would hold the write lock
+        with _worker_processes(1, _worker_config(app, backend)) as ports:
+            seen = _vote_and_read_at_once(ports, slug, option_ids)
+        _assert_never_backwards(seen)
+        _check_stored(db)
