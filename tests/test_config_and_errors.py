@@ -45,6 +45,22 @@ def test_redis_url_feeds_the_rate_limiter(tmp_path, monkeypatch):
     assert config["RATELIMIT_ENABLED"] is False
 
 
+def test_rate_limits_and_the_site_name_come_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("RATELIMIT_VOTE", "5 per minute;20 per hour")
+    monkeypatch.setenv("RATELIMIT_REPORT", "2 per minute")
+    monkeypatch.setenv("SITE_NAME", "  The   Herald ")
+    config = build_config(tmp_path, {"SECRET_KEY": "x"})
+    assert config["RATELIMIT_VOTE"] == "5 per minute;20 per hour"
+    assert config["RATELIMIT_REPORT"] == "2 per minute"
+    assert config["SITE_NAME"] == "The Herald"
+
+
+def test_a_rate_limit_the_limiter_cannot_read_stops_the_start(tmp_path, monkeypatch):
+    monkeypatch.setenv("RATELIMIT_COMMENT", "lots per minute")
+    with pytest.raises(RuntimeError, match="RATELIMIT_COMMENT"):
+        build_config(tmp_path, {"SECRET_KEY": "x"})
+
+
 def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path):
     from webapp.extensions import db
 

@@ -117,6 +117,33 @@ def _instance_secret_key(instance_path: Path) -> str:
     return key
 
 
+#: One limit per reader action (and per sign-in door), each settable from the
+#: environment in the `limits` notation: "10 per minute;50 per hour".
+RATE_LIMIT_SETTINGS = (
+    "RATELIMIT_LOGIN",
+    "RATELIMIT_REGISTER",
+    "RATELIMIT_VOTE",
+    "RATELIMIT_COMMENT",
+    "RATELIMIT_REACT",
+    "RATELIMIT_REPORT",
+)
+
+
+def _check_rate_limits(config: Mapping[str, Any]) -> None:
+    """A limit the limiter cannot read would fail on the first request it guards;
+    refuse to start instead, naming the setting."""
+    from limits import parse_many
+
+    for setting in RATE_LIMIT_SETTINGS:
+        try:
+            parse_many(config[setting])
+        except ValueError as exc:
+            raise RuntimeError(
+                f"{setting}={config[setting]!r} is not a rate limit; "
+                'write it like "10 per minute;50 per hour".'
+            ) from exc
+
+
 def build_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
     config = dict(DEFAULTS)
     env = os.environ
@@ -148,8 +175,14 @@ def build_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> di
         config["TRUSTED_PROXY_COUNT"] = int(env["TRUSTED_PROXY_COUNT"])
     if env.get("PUBLIC_URL"):
         config["PUBLIC_URL"] = env["PUBLIC_URL"]
+    if env.get("SITE_NAME"):
+        config["SITE_NAME"] = " ".join(env["SITE_NAME"].split())
+    for setting in RATE_LIMIT_SETTINGS:
+        if env.get(setting):
+            config[setting] = env[setting]
 
     config.update(overrides)
+    _check_rate_limits(config)
 
     if config.get("REDIS_URL") and "RATELIMIT_STORAGE_URI" not in overrides:
         config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"]
