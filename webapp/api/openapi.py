@@ -133,7 +133,11 @@ SCHEMAS: dict[str, Schema] = {
     "PasswordChange": _object(
         {
             "current_password": STRING,
-            "new_password": {"type": "string", "minLength": 10, "maxLength": 1024},
+            "new_password": {
+                "type": "string",
+                "minLength": MIN_PASSWORD_LENGTH,
+                "maxLength": MAX_PASSWORD_LENGTH,
+            },
         }
     ),
     "ArticleLink": _object({"slug": STRING, "title": STRING}),
@@ -285,7 +289,9 @@ SCHEMAS: dict[str, Schema] = {
                 {
                     "author_vote": {
                         "type": ["string", "null"],
-                        "description": "The label of the option its author voted for.",
+                        "description": "The label of the option its author voted for; "
+                        "null when they did not vote, or while the poll's results are "
+                        "hidden from this reader (an answer would give them away).",
                     },
                     "my_reaction": {"type": "integer", "enum": [-1, 0, 1]},
                     "can_edit": BOOLEAN,
@@ -697,7 +703,7 @@ def _paths() -> dict[str, Any]:
                 description="Every other session of this user ends; this one stays signed "
                 "in (with a new session cookie, and a new remember-me cookie if it had one). "
                 "403 `wrong_password` for a wrong current password; 422 for a new password "
-                "under 10 characters (`fields.new_password`).",
+                f"under {MIN_PASSWORD_LENGTH} characters (`fields.new_password`).",
             )
         },
         "/auth/me": {
@@ -774,7 +780,8 @@ def _paths() -> dict[str, Any]:
                 body="Vote",
                 description="Readers, or anyone when the poll allows anonymous votes (kept in "
                 "a signed cookie). 201 for a first vote, 200 for a changed one; 409 "
-                "`poll_closed`; 422 for an option not in this poll.",
+                "`poll_closed`, or `poll_not_published` for an editor voting on a draft "
+                "(its poll takes no votes); 422 for an option not in this poll.",
             ),
         },
         "/articles/{slug}/poll/votes/mine": {
