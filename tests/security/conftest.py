@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.security.routes import World, next_number
+from tests.security.routes import World, next_number, unlikely_word
 from webapp.extensions import db
 from webapp.models import utcnow
 
@@ -39,7 +39,7 @@ def world_factory(make_user: Callable[..., Any]):  # type: ignore[no-untyped-def
             editor, articles.ArticleChanges(title=f"Draft {n}", body="Text.", status="draft")
         )
         comment = comments.submit(story, author, "Someone else's words.")
-        term = moderation.add_term(f"term{n}", "suspect")
+        term = moderation.add_term(unlikely_word(n), "suspect")
         target.banned_at, target.ban_reason = utcnow(), "Spamming."
         db.session.commit()
         return World(story, draft, comment, author, target, term)
