@@ -147,3 +147,26 @@ def test_signed_in_readers_also_get_503_when_the_database_goes_away(api, make_us
     page = api.get("/")
     assert page.status_code == 503
     assert "database is unreachable" in page.get_data(as_text=True)
+
+
+def test_passwords_are_hashed_with_argon2s_recommended_parameters_by_default(tmp_path):
+    """The suite hashes at argon2's cheapest for speed; a site gets RFC 9106's
+    low-memory profile (argon2id, 3 passes over 64 MiB) unless it says otherwise."""
+    import argon2
+
+    from webapp.services import accounts
+
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": TEST_SECRET, "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"}
+    )
+    with app.app_context():
+        stored = accounts.hash_password("correct horse battery")
+    parameters = argon2.extract_parameters(stored)
+    assert parameters == argon2.profiles.RFC_9106_LOW_MEMORY
+    assert stored.startswith("$argon2id$")
+    assert "m=65536,t=3" in stored
+
+
+def test_an_unknown_password_hash_profile_stops_the_start(tmp_path):
+    with pytest.raises(RuntimeError, match="PASSWORD_HASH_PROFILE"):
+        build_config(tmp_path, {"SECRET_KEY": "x", "PASSWORD_HASH_PROFILE": "FASTEST_EVER"})

@@ -137,21 +137,7 @@ def test_issue_example_tab_in_next_does_not_leave_the_site(signed_in):
     assert assert_stays_on_site(response) == "/"
 
 
-@pytest.fixture
-def quick_passwords(monkeypatch):
-    """Cheap argon2 for accounts made from here on: this walks the whole payload list
-    through sign-in and registration, and the strength of the hash is not under test."""
-    from argon2 import PasswordHasher
-
-    from webapp.services import accounts
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(accounts, "_hasher", lambda: cheap)
-
-
-def test_open_redirect_payloads_never_leave_the_site(
-    quick_passwords, signed_in, make_api, make_user
-):
+def test_open_redirect_payloads_never_leave_the_site(signed_in, make_api, make_user):
     """The whole list on every entry point."""
     user = make_user()
     visitor = make_api()
