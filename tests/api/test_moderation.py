@@ -197,6 +197,22 @@ def test_settings_and_terms_through_the_api(moderator_api, make_article, make_ap
     assert moderator_api.get("/api/v1/moderation/terms").get_json()["items"] == []
 
 
+def test_settings_and_word_list_changes_are_logged_once_each(moderator_api):
+    moderator_api.patch("/api/v1/moderation/settings", {"max_links": 0, "hide_reported": False})
+    moderator_api.patch("/api/v1/moderation/settings", {"report_threshold": 0})  # refused
+    term_id = moderator_api.post(
+        "/api/v1/moderation/terms", {"term": "Shill", "kind": "banned"}
+    ).get_json()["id"]
+    moderator_api.delete(f"/api/v1/moderation/terms/{term_id}")
+    items = moderator_api.get("/api/v1/moderation/log?action=settings").get_json()["items"]
+    assert [i["details"] for i in items] == [
+        {"removed_term": term_id},
+        {"term": "shill", "kind": "banned"},
+        {"max_links": 0},  # hide_reported was already off: not a change
+    ]
+    assert {i["moderator"]["display_name"] for i in items} == {"Mod"}
+
+
 def test_moderator_deleting_a_comment_keeps_the_log(setup, moderator_api, db):
     _, _, comment = setup
     comment_id = comment.id

@@ -20,6 +20,7 @@ def world_factory(make_user: Callable[..., Any]):  # type: ignore[no-untyped-def
     editor = make_user("editor")
     author = make_user("reader", name="Comment Author")
     target = make_user("reader", name="Banned Reader")
+    moderator = make_user("moderator", name="Word List Keeper")
 
     def build() -> World:
         n = next_number()
@@ -39,7 +40,7 @@ def world_factory(make_user: Callable[..., Any]):  # type: ignore[no-untyped-def
             editor, articles.ArticleChanges(title=f"Draft {n}", body="Text.", status="draft")
         )
         comment = comments.submit(story, author, "Someone else's words.")
-        term = moderation.add_term(unlikely_word(n), "suspect")
+        term = moderation.add_term(moderator, unlikely_word(n), "suspect")
         target.banned_at, target.ban_reason = utcnow(), "Spamming."
         db.session.commit()
         return World(story, draft, comment, author, target, term)

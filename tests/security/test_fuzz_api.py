@@ -239,7 +239,7 @@ def _refresh() -> None:
     for n in range(3):
         comments.submit(article, users["admin"], f"My comment number {n}.")
         comments.submit(article, users["reader"], f"Comment number {n}.")
-    moderation.add_term("scam", "suspect")
+    moderation.add_term(users["admin"], "scam", "suspect")
     db.session.commit()
     recent_comments = sa.select(Comment.id).where(Comment.deleted_at.is_(None))
     REAL.update(

@@ -47,26 +47,30 @@ def post(db, article, author, body="A thoughtful remark."):
 # --- moderation rules --------------------------------------------------------------------
 
 
-def test_a_moderators_word_list_change_applies_to_the_next_comment(cached_app, db, article, reader):
+def test_a_moderators_word_list_change_applies_to_the_next_comment(
+    cached_app, db, article, reader, moderator
+):
     assert post(db, article, reader, "Buy crypto now").status == "published"  # rules cached
-    moderation.add_term("crypto", "suspect")
+    moderation.add_term(moderator, "crypto", "suspect")
     db.session.commit()
     assert post(db, article, reader, "Buy crypto now").status == "pending"
-    moderation.add_term("crypto", "banned")
+    moderation.add_term(moderator, "crypto", "banned")
     db.session.commit()
     with pytest.raises(BannedWordUsed):
         comments.submit(article, reader, "Buy crypto now")
     db.session.rollback()
     entry = db.session.scalar(sa.select(ModerationTerm))
-    moderation.remove_term(entry.id)
+    moderation.remove_term(moderator, entry.id)
     db.session.commit()
     assert post(db, article, reader, "Buy crypto now").status == "published"
 
 
-def test_a_moderators_settings_change_applies_to_the_next_comment(cached_app, db, article, reader):
+def test_a_moderators_settings_change_applies_to_the_next_comment(
+    cached_app, db, article, reader, moderator
+):
     body = "https://a.example https://b.example https://c.example"
     assert post(db, article, reader, body).status == "pending"
-    update_moderation_settings({"max_links": 5})
+    update_moderation_settings(moderator, {"max_links": 5})
     db.session.commit()
     assert post(db, article, reader, body).status == "published"
 
@@ -155,12 +159,14 @@ def test_another_workers_edit_shows_once_the_cache_expires(
     assert listing(anonymous, article)[0]["html"] == "<p>First</p>"
 
 
-def test_signed_in_readers_never_get_the_cached_thread(cached_app, db, article, reader, make_api):
+def test_signed_in_readers_never_get_the_cached_thread(
+    cached_app, db, article, reader, make_api, moderator
+):
     anonymous, author = make_api(), make_api()
     author.login(reader)
     assert listing(anonymous, article) == []
     # Held for moderation: only its author sees it, with their forms.
-    moderation.add_term("crypto", "suspect")
+    moderation.add_term(moderator, "crypto", "suspect")
     db.session.commit()
     response = author.post(f"/api/v1/articles/{article.slug}/comments", {"body": "crypto?"})
     assert response.status_code == 201 and response.get_json()["status"] == "pending"

@@ -92,7 +92,7 @@ def test_posts_edits_deletes_and_decisions_keep_the_count_equal_to_a_recount(
     assert _assert_counts_equal_a_recount(db)[article.id] == 3
 
     # An edit that is held takes the comment out of the count.
-    moderation.add_term("crypto", "suspect")
+    moderation.add_term(moderator, "crypto", "suspect")
     db.session.commit()
     comments.edit(third, other, "Buy crypto")
     db.session.commit()
@@ -119,9 +119,9 @@ def test_held_comments_count_once_approved(app, db, make_article, reader, modera
 
 
 def test_reported_comments_hidden_by_the_setting_leave_the_count(
-    app, db, make_article, reader, make_established_user
+    app, db, make_article, reader, make_established_user, moderator
 ):
-    update_moderation_settings({"hide_reported": True, "report_threshold": 2})
+    update_moderation_settings(moderator, {"hide_reported": True, "report_threshold": 2})
     db.session.commit()
     article = make_article()
     comment = _post(db, article, reader)
@@ -275,7 +275,7 @@ def test_authors_rejected_with_plain_sql_are_held_like_any_other(
 def test_a_rejection_in_the_same_transaction_is_seen(app, db, make_article, reader, moderator):
     """The author's copy in the session is refreshed after a rejection, so a check
     later in the same transaction does not miss it."""
-    update_moderation_settings({"recent_rejections_limit": 1})
+    update_moderation_settings(moderator, {"recent_rejections_limit": 1})
     article = make_article()
     db.session.commit()
     assert reader.last_rejected_at is None  # loaded before the rejection
@@ -286,7 +286,9 @@ def test_a_rejection_in_the_same_transaction_is_seen(app, db, make_article, read
     db.session.commit()
 
 
-def test_only_authors_rejected_within_the_window_are_counted(app, db, make_article, reader):
+def test_only_authors_rejected_within_the_window_are_counted(
+    app, db, make_article, reader, moderator
+):
     """Rejections older than the window never hold; the count query runs only for an
     author whose last rejection falls inside it."""
     article = make_article()
@@ -308,7 +310,7 @@ def test_only_authors_rejected_within_the_window_are_counted(app, db, make_artic
         sa.event.remove(engine, "before_cursor_execute", record)
     assert not [s for s in seen if "count(" in s.lower()]
     # Rejections inside a wider window do hold.
-    update_moderation_settings({"rejection_window_days": 60})
+    update_moderation_settings(moderator, {"rejection_window_days": 60})
     db.session.commit()
     db.session.expire_all()
     held = _post(db, article, reader, "Again")

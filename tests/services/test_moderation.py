@@ -56,8 +56,8 @@ def submit(db, article, author, body="Fair point."):
     return comment
 
 
-def test_banned_words_refuse_the_comment_with_a_clear_message(app, db, article, reader):
-    moderation.add_term("scumbag", "banned")
+def test_banned_words_refuse_the_comment_with_a_clear_message(app, db, article, reader, moderator):
+    moderation.add_term(moderator, "scumbag", "banned")
     db.session.commit()
     with pytest.raises(BannedWordUsed) as error:
         comments.submit(article, reader, "You S.C.U.M.B.A.G")
@@ -66,8 +66,8 @@ def test_banned_words_refuse_the_comment_with_a_clear_message(app, db, article, 
     assert db.session.scalar(db.select(db.func.count()).select_from(Comment)) == 0
 
 
-def test_suspect_words_hold_the_comment_with_the_reason(app, db, article, reader):
-    moderation.add_term("crypto", "suspect")
+def test_suspect_words_hold_the_comment_with_the_reason(app, db, article, reader, moderator):
+    moderation.add_term(moderator, "crypto", "suspect")
     db.session.commit()
     comment = submit(db, article, reader, "Great article, also try CRYPT0 trading")
     assert comment.status == "pending"
@@ -90,15 +90,17 @@ def test_toxic_comments_are_held_never_dropped(app, db, article, reader):
     assert db.session.get(Comment, comment.id) is not None
 
 
-def test_the_toxicity_threshold_is_a_setting(app, db, article, reader):
-    update_moderation_settings({"toxicity_threshold": 1.0})
+def test_the_toxicity_threshold_is_a_setting(app, db, article, reader, moderator):
+    update_moderation_settings(moderator, {"toxicity_threshold": 1.0})
     db.session.commit()
     assert submit(db, article, reader, "You are a stupid idiot").status == "published"
 
 
-def test_new_authors_are_held_when_the_site_turns_it_on(app, db, article, reader, make_user):
+def test_new_authors_are_held_when_the_site_turns_it_on(
+    app, db, article, reader, make_user, moderator
+):
     assert submit(db, article, reader).status == "published"  # off by default
-    update_moderation_settings({"new_author_hold_count": 2})
+    update_moderation_settings(moderator, {"new_author_hold_count": 2})
     db.session.commit()
     newcomer = make_user()
     first = submit(db, article, newcomer, "First words")
@@ -119,8 +121,8 @@ def test_recently_rejected_authors_are_held(app, db, article, reader, moderator)
     assert held.reasons_held == ["author rejected 3 times in 30 days"]
 
 
-def test_edited_comments_are_checked_again(app, db, article, reader):
-    moderation.add_term("crypto", "suspect")
+def test_edited_comments_are_checked_again(app, db, article, reader, moderator):
+    moderation.add_term(moderator, "crypto", "suspect")
     comment = submit(db, article, reader, "Nice")
     comments.edit(comment, reader, "Nice, now buy crypto")
     db.session.commit()
@@ -132,7 +134,7 @@ def test_edited_comments_are_checked_again(app, db, article, reader):
 def test_staff_comments_skip_holds_but_not_banned_words(app, db, make_article, moderator):
     article = make_article(comments="premoderated")
     assert submit(db, article, moderator, "Moderator note").status == "published"
-    moderation.add_term("slur", "banned")
+    moderation.add_term(moderator, "slur", "banned")
     with pytest.raises(BannedWordUsed):
         comments.submit(article, moderator, "a slur")
 
@@ -234,9 +236,9 @@ def test_queues_hold_the_right_comments_oldest_first(
 
 
 def test_reported_comments_can_be_hidden_until_reviewed(
-    app, db, article, reader, make_user, make_established_user
+    app, db, article, reader, make_user, make_established_user, moderator
 ):
-    update_moderation_settings({"hide_reported": True, "report_threshold": 2})
+    update_moderation_settings(moderator, {"hide_reported": True, "report_threshold": 2})
     comment = submit(db, article, reader)
     comments.flag(comment, make_established_user(), "spam")
     assert comment.status == "published"
@@ -249,7 +251,7 @@ def test_reported_comments_can_be_hidden_until_reviewed(
 def test_approved_reported_comment_needs_fresh_reports_to_return(
     app, db, article, reader, moderator, make_user
 ):
-    update_moderation_settings({"report_threshold": 1})
+    update_moderation_settings(moderator, {"report_threshold": 1})
     comment = submit(db, article, reader)
     comments.flag(comment, make_user(), "spam")
     moderation_actions.decide(comment, moderator, "approve")
@@ -336,21 +338,58 @@ def test_audit_log_filters(app, db, make_article, reader, moderator, make_user):
     )
 
 
-def test_settings_are_validated_and_stored(app, db):
+def test_settings_are_validated_and_stored(app, db, moderator):
     with pytest.raises(InvalidInput) as error:
-        update_moderation_settings({"toxicity_threshold": 3, "max_links": "many", "nonsense": 1})
+        update_moderation_settings(
+            moderator, {"toxicity_threshold": 3, "max_links": "many", "nonsense": 1}
+        )
     assert set(error.value.fields) == {"toxicity_threshold", "max_links", "nonsense"}
-    update_moderation_settings({"max_links": "5", "hide_reported": True})
+    update_moderation_settings(moderator, {"max_links": "5", "hide_reported": True})
     db.session.commit()
     assert moderation_settings().max_links == 5 and moderation_settings().hide_reported
 
 
-def test_word_lists(app, db):
-    entry = moderation.add_term("  Crypto  ", "suspect")
+def _settings_log(db):
+    entries = db.session.scalars(
+        db.select(ModerationAction)
+        .where(ModerationAction.action == "settings")
+        .order_by(ModerationAction.id)
+    )
+    return [(entry.actor_id, entry.details) for entry in entries]
+
+
+def test_changing_settings_writes_the_moderation_log(app, db, moderator):
+    update_moderation_settings(moderator, {"max_links": 5, "hide_reported": False})
+    db.session.commit()
+    # Only what changed: hide_reported was already off.
+    assert _settings_log(db) == [(moderator.id, {"max_links": 5})]
+    update_moderation_settings(moderator, {"max_links": "5"})  # the same value again
+    with pytest.raises(InvalidInput):
+        update_moderation_settings(moderator, {"max_links": -1})
+    db.session.rollback()
+    assert _settings_log(db) == [(moderator.id, {"max_links": 5})]
+
+
+def test_word_list_changes_write_the_moderation_log(app, db, moderator):
+    entry = moderation.add_term(moderator, "Crypto", "suspect")
+    moderation.add_term(moderator, "crypto", "banned")
+    with pytest.raises(InvalidInput):
+        moderation.add_term(moderator, "", "banned")
+    moderation.remove_term(moderator, entry.id)
+    db.session.commit()
+    assert _settings_log(db) == [
+        (moderator.id, {"term": "crypto", "kind": "suspect"}),
+        (moderator.id, {"term": "crypto", "kind": "banned"}),
+        (moderator.id, {"removed_term": entry.id}),
+    ]
+
+
+def test_word_lists(app, db, moderator):
+    entry = moderation.add_term(moderator, "  Crypto  ", "suspect")
     assert entry.term == "crypto"
-    moderation.add_term("CRYPTO", "banned")
+    moderation.add_term(moderator, "CRYPTO", "banned")
     assert [(t.term, t.kind) for t in moderation.word_list()] == [("crypto", "banned")]
     with pytest.raises(InvalidInput):
-        moderation.add_term("x", "maybe")
-    moderation.remove_term(entry.id)
+        moderation.add_term(moderator, "x", "maybe")
+    moderation.remove_term(moderator, entry.id)
     assert moderation.word_list() == []

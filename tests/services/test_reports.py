@@ -103,9 +103,9 @@ def test_the_reported_queue_puts_most_reporters_first_then_the_longest_waiting(
 
 
 def test_brand_new_accounts_cannot_hide_a_comment(
-    app, db, article, reader, make_user, make_established_user
+    app, db, article, reader, make_user, make_established_user, moderator
 ):
-    update_moderation_settings({"hide_reported": True})  # threshold 3 by default
+    update_moderation_settings(moderator, {"hide_reported": True})  # threshold 3 by default
     db.session.commit()
     target = post(db, article, reader, "An unpopular but fair opinion.")
     for _ in range(3):
@@ -124,9 +124,9 @@ def test_brand_new_accounts_cannot_hide_a_comment(
 
 
 def test_many_new_accounts_add_up_with_established_ones(
-    app, db, article, reader, make_user, make_established_user
+    app, db, article, reader, make_user, make_established_user, moderator
 ):
-    update_moderation_settings({"hide_reported": True, "report_threshold": 2})
+    update_moderation_settings(moderator, {"hide_reported": True, "report_threshold": 2})
     db.session.commit()
     comment = post(db, article, reader)
     comments.flag(comment, make_established_user(), "spam")
@@ -141,7 +141,7 @@ def test_many_new_accounts_add_up_with_established_ones(
 def test_an_authors_edit_keeps_a_report_hidden_comment_held(
     app, db, article, reader, moderator, make_established_user
 ):
-    update_moderation_settings({"hide_reported": True, "report_threshold": 1})
+    update_moderation_settings(moderator, {"hide_reported": True, "report_threshold": 1})
     db.session.commit()
     comment = post(db, article, reader, "Something readers objected to.")
     comments.flag(comment, make_established_user(), "abuse")

@@ -241,12 +241,7 @@ def get_settings():  # type: ignore[no-untyped-def]
 @bp.patch("/moderation/settings")
 @moderator_only
 def patch_settings():  # type: ignore[no-untyped-def]
-    payload = json_object()
-    before = asdict(moderation_settings())
-    settings = update_moderation_settings(payload)
-    changed = {k: v for k, v in asdict(settings).items() if before[k] != v}
-    if changed:
-        moderation_actions.record(signed_in_user(), "settings", details=changed)
+    settings = update_moderation_settings(signed_in_user(), json_object())
     db.session.commit()
     return jsonify(asdict(settings))
 
@@ -265,10 +260,7 @@ def list_terms():  # type: ignore[no-untyped-def]
 @moderator_only
 def add_term():  # type: ignore[no-untyped-def]
     payload = json_object()
-    term = moderation.add_term(payload.get("term"), payload.get("kind"))
-    moderation_actions.record(
-        signed_in_user(), "settings", details={"term": term.term, "kind": term.kind}
-    )
+    term = moderation.add_term(signed_in_user(), payload.get("term"), payload.get("kind"))
     db.session.commit()
     return jsonify(_term_json(term)), 201
 
@@ -276,7 +268,6 @@ def add_term():  # type: ignore[no-untyped-def]
 @bp.delete("/moderation/terms/<int:term_id>")
 @moderator_only
 def delete_term(term_id: int):  # type: ignore[no-untyped-def]
-    moderation.remove_term(term_id)
-    moderation_actions.record(signed_in_user(), "settings", details={"removed_term": term_id})
+    moderation.remove_term(signed_in_user(), term_id)
     db.session.commit()
     return "", 204

@@ -221,18 +221,14 @@ def settings():  # type: ignore[no-untyped-def]
             elif name in request.form:
                 # A page rendered before a setting existed leaves it as it is.
                 changes[name] = request.form[name].strip()
-        before = values
         try:
-            new = update_moderation_settings(changes)
+            update_moderation_settings(signed_in_user(), changes)
         except InvalidInput as error:
             db.session.rollback()
             errors = error.fields or {}
             values = {**values, **changes}
             status = 422
         else:
-            changed = {k: v for k, v in asdict(new).items() if before[k] != v}
-            if changed:
-                moderation_actions.record(signed_in_user(), "settings", details=changed)
             db.session.commit()
             flash("Settings saved.", "success")
             return redirect(url_for("moderation.settings"))
@@ -245,14 +241,13 @@ def settings():  # type: ignore[no-untyped-def]
 @moderator_only
 def add_term():  # type: ignore[no-untyped-def]
     try:
-        term = moderation.add_term(request.form.get("term"), request.form.get("kind"))
+        term = moderation.add_term(
+            signed_in_user(), request.form.get("term"), request.form.get("kind")
+        )
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
     else:
-        moderation_actions.record(
-            signed_in_user(), "settings", details={"term": term.term, "kind": term.kind}
-        )
         db.session.commit()
         flash(f"“{term.term}” is now a {term.kind} word.", "success")
     return redirect(url_for("moderation.settings", _anchor="words"))
@@ -261,8 +256,7 @@ def add_term():  # type: ignore[no-untyped-def]
 @bp.post("/terms/<int:term_id>/delete")
 @moderator_only
 def delete_term(term_id: int):  # type: ignore[no-untyped-def]
-    moderation.remove_term(term_id)
-    moderation_actions.record(signed_in_user(), "settings", details={"removed_term": term_id})
+    moderation.remove_term(signed_in_user(), term_id)
     db.session.commit()
     flash("Word removed.", "success")
     return redirect(url_for("moderation.settings", _anchor="words"))

@@ -24,6 +24,7 @@ from webapp.models import (
     User,
     utcnow,
 )
+from webapp.services import moderation_actions
 from webapp.services.site_settings import ModerationSettings, moderation_settings
 from webapp.services.wordfilter import count_links, find_terms
 from webapp.services.worker_cache import WorkerCache
@@ -193,8 +194,11 @@ def word_list() -> list[ModerationTerm]:
     )
 
 
-def add_term(term: object, kind: object) -> ModerationTerm:
-    """Add a banned or suspect word (or phrase); an existing entry changes its kind."""
+def add_term(actor: User, term: object, kind: object) -> ModerationTerm:
+    """Add a banned or suspect word (or phrase); an existing entry changes its kind.
+
+    Logged as the actor's "settings" entry. Flushes; the caller commits.
+    """
     if not isinstance(kind, str) or kind not in {k.value for k in TermKind}:
         raise InvalidInput("kind must be banned or suspect.", fields={"kind": "banned or suspect"})
     cleaned = clean_line(term).lower() if isinstance(term, str) else ""
@@ -208,15 +212,17 @@ def add_term(term: object, kind: object) -> ModerationTerm:
     forget_rules()
     if existing is not None:
         existing.kind = str(kind)
-        db.session.flush()
-        return existing
-    entry = ModerationTerm(term=cleaned, kind=str(kind))
-    db.session.add(entry)
+        entry = existing
+    else:
+        entry = ModerationTerm(term=cleaned, kind=str(kind))
+        db.session.add(entry)
+    moderation_actions.record(actor, "settings", details={"term": entry.term, "kind": entry.kind})
     db.session.flush()
     return entry
 
 
-def remove_term(term_id: int) -> None:
+def remove_term(actor: User, term_id: int) -> None:
+    """Take a word off the lists; logged as the actor's "settings" entry. Flushes."""
     entry = db.session.get(ModerationTerm, term_id)
     if entry is None:
         from webapp.errors import NotFound
@@ -224,4 +230,5 @@ def remove_term(term_id: int) -> None:
         raise NotFound("No such word in the lists.")
     forget_rules()
     db.session.delete(entry)
+    moderation_actions.record(actor, "settings", details={"removed_term": term_id})
     db.session.flush()

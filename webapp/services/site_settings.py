@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from webapp.errors import InvalidInput
 from webapp.extensions import db
-from webapp.models import SiteSetting
+from webapp.models import SiteSetting, User
+from webapp.services import moderation_actions
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,14 @@ def moderation_settings() -> ModerationSettings:
     return ModerationSettings(**values)
 
 
-def update_moderation_settings(changes: dict[str, Any]) -> ModerationSettings:
-    """Validate and store; returns the new settings. Raises InvalidInput naming each bad field."""
-    current = asdict(moderation_settings())
+def update_moderation_settings(actor: User, changes: dict[str, Any]) -> ModerationSettings:
+    """Validate and store; returns the new settings. Raises InvalidInput naming each bad field.
+
+    What actually changed goes to the moderation log as the actor's "settings" entry
+    (nothing when the values stay as they were). Flushes; the caller commits.
+    """
+    before = asdict(moderation_settings())
+    current = dict(before)
     errors: dict[str, str] = {}
     for name, raw in changes.items():
         if name not in current:
@@ -104,5 +110,8 @@ def update_moderation_settings(changes: dict[str, Any]) -> ModerationSettings:
             db.session.add(SiteSetting(key=name, value=value))
         elif row.value != value:
             row.value = value
+    changed = {name: value for name, value in current.items() if before[name] != value}
+    if changed:
+        moderation_actions.record(actor, "settings", details=changed)
     db.session.flush()
     return ModerationSettings(**current)
