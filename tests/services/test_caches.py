@@ -4,7 +4,6 @@ an article's neighbours. Other tests run with them off (tests/conftest.py)."""
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 import sqlalchemy as sa
@@ -84,8 +83,8 @@ def test_another_workers_change_applies_once_the_cache_expires(
     db.session.add(SiteSetting(key="max_links", value=0))
     db.session.commit()
     assert post(db, article, reader, "Buy crypto now").status == "published"
-    clock = worker_cache.time.monotonic() + 61
-    monkeypatch.setattr(worker_cache.time, "monotonic", lambda: clock)
+    a_minute_later = worker_cache.clock() + 61
+    monkeypatch.setattr(worker_cache, "clock", lambda: a_minute_later)
     held = post(db, article, reader, "Buy crypto now https://a.example")
     assert held.status == "pending"
     assert held.reasons_held == ["suspect words: crypto", "1 links (more than 0)"]
@@ -154,8 +153,8 @@ def test_another_workers_edit_shows_once_the_cache_expires(
     )
     db.session.commit()
     assert "Frist" in listing(anonymous, article)[0]["html"]
-    clock = worker_cache.time.monotonic() + 61
-    monkeypatch.setattr(worker_cache.time, "monotonic", lambda: clock)
+    a_minute_later = worker_cache.clock() + 61
+    monkeypatch.setattr(worker_cache, "clock", lambda: a_minute_later)
     assert listing(anonymous, article)[0]["html"] == "<p>First</p>"
 
 
@@ -201,7 +200,7 @@ def test_a_cached_answer_is_the_answer(cached_app, db, article, reader, make_api
 def test_a_full_thread_cache_drops_what_expired_first_then_the_oldest(cached_app, monkeypatch):
     monkeypatch.setattr(thread_cache.CACHE, "max_entries", 4)
     clock = [1000.0]
-    monkeypatch.setattr(worker_cache.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(worker_cache, "clock", lambda: clock[0])
     with cached_app.test_request_context("/"):
         cached_app.config["THREAD_CACHE_SECONDS"] = 1
         thread_cache.cached("short", lambda: "short-lived")
@@ -239,14 +238,16 @@ def test_a_newly_published_article_is_a_neighbour_at_once_in_its_worker(
 
 
 def test_another_workers_change_shows_as_a_neighbour_once_the_cache_expires(
-    cached_app, make_article, client, db
+    cached_app, make_article, client, db, monkeypatch
 ):
     cached_app.config["THREAD_CACHE_SECONDS"] = 0.5
+    clock = [1000.0]
+    monkeypatch.setattr(worker_cache, "clock", lambda: clock[0])
     first = make_article("The first")
     second = make_article("The second")
     assert _next_link(client, first) == second.slug
     db.session.execute(sa.update(Article).where(Article.id == second.id).values(status="draft"))
     db.session.commit()  # unpublished behind this worker's back, as by another worker
     assert _next_link(client, first) == second.slug  # still the cached answer
-    time.sleep(0.6)
+    clock[0] += 0.6
     assert _next_link(client, first) is None

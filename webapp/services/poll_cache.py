@@ -99,8 +99,14 @@ _lock = threading.Lock()
 _MAX_LOCAL = 10_000
 
 
+#: This worker's clock, in seconds, only going forward: what the per-worker cache's
+#: freshness is measured with. Tests replace it (monkeypatch) to move time on instead
+#: of sleeping. Redis entries use Redis's own clock (TIME in the scripts).
+clock: Callable[[], float] = time.monotonic
+
+
 def _now_us() -> int:
-    return time.monotonic_ns() // 1000
+    return round(clock() * 1_000_000)
 
 
 def _local_read(slug: str) -> Lookup:

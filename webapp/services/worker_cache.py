@@ -26,6 +26,10 @@ T = TypeVar("T")
 
 _CHANGED = "pulse_worker_caches_changed"
 
+#: Seconds on a clock that only goes forward; what expiry is measured with. Tests
+#: replace it (monkeypatch) to move time on instead of sleeping.
+clock: Callable[[], float] = time.monotonic
+
 
 class WorkerCache:
     def __init__(self, setting: str, default_seconds: float, max_entries: int = 500) -> None:
@@ -45,7 +49,7 @@ class WorkerCache:
         if seconds <= 0:
             return build()
         full_key = (str(current_app.config.get("SQLALCHEMY_DATABASE_URI")), key)
-        now = time.monotonic()
+        now = clock()
         entry = self.entries.get(full_key)
         if entry is not None and entry[0] > now:
             return entry[1]  # type: ignore[no-any-return]
