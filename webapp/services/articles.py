@@ -30,6 +30,7 @@ from webapp.models import (
     article_labels,
     utcnow,
 )
+from webapp.services import poll_cache
 from webapp.services.pagination import cursor_int, cursor_time
 from webapp.services.worker_cache import WorkerCache
 from webapp.text import clean_block, clean_line
@@ -273,7 +274,7 @@ def update_article(article: Article, changes: ArticleChanges) -> Article:
         errors["slug"] = "required"
     if errors:
         raise InvalidInput("Please correct the marked fields.", fields=errors)
-    _forget_cached_poll(article.slug)
+    poll_cache.forget(article.slug)
     if changes.slug and changes.slug != article.slug:
         _ensure_slug_free(changes.slug, article.id)
         article.slug = changes.slug
@@ -325,14 +326,8 @@ def _flush_or_slug_taken() -> None:
         raise SlugTaken(fields={"slug": "already used by another article"}) from exc
 
 
-def _forget_cached_poll(slug: str) -> None:
-    from webapp.services.polls import forget_cached
-
-    forget_cached(slug)
-
-
 def publish(article: Article) -> None:
-    _forget_cached_poll(article.slug)
+    poll_cache.forget(article.slug)
     NEIGHBOURS.changed()
     article.status = ArticleStatus.PUBLISHED.value
     # The first publication date stands: unpublishing to fix a typo keeps its place.
@@ -366,7 +361,7 @@ def _drop_draft_votes(poll: Poll) -> None:
 
 
 def unpublish(article: Article) -> None:
-    _forget_cached_poll(article.slug)
+    poll_cache.forget(article.slug)
     NEIGHBOURS.changed()
     article.status = ArticleStatus.DRAFT.value
 
@@ -417,13 +412,13 @@ def set_poll(article: Article, data: PollInput) -> Poll:
 
 
 def close_poll(poll: Poll) -> None:
-    _forget_cached_poll(poll.article.slug)
+    poll_cache.forget(poll.article.slug)
     if poll.closed_at is None:
         poll.closed_at = utcnow()
 
 
 def reopen_poll(poll: Poll) -> None:
-    _forget_cached_poll(poll.article.slug)
+    poll_cache.forget(poll.article.slug)
     poll.closed_at = None
 
 

@@ -25,9 +25,9 @@ from webapp.models import (
     utcnow,
 )
 from webapp.services import moderation_actions
+from webapp.services.rules_cache import RULES_CACHE, forget_rules
 from webapp.services.site_settings import ModerationSettings, moderation_settings
 from webapp.services.wordfilter import count_links, find_terms
-from webapp.services.worker_cache import WorkerCache
 from webapp.text import clean_line
 
 
@@ -64,9 +64,6 @@ class Rules:
     suspect: tuple[str, ...]
 
 
-RULES_CACHE = WorkerCache("MODERATION_CACHE_SECONDS", 3.0)
-
-
 def load_rules() -> Rules:
     """The rules as stored now: two queries (the settings, both word lists)."""
     banned: list[str] = []
@@ -88,12 +85,6 @@ def current_rules() -> Rules:
     copy expires, within those few seconds.
     """
     return RULES_CACHE.get_or_build("rules", load_rules)
-
-
-def forget_rules() -> None:
-    """Drop this worker's cached rules now and again when the session commits (so a
-    request of this worker reading meanwhile cannot keep the old ones)."""
-    RULES_CACHE.changed()
 
 
 _COMMENTS = Comment.__table__

@@ -11,6 +11,7 @@ from webapp.errors import InvalidInput
 from webapp.extensions import db
 from webapp.models import SiteSetting, User
 from webapp.services import moderation_actions
+from webapp.services.rules_cache import forget_rules
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,6 @@ def update_moderation_settings(actor: User, changes: dict[str, Any]) -> Moderati
         current[name] = value
     if errors:
         raise InvalidInput("Please correct the marked settings.", fields=errors)
-    from webapp.services.moderation import forget_rules
-
     forget_rules()
     for name, value in current.items():
         row = db.session.get(SiteSetting, name)
