@@ -149,7 +149,7 @@ def make_app(backend: Backend, tmp_path: Path) -> Iterator[Callable[..., Flask]]
             "RATELIMIT_STORAGE_URI": "memory://",
             # argon2 at its cheapest: half a second per hash and check was most of the
             # suite's time (tests/test_config_and_errors.py checks the default).
-            "PASSWORD_HASH_PROFILE": "CHEAPEST",
+            "ARGON2_PROFILE": "CHEAPEST",
         }
         if not PRODUCTION_CACHES:
             # Correctness tests read what they just wrote; the cache has tests of its own.

@@ -168,5 +168,5 @@ def test_passwords_are_hashed_with_argon2s_recommended_parameters_by_default(tmp
 
 
 def test_an_unknown_password_hash_profile_stops_the_start(tmp_path):
-    with pytest.raises(RuntimeError, match="PASSWORD_HASH_PROFILE"):
-        build_config(tmp_path, {"SECRET_KEY": "x", "PASSWORD_HASH_PROFILE": "FASTEST_EVER"})
+    with pytest.raises(RuntimeError, match="ARGON2_PROFILE"):
+        build_config(tmp_path, {"SECRET_KEY": "x", "ARGON2_PROFILE": "FASTEST_EVER"})

@@ -53,7 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "ARTICLES_PER_PAGE": 10,
     "SITE_NAME": "Pulse",
     # Which of argon2-cffi's parameter profiles hashes passwords (argon2.profiles).
-    "PASSWORD_HASH_PROFILE": "RFC_9106_LOW_MEMORY",
+    "ARGON2_PROFILE": "RFC_9106_LOW_MEMORY",
     # "json" gives one structured line per log record (the default in production).
     "LOG_FORMAT": "text",
     "REQUEST_LOG": True,
@@ -150,9 +150,7 @@ def _check_password_profile(profile: str) -> None:
     import argon2.profiles
 
     if not isinstance(getattr(argon2.profiles, str(profile), None), argon2.Parameters):
-        raise RuntimeError(
-            f"PASSWORD_HASH_PROFILE={profile!r} is not a profile in argon2.profiles."
-        )
+        raise RuntimeError(f"ARGON2_PROFILE={profile!r} is not a profile in argon2.profiles.")
 
 
 def build_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -194,7 +192,7 @@ def build_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> di
 
     config.update(overrides)
     _check_rate_limits(config)
-    _check_password_profile(config["PASSWORD_HASH_PROFILE"])
+    _check_password_profile(config["ARGON2_PROFILE"])
 
     if config.get("REDIS_URL") and "RATELIMIT_STORAGE_URI" not in overrides:
         config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"]

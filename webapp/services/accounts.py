@@ -34,10 +34,10 @@ def _hasher_for(profile: str) -> PasswordHasher:
 
 
 def _hasher() -> PasswordHasher:
-    """argon2id with the parameters of the app's PASSWORD_HASH_PROFILE: by default the
+    """argon2id with the parameters of the app's ARGON2_PROFILE: by default the
     library's recommended RFC_9106_LOW_MEMORY; the test suite picks CHEAPEST, since
     half a second per hash was most of its run time (a test checks the default)."""
-    return _hasher_for(current_app.config["PASSWORD_HASH_PROFILE"])
+    return _hasher_for(current_app.config["ARGON2_PROFILE"])
 
 
 # Hashes of a random password, one per profile, verified against when the email is
