@@ -22,7 +22,6 @@ from webapp.errors import Banned, EmailTaken, InvalidCredentials, InvalidInput, 
 from webapp.extensions import db
 from webapp.models import Role, User, utcnow
 from webapp.services import names
-from webapp.text import clean_line
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
@@ -126,7 +125,7 @@ def register(data: Registration, role: Role = Role.READER) -> User:
     name = None
     try:
         # Cleaned, and refused if it could pass for staff (for another member: below).
-        name = names.check_display_name(clean_line(data.display_name), role)
+        name = names.check_display_name(data.display_name, role)
     except InvalidInput as exc:
         fields.update(exc.fields or {})
     if fields:

@@ -36,6 +36,7 @@ from sqlalchemy import bindparam, select, update
 from webapp.errors import InvalidInput
 from webapp.extensions import db
 from webapp.models import Role, User
+from webapp.text import clean_line
 
 MAX_LENGTH = 80
 SKELETON_LENGTH = 255  # users.name_skeleton
@@ -79,8 +80,10 @@ def _strip_invisible(text: str) -> str:
 
 def clean_display_name(raw: str) -> str:
     """The name as it will be stored and shown: NFKC, without characters that print
-    nothing, runs of whitespace as one space. Length is checked by the caller."""
-    text = unicodedata.normalize("NFKC", _strip_invisible(raw))
+    nothing, runs of whitespace as one space. Length is checked by the caller.
+    Starts from the rule every single-line field follows (webapp.text.clean_line):
+    a tab or line break between two words is a space, not nothing."""
+    text = unicodedata.normalize("NFKC", _strip_invisible(clean_line(raw)))
     # NFKC can yield an ignorable (half-width Hangul filler to the full-width one).
     return " ".join(_strip_invisible(text).split())
 
