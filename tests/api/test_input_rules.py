@@ -20,7 +20,7 @@ from flask import current_app
 from tests.conftest import Api
 from webapp.extensions import db
 from webapp.services import comments
-from webapp.services.pagination import cursor_serializer, encode_cursor
+from webapp.pagination import cursor_serializer, encode_cursor
 
 Response = Any
 

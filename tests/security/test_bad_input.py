@@ -21,7 +21,7 @@ WHEN = "2026-01-01T00:00:00+00:00"
 def cursor(list_name: str, *values: Any) -> str:
     """A cursor the service signed itself (as an older format might have) holding
     values no page of it would: those must still not reach a query."""
-    from webapp.services.pagination import encode_cursor
+    from webapp.pagination import encode_cursor
 
     return encode_cursor(list(values), list_name)
 

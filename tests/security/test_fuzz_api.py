@@ -48,7 +48,7 @@ from webapp import create_app
 from webapp.api.openapi import document
 from webapp.extensions import db
 from webapp.models import Base
-from webapp.services import pagination
+from webapp import pagination
 
 PASSWORD = "correct horse battery"
 SECRET_KEY = "fuzz-secret"

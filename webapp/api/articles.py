@@ -10,7 +10,7 @@ from webapp.models import Role
 from webapp.security import role_required, signed_in_user
 from webapp.services import articles
 from webapp.services.accounts import ensure_can_write
-from webapp.services.pagination import ARTICLES, decode_cursor, encode_cursor, parse_limit
+from webapp.pagination import ARTICLES, decode_cursor, encode_cursor, parse_limit
 from webapp.voters import current_voter_key
 
 

@@ -13,7 +13,7 @@ from webapp.security import signed_in_user
 from webapp.services import comments as comment_rules
 from webapp.services import polls as poll_rules
 from webapp.services import thread_cache
-from webapp.services.pagination import COMMENTS, decode_cursor, encode_cursor, parse_limit
+from webapp.pagination import COMMENTS, decode_cursor, encode_cursor, parse_limit
 from webapp.transactions import begin_writes, reads_first
 from webapp.voters import current_voter_key
 

@@ -17,7 +17,7 @@ from webapp.ids import is_id
 from webapp.models import Comment, ModerationAction, ModerationActionKind, Role, User
 from webapp.security import role_required, signed_in_user
 from webapp.services import moderation, moderation_actions, moderation_queue
-from webapp.services.pagination import (
+from webapp.pagination import (
     MODERATION_LOG,
     MODERATION_QUEUE,
     cursor_int,

@@ -15,7 +15,7 @@ from webapp.moderation import bp
 from webapp.redirects import safe_redirect_target
 from webapp.security import role_required, signed_in_user
 from webapp.services import moderation, moderation_actions, moderation_queue
-from webapp.services.pagination import MODERATION_QUEUE, decode_cursor, encode_cursor
+from webapp.pagination import MODERATION_QUEUE, decode_cursor, encode_cursor
 from webapp.services.site_settings import (
     ModerationSettings,
     moderation_settings,

@@ -15,7 +15,7 @@ from webapp.services import articles, thread_cache
 from webapp.services import comments as comment_rules
 from webapp.services import polls as poll_rules
 from webapp.services.accounts import ensure_can_write
-from webapp.services.pagination import COMMENTS, decode_cursor, encode_cursor
+from webapp.pagination import COMMENTS, decode_cursor, encode_cursor
 from webapp.site_address import absolute_url
 from webapp.text import xml_safe
 from webapp.voters import client_hash, current_voter_key, ensure_anonymous_id, set_cookie_if_minted

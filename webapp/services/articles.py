@@ -31,7 +31,7 @@ from webapp.models import (
     utcnow,
 )
 from webapp.services import poll_cache
-from webapp.services.pagination import cursor_int, cursor_time
+from webapp.pagination import cursor_int, cursor_time
 from webapp.services.worker_cache import WorkerCache
 from webapp.text import clean_block, clean_line
 

@@ -38,7 +38,7 @@ from webapp.models import (
 from webapp.services import thread_cache
 from webapp.services.accounts import ensure_can_write
 from webapp.services.markup import render_comment
-from webapp.services.pagination import cursor_int
+from webapp.pagination import cursor_int
 from webapp.services.thread_cache import thread_changed
 from webapp.text import clean_block
 

@@ -20,7 +20,7 @@ from webapp.models import (
     User,
     utcnow,
 )
-from webapp.services.pagination import cursor_int, cursor_time
+from webapp.pagination import cursor_int, cursor_time
 
 QUEUES = ("pending", "reported", "rejected", "approved")
 

@@ -1,5 +1,9 @@
 """Opaque keyset cursors for the lists, signed so that only the service's own are read.
 
+This is the request side of paging: views turn a cursor into the typed sort key a
+service takes (:func:`decode_key`), so services never see a cursor or raise a
+"malformed request" of their own.
+
 A cursor is the sort key of the last row a page showed, as JSON, signed with the
 app's SECRET_KEY and a salt naming its list (itsdangerous' URL-safe format). Any
 cursor the service did not issue for that list, whether garbage, hand-made or from
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -90,6 +95,19 @@ def cursor_time(value: Any) -> datetime:
         return when.astimezone(UTC)
     except (ValueError, OverflowError) as exc:
         raise MalformedRequest(_NOT_OURS) from exc
+
+
+def decode_key(
+    cursor: str | None, list_name: str, kinds: tuple[Callable[[Any], Any], ...]
+) -> tuple[Any, ...] | None:
+    """The typed sort key a cursor of ``list_name`` carries, one value per reader in
+    ``kinds`` (e.g. ``(cursor_time, cursor_int)``); None for no cursor; else 400."""
+    values = decode_cursor(cursor, list_name)
+    if values is None:
+        return None
+    if len(values) != len(kinds):
+        raise MalformedRequest(_NOT_OURS)
+    return tuple(read(value) for read, value in zip(kinds, values, strict=True))
 
 
 _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
