@@ -23,6 +23,7 @@ from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 
 from webapp import create_app
+from webapp.config import CACHE_SETTINGS
 from webapp.extensions import db as _db
 from webapp.models import Base
 
@@ -152,11 +153,9 @@ def make_app(backend: Backend, tmp_path: Path) -> Iterator[Callable[..., Flask]]
             "ARGON2_PROFILE": "CHEAPEST",
         }
         if not PRODUCTION_CACHES:
-            # Correctness tests read what they just wrote; the cache has tests of its own.
-            config["RESULTS_CACHE_SECONDS"] = 0
-            # Likewise the moderation rules (tests of their cache turn it on).
-            config["MODERATION_CACHE_SECONDS"] = 0
-            config["THREAD_CACHE_SECONDS"] = 0
+            # Correctness tests read what they just wrote; each cache has tests of its
+            # own that turn it on (tests/services/test_caches.py, test_poll_cache.py).
+            config.update(dict.fromkeys(CACHE_SETTINGS, 0))
         config.update(overrides)
         app = create_app(config)
         app.test_client_class = IsolatedClient

@@ -19,9 +19,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import Api
-from webapp.config import DEFAULTS
+from webapp import caching
+from webapp.config import CACHE_SETTINGS, DEFAULTS
 from webapp.models import Vote
-from webapp.services import poll_cache, polls
+from webapp.services import polls
 
 # Off, every vote reads the poll in its own transaction; on (and warmed), a first vote
 # starts from the cached poll and its INSERT checks it (polls.vote).
@@ -32,10 +33,10 @@ RESULTS_CACHE = pytest.mark.parametrize(
 
 @pytest.fixture
 def results_cache(request, app):
-    poll_cache.clear()
+    caching.results.clear()
     app.config["RESULTS_CACHE_SECONDS"] = request.param
     yield request.param
-    poll_cache.clear()
+    caching.results.clear()
 
 
 def _warm(client, article, results_cache):
@@ -163,10 +164,7 @@ def test_concurrent_moves_and_withdrawals_keep_tallies_equal_to_a_recount(app, d
 
 VOTERS = 40
 READERS = 4
-PRODUCTION_CACHES = {
-    name: DEFAULTS[name]
-    for name in ("RESULTS_CACHE_SECONDS", "MODERATION_CACHE_SECONDS", "THREAD_CACHE_SECONDS")
-}
+PRODUCTION_CACHES = {name: DEFAULTS[name] for name in CACHE_SETTINGS}
 
 
 @dataclass(frozen=True)
@@ -384,7 +382,7 @@ def test_results_never_go_backwards_across_workers_sharing_redis(make_app, make_
             _assert_never_backwards(seen)
             _check_stored(db)
         finally:
-            poll_cache.forget(slug)
+            caching.results.forget(slug)
 
 
 def _worker_config(app, backend, **settings) -> dict:  # type: ignore[no-untyped-def]

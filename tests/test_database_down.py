@@ -29,6 +29,7 @@ from flask import Flask
 
 from tests.conftest import PASSWORD, TEST_SECRET, Api, Backend, IsolatedClient, _postgres_base_url
 from webapp import create_app
+from webapp.config import CACHE_SETTINGS
 from webapp.errors import is_database_unavailable
 from webapp.extensions import db
 from webapp.models import Base, Role
@@ -141,9 +142,7 @@ def make_down_app(outage: PostgresOutage | SqliteOutage) -> Iterator[Callable[..
                 "RATELIMIT_ENABLED": False,
                 "RATELIMIT_STORAGE_URI": "memory://",
                 # Every request asks the database: nothing is answered from a cache.
-                "RESULTS_CACHE_SECONDS": 0,
-                "MODERATION_CACHE_SECONDS": 0,
-                "THREAD_CACHE_SECONDS": 0,
+                **dict.fromkeys(CACHE_SETTINGS, 0),
             }
         )
         app.test_client_class = IsolatedClient

@@ -57,13 +57,39 @@ DEFAULTS: dict[str, Any] = {
     # "json" gives one structured line per log record (the default in production).
     "LOG_FORMAT": "text",
     "REQUEST_LOG": True,
-    # How long poll results may be served from cache (Redis when set, else per worker).
+    # One setting per cache, in seconds (0 turns that cache off); webapp/caching says
+    # what each may serve stale and for how long.
+    # Poll results (shared through Redis when REDIS_URL is set, else per worker).
     "RESULTS_CACHE_SECONDS": 1.0,
-    # How long each worker may keep the moderation settings and word lists it read.
+    # The moderation settings and word lists, per worker.
     "MODERATION_CACHE_SECONDS": 3.0,
-    # How long each worker may answer signed-out readers a thread it rendered.
+    # The thread signed-out readers get (API list and page section), per worker.
     "THREAD_CACHE_SECONDS": 1.0,
+    # What posting a comment reads of its article (never trusted alone), per worker.
+    "POSTING_ARTICLE_CACHE_SECONDS": 1.0,
+    # An article page's previous/next links, per worker.
+    "NEIGHBOURS_CACHE_SECONDS": 1.0,
 }
+
+#: Every cache's setting (webapp/caching): each read from the environment alike.
+CACHE_SETTINGS = (
+    "RESULTS_CACHE_SECONDS",
+    "MODERATION_CACHE_SECONDS",
+    "THREAD_CACHE_SECONDS",
+    "POSTING_ARTICLE_CACHE_SECONDS",
+    "NEIGHBOURS_CACHE_SECONDS",
+)
+
+
+def _cache_seconds(setting: str, raw: str) -> float:
+    """A cache's lifetime from the environment, or a clear error at start."""
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise RuntimeError(f"{setting}={raw!r} must be a number of seconds (0 turns it off).")
+    return seconds
 
 
 def _env_bool(value: str) -> bool:
@@ -170,12 +196,9 @@ def build_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> di
         config["REDIS_URL"] = env["REDIS_URL"]
     if "RATELIMIT_ENABLED" in env:
         config["RATELIMIT_ENABLED"] = _env_bool(env["RATELIMIT_ENABLED"])
-    if env.get("RESULTS_CACHE_SECONDS"):
-        config["RESULTS_CACHE_SECONDS"] = float(env["RESULTS_CACHE_SECONDS"])
-    if env.get("MODERATION_CACHE_SECONDS"):
-        config["MODERATION_CACHE_SECONDS"] = float(env["MODERATION_CACHE_SECONDS"])
-    if env.get("THREAD_CACHE_SECONDS"):
-        config["THREAD_CACHE_SECONDS"] = float(env["THREAD_CACHE_SECONDS"])
+    for setting in CACHE_SETTINGS:
+        if env.get(setting):
+            config[setting] = _cache_seconds(setting, env[setting])
     if env.get("LOG_FORMAT"):
         config["LOG_FORMAT"] = env["LOG_FORMAT"]
     elif production:

@@ -9,22 +9,56 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import Api
+from webapp import caching
+from webapp.caching import clock
+from webapp.config import CACHE_SETTINGS, DEFAULTS, build_config
 from webapp.models import Article, ModerationTerm, SiteSetting
-from webapp.services import articles, comments, moderation, thread_cache, worker_cache
+from webapp.services import articles, comments, moderation
 from webapp.services.moderation import BannedWordUsed
 from webapp.services.site_settings import update_moderation_settings
 
 
 @pytest.fixture
 def cached_app(app):
-    thread_cache.clear()
-    moderation.RULES_CACHE.clear()
+    caching.clear_all()
     articles.NEIGHBOURS.clear()
-    app.config.update(MODERATION_CACHE_SECONDS=60, THREAD_CACHE_SECONDS=60)
+    app.config.update(dict.fromkeys(WORKER_CACHE_SETTINGS, 60))
     yield app
-    thread_cache.clear()
-    moderation.RULES_CACHE.clear()
+    caching.clear_all()
     articles.NEIGHBOURS.clear()
+
+
+WORKER_CACHE_SETTINGS = tuple(cache.setting for cache in caching.WORKER_CACHES)
+
+
+def test_each_cache_has_a_setting_of_its_own_read_from_the_environment(tmp_path, monkeypatch):
+    assert len(set(WORKER_CACHE_SETTINGS)) == len(caching.WORKER_CACHES)
+    assert set(CACHE_SETTINGS) == {"RESULTS_CACHE_SECONDS", *WORKER_CACHE_SETTINGS}
+    monkeypatch.setenv("POSTING_ARTICLE_CACHE_SECONDS", "0")
+    monkeypatch.setenv("NEIGHBOURS_CACHE_SECONDS", "2.5")
+    monkeypatch.delenv("THREAD_CACHE_SECONDS", raising=False)
+    config = build_config(tmp_path, {"SECRET_KEY": "x"})
+    assert config["POSTING_ARTICLE_CACHE_SECONDS"] == 0
+    assert config["NEIGHBOURS_CACHE_SECONDS"] == 2.5
+    assert config["THREAD_CACHE_SECONDS"] == DEFAULTS["THREAD_CACHE_SECONDS"]
+
+
+@pytest.mark.parametrize("raw", ["soon", "-1", "nan", "inf"])
+def test_a_cache_lifetime_that_is_not_seconds_stops_the_start(raw, tmp_path, monkeypatch):
+    monkeypatch.setenv("THREAD_CACHE_SECONDS", raw)
+    with pytest.raises(RuntimeError, match="THREAD_CACHE_SECONDS"):
+        build_config(tmp_path, {"SECRET_KEY": "x"})
+
+
+def test_turning_one_cache_off_leaves_the_others_on(cached_app):
+    cached_app.config["THREAD_CACHE_SECONDS"] = 0
+    with cached_app.test_request_context("/"):
+        built = []
+        for cache in caching.WORKER_CACHES:
+            cache.get_or_build("k", lambda cache=cache: built.append(cache.setting))
+            cache.get_or_build("k", lambda cache=cache: built.append(cache.setting))
+    # Off: built on every read; on: built once and then served.
+    assert sorted(built) == sorted([*WORKER_CACHE_SETTINGS, "THREAD_CACHE_SECONDS"])
 
 
 @pytest.fixture
@@ -83,8 +117,8 @@ def test_another_workers_change_applies_once_the_cache_expires(
     db.session.add(SiteSetting(key="max_links", value=0))
     db.session.commit()
     assert post(db, article, reader, "Buy crypto now").status == "published"
-    a_minute_later = worker_cache.clock() + 61
-    monkeypatch.setattr(worker_cache, "clock", lambda: a_minute_later)
+    a_minute_later = clock.now() + 61
+    monkeypatch.setattr(clock, "now", lambda: a_minute_later)
     held = post(db, article, reader, "Buy crypto now https://a.example")
     assert held.status == "pending"
     assert held.reasons_held == ["suspect words: crypto", "1 links (more than 0)"]
@@ -116,7 +150,7 @@ def test_signed_out_readers_see_a_new_comment_at_once(
     assert "No comments yet" in anonymous.get(f"/articles/{article.slug}").get_data(as_text=True)
     # Posted through another worker: this worker's cache is not cleared, but the
     # article's comment count, read on every request, is part of the key.
-    monkeypatch.setattr(comments, "thread_changed", lambda: None)
+    monkeypatch.setattr(caching.THREADS, "changed", lambda: None)
     first = post(db, article, reader, "First!")
     assert [c["id"] for c in listing(anonymous, article)] == [first.id]
     page = anonymous.get(f"/articles/{article.slug}").get_data(as_text=True)
@@ -153,8 +187,8 @@ def test_another_workers_edit_shows_once_the_cache_expires(
     )
     db.session.commit()
     assert "Frist" in listing(anonymous, article)[0]["html"]
-    a_minute_later = worker_cache.clock() + 61
-    monkeypatch.setattr(worker_cache, "clock", lambda: a_minute_later)
+    a_minute_later = clock.now() + 61
+    monkeypatch.setattr(clock, "now", lambda: a_minute_later)
     assert listing(anonymous, article)[0]["html"] == "<p>First</p>"
 
 
@@ -189,7 +223,7 @@ def test_a_cached_answer_is_the_answer(cached_app, db, article, reader, make_api
         f"/api/v1/articles/{article.slug}/comments",
         f"/api/v1/articles/{article.slug}/comments?sort=top&limit=1",
     ):
-        thread_cache.clear()
+        caching.clear_all()
         fresh = anonymous.get(path)
         again = anonymous.get(path)
         assert fresh.status_code == again.status_code == 200
@@ -198,23 +232,23 @@ def test_a_cached_answer_is_the_answer(cached_app, db, article, reader, make_api
 
 
 def test_a_full_thread_cache_drops_what_expired_first_then_the_oldest(cached_app, monkeypatch):
-    monkeypatch.setattr(thread_cache.CACHE, "max_entries", 4)
-    clock = [1000.0]
-    monkeypatch.setattr(worker_cache, "clock", lambda: clock[0])
+    monkeypatch.setattr(caching.THREADS, "max_entries", 4)
+    now = [1000.0]
+    monkeypatch.setattr(clock, "now", lambda: now[0])
     with cached_app.test_request_context("/"):
         cached_app.config["THREAD_CACHE_SECONDS"] = 1
-        thread_cache.cached("short", lambda: "short-lived")
+        caching.THREADS.get_or_build("short", lambda: "short-lived")
         cached_app.config["THREAD_CACHE_SECONDS"] = 60
         for key in ("a", "b", "c"):
-            thread_cache.cached(key, lambda key=key: key)
-        clock[0] += 2  # "short" has expired; the cache is full
-        thread_cache.cached("d", lambda: "d")
-        kept = {key[1] for key in thread_cache.CACHE.entries}
+            caching.THREADS.get_or_build(key, lambda key=key: key)
+        now[0] += 2  # "short" has expired; the cache is full
+        caching.THREADS.get_or_build("d", lambda: "d")
+        kept = {key[1] for key in caching.THREADS.entries}
         assert kept == {"a", "b", "c", "d"}
-        thread_cache.cached("e", lambda: "e")  # full of live entries: the oldest half goes
-        kept = {key[1] for key in thread_cache.CACHE.entries}
+        caching.THREADS.get_or_build("e", lambda: "e")  # full of live entries: the oldest half goes
+        kept = {key[1] for key in caching.THREADS.entries}
         assert kept == {"c", "d", "e"}
-        assert thread_cache.cached("c", lambda: "rebuilt") == "c"
+        assert caching.THREADS.get_or_build("c", lambda: "rebuilt") == "c"
 
 
 # --- an article's neighbours ------------------------------------------------------------------
@@ -240,14 +274,14 @@ def test_a_newly_published_article_is_a_neighbour_at_once_in_its_worker(
 def test_another_workers_change_shows_as_a_neighbour_once_the_cache_expires(
     cached_app, make_article, client, db, monkeypatch
 ):
-    cached_app.config["THREAD_CACHE_SECONDS"] = 0.5
-    clock = [1000.0]
-    monkeypatch.setattr(worker_cache, "clock", lambda: clock[0])
+    cached_app.config["NEIGHBOURS_CACHE_SECONDS"] = 0.5
+    now = [1000.0]
+    monkeypatch.setattr(clock, "now", lambda: now[0])
     first = make_article("The first")
     second = make_article("The second")
     assert _next_link(client, first) == second.slug
     db.session.execute(sa.update(Article).where(Article.id == second.id).values(status="draft"))
     db.session.commit()  # unpublished behind this worker's back, as by another worker
     assert _next_link(client, first) == second.slug  # still the cached answer
-    clock[0] += 0.6
+    now[0] += 0.6
     assert _next_link(client, first) is None

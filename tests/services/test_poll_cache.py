@@ -9,7 +9,8 @@ import uuid
 import pytest
 
 from tests.conftest import Api
-from webapp.services import poll_cache
+from webapp.caching import clock as cache_clock
+from webapp.caching import results as poll_cache
 
 
 @pytest.fixture(autouse=True)
@@ -22,7 +23,7 @@ def _fresh_local_cache(monkeypatch):
 
 
 class FakeClock:
-    """This worker's clock, standing in for poll_cache.clock: it moves on a microsecond
+    """This worker's clock, standing in for webapp.caching.clock: it moves on a microsecond
     each time it is read, as a real one would, and ``advance`` moves it on by hand."""
 
     def __init__(self) -> None:
@@ -39,7 +40,7 @@ class FakeClock:
 @pytest.fixture
 def clock(monkeypatch):
     fake = FakeClock()
-    monkeypatch.setattr(poll_cache, "clock", fake)
+    monkeypatch.setattr(cache_clock, "now", fake)
     return fake
 
 
