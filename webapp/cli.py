@@ -122,7 +122,7 @@ def sentiment() -> None:
 )
 def rescore(batch_size: int) -> None:
     """Re-score every comment's sentiment (after changing the analyser); safe to interrupt."""
-    from webapp.services.sentiment import rescore_comments
+    from webapp.services.insights.sentiment import rescore_comments
 
     total = db.session.scalar(select(func.count()).select_from(Comment)) or 0
     # The service commits each batch itself, so an interrupted run keeps its work.

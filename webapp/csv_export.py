@@ -15,12 +15,19 @@ in as ``int``, ``float`` or ``Decimal`` and never as preformatted text.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from numbers import Number
 from typing import Any, Protocol
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+#: How much text a streamed file gathers before sending it on.
+CHUNK_SIZE = 64_000
+
+#: What a cell holds: text, or a figure that stays a number.
+Cell = str | int | float | Decimal | None
 
 
 class _Writable(Protocol):
@@ -57,3 +64,31 @@ class SafeCsvWriter:
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
         for row in rows:
             self.writerow(row)
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    """A file to send: its header and its rows (which may be read lazily)."""
+
+    header: Sequence[str]
+    rows: Iterable[Sequence[Cell]]
+
+
+def chunks(table: CsvTable, size: int = CHUNK_SIZE) -> Iterator[str]:
+    """The table as CSV text in pieces of about ``size`` characters, so a long export
+    is sent as it is read and never sits whole in memory."""
+    buffer = io.StringIO()
+    writer = SafeCsvWriter(buffer)
+    writer.writerow(table.header)
+    for row in table.rows:
+        writer.writerow(row)
+        if buffer.tell() > size:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def text(table: CsvTable) -> str:
+    """The whole table as CSV text."""
+    return "".join(chunks(table))

@@ -16,7 +16,7 @@ from typing import Any
 def when_ready(server: Any) -> None:
     app = server.app.wsgi()
     with app.app_context():
-        from webapp.services.sentiment import get_analyser
+        from webapp.services.insights.sentiment import get_analyser
         from webapp.services.toxicity import get_scorer
 
         get_analyser()

@@ -14,7 +14,7 @@ from tests.insight_data import D1, D2, D3, D4, add_comment, vote
 from webapp.errors import InvalidInput
 from webapp.models import Comment
 from webapp.services import comments, insights, polls
-from webapp.services.sentiment import analyse, rescore_comments
+from webapp.services.insights.sentiment import analyse, rescore_comments
 
 
 @dataclass

@@ -9,9 +9,9 @@ from werkzeug.utils import ImportStringError
 
 from webapp.extensions import db as _db
 from webapp.models import Comment
-from webapp.services import sentiment
+from webapp.services.insights import sentiment
 from webapp.services.markup import render_comment
-from webapp.services.sentiment import (
+from webapp.services.insights.sentiment import (
     Sentiment,
     VaderAnalyser,
     analyse,

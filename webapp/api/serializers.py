@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from webapp.models import Article, Poll, User
+from webapp.services import insights
 from webapp.services import polls as poll_rules
 from webapp.services.articles import ArticleLink, neighbours
 
@@ -60,6 +61,39 @@ def results_json(results: poll_rules.PollResults) -> dict[str, Any]:
             for o in results.options
         ],
         "closed": results.closed,
+    }
+
+
+def tone_json(tone: insights.Tone) -> dict[str, Any]:
+    return {
+        "count": tone.count,
+        "mean": tone.mean,
+        "positive": tone.positive,
+        "neutral": tone.neutral,
+        "negative": tone.negative,
+    }
+
+
+def sentiment_json(found: insights.ArticleInsights) -> dict[str, Any]:
+    """The contract's fields, plus ``no_vote``: the tone of comments whose authors did
+    not vote in the poll (null when the article has no poll to vote in)."""
+    has_poll = found.results is not None
+    return {
+        "poll": results_json(found.results) if found.results is not None else None,
+        "comments": tone_json(found.comments),
+        "by_vote": {
+            str(option_id): tone_json(tone) for option_id, tone in found.by_vote.options.items()
+        },
+        "no_vote": tone_json(found.by_vote.no_vote) if has_poll else None,
+        "timeline": [
+            {
+                "date": day.date,
+                "votes": {str(option_id): n for option_id, n in day.votes.items()},
+                "comments": day.comments,
+                "mean": day.mean,
+            }
+            for day in found.timeline
+        ],
     }
 
 

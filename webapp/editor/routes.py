@@ -18,7 +18,7 @@ from webapp.models import Article, ArticleStatus, Poll, Role
 from webapp.security import role_required, signed_in_user
 from webapp.services import articles, insights, polls
 from webapp.services.markup import render_article
-from webapp.services.sentiment import LABELS, label_for
+from webapp.services.insights.sentiment import LABELS, label_for
 
 # Service field names -> form field names, to show errors next to the right input.
 FIELD_NAMES = {

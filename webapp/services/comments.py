@@ -95,7 +95,7 @@ def _apply_text(
 ) -> None:
     """Render, score and check ``text`` into ``comment`` (status, reasons, scores)."""
     from webapp.services import moderation
-    from webapp.services.sentiment import analyse
+    from webapp.services.insights.sentiment import analyse
 
     assessment = moderation.assess(
         text, author, article, exclude_comment_id=comment.id, moment=moment

@@ -24,7 +24,7 @@ from webapp.services.pluggable import Pluggable
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ANALYSER = "webapp.services.sentiment:VaderAnalyser"
+DEFAULT_ANALYSER = "webapp.services.insights.sentiment:VaderAnalyser"
 
 POSITIVE = "positive"
 NEUTRAL = "neutral"

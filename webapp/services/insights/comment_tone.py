@@ -1,0 +1,176 @@
+"""The tone of a set of comments: counts by label, the mean, grouped by vote, examples.
+
+Every figure is grouped in the database (``count``, ``sum`` and ``CASE``), so an
+article costs one query whatever the number of comments; ``ix_comments_tone`` and
+the thread index keep those queries on indexes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Label, Select, and_, case, func, select
+
+from webapp.extensions import db
+from webapp.models import Comment, CommentStatus, User, Vote
+from webapp.services.insights.sentiment import NEGATIVE, NEUTRAL, POSITIVE
+
+#: The comments every figure counts: the ones readers see, published and not deleted.
+PUBLIC_COMMENTS = (Comment.status == CommentStatus.PUBLISHED.value, Comment.deleted_at.is_(None))
+
+
+@dataclass(frozen=True)
+class Tone:
+    """How a set of comments feels: counts by label and the mean score."""
+
+    count: int = 0
+    positive: int = 0
+    neutral: int = 0
+    negative: int = 0
+    # Comments with a score, and the sum of their scores: what the mean is made of,
+    # kept so that tones add up exactly (the whole is the sum of its groups).
+    scored: int = 0
+    total: float = 0.0
+
+    @property
+    def mean(self) -> float:
+        """Mean score in [-1, 1]; 0.0 when no comment has a score (never null)."""
+        return self.total / self.scored if self.scored else 0.0
+
+    def share(self, label: str) -> float:
+        """The part of the comments with ``label``; 0.0 when there are none."""
+        return self.by_label(label) / self.count if self.count else 0.0
+
+    def by_label(self, label: str) -> int:
+        """How many comments carry ``label`` (one of ``sentiment.LABELS``)."""
+        counts = {POSITIVE: self.positive, NEUTRAL: self.neutral, NEGATIVE: self.negative}
+        return counts[label]
+
+    def __add__(self, other: Tone) -> Tone:
+        return Tone(
+            count=self.count + other.count,
+            positive=self.positive + other.positive,
+            neutral=self.neutral + other.neutral,
+            negative=self.negative + other.negative,
+            scored=self.scored + other.scored,
+            total=self.total + other.total,
+        )
+
+
+def _labelled(label: str) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((Comment.sentiment_label == label, 1), else_=0)), 0)
+
+
+def tone_columns() -> tuple[Label[Any], ...]:
+    """The grouped columns a ``Tone`` is read from (see ``tone_of``)."""
+    return (
+        func.count(Comment.id).label("count"),
+        _labelled(POSITIVE).label("positive"),
+        _labelled(NEUTRAL).label("neutral"),
+        _labelled(NEGATIVE).label("negative"),
+        func.count(Comment.sentiment).label("scored"),
+        func.coalesce(func.sum(Comment.sentiment), 0.0).label("total"),
+    )
+
+
+def tone_of(row: Any) -> Tone:
+    """A ``Tone`` from a row holding ``tone_columns()``."""
+    return Tone(
+        count=int(row.count),
+        positive=int(row.positive),
+        neutral=int(row.neutral),
+        negative=int(row.negative),
+        scored=int(row.scored),
+        total=float(row.total),
+    )
+
+
+@dataclass(frozen=True)
+class ToneByVote:
+    """Comment tone grouped by how each comment's author voted in the article's poll."""
+
+    options: dict[int, Tone]  # every option of the poll, in poll order, zeros included
+    no_vote: Tone  # authors without a vote in this poll (or with no poll at all)
+
+    @property
+    def overall(self) -> Tone:
+        """Every counted comment: the groups add up to it exactly."""
+        whole = self.no_vote
+        for tone in self.options.values():
+            whole = whole + tone
+        return whole
+
+
+def tone_by_vote(article_id: int, poll_id: int | None, option_ids: list[int]) -> ToneByVote:
+    """One grouped query: the article's comments joined to their authors' votes.
+
+    An account holds at most one vote per poll (its voter key is ``u:<user id>``),
+    so no comment is counted twice; anonymous votes have no user and match nobody.
+    """
+    if poll_id is None:
+        row = db.session.execute(
+            select(*tone_columns()).where(Comment.article_id == article_id, *PUBLIC_COMMENTS)
+        ).one()
+        return ToneByVote(options={}, no_vote=tone_of(row))
+    rows = db.session.execute(
+        select(Vote.option_id, *tone_columns())
+        .select_from(Comment)
+        .outerjoin(Vote, and_(Vote.poll_id == poll_id, Vote.user_id == Comment.author_id))
+        .where(Comment.article_id == article_id, *PUBLIC_COMMENTS)
+        .group_by(Vote.option_id)
+    ).all()
+    grouped = {row.option_id: tone_of(row) for row in rows}
+    return ToneByVote(
+        options={option_id: grouped.get(option_id, Tone()) for option_id in option_ids},
+        no_vote=grouped.get(None, Tone()),
+    )
+
+
+def tone(article_id: int) -> Tone:
+    """The tone of an article's comments, whatever their authors voted."""
+    return tone_by_vote(article_id, None, []).no_vote
+
+
+# --- examples -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Example:
+    id: int
+    author: str
+    created_at: datetime
+    html: str
+    score: float
+
+
+def examples(article_id: int, limit: int = 3) -> tuple[list[Example], list[Example]]:
+    """The most positive and the most negative published comments (by stored label,
+    so an article whose comments are all negative shows no "positive" examples).
+    Each is a short walk along ``ix_comments_tone``, never a sort of every comment."""
+    base = (
+        select(Comment.id, User.display_name, Comment.created_at, Comment.html, Comment.sentiment)
+        .join(User, User.id == Comment.author_id)
+        .where(Comment.article_id == article_id, Comment.sentiment.is_not(None), *PUBLIC_COMMENTS)
+        .limit(limit)
+    )
+
+    def fetch(query: Select[tuple[int, str, datetime, str, float | None]]) -> list[Example]:
+        return [
+            Example(comment_id, author, created_at, html, score)
+            for comment_id, author, created_at, html, score in db.session.execute(query).tuples()
+            if score is not None  # always: the query asks for scored comments
+        ]
+
+    most_positive = fetch(
+        base.where(Comment.sentiment_label == POSITIVE).order_by(
+            Comment.sentiment.desc(), Comment.id
+        )
+    )
+    most_negative = fetch(
+        base.where(Comment.sentiment_label == NEGATIVE).order_by(
+            Comment.sentiment.asc(), Comment.id
+        )
+    )
+    return most_positive, most_negative
