@@ -1,0 +1,178 @@
+"""Writing and publishing: the editor's desk and the one article form (preview, save, publish)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from webapp.editor import bp
+from webapp.editor.common import article_or_404
+from webapp.errors import DomainError
+from webapp.extensions import db
+from webapp.forms.articles import ArticleForm
+from webapp.models import Article, ArticleStatus, Role
+from webapp.security import role_required, signed_in_user
+from webapp.services import articles
+from webapp.services.markup import render_article
+
+# Service field names -> form field names, to show errors next to the right input.
+FIELD_NAMES = {
+    "comments": "comments",
+    "poll.question": "poll_question",
+    "poll.options": "poll_options",
+    "poll.closes_at": "poll_closes_at",
+    "poll.results_visibility": "poll_results_visibility",
+}
+
+
+def _changes_from(form: ArticleForm, status: str | None) -> articles.ArticleChanges:
+    options = [(entry.data or "").strip() for entry in form.poll_options]
+    options = [option for option in options if option]
+    question = (form.poll_question.data or "").strip()
+    changes = articles.ArticleChanges(
+        title=form.title.data or "",
+        body=form.body.data or "",
+        slug=(form.slug.data or "").strip(),
+        summary=form.summary.data or "",
+        labels=[name for name in (form.labels.data or "").split(",") if name.strip()],
+        comments=form.comments.data,
+        status=status,
+        present={"title", "body", "summary", "labels", "comments"},
+    )
+    if question or options:
+        closes_at = form.poll_closes_at.data
+        changes.poll = articles.PollInput(
+            question=question,
+            options=options,
+            closes_at=closes_at.replace(tzinfo=UTC) if closes_at else None,
+            results_visibility=form.poll_results_visibility.data or "always",
+            allow_anonymous=bool(form.poll_allow_anonymous.data),
+        )
+    else:
+        changes.remove_poll = True
+    return changes
+
+
+def _fill_form(form: ArticleForm, article: Article) -> None:
+    form.title.data = article.title
+    form.slug.data = article.slug
+    form.summary.data = article.summary
+    form.body.data = article.body
+    form.labels.data = ", ".join(label.name for label in article.labels)
+    form.comments.data = article.comment_mode
+    poll = article.poll
+    if poll is not None:
+        form.poll_question.data = poll.question
+        for entry, option in zip(form.poll_options, poll.options, strict=False):
+            entry.data = option.label
+        form.poll_closes_at.data = poll.closes_at.replace(tzinfo=None) if poll.closes_at else None
+        form.poll_results_visibility.data = poll.results_visibility
+        form.poll_allow_anonymous.data = poll.allow_anonymous
+        form.poll_closed.data = poll.closed_at is not None
+
+
+def _show_errors(form: ArticleForm, error: DomainError) -> None:
+    if not error.fields:
+        form.form_errors.append(error.message)
+        return
+    for name, problem in error.fields.items():
+        field = getattr(form, FIELD_NAMES.get(name, name), None)
+        if field is None:
+            form.form_errors.append(f"{name}: {problem}")
+        else:
+            field.errors = [*field.errors, problem]
+
+
+def _save(form: ArticleForm, article: Article | None) -> ResponseReturnValue:
+    """Preview, save or publish from the one form; keeps what the editor typed on errors."""
+    action = request.form.get("action", "save")
+    preview = None
+    status_code = 200
+    if request.method == "POST":
+        if action == "preview":
+            preview = render_article(form.body.data or "")
+        elif form.validate():
+            status = ArticleStatus.PUBLISHED.value if action == "publish" else None
+            if article is None and status is None:
+                status = ArticleStatus.DRAFT.value
+            changes = _changes_from(form, status)
+            try:
+                if article is None:
+                    article = articles.create_article(signed_in_user(), changes)
+                else:
+                    articles.update_article(article, changes)
+                if article.poll is not None:
+                    if form.poll_closed.data:
+                        articles.close_poll(article.poll)
+                    else:
+                        articles.reopen_poll(article.poll)
+            except DomainError as error:
+                db.session.rollback()
+                _show_errors(form, error)
+                status_code = error.status
+            else:
+                db.session.commit()
+                flash("Published." if action == "publish" else "Saved.", "success")
+                return redirect(url_for("editor.edit_article", article_id=article.id))
+        else:
+            status_code = 422
+    return render_template(
+        "editor/article_form.html",
+        form=form,
+        article=article,
+        preview=preview,
+        min_options=articles.MIN_OPTIONS,
+        max_options=articles.MAX_OPTIONS,
+    ), status_code
+
+
+@bp.get("/")
+@role_required(Role.EDITOR)
+def dashboard() -> ResponseReturnValue:
+    return render_template("editor/dashboard.html", articles=articles.all_articles_for_editors())
+
+
+@bp.route("/articles/new", methods=["GET", "POST"])
+@role_required(Role.EDITOR)
+def new_article() -> ResponseReturnValue:
+    return _save(ArticleForm(), None)
+
+
+@bp.route("/articles/<int:article_id>/edit", methods=["GET", "POST"])
+@role_required(Role.EDITOR)
+def edit_article(article_id: int) -> ResponseReturnValue:
+    article = article_or_404(article_id)
+    form = ArticleForm()
+    if request.method == "GET":
+        _fill_form(form, article)
+    return _save(form, article)
+
+
+def _change_status(
+    article_id: int, change: Callable[[Article], None], done: str
+) -> ResponseReturnValue:
+    """Publish or unpublish from the desk, then back to it saying what happened."""
+    article = article_or_404(article_id)
+    change(article)
+    db.session.commit()
+    flash(done.format(title=article.title), "success")
+    return redirect(url_for("editor.dashboard"))
+
+
+@bp.post("/articles/<int:article_id>/publish")
+@role_required(Role.EDITOR)
+def publish(article_id: int) -> ResponseReturnValue:
+    return _change_status(article_id, articles.publish, "“{title}” is published.")
+
+
+@bp.post("/articles/<int:article_id>/unpublish")
+@role_required(Role.EDITOR)
+def unpublish(article_id: int) -> ResponseReturnValue:
+    return _change_status(
+        article_id,
+        articles.unpublish,
+        "“{title}” is back to draft; readers no longer see it.",
+    )

@@ -1,0 +1,75 @@
+"""Results pages: one article's poll and comment tone, and every article at a glance."""
+
+from __future__ import annotations
+
+from flask import render_template
+from flask.typing import ResponseReturnValue
+
+from webapp.editor import bp, figures
+from webapp.editor.common import (
+    article_or_404,
+    overview_order,
+    overview_page,
+    trend_query,
+)
+from webapp.models import Role
+from webapp.security import role_required
+from webapp.services import articles, insights, polls
+
+
+@bp.get("/articles/<int:article_id>/results")
+@role_required(Role.EDITOR)
+def results(article_id: int) -> ResponseReturnValue:
+    """The poll, the comments' tone and the two together; works without a poll too."""
+    article = article_or_404(article_id)
+    poll = article.poll
+    days = polls.timeline(poll) if poll is not None else []
+    found = insights.for_article(article)
+    most_positive, most_negative = insights.examples(article.id)
+    return render_template(
+        "editor/results.html",
+        article=article,
+        poll=poll,
+        results=found.results,
+        days=days,
+        chart=figures.vote_shares(poll, days),
+        insights=found,
+        tone_charts=figures.tone_charts(poll, found),
+        labels=insights.LABELS,
+        mean_label=insights.label_for(found.comments.mean),
+        neutral_from=figures.signed_text(insights.NEGATIVE_THRESHOLD),
+        neutral_to=figures.signed_text(insights.POSITIVE_THRESHOLD),
+        examples=[
+            ("Most positive", most_positive, insights.POSITIVE),
+            ("Most negative", most_negative, insights.NEGATIVE),
+        ],
+    )
+
+
+@bp.get("/overview")
+@role_required(Role.EDITOR)
+def overview() -> ResponseReturnValue:
+    """Every article at a glance, and one poll option followed across a label."""
+    sort, direction = overview_order()
+    table = insights.overview(sort, direction, overview_page())
+    labels = insights.poll_labels()
+    label, option = trend_query()
+    label_name = dict(labels).get(label)
+    choices: list[str] = []
+    trend: list[insights.TrendPoint] = []
+    if label_name:
+        choices = insights.option_choices(label)
+        if option:
+            trend = insights.option_trend(label, option)
+    return render_template(
+        "editor/overview.html",
+        table=table,
+        labels=labels,
+        label=label,
+        label_name=label_name,
+        option=option,
+        option_max=articles.MAX_OPTION,
+        choices=choices,
+        trend=trend,
+        trend_chart=figures.trend(trend, label_name or ""),
+    )
