@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import request
@@ -173,15 +173,16 @@ def _sort(
     for error in errors:
         path = list(error.absolute_path)
         if error.validator == "type":
-            _note(wrong_type, path, f"must be {_type_words([error.validator_value])}")
+            _note(wrong_type, path, f"must be {_type_words([_keyword_value(error)])}")
         elif error.validator in ("anyOf", "oneOf") and error.context:
             _sort_alternatives(error, path, wrong_type, invalid)
         elif error.validator == "required":
-            for name in error.validator_value:
+            for name in _keyword_value(error):
                 if isinstance(error.instance, dict) and name not in error.instance:
                     _note(invalid, [*path, name], "required")
         elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            known = error.schema.get("properties", {})
+            schema = error.schema
+            known = schema.get("properties", {}) if isinstance(schema, Mapping) else {}
             for name in error.instance:
                 if name not in known:
                     _note(invalid, [*path, name], "unknown field")
@@ -205,7 +206,7 @@ def _sort_alternatives(
     if fitting:
         _sort(fitting[0], wrong_type, invalid)
         return
-    expected = [f.validator_value for fails in branches.values() for f in fails if type_miss(f)]
+    expected = [_keyword_value(f) for fails in branches.values() for f in fails if type_miss(f)]
     _note(wrong_type, path, f"must be {_type_words(expected)}")
 
 
@@ -219,8 +220,14 @@ def _type_words(expected: list[Any]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
+def _keyword_value(error: ValidationError) -> Any:
+    """The failed keyword's value in the schema: JSON (a list of names, a number...).
+    Set on every error a validator yields; only hand-made errors lack one."""
+    return error.validator_value
+
+
 def _describe(error: ValidationError) -> str:
-    rule, limit = error.validator, error.validator_value
+    rule, limit = error.validator, _keyword_value(error)
     if rule == "enum":
         return "one of " + ", ".join(str(v) for v in limit)
     if rule == "const":
