@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import jsonify
+from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
@@ -8,7 +9,7 @@ from webapp.api import bp
 from webapp.api.common import json_object
 from webapp.api.serializers import user_json
 from webapp.auth_setup import sign_in_again
-from webapp.errors import AlreadySignedIn, MalformedRequest
+from webapp.errors import AlreadySignedIn
 from webapp.extensions import db
 from webapp.ratelimits import route_limit
 from webapp.security import login_required, signed_in_or_none, signed_in_user
@@ -16,29 +17,22 @@ from webapp.services import accounts
 from webapp.voters import adopt_anonymous_votes
 
 
-def _strings(payload: dict, *keys: str) -> list[str]:
-    values = []
-    for key in keys:
-        value = payload.get(key, "")
-        if not isinstance(value, str):
-            raise MalformedRequest(f"{key} must be a string.", fields={key: "must be a string"})
-        values.append(value)
-    return values
-
-
 @bp.get("/csrf")
-def csrf_token():  # type: ignore[no-untyped-def]
+def csrf_token() -> ResponseReturnValue:
     return jsonify(csrf_token=generate_csrf())
 
 
 @bp.post("/auth/register")
 @route_limit("RATELIMIT_REGISTER")
-def register():  # type: ignore[no-untyped-def]
+def register() -> ResponseReturnValue:
     # Never switch accounts silently: whoever is signed in signs out first.
     if signed_in_or_none() is not None:
         raise AlreadySignedIn()
-    email, password, display_name = _strings(json_object(), "email", "password", "display_name")
-    user = accounts.register(accounts.Registration(email, password, display_name))
+    # json_object checked the body against its schema: every field is there, a string.
+    body = json_object()
+    user = accounts.register(
+        accounts.Registration(body["email"], body["password"], body["display_name"])
+    )
     adopt_anonymous_votes(user)
     db.session.commit()
     login_user(user)
@@ -47,9 +41,9 @@ def register():  # type: ignore[no-untyped-def]
 
 @bp.post("/auth/login")
 @route_limit("RATELIMIT_LOGIN")
-def login():  # type: ignore[no-untyped-def]
-    email, password = _strings(json_object(), "email", "password")
-    user = accounts.authenticate(email, password)
+def login() -> ResponseReturnValue:
+    body = json_object()  # Credentials: email and password, both strings
+    user = accounts.authenticate(body["email"], body["password"])
     adopt_anonymous_votes(user)
     db.session.commit()  # also saves a rehashed password
     login_user(user)
@@ -58,7 +52,7 @@ def login():  # type: ignore[no-untyped-def]
 
 @bp.post("/auth/logout")
 @login_required
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     # Clearing the cookie is not enough: a copy of it would still sign in. Moving the
     # user's generation on ends this session, and with it their others (see README).
     accounts.end_sessions(signed_in_user())
@@ -69,7 +63,7 @@ def logout():  # type: ignore[no-untyped-def]
 
 @bp.post("/auth/sessions/revoke")
 @login_required
-def revoke_sessions():  # type: ignore[no-untyped-def]
+def revoke_sessions() -> ResponseReturnValue:
     """Sign out everywhere, this session included."""
     accounts.end_sessions(signed_in_user())
     db.session.commit()
@@ -80,15 +74,15 @@ def revoke_sessions():  # type: ignore[no-untyped-def]
 @bp.post("/auth/password")
 @route_limit("RATELIMIT_LOGIN")
 @login_required
-def change_password():  # type: ignore[no-untyped-def]
-    current_password, new_password = _strings(json_object(), "current_password", "new_password")
+def change_password() -> ResponseReturnValue:
+    body = json_object()  # PasswordChange: both fields there, strings
     user = signed_in_user()
-    accounts.change_password(user, current_password, new_password)
+    accounts.change_password(user, body["current_password"], body["new_password"])
     db.session.commit()
     sign_in_again(user)
     return "", 204
 
 
 @bp.get("/auth/me")
-def me():  # type: ignore[no-untyped-def]
+def me() -> ResponseReturnValue:
     return jsonify(user_json(signed_in_user()))
