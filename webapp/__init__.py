@@ -10,7 +10,9 @@ from typing import Any
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp.config import build_config
@@ -19,7 +21,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+def _sqlite_pragmas(
+    dbapi_connection: DBAPIConnection, connection_record: ConnectionPoolEntry
+) -> None:
     """SQLite enforces foreign keys only when asked; WAL lets readers and a writer overlap."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         # Let SQLAlchemy, not the driver, decide when transactions begin (see _sqlite_begin).
@@ -36,7 +40,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @event.listens_for(Engine, "begin")
-def _sqlite_begin(connection: Any) -> None:
+def _sqlite_begin(connection: Connection) -> None:
     """On SQLite, a transaction that may write takes the write lock up front.
 
     A deferred transaction that read first and writes later fails at once with
@@ -70,10 +74,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from webapp.site_address import RejectInvalidHost
 
     # Inside ProxyFix (when there is one), so it checks the host the app will use.
+    # Wrapping ``wsgi_app`` is how Flask documents adding WSGI middleware; mypy refuses
+    # any assignment to a method (method-assign), so these two lines say it is meant.
     app.wsgi_app = RejectInvalidHost(app.wsgi_app)  # type: ignore[method-assign]
     if app.config["TRUSTED_PROXY_COUNT"]:
         count = app.config["TRUSTED_PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+        proxied = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+        app.wsgi_app = proxied  # type: ignore[method-assign]
 
     from webapp.extensions import csrf, db, limiter, login_manager, migrate
 

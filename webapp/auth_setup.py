@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_user
 from flask_login.config import COOKIE_NAME
 from sqlalchemy import bindparam, select
@@ -60,7 +61,7 @@ def init_app(app: Flask) -> None:
         ).scalar_one_or_none()
 
     @login_manager.unauthorized_handler
-    def unauthorized():  # type: ignore[no-untyped-def]
+    def unauthorized() -> ResponseReturnValue:
         if wants_json():
             return json_error(401, "unauthorized", "Please sign in first.")
         login_url = url_for("auth.login", next=request.full_path.rstrip("?"))

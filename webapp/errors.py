@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 from flask import Flask, Response, flash, g, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -154,7 +155,7 @@ def _page(status: int, title: str, message: str, headers: dict[str, str] | None 
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
-    def handle_domain_error(error: DomainError):  # type: ignore[no-untyped-def]
+    def handle_domain_error(error: DomainError) -> ResponseReturnValue:
         _safe_rollback()
         if wants_json():
             return json_error(error.status, error.code, error.message, error.fields, error.headers)
@@ -169,14 +170,14 @@ def register_error_handlers(app: Flask) -> None:
         return redirect_back("/")
 
     @app.errorhandler(CSRFError)
-    def handle_csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
+    def handle_csrf_error(error: CSRFError) -> ResponseReturnValue:
         message = "The form expired or its security token is missing; please try again."
         if wants_json():
             return json_error(403, "csrf_failed", "Missing or invalid CSRF token.")
         return _page(403, "Security check failed", message)
 
     @app.errorhandler(HTTPException)
-    def handle_http_exception(error: HTTPException):  # type: ignore[no-untyped-def]
+    def handle_http_exception(error: HTTPException) -> ResponseReturnValue:
         status = error.code or 500
         code, message = HTTP_CODES.get(status, ("http_error", error.description or ""))
         if status == 429:
@@ -193,7 +194,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(sa_exc.SQLAlchemyError)
     @app.errorhandler(psycopg.Error)
     @app.errorhandler(sqlite3.Error)
-    def handle_database_error(error: Exception):  # type: ignore[no-untyped-def]
+    def handle_database_error(error: Exception) -> ResponseReturnValue:
         if is_database_unavailable(error):
             return database_unavailable_response(error)
         if app.testing:

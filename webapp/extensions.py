@@ -29,11 +29,11 @@ class CSRFProtect(flask_wtf_csrf.CSRFProtect):
 
     def _get_csrf_token(self) -> str | None:
         if not request.is_json:
-            return super()._get_csrf_token()  # type: ignore[no-any-return]
+            return super()._get_csrf_token()
         for header_name in current_app.config["WTF_CSRF_HEADERS"]:
             token = request.headers.get(header_name)
             if token:
-                return token  # type: ignore[no-any-return]
+                return token
         return None
 
 

@@ -10,6 +10,7 @@ import time
 import uuid
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, g, request, session
 from flask.wrappers import Response
@@ -144,7 +145,7 @@ def static_files(app: Flask) -> None:
     static_folder = Path(app.static_folder or "")
 
     @app.url_defaults
-    def add_version(endpoint: str, values: dict) -> None:
+    def add_version(endpoint: str, values: dict[str, Any]) -> None:
         if endpoint == "static" and "filename" in values and "v" not in values:
             file = static_folder / values["filename"]
             if file.is_file():
@@ -157,6 +158,7 @@ def static_files(app: Flask) -> None:
         return
     # ... and in production WhiteNoise serves the pre-compressed copies that
     # scripts/serve-prod makes at every start, so they are never older than the source.
+    # Flask's documented way to add WSGI middleware; mypy refuses assigning to a method.
     app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]
         app.wsgi_app, root=str(static_folder), prefix="static/", max_age=max_age
     )

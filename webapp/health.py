@@ -6,6 +6,7 @@ import logging
 import time
 
 from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
 from webapp.extensions import db
@@ -15,7 +16,7 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz() -> ResponseReturnValue:
     checks: dict[str, str] = {}
     healthy = True
     started = time.perf_counter()

@@ -7,8 +7,6 @@ query with a 500. Checking the range first turns it into a 404 or a 400 instead.
 
 from __future__ import annotations
 
-from typing import Any
-
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
@@ -16,7 +14,7 @@ MAX_ID = 2**31 - 1
 MIN_INT = -(2**31)
 
 
-def is_id(value: Any) -> bool:
+def is_id(value: object) -> bool:
     """A whole number that a row's id could be."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 

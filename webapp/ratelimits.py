@@ -15,10 +15,10 @@ import logging
 import time
 from collections.abc import Callable
 from functools import lru_cache, wraps
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
 from flask import current_app
-from limits import parse_many
+from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter, RateLimiter
 
@@ -27,14 +27,17 @@ from webapp.extensions import limiter
 
 log = logging.getLogger(__name__)
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _FALLBACK_KEY = "pulse_ratelimit_fallback"
 # The limits are settings read on every request: parsed once per distinct string.
 _parsed = lru_cache(maxsize=32)(parse_many)
 
 
-def route_limit(setting: str, *, methods: list[str] | None = None) -> Callable[[F], F]:
+def route_limit(
+    setting: str, *, methods: list[str] | None = None
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Flask-Limiter's limit on a route (``limiter.limit``), read from the config key
     ``setting`` on each request; ``methods`` limits only those methods.
 
@@ -43,16 +46,16 @@ def route_limit(setting: str, *, methods: list[str] | None = None) -> Callable[[
     vote's few hundred in Python).
     """
 
-    def decorator(view: F) -> F:
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
         limited = limiter.limit(lambda: current_app.config[setting], methods=methods)(view)
 
         @wraps(view)
-        def route(*args: Any, **kwargs: Any) -> Any:
+        def route(*args: P.args, **kwargs: P.kwargs) -> R:
             if limiter.enabled:
                 return limited(*args, **kwargs)
             return view(*args, **kwargs)
 
-        return route  # type: ignore[return-value]
+        return route
 
     return decorator
 
@@ -92,13 +95,15 @@ def _fallback() -> RateLimiter:
     worker, like Flask-Limiter's own in-memory fallback for the decorated routes. One
     per app (a worker runs one), so counts never leak from one app into another."""
     extensions = current_app.extensions
-    strategy = extensions.get(_FALLBACK_KEY)
+    strategy: RateLimiter | None = extensions.get(_FALLBACK_KEY)
     if strategy is None:
         strategy = extensions.setdefault(_FALLBACK_KEY, FixedWindowRateLimiter(MemoryStorage()))
-    return strategy  # type: ignore[no-any-return]
+    return strategy
 
 
-def _hit(strategy: RateLimiter, item, name: str, identity: tuple[str, ...]) -> float | None:  # type: ignore[no-untyped-def]
+def _hit(
+    strategy: RateLimiter, item: RateLimitItem, name: str, identity: tuple[str, ...]
+) -> float | None:
     """None when allowed, else the time the window resets."""
     if strategy.hit(item, name, *identity):
         return None

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from flask import current_app, has_request_context, url_for
 from werkzeug.sansio.utils import host_is_trusted
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 
 def absolute_url(endpoint: str, **values: Any) -> str:
@@ -68,10 +69,10 @@ class RejectInvalidHost:
     the app inside ProxyFix, so it checks the host the app will actually use.
     """
 
-    def __init__(self, app: WsgiApp) -> None:
+    def __init__(self, app: WSGIApplication) -> None:
         self.app = app
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if host_header_is_valid(environ.get("HTTP_HOST")):
             return self.app(environ, start_response)
         message = "The request's Host header is not a valid host name."

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask.typing import ResponseReturnValue
+from flask_login import login_user, logout_user
 
 from webapp.auth import bp
 from webapp.auth_setup import sign_in_again
@@ -17,9 +18,9 @@ from webapp.voters import adopt_anonymous_votes
 
 @bp.route("/login", methods=["GET", "POST"])
 @route_limit("RATELIMIT_LOGIN", methods=["POST"])
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     form = LoginForm(next=safe_redirect_target(request.args.get("next")) or "")
-    if current_user.is_authenticated and request.method == "GET":
+    if request.method == "GET" and signed_in_or_none() is not None:
         return redirect_to_next(form.next.data, url_for("public.home"))
     status = 200
     if form.validate_on_submit():
@@ -41,7 +42,7 @@ def login():  # type: ignore[no-untyped-def]
 
 @bp.route("/register", methods=["GET", "POST"])
 @route_limit("RATELIMIT_REGISTER", methods=["POST"])
-def register():  # type: ignore[no-untyped-def]
+def register() -> ResponseReturnValue:
     signed_in = signed_in_or_none()
     if signed_in is not None:
         # Never switch accounts silently: say who is signed in and offer to sign out.
@@ -81,7 +82,7 @@ def register():  # type: ignore[no-untyped-def]
 
 @bp.post("/logout")
 @login_required
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     # Clearing the cookie is not enough: a copy of it would still sign in. Moving the
     # user's generation on ends this session, and with it their others (see README).
     accounts.end_sessions(signed_in_user())
@@ -97,7 +98,7 @@ def logout():  # type: ignore[no-untyped-def]
 @bp.route("/account", methods=["GET", "POST"])
 @route_limit("RATELIMIT_LOGIN", methods=["POST"])
 @login_required
-def account():  # type: ignore[no-untyped-def]
+def account() -> ResponseReturnValue:
     user = signed_in_user()
     form = ChangePasswordForm()
     status = 200
@@ -125,7 +126,7 @@ def account():  # type: ignore[no-untyped-def]
 
 @bp.post("/account/sign-out-everywhere")
 @login_required
-def sign_out_everywhere():  # type: ignore[no-untyped-def]
+def sign_out_everywhere() -> ResponseReturnValue:
     accounts.end_sessions(signed_in_user())
     db.session.commit()
     logout_user()

@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import Article, Role, User
-from webapp.services import accounts, articles, names
+from webapp.models import Article, Comment, Role, User
+from webapp.services import accounts, articles, comments, names, polls
 
 DEMO_SLUG = "how-us-diplomacy-averted-another-india-pakistan-war"
 DEMO_QUESTION = "Do you believe this fragile peace will hold?"
@@ -97,11 +97,9 @@ def _account(spec: DemoAccount) -> tuple[User, bool]:
 
 
 def _load_conversation() -> None:
-    from webapp.services import comments, polls
-
     article = db.session.scalar(select(Article).where(Article.slug == DEMO_SLUG))
     assert article is not None and article.poll is not None
-    posted = []
+    posted: list[Comment] = []
     for number, (name, option, body, reply_to) in enumerate(DEMO_CONVERSATION, start=1):
         email = f"voice{number}@pulse.example"
         voice = db.session.scalar(select(User).where(User.email == email))

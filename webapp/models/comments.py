@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -71,7 +70,7 @@ class Comment(Base):
     toxicity: Mapped[float | None]
     sentiment: Mapped[float | None]
     sentiment_label: Mapped[str | None] = mapped_column(sa.String(10))
-    reasons_held: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
+    reasons_held: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     rejection_reason: Mapped[str | None] = mapped_column(sa.Text)
     # Set when the comment enters the Reported queue; cleared by a decision.
     reported_at: Mapped[datetime | None]

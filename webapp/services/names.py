@@ -275,7 +275,7 @@ def reskeleton_users(batch_size: int = 500, progress: Callable[[int], object] | 
             .where(User.id > last_id)
             .order_by(User.id)
             .limit(batch_size)
-        ).all()
+        ).tuples().all()
         if not rows:
             return changed
         updates = _updates(rows)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable
+from typing import Generic, TypeGuard, TypeVar
 
 from flask import current_app, has_app_context
 from werkzeug.utils import import_string
@@ -17,13 +18,15 @@ T = TypeVar("T")
 class Pluggable(Generic[T]):
     def __init__(self, setting: str, default: str, protocol: type, name: str) -> None:
         self.setting, self.default, self.protocol, self.name = setting, default, protocol, name
-        self._built: dict[Any, T] = {}
+        self._built: dict[str | Callable[[], object], T] = {}
         # Keeps two threads of one worker from loading a model twice.
         self._lock = threading.Lock()
 
-    def spec(self) -> Any:
+    def spec(self) -> str | Callable[[], object]:
+        """The setting: "module:Class", or the class (or any factory) itself."""
         if has_app_context():
-            return current_app.config.get(self.setting) or self.default
+            configured: str | Callable[[], object] | None = current_app.config.get(self.setting)
+            return configured or self.default
         return self.default
 
     def get(self) -> T:
@@ -37,12 +40,15 @@ class Pluggable(Generic[T]):
             built = self._built.get(spec)
             if built is None:
                 factory = import_string(spec) if isinstance(spec, str) else spec
-                built = factory()
-                if not isinstance(built, self.protocol):
+                instance: object = factory()
+                if not self._follows_protocol(instance):
                     raise TypeError(f"{self.setting} {spec!r} has no score(text) method")
-                log.info("%s ready: %s", self.name, type(built).__qualname__)
-                self._built[spec] = built
-        return built  # type: ignore[return-value]
+                log.info("%s ready: %s", self.name, type(instance).__qualname__)
+                self._built[spec] = built = instance
+        return built
+
+    def _follows_protocol(self, instance: object) -> TypeGuard[T]:
+        return isinstance(instance, self.protocol)
 
     def clear(self) -> None:
         with self._lock:
