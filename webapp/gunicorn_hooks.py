@@ -17,7 +17,7 @@ def when_ready(server: Any) -> None:
     app = server.app.wsgi()
     with app.app_context():
         from webapp.services.insights.sentiment import get_analyser
-        from webapp.services.toxicity import get_scorer
+        from webapp.services.moderation.toxicity import get_scorer
 
         get_analyser()
         get_scorer()

@@ -53,7 +53,7 @@ def init_app(app: Flask) -> None:
         from flask_login import current_user
 
         from webapp.models import Role
-        from webapp.services.moderation_queue import queue_counts
+        from webapp.services.moderation import queue_counts
 
         if g.get("without_database"):
             return {"queue_counts": None, "without_database": True}

@@ -350,7 +350,7 @@ def test_the_settings_schema_follows_the_settings() -> None:
     from dataclasses import fields
 
     from webapp.api.openapi import SCHEMAS
-    from webapp.services.site_settings import LIMITS, ModerationSettings
+    from webapp.services.moderation import LIMITS, ModerationSettings
 
     documented = SCHEMAS["SettingsPatch"]["properties"]
     assert set(documented) == {field.name for field in fields(ModerationSettings)}

@@ -223,10 +223,10 @@ def test_moderator_deleting_a_comment_keeps_the_log(setup, moderator_api, db):
 
 
 def test_report_notes_reach_the_moderator(setup, moderator_api, make_api, make_user, db):
-    from webapp.services import comments, moderation_actions
+    from webapp.services import comments, moderation
 
     article, author, comment = setup
-    moderation_actions.decide(comment, moderator_api.user, "approve")
+    moderation.decide(comment, moderator_api.user, "approve")
     db.session.commit()
     reporter = make_api()
     reporter.login(make_user())

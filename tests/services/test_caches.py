@@ -15,7 +15,7 @@ from webapp.config import CACHE_SETTINGS, DEFAULTS, build_config
 from webapp.models import Article, ModerationTerm, SiteSetting
 from webapp.services import articles, comments, moderation
 from webapp.services.moderation import BannedWordUsed
-from webapp.services.site_settings import update_moderation_settings
+from webapp.services.moderation import update_moderation_settings
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from webapp.models import Article, Comment, User, utcnow
-from webapp.services import comments, moderation, moderation_actions
-from webapp.services.site_settings import update_moderation_settings
+from webapp.services import comments, moderation
+from webapp.services.moderation import actions as moderation_actions
+from webapp.services.moderation import update_moderation_settings
 
 
 def _post(db, article, author, body="A fair point.", parent=None):

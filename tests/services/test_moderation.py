@@ -1,15 +1,19 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from webapp.errors import Banned, Conflict, Forbidden, InvalidInput
 from webapp.models import Comment, ModerationAction, utcnow
-from webapp.services import comments, moderation, moderation_actions, moderation_queue
-from webapp.services.moderation import BannedWordUsed
-from webapp.services.site_settings import moderation_settings, update_moderation_settings
-from webapp.services.wordfilter import count_links, find_terms
+from webapp.services import comments, moderation
+from webapp.services.moderation import (
+    BannedWordUsed,
+    count_links,
+    find_terms,
+    moderation_settings,
+    update_moderation_settings,
+)
 
 
 @pytest.mark.parametrize(
@@ -112,7 +116,7 @@ def test_new_authors_are_held_when_the_site_turns_it_on(
 
 def test_recently_rejected_authors_are_held(app, db, article, reader, moderator):
     for i in range(3):
-        moderation_actions.decide(
+        moderation.decide(
             submit(db, article, reader, f"Bad take {i}"), moderator, "reject", "Off topic"
         )
     db.session.commit()
@@ -142,7 +146,7 @@ def test_staff_comments_skip_holds_but_not_banned_words(app, db, make_article, m
 def test_approving_publishes_and_is_logged(app, db, make_article, reader, moderator):
     article = make_article(comments="premoderated")
     comment = submit(db, article, reader)
-    moderation_actions.decide(comment, moderator, "approve")
+    moderation.decide(comment, moderator, "approve")
     db.session.commit()
     assert comment.status == "published" and comment.moderated_at is not None
     db.session.refresh(article)
@@ -161,7 +165,7 @@ def test_rejecting_hides_from_readers_and_tells_the_author_why(
     app, db, article, reader, moderator, make_user
 ):
     comment = submit(db, article, reader)
-    moderation_actions.decide(comment, moderator, "reject", "Personal attack")
+    moderation.decide(comment, moderator, "reject", "Personal attack")
     db.session.commit()
     assert comments.thread(article, make_user()).items == []
     [own] = comments.thread(article, reader).items
@@ -174,30 +178,30 @@ def test_rejecting_hides_from_readers_and_tells_the_author_why(
 def test_featured_comments_make_the_featured_tab(app, db, article, reader, moderator):
     plain = submit(db, article, reader, "Plain")
     star = submit(db, article, reader, "Star")
-    moderation_actions.decide(star, moderator, "feature")
+    moderation.decide(star, moderator, "feature")
     db.session.commit()
     featured = comments.thread(article, None, featured_only=True).items
     assert [n.comment.id for n in featured] == [star.id]
-    moderation_actions.decide(star, moderator, "unfeature")
+    moderation.decide(star, moderator, "unfeature")
     db.session.commit()
     assert comments.thread(article, None, featured_only=True).items == []
     pending = submit(db, article, reader, "x")
-    moderation_actions.decide(pending, moderator, "reject")
+    moderation.decide(pending, moderator, "reject")
     with pytest.raises(Conflict):
-        moderation_actions.decide(pending, moderator, "feature")
+        moderation.decide(pending, moderator, "feature")
     assert plain.featured_at is None
 
 
 def test_bulk_decisions_are_all_or_nothing(app, db, make_article, reader, moderator):
     article = make_article(comments="premoderated")
     ids = [submit(db, article, reader, f"c{i}").id for i in range(3)]
-    done = moderation_actions.decide_many(ids, moderator, "approve")
+    done = moderation.decide_many(ids, moderator, "approve")
     db.session.commit()
     assert [c.status for c in done] == ["published"] * 3
     from webapp.errors import NotFound
 
     with pytest.raises(NotFound):
-        moderation_actions.decide_many([ids[0], 999999], moderator, "reject")
+        moderation.decide_many([ids[0], 999999], moderator, "reject")
     db.session.rollback()
     assert db.session.get(Comment, ids[0]).status == "published"
 
@@ -213,24 +217,24 @@ def test_queues_hold_the_right_comments_oldest_first(
         comments.flag(reported, make_user(), "abuse")
     db.session.commit()
     rejected = submit(db, premod, reader, "reject me")
-    moderation_actions.decide(rejected, moderator, "reject")
-    moderation_actions.decide(pending[1], moderator, "approve")
+    moderation.decide(rejected, moderator, "reject")
+    moderation.decide(pending[1], moderator, "approve")
     db.session.commit()
 
     def ids(status):
-        return [item.comment.id for item in moderation_queue.queue(status)[0]]
+        return [item.comment.id for item in moderation.queue(status)[0]]
 
     assert ids("pending") == [pending[0].id]
     assert ids("reported") == [reported.id]
     assert ids("rejected") == [rejected.id]
     assert ids("approved") == [pending[1].id]
-    assert moderation_queue.queue_counts() == {
+    assert moderation.queue_counts() == {
         "pending": 1,
         "reported": 1,
         "rejected": 1,
         "approved": 1,
     }
-    [item] = moderation_queue.queue("reported")[0]
+    [item] = moderation.queue("reported")[0]
     assert item.flags == [("abuse", 3)]
     assert item.author.comments == 4 and item.author.rejected == 1
 
@@ -254,7 +258,7 @@ def test_approved_reported_comment_needs_fresh_reports_to_return(
     update_moderation_settings(moderator, {"report_threshold": 1})
     comment = submit(db, article, reader)
     comments.flag(comment, make_user(), "spam")
-    moderation_actions.decide(comment, moderator, "approve")
+    moderation.decide(comment, moderator, "approve")
     db.session.commit()
     assert comment.reported_at is None
     comments.flag(comment, make_user(), "spam")
@@ -268,9 +272,7 @@ def test_bans_block_every_write_and_expire(app, db, make_article, reader, modera
     article = make_article(poll=True)
     existing = submit(db, article, reader, "before the ban")
     other = submit(db, article, moderator, "someone else's")
-    moderation_actions.ban(
-        reader, moderator, "Repeated abuse", (utcnow() + timedelta(days=7)).isoformat()
-    )
+    moderation.ban(reader, moderator, "Repeated abuse", utcnow() + timedelta(days=7))
     db.session.commit()
     writes = [
         lambda: comments.submit(article, reader, "again"),
@@ -288,7 +290,7 @@ def test_bans_block_every_write_and_expire(app, db, make_article, reader, modera
         ensure_can_write(reader)
     ensure_can_write(reader, utcnow() + timedelta(days=8))  # the ban has run out by then
     assert polls.results_visible(article.poll, reader, False)  # reading still works
-    moderation_actions.unban(reader, moderator, "Apologised")
+    moderation.unban(reader, moderator, "Apologised")
     db.session.commit()
     ensure_can_write(reader)
     actions = [
@@ -300,17 +302,17 @@ def test_bans_block_every_write_and_expire(app, db, make_article, reader, modera
 
 def test_ban_rules(app, db, reader, moderator, make_user):
     with pytest.raises(InvalidInput):
-        moderation_actions.ban(reader, moderator, "")
+        moderation.ban(reader, moderator, "")
     with pytest.raises(InvalidInput):
-        moderation_actions.ban(reader, moderator, "x", "2001-01-01T00:00:00Z")
+        moderation.ban(reader, moderator, "x", datetime(2001, 1, 1, tzinfo=UTC))
     with pytest.raises(Forbidden):
-        moderation_actions.ban(moderator, moderator, "self")
+        moderation.ban(moderator, moderator, "self")
     with pytest.raises(Forbidden):
-        moderation_actions.ban(make_user(role="admin"), moderator, "coup")
+        moderation.ban(make_user(role="admin"), moderator, "coup")
     with pytest.raises(Forbidden):
-        moderation_actions.ban(make_user(role="editor"), moderator, "not yours to ban")
-    moderation_actions.ban(make_user(role="editor"), make_user(role="admin"), "admins may")
-    moderation_actions.ban(reader, moderator, "for good")
+        moderation.ban(make_user(role="editor"), moderator, "not yours to ban")
+    moderation.ban(make_user(role="editor"), make_user(role="admin"), "admins may")
+    moderation.ban(reader, moderator, "for good")
     assert reader.banned_until is None and reader.is_banned_at(utcnow() + timedelta(days=3650))
 
 
@@ -318,33 +320,40 @@ def test_audit_log_filters(app, db, make_article, reader, moderator, make_user):
     article = make_article(comments="premoderated")
     one, two = submit(db, article, reader, "1"), submit(db, article, reader, "2")
     other_mod = make_user(role="moderator")
-    moderation_actions.decide(one, moderator, "approve")
-    moderation_actions.decide(two, other_mod, "reject", "No")
-    moderation_actions.ban(reader, moderator, "Enough")
+    moderation.decide(one, moderator, "approve")
+    moderation.decide(two, other_mod, "reject", "No")
+    moderation.ban(reader, moderator, "Enough")
     db.session.commit()
-    everything, _ = moderation_queue.audit_log()
+    everything, _ = moderation.audit_log()
     assert [e.action for e in everything] == ["ban", "reject", "approve"]
-    assert [e.action for e in moderation_queue.audit_log(action="reject")[0]] == ["reject"]
-    assert [e.action for e in moderation_queue.audit_log(actor_id=moderator.id)[0]] == [
+    assert [e.action for e in moderation.audit_log(action="reject")[0]] == ["reject"]
+    assert [e.action for e in moderation.audit_log(actor_id=moderator.id)[0]] == [
         "ban",
         "approve",
     ]
-    assert [e.action for e in moderation_queue.audit_log(comment_id=two.id)[0]] == ["reject"]
-    assert len(moderation_queue.audit_log(user_id=reader.id)[0]) == 3
-    page, next_key = moderation_queue.audit_log(limit=2)
+    assert [e.action for e in moderation.audit_log(comment_id=two.id)[0]] == ["reject"]
+    assert len(moderation.audit_log(user_id=reader.id)[0]) == 3
+    page, next_key = moderation.audit_log(limit=2)
     assert (
-        len(page) == 2
-        and moderation_queue.audit_log(limit=2, after=next_key)[0][0].action == "approve"
+        len(page) == 2 and moderation.audit_log(limit=2, after=next_key)[0][0].action == "approve"
     )
 
 
 def test_settings_are_validated_and_stored(app, db, moderator):
+    # Text such as "many" or "5" is read by the form first: tests/web/test_moderation_pages.py.
     with pytest.raises(InvalidInput) as error:
         update_moderation_settings(
-            moderator, {"toxicity_threshold": 3, "max_links": "many", "nonsense": 1}
+            moderator, {"toxicity_threshold": 3, "max_links": 1.5, "nonsense": 1}
         )
     assert set(error.value.fields) == {"toxicity_threshold", "max_links", "nonsense"}
-    update_moderation_settings(moderator, {"max_links": "5", "hide_reported": True})
+    assert error.value.fields["max_links"] == "must be a number"
+    with pytest.raises(InvalidInput) as error:
+        update_moderation_settings(moderator, {"hide_reported": 1, "report_threshold": True})
+    assert error.value.fields == {
+        "hide_reported": "must be true or false",
+        "report_threshold": "must be a number",
+    }
+    update_moderation_settings(moderator, {"max_links": 5, "hide_reported": True})
     db.session.commit()
     assert moderation_settings().max_links == 5 and moderation_settings().hide_reported
 
@@ -363,7 +372,7 @@ def test_changing_settings_writes_the_moderation_log(app, db, moderator):
     db.session.commit()
     # Only what changed: hide_reported was already off.
     assert _settings_log(db) == [(moderator.id, {"max_links": 5})]
-    update_moderation_settings(moderator, {"max_links": "5"})  # the same value again
+    update_moderation_settings(moderator, {"max_links": 5.0})  # the same value again
     with pytest.raises(InvalidInput):
         update_moderation_settings(moderator, {"max_links": -1})
     db.session.rollback()
@@ -393,3 +402,132 @@ def test_word_lists(app, db, moderator):
         moderation.add_term(moderator, "x", "maybe")
     moderation.remove_term(moderator, entry.id)
     assert moderation.word_list() == []
+
+
+# --- every operation writes its own log entry ------------------------------------------
+
+
+def _log(db):
+    entries = db.session.scalars(db.select(ModerationAction).order_by(ModerationAction.id))
+    return [
+        (e.action, e.actor_id, e.comment_id, e.target_user_id, e.reason, e.details) for e in entries
+    ]
+
+
+def test_each_decision_on_a_comment_writes_its_entry(app, db, article, reader, moderator):
+    comment = submit(db, article, reader)
+    moderation.decide(comment, moderator, "feature")
+    moderation.decide(comment, moderator, "unfeature")
+    moderation.decide(comment, moderator, "reject", "  Off   topic ")
+    moderation.decide(comment, moderator, "approve", "On reflection")
+    db.session.commit()
+    published = {"status_before": "published", "status_after": "published"}
+    assert _log(db) == [
+        ("feature", moderator.id, comment.id, reader.id, None, published),
+        ("unfeature", moderator.id, comment.id, reader.id, None, published),
+        (
+            "reject",
+            moderator.id,
+            comment.id,
+            reader.id,
+            "Off topic",
+            {"status_before": "published", "status_after": "rejected"},
+        ),
+        (
+            "approve",
+            moderator.id,
+            comment.id,
+            reader.id,
+            "On reflection",
+            {"status_before": "rejected", "status_after": "published"},
+        ),
+    ]
+
+
+def test_a_refused_decision_writes_nothing(app, db, article, reader, moderator):
+    comment = submit(db, article, reader)
+    moderation.decide(comment, moderator, "reject")
+    db.session.commit()
+    with pytest.raises(Conflict):
+        moderation.decide(comment, moderator, "feature")
+    with pytest.raises(InvalidInput):
+        moderation.decide(comment, moderator, "explode")
+    with pytest.raises(InvalidInput):
+        moderation.decide(comment, moderator, "approve", "x" * (moderation.MAX_REASON + 1))
+    db.session.rollback()
+    assert [entry[0] for entry in _log(db)] == ["reject"]
+
+
+def test_a_bulk_decision_writes_an_entry_per_comment(app, db, make_article, reader, moderator):
+    article = make_article(comments="premoderated")
+    first, second = submit(db, article, reader, "one"), submit(db, article, reader, "two")
+    moderation.decide_many([second.id, first.id, second.id], moderator, "reject", "Spam")
+    db.session.commit()
+    pending_to_rejected = {"status_before": "pending", "status_after": "rejected"}
+    assert _log(db) == [
+        ("reject", moderator.id, second.id, reader.id, "Spam", pending_to_rejected),
+        ("reject", moderator.id, first.id, reader.id, "Spam", pending_to_rejected),
+    ]
+    with pytest.raises(InvalidInput):
+        moderation.decide_many([], moderator, "approve")
+    with pytest.raises(InvalidInput):
+        moderation.decide_many(range(1, moderation.MAX_BULK + 2), moderator, "approve")
+
+
+def test_ban_and_unban_write_their_entries(app, db, reader, moderator):
+    until = datetime(2099, 5, 1, tzinfo=UTC)
+    moderation.ban(reader, moderator, " Spam ", until)
+    moderation.unban(reader, moderator, "Served the time")
+    moderation.ban(reader, moderator, "Again")
+    moderation.unban(reader, moderator)
+    db.session.commit()
+    assert _log(db) == [
+        ("ban", moderator.id, None, reader.id, "Spam", {"until": "2099-05-01T00:00:00+00:00"}),
+        ("unban", moderator.id, None, reader.id, "Served the time", {}),
+        ("ban", moderator.id, None, reader.id, "Again", {"until": None}),
+        ("unban", moderator.id, None, reader.id, None, {}),
+    ]
+    with pytest.raises(Conflict):
+        moderation.unban(reader, moderator)
+    with pytest.raises(InvalidInput):
+        moderation.ban(reader, moderator, "   ")
+    db.session.rollback()
+    assert len(_log(db)) == 4
+
+
+# --- what the queue offers and shows ----------------------------------------------------
+
+
+def test_the_queue_offers_the_decisions_that_make_sense(
+    app, db, article, make_article, reader, moderator
+):
+    comment = submit(db, article, reader)
+    assert moderation.offered_actions(comment) == ("reject", "feature")
+    moderation.decide(comment, moderator, "feature")
+    assert moderation.offered_actions(comment) == ("reject", "unfeature")
+    moderation.decide(comment, moderator, "reject")
+    assert moderation.offered_actions(comment) == ("approve",)
+    held = submit(db, make_article(comments="premoderated"), reader, "held")
+    assert moderation.offered_actions(held) == ("approve", "reject")
+    [item] = moderation.queue("pending")[0]
+    assert item.actions == ("approve", "reject")
+
+
+def test_a_decided_comment_shows_as_the_queue_shows_it(
+    app, db, article, reader, moderator, make_user
+):
+    from webapp.api.serializers import queue_item_json
+
+    parent = submit(db, article, moderator, "The parent")
+    comment = comments.submit(article, reader, "Reported reply", parent_id=parent.id)
+    comments.flag(comment, make_user(), "spam", "Same text everywhere")
+    comments.flag(comment, make_user(), "abuse")
+    comments.flag(comment, make_user(), "spam")
+    db.session.commit()
+    [listed] = moderation.queue("reported")[0]
+    db.session.expire_all()
+    [alone] = moderation.queue_items([db.session.get(Comment, comment.id)])
+    assert queue_item_json(alone) == queue_item_json(listed)
+    assert alone.flags == [("spam", 2), ("abuse", 1)]
+    assert alone.notes == [("spam", "Same text everywhere")] and alone.open_reports == 3
+    assert alone.parent is not None and alone.parent.id == parent.id

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from webapp.errors import InvalidInput
 from webapp.services import names
-from webapp.services.wordfilter import find_terms
+from webapp.services.moderation import find_terms
 
 CYRILLIC_A = "\u0410"  # А
 CYRILLIC_SMALL_A = "\u0430"  # а

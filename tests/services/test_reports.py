@@ -9,13 +9,15 @@ from datetime import timedelta
 import pytest
 
 from webapp.models import CommentFlag, utcnow
-from webapp.services import comments, moderation_actions, moderation_queue
+from webapp.services import comments
+from webapp.services.moderation import actions as moderation_actions
+from webapp.services.moderation import queues as moderation_queue
 from webapp.services.comments import (
     FULL_REPORT_WEIGHT,
     NEW_ACCOUNT_REPORT_WEIGHT,
     report_weight,
 )
-from webapp.services.site_settings import update_moderation_settings
+from webapp.services.moderation import update_moderation_settings
 
 
 @pytest.fixture

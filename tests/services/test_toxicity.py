@@ -9,8 +9,8 @@ import pytest
 from profanity_check import predict_prob
 from werkzeug.utils import ImportStringError
 
-from webapp.services import toxicity as toxicity_service
-from webapp.services.toxicity import (
+from webapp.services.moderation import toxicity as toxicity_service
+from webapp.services.moderation.toxicity import (
     LinearProfanityModel,
     ProfanityCheckScorer,
     get_scorer,
@@ -137,10 +137,10 @@ def test_default_scorer_is_built_once():
 def test_importing_the_service_does_not_load_the_model():
     # A fresh interpreter: in this one the model is already loaded by the tests above.
     code = (
-        "import sys, webapp.services.toxicity; "
+        "import sys, webapp.services.moderation.toxicity; "
         "assert 'profanity_check' not in sys.modules; "
         "assert 'sklearn' not in sys.modules; "
-        "webapp.services.toxicity.get_scorer(); "
+        "webapp.services.moderation.toxicity.get_scorer(); "
         "assert 'profanity_check' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

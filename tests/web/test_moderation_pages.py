@@ -177,3 +177,36 @@ def test_featured_tab_on_the_article(held, moderator, client):
     moderator.form(f"/moderation/comments/{comment.id}", {"action": "feature"})
     page = text(client.get(f"/articles/{article.slug}?featured=1"))
     assert "My held words" in page and "badge-featured" in page
+
+
+def test_the_settings_form_reads_its_text_as_the_settings_types():
+    from webapp.errors import InvalidInput
+    from webapp.forms.moderation import settings_changes, settings_sent
+
+    sent = settings_sent({"max_links": " 5 ", "toxicity_threshold": "0.5", "other": "x"})
+    assert sent == {"toxicity_threshold": "0.5", "max_links": "5", "hide_reported": False}
+    assert settings_changes(sent) == {
+        "toxicity_threshold": 0.5,
+        "max_links": 5,
+        "hide_reported": False,
+    }
+    with pytest.raises(InvalidInput) as error:
+        settings_changes(
+            {"toxicity_threshold": "3", "max_links": "many", "report_threshold": "5.0"}
+        )
+    # Every bad field at once: the unreadable ones and those the service refuses.
+    assert error.value.fields == {
+        "toxicity_threshold": "between 0 and 1",
+        "max_links": "must be a number",
+        "report_threshold": "must be a number",
+    }
+
+
+def test_settings_page_marks_text_that_is_not_a_number(moderator):
+    response = moderator.form(
+        "/moderation/settings", {"max_links": "many", "report_threshold": "0"}
+    )
+    assert response.status_code == 422
+    page = text(response)
+    assert 'value="many"' in page and "must be a number" in page and "between 1 and 1000" in page
+    assert moderator.get("/api/v1/moderation/settings").get_json()["max_links"] == 2

@@ -37,9 +37,7 @@ from webapp.services.articles import (
 )
 from webapp.services.comments import MAX_BODY as MAX_COMMENT
 from webapp.services.comments import MAX_NOTE, SORTS
-from webapp.services.moderation import MAX_TERM
-from webapp.services.moderation_actions import COMMENT_ACTIONS, MAX_REASON
-from webapp.services.moderation_queue import QUEUES
+from webapp.services.moderation import COMMENT_ACTIONS, MAX_REASON, MAX_TERM, QUEUES
 from webapp.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 JSON = "application/json"

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from webapp.models import Article, Poll, User
+from webapp.models import Article, ModerationAction, ModerationTerm, Poll, User
 from webapp.services import insights
 from webapp.services import polls as poll_rules
 from webapp.services.articles import ArticleLink, neighbours
+from webapp.services.moderation import QueueItem
 
 
 def iso(value: datetime | None) -> str | None:
@@ -124,3 +125,75 @@ def article_json(article: Article, voter_key: str | None, *, full: bool = True) 
     poll = article.poll
     data["poll"] = poll_json(poll, poll_rules.my_vote(poll, voter_key)) if poll else None
     return data
+
+
+# --- moderation ---------------------------------------------------------------------
+
+
+def queue_item_json(item: QueueItem) -> dict[str, Any]:
+    """A comment in a moderation queue with what the moderator decides on, from the
+    item ``moderation.queue``/``queue_items`` loaded (nothing here reads the database)."""
+    comment = item.comment
+    data = comment_json(comment, comment.author)
+    data.update(
+        body=comment.body,
+        article={"slug": item.article.slug, "title": item.article.title},
+        flags=[{"reason": reason, "count": count} for reason, count in item.flags],
+        flag_count=comment.flag_count,
+        open_reports=item.open_reports,
+        report_notes=[{"reason": reason, "note": note} for reason, note in item.notes],
+        reasons_held=list(comment.reasons_held or []),
+        toxicity=comment.toxicity,
+        sentiment=comment.sentiment,
+        sentiment_label=comment.sentiment_label,
+        rejection_reason=comment.rejection_reason,
+        reported_at=iso(comment.reported_at),
+        moderated_at=iso(comment.moderated_at),
+        parent=None
+        if item.parent is None
+        else {
+            "id": item.parent.id,
+            "author": item.parent.author.display_name,
+            "html": item.parent.html,
+        },
+        author_history={
+            "comments": item.author.comments,
+            "published": item.author.published,
+            "rejected": item.author.rejected,
+            "flags_received": item.author.flags_received,
+            "joined_at": iso(item.author.joined_at),
+            "account_age_days": item.author.account_age_days(),
+            "banned": item.author.banned,
+        },
+    )
+    return data
+
+
+def action_json(entry: ModerationAction) -> dict[str, Any]:
+    """A moderation log entry; its actor and target user loaded (``moderation.audit_log``)."""
+    return {
+        "id": entry.id,
+        "action": entry.action,
+        "moderator": {"id": entry.actor.id, "display_name": entry.actor.display_name},
+        "comment_id": entry.comment_id,
+        "user": None
+        if entry.target_user is None
+        else {"id": entry.target_user.id, "display_name": entry.target_user.display_name},
+        "reason": entry.reason,
+        "details": entry.details,
+        "created_at": iso(entry.created_at),
+    }
+
+
+def banned_user_json(user: User) -> dict[str, Any]:
+    return {
+        **user_json(user),
+        "banned": user.banned_at is not None,
+        "banned_at": iso(user.banned_at),
+        "banned_until": iso(user.banned_until),
+        "ban_reason": user.ban_reason,
+    }
+
+
+def term_json(term: ModerationTerm) -> dict[str, Any]:
+    return {"id": term.id, "term": term.term, "kind": term.kind}

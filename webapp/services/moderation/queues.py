@@ -1,31 +1,41 @@
-"""What moderators read: the queues with counts, authors' histories and the audit log."""
+"""What moderators read to decide: the queues with their counts, each comment with its
+reports, context and author's history, and the decisions the queue offers on it.
+
+Pages are keyset-paged on a typed sort key (``AgeKey``, ``ReportedKey``); the request
+layer turns cursors into those keys and back (webapp/api/moderation.py).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, Subquery, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from webapp.errors import InvalidInput, MalformedRequest
+from webapp.errors import InvalidInput
 from webapp.extensions import db
 from webapp.models import (
     Article,
     Comment,
     CommentFlag,
     CommentStatus,
-    ModerationAction,
     User,
     utcnow,
 )
-from webapp.pagination import cursor_int, cursor_time
+from webapp.services.moderation.actions import offered_actions
 
 QUEUES = ("pending", "reported", "rejected", "approved")
 
+#: Where a page of the Pending, Rejected or Approved queue ended: (created_at, id).
+AgeKey = tuple[datetime, int]
+#: Where a page of the Reported queue ended: (open reports, reported_at, id).
+ReportedKey = tuple[int, datetime, int]
+QueueKey = AgeKey | ReportedKey
 
-def _queue_filter(status: str):  # type: ignore[no-untyped-def]
+
+def _queue_filter(status: str) -> ColumnElement[bool]:
     live = Comment.deleted_at.is_(None)
     if status == "pending":
         return and_(live, Comment.status == CommentStatus.PENDING)
@@ -73,6 +83,10 @@ class AuthorHistory:
 
 @dataclass
 class QueueItem:
+    """A comment with all a moderator needs to decide, loaded together: the comment's
+    author, its article, and the parent's author are read, so showing the item asks
+    the database nothing more."""
+
     comment: Comment
     article: Article
     parent: Comment | None
@@ -82,6 +96,8 @@ class QueueItem:
     notes: list[tuple[str, str]] = field(default_factory=list)
     #: Readers who reported it since a moderator last decided (Reported queue only).
     open_reports: int = 0
+    #: The decisions the queue offers on it now (``actions.offered_actions``).
+    actions: tuple[str, ...] = ()
 
 
 def author_histories(user_ids: set[int]) -> dict[int, AuthorHistory]:
@@ -117,7 +133,19 @@ def author_histories(user_ids: set[int]) -> dict[int, AuthorHistory]:
     return histories
 
 
-def _open_reports():  # type: ignore[no-untyped-def]
+def recent_comments(user: User, limit: int = 20) -> list[Comment]:
+    """The reader's latest comments, newest first, whatever their state."""
+    return list(
+        db.session.scalars(
+            select(Comment)
+            .where(Comment.author_id == user.id)
+            .order_by(Comment.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def _open_reports() -> Subquery:
     """Per comment, the readers who reported it since a moderator last decided on it."""
     return (
         select(CommentFlag.comment_id, func.count().label("reporters"))
@@ -147,8 +175,8 @@ def open_report_counts(comment_ids: list[int]) -> dict[int, int]:
 
 
 def _page_by_age(
-    status: str, limit: int, after: list[Any] | None
-) -> tuple[list[Comment], list[Any] | None]:
+    status: str, limit: int, after: QueueKey | None
+) -> tuple[list[Comment], AgeKey | None]:
     query = (
         select(Comment)
         .where(_queue_filter(status))
@@ -156,10 +184,9 @@ def _page_by_age(
         .order_by(Comment.created_at, Comment.id)
     )
     if after is not None:
-        try:
-            when, last_id = cursor_time(after[0]), cursor_int(after[1])
-        except (TypeError, ValueError, IndexError) as exc:
-            raise MalformedRequest("The cursor is not valid.") from exc
+        if len(after) != 2:
+            raise ValueError("the queues page by (created_at, id)")
+        when, last_id = after
         query = query.where(
             or_(Comment.created_at > when, and_(Comment.created_at == when, Comment.id > last_id))
         )
@@ -167,13 +194,13 @@ def _page_by_age(
     next_key = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_key = [rows[-1].created_at.isoformat(), rows[-1].id]
+        next_key = (rows[-1].created_at, rows[-1].id)
     return rows, next_key
 
 
 def _reported_page(
-    limit: int, after: list[Any] | None
-) -> tuple[list[Comment], dict[int, int], list[Any] | None]:
+    limit: int, after: QueueKey | None
+) -> tuple[list[Comment], dict[int, int], ReportedKey | None]:
     open_reports = _open_reports()
     # An outer join: the page lists exactly what the queue's count in the navigation
     # counts (_queue_filter), even a comment whose open reports could not be matched.
@@ -186,10 +213,9 @@ def _reported_page(
         .order_by(reporters.desc(), Comment.reported_at, Comment.id)
     )
     if after is not None:
-        try:
-            count, when, last_id = cursor_int(after[0]), cursor_time(after[1]), cursor_int(after[2])
-        except (TypeError, ValueError, IndexError) as exc:
-            raise MalformedRequest("The cursor is not valid.") from exc
+        if len(after) != 3:
+            raise ValueError("the Reported queue pages by (open reports, reported_at, id)")
+        count, when, last_id = after
         query = query.where(
             or_(
                 reporters < count,
@@ -203,22 +229,40 @@ def _reported_page(
         found = found[:limit]
         last, last_count = found[-1]
         assert last.reported_at is not None
-        next_key = [last_count, last.reported_at.isoformat(), last.id]
+        next_key = (last_count, last.reported_at, last.id)
     return [c for c, _ in found], {c.id: n for c, n in found}, next_key
 
 
 def queue(
-    status: str = "pending", limit: int = 20, after: list[Any] | None = None
-) -> tuple[list[QueueItem], list[Any] | None]:
-    """One page of a queue, each comment with all a moderator needs to decide.
+    status: str = "pending", limit: int = 20, after: QueueKey | None = None
+) -> tuple[list[QueueItem], QueueKey | None]:
+    """One page of a queue, each comment with all a moderator needs to decide, and
+    the key to ask the next page with (None on the last page).
 
     Oldest first, except the Reported queue: the comments most readers reported
-    first, then the one whose oldest open report has waited longest."""
+    first, then the one whose oldest open report has waited longest. ``after`` is
+    the key the previous page returned: a ``ReportedKey`` for the Reported queue,
+    an ``AgeKey`` for the others."""
+    next_key: QueueKey | None
     if status == "reported":
         rows, reporters, next_key = _reported_page(limit, after)
     else:
         rows, next_key = _page_by_age(status, limit, after)
         reporters = open_report_counts([c.id for c in rows if c.reported_at is not None])
+    return _items(rows, reporters), next_key
+
+
+def queue_items(comments: Sequence[Comment]) -> list[QueueItem]:
+    """These comments as the queue shows them (say, after a decision), in this order."""
+    for comment in comments:
+        # Read here rather than while the item is shown (from the session if it holds them).
+        _ = comment.author, comment.article
+    return _items(list(comments), open_report_counts([c.id for c in comments]))
+
+
+def _items(rows: list[Comment], reporters: dict[int, int]) -> list[QueueItem]:
+    """The queue items of ``rows`` (loaded with their author and article): their
+    reports, notes, parents and authors' histories, a query each for all rows."""
     ids = [c.id for c in rows]
     flags: dict[int, list[tuple[str, int]]] = {}
     if ids:
@@ -236,6 +280,7 @@ def queue(
             .where(CommentFlag.comment_id.in_(ids), CommentFlag.note.is_not(None))
             .order_by(CommentFlag.created_at)
         ).tuples():
+            assert note is not None
             notes.setdefault(comment_id, []).append((reason, note))
     parent_ids = {c.in_reply_to_id or c.parent_id for c in rows} - {None}
     parents = (
@@ -251,7 +296,7 @@ def queue(
         else {}
     )
     histories = author_histories({c.author_id for c in rows})
-    items = [
+    return [
         QueueItem(
             comment=c,
             article=c.article,
@@ -260,59 +305,7 @@ def queue(
             author=histories[c.author_id],
             notes=notes.get(c.id, []),
             open_reports=reporters.get(c.id, 0),
+            actions=offered_actions(c),
         )
         for c in rows
     ]
-    return items, next_key
-
-
-def report_notes(comment_id: int) -> list[CommentFlag]:
-    return list(
-        db.session.scalars(
-            select(CommentFlag)
-            .where(CommentFlag.comment_id == comment_id)
-            .order_by(CommentFlag.created_at)
-        )
-    )
-
-
-def audit_log(
-    limit: int = 50,
-    after: int | None = None,
-    *,
-    action: str | None = None,
-    actor_id: int | None = None,
-    user_id: int | None = None,
-    comment_id: int | None = None,
-) -> tuple[list[ModerationAction], int | None]:
-    """Newest first; filter by action, moderator, reader or comment."""
-    query = select(ModerationAction).options(
-        selectinload(ModerationAction.actor), selectinload(ModerationAction.target_user)
-    )
-    if action:
-        query = query.where(ModerationAction.action == action)
-    if actor_id is not None:
-        query = query.where(ModerationAction.actor_id == actor_id)
-    if user_id is not None:
-        query = query.where(ModerationAction.target_user_id == user_id)
-    if comment_id is not None:
-        query = query.where(ModerationAction.comment_id == comment_id)
-    if after is not None:
-        query = query.where(ModerationAction.id < after)
-    rows = list(db.session.scalars(query.order_by(ModerationAction.id.desc()).limit(limit + 1)))
-    next_key = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_key = rows[-1].id
-    return rows, next_key
-
-
-def moderators() -> list[User]:
-    """Everyone who appears in the log as a moderator, for the log's filter."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.id.in_(select(ModerationAction.actor_id).distinct()))
-            .order_by(User.display_name)
-        )
-    )

@@ -17,7 +17,7 @@ from webapp.services.pluggable import Pluggable
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SCORER = "webapp.services.toxicity:ProfanityCheckScorer"
+DEFAULT_SCORER = "webapp.services.moderation.toxicity:ProfanityCheckScorer"
 
 
 @runtime_checkable

@@ -1,20 +1,21 @@
-"""Moderation: the automatic checks every new or edited comment goes through.
+"""The automatic checks every new or edited comment goes through (``assess``).
 
 A check never drops a comment silently: banned words refuse it with a message
-the author sees, everything else holds it for a moderator with the reasons.
+the author sees, everything else holds it for a moderator with the reasons. The
+rules (settings and word lists) are read through each worker's short cache.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import bindparam, func, select
 
 from webapp.errors import InvalidInput
 from webapp.extensions import db
 from webapp.models import (
-    Article,
     Comment,
     CommentMode,
     CommentStatus,
@@ -24,11 +25,18 @@ from webapp.models import (
     User,
     utcnow,
 )
-from webapp.services import moderation_actions
-from webapp.services.rules_cache import RULES_CACHE, forget_rules
-from webapp.services.site_settings import ModerationSettings, moderation_settings
-from webapp.services.wordfilter import count_links, find_terms
-from webapp.text import clean_line
+from webapp.services.moderation.settings import ModerationSettings, moderation_settings
+from webapp.services.moderation.toxicity import toxicity
+from webapp.services.moderation.wordfilter import count_links, find_terms
+from webapp.services.rules_cache import RULES_CACHE
+
+
+class CommentedArticle(Protocol):
+    """What the checks read of the article a comment is for: an Article, or the
+    lighter copy the posting path keeps (``comments.PostingArticle``)."""
+
+    @property
+    def comment_mode(self) -> str: ...
 
 
 class BannedWordUsed(InvalidInput):
@@ -40,16 +48,6 @@ class Assessment:
     status: str
     reasons_held: list[str] = field(default_factory=list)
     toxicity: float | None = None
-
-
-def terms_of_kind(kind: TermKind) -> list[str]:
-    return list(
-        db.session.scalars(
-            select(ModerationTerm.term)
-            .where(ModerationTerm.kind == kind.value)
-            .order_by(ModerationTerm.term)
-        )
-    )
 
 
 # --- the rules every comment is checked against, cached per worker ----------------------
@@ -80,7 +78,7 @@ def current_rules() -> Rules:
 
     Every comment needs them and they change rarely, so each worker keeps what it
     read for a few seconds (3 by default; 0 reads them for every comment). A change
-    made through this module or ``site_settings`` clears the cache of the worker that
+    made through ``terms`` or ``settings`` clears the cache of the worker that
     made it, at once and again when it commits; other workers apply it once their
     copy expires, within those few seconds.
     """
@@ -121,15 +119,13 @@ def is_staff(user: User) -> bool:
 def assess(
     body: str,
     author: User,
-    article: Article,
+    article: CommentedArticle,
     *,
     exclude_comment_id: int | None = None,
     settings: ModerationSettings | None = None,
     moment: datetime | None = None,
 ) -> Assessment:
     """Decide whether a comment is published at once or held, and why."""
-    from webapp.services.toxicity import toxicity
-
     rules = current_rules()
     settings = settings or rules.settings
     moment = moment or utcnow()
@@ -170,56 +166,3 @@ def assess(
         reasons.append(f"author rejected {rejected} times in {settings.rejection_window_days} days")
     status = CommentStatus.PENDING if reasons else CommentStatus.PUBLISHED
     return Assessment(status.value, reasons, score)
-
-
-# --- word lists -------------------------------------------------------------------------
-
-MAX_TERM = 100
-
-
-def word_list() -> list[ModerationTerm]:
-    return list(
-        db.session.scalars(
-            select(ModerationTerm).order_by(ModerationTerm.kind, ModerationTerm.term)
-        )
-    )
-
-
-def add_term(actor: User, term: object, kind: object) -> ModerationTerm:
-    """Add a banned or suspect word (or phrase); an existing entry changes its kind.
-
-    Logged as the actor's "settings" entry. Flushes; the caller commits.
-    """
-    if not isinstance(kind, str) or kind not in {k.value for k in TermKind}:
-        raise InvalidInput("kind must be banned or suspect.", fields={"kind": "banned or suspect"})
-    cleaned = clean_line(term).lower() if isinstance(term, str) else ""
-    if not cleaned:
-        raise InvalidInput("Please enter a word.", fields={"term": "required"})
-    if len(cleaned) > MAX_TERM:
-        raise InvalidInput(
-            f"At most {MAX_TERM} characters.", fields={"term": f"at most {MAX_TERM} characters"}
-        )
-    existing = db.session.scalar(select(ModerationTerm).where(ModerationTerm.term == cleaned))
-    forget_rules()
-    if existing is not None:
-        existing.kind = str(kind)
-        entry = existing
-    else:
-        entry = ModerationTerm(term=cleaned, kind=str(kind))
-        db.session.add(entry)
-    moderation_actions.record(actor, "settings", details={"term": entry.term, "kind": entry.kind})
-    db.session.flush()
-    return entry
-
-
-def remove_term(actor: User, term_id: int) -> None:
-    """Take a word off the lists; logged as the actor's "settings" entry. Flushes."""
-    entry = db.session.get(ModerationTerm, term_id)
-    if entry is None:
-        from webapp.errors import NotFound
-
-        raise NotFound("No such word in the lists.")
-    forget_rules()
-    db.session.delete(entry)
-    moderation_actions.record(actor, "settings", details={"removed_term": term_id})
-    db.session.flush()

@@ -1,7 +1,12 @@
-"""Site settings moderators change in the app, with the defaults the contract states."""
+"""Site settings moderators change in the app, with the defaults the contract states.
+
+A change drops this worker's cached rules (``rules_cache``) and writes the actor's
+"settings" entry to the moderation log, inside the operation.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -9,9 +14,12 @@ from sqlalchemy import select
 
 from webapp.errors import InvalidInput
 from webapp.extensions import db
-from webapp.models import SiteSetting, User
-from webapp.services import moderation_actions
+from webapp.models import ModerationActionKind, SiteSetting, User
+from webapp.services.moderation.audit import record
 from webapp.services.rules_cache import forget_rules
+
+#: What a setting holds: a switch, a count or a threshold.
+SettingValue = bool | int | float
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,12 @@ LIMITS: dict[str, tuple[float, float]] = {
 }
 
 
+#: Each setting's type, from its default (the stored JSON is read back as it).
+SETTING_KINDS: dict[str, type] = {
+    name: type(value) for name, value in asdict(ModerationSettings()).items()
+}
+
+
 def moderation_settings() -> ModerationSettings:
     stored = {
         row.key: row.value
@@ -65,43 +79,63 @@ def moderation_settings() -> ModerationSettings:
     return ModerationSettings(**values)
 
 
-def update_moderation_settings(actor: User, changes: dict[str, Any]) -> ModerationSettings:
+def _as_kind(kind: type, raw: SettingValue) -> SettingValue:
+    """``raw`` as a value of ``kind``, the type of the setting; ValueError when it is
+    not one: true or false for a switch, a number for the others (a whole one for a
+    count, so 5.0 is 5 but 5.5 is refused). Text is not a number here: the HTML
+    form reads its text first (webapp/forms/moderation.py)."""
+    if kind is bool:
+        if not isinstance(raw, bool):
+            raise ValueError(raw)
+        return raw
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise ValueError(raw)
+    if kind is int:
+        if isinstance(raw, float) and not raw.is_integer():
+            raise ValueError(raw)
+        return int(raw)
+    return float(raw)
+
+
+def check_settings(
+    changes: Mapping[str, SettingValue],
+) -> tuple[dict[str, SettingValue], dict[str, str]]:
+    """The changes as the settings' own types, and what is wrong with each refused one
+    (an unknown name, a value of the wrong kind, or one outside ``LIMITS``). Reads
+    nothing: the HTML form also asks it, to name every bad field at once."""
+    values: dict[str, SettingValue] = {}
+    errors: dict[str, str] = {}
+    for name, raw in changes.items():
+        if name not in SETTING_KINDS:
+            errors[name] = "unknown setting"
+            continue
+        kind = SETTING_KINDS[name]
+        try:
+            value = _as_kind(kind, raw)
+        except ValueError:
+            errors[name] = f"must be {'true or false' if kind is bool else 'a number'}"
+            continue
+        low, high = LIMITS.get(name, (None, None))
+        if low is not None and high is not None and not (low <= value <= high):
+            errors[name] = f"between {low:g} and {high:g}"
+            continue
+        values[name] = value
+    return values, errors
+
+
+def update_moderation_settings(
+    actor: User, changes: Mapping[str, SettingValue]
+) -> ModerationSettings:
     """Validate and store; returns the new settings. Raises InvalidInput naming each bad field.
 
     What actually changed goes to the moderation log as the actor's "settings" entry
     (nothing when the values stay as they were). Flushes; the caller commits.
     """
-    before = asdict(moderation_settings())
-    current = dict(before)
-    errors: dict[str, str] = {}
-    for name, raw in changes.items():
-        if name not in current:
-            errors[name] = "unknown setting"
-            continue
-        kind = type(current[name])
-        try:
-            if kind is bool:
-                if not isinstance(raw, bool):
-                    raise ValueError
-                value: Any = raw
-            elif kind is int:
-                if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
-                    raise ValueError
-                value = int(raw)
-            else:
-                if isinstance(raw, bool):
-                    raise ValueError
-                value = float(raw)
-        except (TypeError, ValueError):
-            errors[name] = f"must be {'true or false' if kind is bool else 'a number'}"
-            continue
-        low, high = LIMITS.get(name, (None, None))
-        if low is not None and not (low <= value <= high):
-            errors[name] = f"between {low:g} and {high:g}"
-            continue
-        current[name] = value
+    values, errors = check_settings(changes)
     if errors:
         raise InvalidInput("Please correct the marked settings.", fields=errors)
+    before = asdict(moderation_settings())
+    current = {**before, **values}
     forget_rules()
     for name, value in current.items():
         row = db.session.get(SiteSetting, name)
@@ -111,6 +145,6 @@ def update_moderation_settings(actor: User, changes: dict[str, Any]) -> Moderati
             row.value = value
     changed = {name: value for name, value in current.items() if before[name] != value}
     if changed:
-        moderation_actions.record(actor, "settings", details=changed)
+        record(actor, ModerationActionKind.SETTINGS.value, details=changed)
     db.session.flush()
     return ModerationSettings(**current)

@@ -1,13 +1,15 @@
-"""Moderators' decisions on comments and readers, each written to the audit log.
+"""Moderators' decisions on comments and readers: each operation writes its own entry
+to the moderation log (``audit.record``) in the same transaction.
 
-The log is append-only: nothing here updates or deletes a ModerationAction.
+The operations take typed values (the API and the HTML forms read the request);
+what they refuse is a domain error: a value not allowed (InvalidInput, 422), a
+comment in the wrong state (Conflict, 409), a reader one may not ban (Forbidden).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 
@@ -17,46 +19,42 @@ from webapp.ids import is_id
 from webapp.models import (
     Comment,
     CommentStatus,
-    ModerationAction,
     ModerationActionKind,
     Role,
     User,
     utcnow,
 )
 from webapp.services.accounts import end_sessions
+from webapp.services.moderation.audit import record
 from webapp.services.thread_cache import thread_changed
 from webapp.text import clean_line
 
 COMMENT_ACTIONS = ("approve", "reject", "feature", "unfeature")
 MAX_REASON = 1000
+#: The most comments one bulk decision takes.
+MAX_BULK = 200
 
 
-def record(
-    actor: User,
-    action: str,
-    *,
-    comment: Comment | None = None,
-    target_user_id: int | None = None,
-    reason: str | None = None,
-    details: dict[str, Any] | None = None,
-) -> ModerationAction:
-    entry = ModerationAction(
-        actor_id=actor.id,
-        action=action,
-        comment_id=comment.id if comment is not None else None,
-        target_user_id=target_user_id,
-        reason=reason,
-        details=details or {},
-    )
-    db.session.add(entry)
-    return entry
+def _may_feature(comment: Comment) -> bool:
+    return comment.status == CommentStatus.PUBLISHED
 
 
-def _clean_reason(reason: Any) -> str | None:
+def offered_actions(comment: Comment) -> tuple[str, ...]:
+    """The decisions the queue offers on ``comment`` as it stands: approve what is not
+    published, reject what is not rejected, feature or unfeature what is published."""
+    offered: list[str] = []
+    if comment.status != CommentStatus.PUBLISHED:
+        offered.append("approve")
+    if comment.status != CommentStatus.REJECTED:
+        offered.append("reject")
+    if _may_feature(comment):
+        offered.append("unfeature" if comment.featured_at else "feature")
+    return tuple(offered)
+
+
+def _clean_reason(reason: str | None) -> str | None:
     if reason is None:
         return None
-    if not isinstance(reason, str):
-        raise InvalidInput("reason must be text.", fields={"reason": "must be text"})
     reason = clean_line(reason)
     if len(reason) > MAX_REASON:
         raise InvalidInput(
@@ -67,9 +65,14 @@ def _clean_reason(reason: Any) -> str | None:
 
 
 def decide(
-    comment: Comment, actor: User, action: Any, reason: Any = None, moment: datetime | None = None
+    comment: Comment,
+    actor: User,
+    action: str,
+    reason: str | None = None,
+    moment: datetime | None = None,
 ) -> Comment:
-    """Approve, reject, feature or unfeature one comment. Flushes; the caller commits."""
+    """Approve, reject, feature or unfeature one comment, and log it. Flushes; the
+    caller commits."""
     if action not in COMMENT_ACTIONS:
         raise InvalidInput(
             "action must be approve, reject, feature or unfeature.",
@@ -92,7 +95,7 @@ def decide(
         comment.featured_at = None
         comment.moderated_at = moment
     elif action == "feature":
-        if comment.status != CommentStatus.PUBLISHED:
+        if not _may_feature(comment):
             raise Conflict("Only published comments can be featured; approve it first.")
         comment.featured_at = comment.featured_at or moment
     else:
@@ -124,14 +127,16 @@ def _forget_last_rejection(user_id: int) -> None:
 
 
 def decide_many(
-    comment_ids: Iterable[Any], actor: User, action: Any, reason: Any = None
+    comment_ids: Iterable[int], actor: User, action: str, reason: str | None = None
 ) -> list[Comment]:
-    """The same decision on several comments at once, all or none."""
+    """The same decision on several comments at once, all or none; each is logged."""
     ids = list(comment_ids)
-    if not ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+    if not ids:
         raise InvalidInput("Choose at least one comment.", fields={"ids": "a list of comment ids"})
-    if len(ids) > 200:
-        raise InvalidInput("At most 200 comments at once.", fields={"ids": "at most 200"})
+    if len(ids) > MAX_BULK:
+        raise InvalidInput(
+            f"At most {MAX_BULK} comments at once.", fields={"ids": f"at most {MAX_BULK}"}
+        )
     ids_in_range = [i for i in ids if is_id(i)]
     found = {
         c.id: c for c in db.session.scalars(select(Comment).where(Comment.id.in_(ids_in_range)))
@@ -142,26 +147,15 @@ def decide_many(
     return [decide(found[i], actor, action, reason) for i in dict.fromkeys(ids)]
 
 
-def _parse_until(until: Any, moment: datetime) -> datetime | None:
-    from webapp.services.articles import parse_datetime
-
-    if until in (None, ""):
-        return None
-    if not isinstance(until, str):
-        raise InvalidInput("until must be an ISO 8601 time.", fields={"until": "ISO 8601 time"})
-    value = parse_datetime(until, "until")
-    if value <= moment:
-        raise InvalidInput(
-            "A ban must end in the future (or leave it open).",
-            fields={"until": "must be in the future"},
-        )
-    return value
-
-
 def ban(
-    user: User, actor: User, reason: Any, until: Any = None, moment: datetime | None = None
+    user: User,
+    actor: User,
+    reason: str | None,
+    until: datetime | None = None,
+    moment: datetime | None = None,
 ) -> User:
-    """Ban a reader from writing, until a date or for good."""
+    """Ban a reader from writing, until ``until`` or for good, and log it. Signs them
+    out everywhere. Flushes; the caller commits."""
     moment = moment or utcnow()
     if user.id == actor.id:
         raise Forbidden("You cannot ban yourself.")
@@ -170,9 +164,13 @@ def ban(
     reason = _clean_reason(reason)
     if not reason:
         raise InvalidInput("Please give a reason for the ban.", fields={"reason": "required"})
-    ends = _parse_until(until, moment)
+    if until is not None and until <= moment:
+        raise InvalidInput(
+            "A ban must end in the future (or leave it open).",
+            fields={"until": "must be in the future"},
+        )
     user.banned_at = moment
-    user.banned_until = ends
+    user.banned_until = until
     user.ban_reason = reason
     end_sessions(user)  # a ban signs them out everywhere; signing in again is allowed
     record(
@@ -180,14 +178,20 @@ def ban(
         ModerationActionKind.BAN.value,
         target_user_id=user.id,
         reason=reason,
-        details={"until": ends.isoformat() if ends else None},
+        details={"until": until.isoformat() if until else None},
     )
     db.session.flush()
     return user
 
 
-def unban(user: User, actor: User, reason: Any = None) -> User:
-    if user.banned_at is None:
+def may_unban(user: User) -> bool:
+    """Whether there is a ban to lift (one that ran out is still on record)."""
+    return user.banned_at is not None
+
+
+def unban(user: User, actor: User, reason: str | None = None) -> User:
+    """Lift a ban, and log it. Flushes; the caller commits."""
+    if not may_unban(user):
         raise Conflict("This reader is not banned.")
     user.banned_at = None
     user.banned_until = None
