@@ -15,7 +15,8 @@ from webapp.services import thread_cache
 @pytest.fixture
 def cached_app(app):
     thread_cache.clear()
-    app.config.update(THREAD_CACHE_SECONDS=60)
+    # The posting article has its own setting since the caches were split (issue 14).
+    app.config.update(THREAD_CACHE_SECONDS=60, POSTING_ARTICLE_CACHE_SECONDS=60)
     yield app
     thread_cache.clear()
 
