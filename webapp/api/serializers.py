@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from webapp.models import Article, ModerationAction, ModerationTerm, Poll, User
+from webapp.models import Article, Comment, ModerationAction, ModerationTerm, Poll, User
 from webapp.services import insights
 from webapp.services import polls as poll_rules
 from webapp.services.articles import ArticleLink, neighbours
+from webapp.services.comments import AuthorView, CommentNode, CommentView
 from webapp.services.moderation import QueueItem
 
 
@@ -25,13 +26,48 @@ def user_json(user: User) -> dict[str, Any]:
     }
 
 
-def comment_author_json(author: Any, deleted: bool) -> dict[str, Any]:
+def comment_author_json(author: User | AuthorView, deleted: bool) -> dict[str, Any]:
     """A comment's author (a User or a thread's AuthorView). ``role`` lets a client mark
     staff as the page does, from the account's role rather than its name; a deleted
     comment names nobody."""
     if deleted:
         return {"id": None, "display_name": "[deleted]", "role": None}
     return {"id": author.id, "display_name": author.display_name, "role": author.role}
+
+
+def comment_json(comment: Comment | CommentView, author: User | AuthorView) -> dict[str, Any]:
+    """A comment as lists show it (a stored Comment, or a thread's CommentView), with
+    its ``author`` as read by the caller: nothing here loads a relationship."""
+    deleted = comment.deleted_at is not None
+    return {
+        "id": comment.id,
+        "parent_id": comment.in_reply_to_id or comment.parent_id,
+        "thread_parent_id": comment.parent_id,
+        "author": comment_author_json(author, deleted),
+        "html": comment.html,
+        "created_at": iso(comment.created_at),
+        "edited_at": iso(comment.edited_at),
+        "featured": comment.featured_at is not None,
+        "score": comment.score,
+        "status": comment.status,
+        "deleted": deleted,
+        "in_reply_to": None,
+    }
+
+
+def node_json(node: CommentNode) -> dict[str, Any]:
+    """A comment of a thread with its replies, and what this reader may do with it."""
+    data = comment_json(node.comment, node.comment.author)
+    data.update(
+        author_vote=node.author_vote,
+        my_reaction=node.my_reaction,
+        can_edit=node.can_edit_until is not None,
+        replies=[node_json(reply) for reply in node.replies],
+    )
+    if node.in_reply_to is not None:
+        data["parent_id"] = node.in_reply_to[0]
+        data["in_reply_to"] = {"id": node.in_reply_to[0], "display_name": node.in_reply_to[1]}
+    return data
 
 
 def poll_json(poll: Poll, my_vote: int | None) -> dict[str, Any]:

@@ -3,19 +3,23 @@
 Without script each form posts and comes back to the article; with pulse.js the
 comments section is re-rendered in place. A refused comment re-renders the page
 with what the reader typed and why it was refused.
+
+The fields are read as typed values (``webapp.forms.comments``) and go to the same
+service operations as the API's; the service decides.
 """
 
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response
+from flask.typing import ResponseReturnValue
 
 from webapp.api.comments import enforce_comment_limits
 from webapp.errors import DomainError
 from webapp.extensions import db
+from webapp.forms.comments import parent_id_field, reaction_field
 from webapp.models import Article, Comment
 from webapp.public import bp
-from webapp.public.routes import comments_context, refuse_on_page, render_article_page
+from webapp.public.routes import comments_context, refuse_on_page
 from webapp.ratelimits import RateLimited, limit_action
 from webapp.security import signed_in_user
 from webapp.services import articles
@@ -27,7 +31,9 @@ def _wants_fragment() -> bool:
     return request.headers.get("X-Pulse-Fragment") == "comments"
 
 
-def _back(article: Article, comment_id: int | None = None, message: str | None = None):  # type: ignore[no-untyped-def]
+def _back(
+    article: Article, comment_id: int | None = None, message: str | None = None
+) -> ResponseReturnValue:
     who = signed_in_user()
     if _wants_fragment():
         db.session.refresh(article)
@@ -55,14 +61,13 @@ def _article_of(comment: Comment) -> Article:
 
 
 @bp.post("/articles/<slug>/comments")
-def post_comment(slug: str):  # type: ignore[no-untyped-def]
+def post_comment(slug: str) -> ResponseReturnValue:
     # Read and score first; the write transaction then only writes (webapp.transactions).
     reads_first()
     user = signed_in_user()
     article = articles.get_article(slug, user)
     body = request.form.get("body", "")
-    raw_parent = request.form.get("parent_id") or None
-    parent_id = int(raw_parent) if raw_parent and raw_parent.isdecimal() else None
+    parent_id = parent_id_field(request.form)
     try:
         enforce_comment_limits(user.id)
         comment = comment_rules.prepare(article, user, body, parent_id)
@@ -71,8 +76,7 @@ def post_comment(slug: str):  # type: ignore[no-untyped-def]
     except DomainError as error:
         db.session.rollback()
         form = {"body": body, "parent_id": parent_id, "error": error.message}
-        response = render_article_page(article, user, form, error.status)
-        return _with_headers(response, error.headers)
+        return refuse_on_page(article, user, error, form)
     db.session.commit()
     message = (
         "Your comment is awaiting moderation; only you can see it until a moderator approves it."
@@ -83,7 +87,7 @@ def post_comment(slug: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/comments/<int:comment_id>/edit")
-def edit_comment(comment_id: int):  # type: ignore[no-untyped-def]
+def edit_comment(comment_id: int) -> ResponseReturnValue:
     user = signed_in_user()
     comment = comment_rules.get_comment(comment_id, user)
     article = _article_of(comment)
@@ -93,13 +97,13 @@ def edit_comment(comment_id: int):  # type: ignore[no-untyped-def]
     except DomainError as error:
         db.session.rollback()
         form = {"body": body, "edit_id": comment_id, "error": error.message}
-        return render_article_page(article, user, form, error.status)
+        return refuse_on_page(article, user, error, form)
     db.session.commit()
     return _back(article, comment_id, "Your comment is updated.")
 
 
 @bp.post("/comments/<int:comment_id>/delete")
-def delete_comment(comment_id: int):  # type: ignore[no-untyped-def]
+def delete_comment(comment_id: int) -> ResponseReturnValue:
     user = signed_in_user()
     comment = comment_rules.get_comment(comment_id, user)
     article = _article_of(comment)
@@ -109,7 +113,7 @@ def delete_comment(comment_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/comments/<int:comment_id>/react")
-def react(comment_id: int):  # type: ignore[no-untyped-def]
+def react(comment_id: int) -> ResponseReturnValue:
     user = signed_in_user()
     comment = comment_rules.get_comment(comment_id, user)
     article = _article_of(comment)
@@ -117,17 +121,13 @@ def react(comment_id: int):  # type: ignore[no-untyped-def]
         limit_action("react", account=user.id)  # one bucket with the API's
     except RateLimited as error:
         return refuse_on_page(article, user, error)
-    try:
-        value = int(request.form.get("value", ""))
-    except ValueError:
-        value = 99  # refused by the service with a clear message
-    comment_rules.react(comment, user, value)
+    comment_rules.react(comment, user, reaction_field(request.form))
     db.session.commit()
     return _back(article, comment_id)
 
 
 @bp.post("/comments/<int:comment_id>/report")
-def report(comment_id: int):  # type: ignore[no-untyped-def]
+def report(comment_id: int) -> ResponseReturnValue:
     user = signed_in_user()
     comment = comment_rules.get_comment(comment_id, user)
     article = _article_of(comment)
@@ -138,7 +138,8 @@ def report(comment_id: int):  # type: ignore[no-untyped-def]
         # The report form opens again under its comment, with the reason and note.
         form = {"report_id": comment_id, "reason": reason, "note": note, "error": error.message}
         return refuse_on_page(article, user, error, form)
-    created = comment_rules.flag(comment, user, reason, note)
+    # No reason chosen is refused by the service, as an unknown one is.
+    created = comment_rules.flag(comment, user, reason or "", note)
     db.session.commit()
     return _back(
         article,
@@ -147,11 +148,3 @@ def report(comment_id: int):  # type: ignore[no-untyped-def]
         if created
         else "You have already reported this comment.",
     )
-
-
-def _with_headers(response, headers: dict[str, str]):  # type: ignore[no-untyped-def]
-    body, status = response
-    result = Response(body, status=status, mimetype="text/html")
-    for name, value in headers.items():
-        result.headers[name] = value
-    return result

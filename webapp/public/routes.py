@@ -5,8 +5,10 @@ from typing import Any
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from markupsafe import Markup
 
+from webapp.api.comments import thread_cursor, thread_key
 from webapp.errors import DomainError, NotFound
 from webapp.extensions import client_address, db
+from webapp.forms.comments import COMMENT_FORMS
 from webapp.models import Article, Poll, User
 from webapp.public import bp
 from webapp.ratelimits import RateLimited, limit_action
@@ -15,7 +17,6 @@ from webapp.services import articles, thread_cache
 from webapp.services import comments as comment_rules
 from webapp.services import polls as poll_rules
 from webapp.services.accounts import ensure_can_write
-from webapp.pagination import COMMENTS, decode_cursor, encode_cursor
 from webapp.site_address import absolute_url
 from webapp.text import xml_safe
 from webapp.voters import client_hash, current_voter_key, ensure_anonymous_id, set_cookie_if_minted
@@ -93,16 +94,16 @@ def comments_context(
         limit=COMMENTS_PER_PAGE,
         featured_only=featured,
         answers_visible=answers_visible,
-        after=decode_cursor(request.args.get("after"), COMMENTS)
-        if request.method == "GET"
-        else None,
+        after=thread_key(request.args.get("after")) if request.method == "GET" else None,
     )
     return {
         "nodes": page.items,
         "sort": sort,
         "featured": featured,
-        "next_cursor": encode_cursor(page.next_cursor, COMMENTS) if page.next_cursor else None,
+        "open": page.comments_open,
+        "next_cursor": thread_cursor(page.next_cursor),
         "form": form,
+        "forms": COMMENT_FORMS,
     }
 
 

@@ -1,0 +1,317 @@
+"""The SQL behind the comment operations: the row's INSERT (guarded or not), the
+counters moved in place, and the few reads the operations need.
+
+Only the operations (``posting``, ``actions``) and the thread call these. Each speed
+trick says what it saves; ``bench/comments.py`` measures posting, and the tests in
+tests/services/test_comments.py and tests/api/test_comment_posting_cache.py pin what
+they must keep (a parent gone meanwhile, an article closed or moved meanwhile).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    CursorResult,
+    Integer,
+    and_,
+    bindparam,
+    func,
+    select,
+    update,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.sql.dml import ReturningInsert
+
+from webapp.extensions import db
+from webapp.models import Article, ArticleStatus, Comment, CommentFlag, CommentStatus
+from webapp.services.comments.rules import not_a_parent
+from webapp.services.thread_cache import thread_changed
+
+_COMMENTS = Comment.__table__
+_ARTICLES = Article.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class PostingArticle:
+    """What posting a comment needs of a published article, as this worker read it
+    (``posting.article_for_posting``): the comment's guarded INSERT checks it still
+    holds."""
+
+    id: int
+    slug: str
+    comment_mode: str
+
+    @property
+    def is_published(self) -> bool:
+        return True  # only published articles are kept
+
+
+# Built once: a reply moves its parent's count on every post.
+_BUMP_REPLY_COUNT = (
+    update(_COMMENTS)
+    .where(_COMMENTS.c.id == bindparam("thread_parent"))
+    .values(reply_count=_COMMENTS.c.reply_count + 1)
+)
+_UNBUMP_REPLY_COUNT = (
+    update(_COMMENTS)
+    .where(_COMMENTS.c.id == bindparam("thread_parent"))
+    .values(reply_count=_COMMENTS.c.reply_count - 1)
+)
+
+# What a new comment starts with in the columns ``prepare`` leaves unset.
+_NEW_COMMENT = {
+    "parent_id": None,
+    "in_reply_to_id": None,
+    "depth": 0,
+    "edited_at": None,
+    "deleted_at": None,
+    "featured_at": None,
+    "score": 0,
+    "flag_count": 0,
+    "reply_count": 0,
+    "rejection_reason": None,
+    "reported_at": None,
+    "moderated_at": None,
+}
+_COLUMNS = [column.key for column in _COMMENTS.columns if column.key != "id"]
+_INSERT_COMMENT = _COMMENTS.insert()
+
+
+def store_row(comment: Comment, guard: PostingArticle | None = None) -> bool:
+    """The parent's reply count, then the row (guarded, see ``_insert``); False, with
+    the reply count put back, when the guard stopped the row. Flushes."""
+    if comment.parent_id is not None:
+        _bump_parent(comment)
+    if not _insert(comment, guard):
+        if comment.parent_id is not None:
+            db.session.execute(_UNBUMP_REPLY_COUNT, {"thread_parent": comment.parent_id})
+        return False
+    # The article's comment_count moves with the row (webapp/models/comment_triggers.py).
+    thread_changed()
+    return True
+
+
+def _bump_parent(comment: Comment) -> None:
+    """One more reply on the comment's thread parent, which must still be there (and
+    so must the comment it answers)."""
+    moved = cast(
+        CursorResult[Any],
+        db.session.execute(_BUMP_REPLY_COUNT, {"thread_parent": comment.parent_id}),
+    )
+    answered = comment.in_reply_to_id
+    if moved.rowcount != 1 or (
+        answered is not None
+        and db.session.scalar(select(Comment.id).where(Comment.id == answered)) is None
+    ):
+        raise not_a_parent()
+
+
+def _insert(comment: Comment, guard: PostingArticle | None = None) -> bool:
+    """INSERT the comment's row with one statement and add the object to the session
+    as the stored row, every column set (the unit of work would cost more than the
+    INSERT itself). A column this does not know goes the ORM's way.
+
+    With ``guard``, the row is written only if that article is still published
+    under its slug with its comment mode (checked in the same statement); False
+    when it is not, and nothing was written."""
+    state = comment.__dict__
+    for key, value in _NEW_COMMENT.items():
+        if key not in state:
+            setattr(comment, key, value)
+    if any(key not in state for key in _COLUMNS):
+        if guard is not None and not _still(guard):
+            return False
+        db.session.add(comment)
+        db.session.flush()
+        return True
+    row = {key: state[key] for key in _COLUMNS}
+    if guard is None:
+        result = cast(CursorResult[Any], db.session.execute(_INSERT_COMMENT, row))
+        primary_key = result.inserted_primary_key
+        assert primary_key is not None
+        comment.id = primary_key[0]
+    else:
+        row.update(guard_article=guard.id, guard_slug=guard.slug, guard_mode=guard.comment_mode)
+        new_id = db.session.execute(_guarded_insert(), row).scalar()
+        if new_id is None:
+            return False
+        comment.id = new_id
+    make_transient_to_detached(comment)
+    # An object the session still holds for a deleted row whose id the database
+    # has given again (SQLite reuses the highest) is stale: the new row replaces it,
+    # as the unit of work would.
+    stale = db.session.identity_map.get(db.session.identity_key(Comment, comment.id))
+    if stale is not None:
+        db.session.expunge(stale)
+    db.session.add(comment)
+    return True
+
+
+def _still_condition() -> ColumnElement[bool]:
+    """The article is published under the slug, with the comment mode, as read."""
+    return and_(
+        _ARTICLES.c.id == bindparam("guard_article"),
+        _ARTICLES.c.slug == bindparam("guard_slug"),
+        _ARTICLES.c.status == ArticleStatus.PUBLISHED.value,
+        _ARTICLES.c.comment_mode == bindparam("guard_mode"),
+    )
+
+
+def _still(guard: PostingArticle) -> bool:
+    found = db.session.scalar(
+        select(_ARTICLES.c.id).where(_still_condition()),
+        {"guard_article": guard.id, "guard_slug": guard.slug, "guard_mode": guard.comment_mode},
+    )
+    return found is not None
+
+
+_GUARDED_INSERTS: dict[str, ReturningInsert[Any]] = {}
+
+
+def _guarded_insert() -> ReturningInsert[Any]:
+    """INSERT INTO comments (...) SELECT <the values> WHERE EXISTS (<the article as
+    read>) RETURNING id, built once per database kind. PostgreSQL does not carry the
+    columns' types to the parameters of a SELECT, so there each value is cast."""
+    dialect = db.session.get_bind().dialect.name
+    statement = _GUARDED_INSERTS.get(dialect)
+    if statement is None:
+        values: list[ColumnElement[Any]] = []
+        for key in _COLUMNS:
+            column = _COMMENTS.c[key]
+            value = bindparam(key, type_=column.type)
+            values.append(sql_cast(value, column.type) if dialect == "postgresql" else value)
+        still = select(_ARTICLES.c.id).where(_still_condition()).exists()
+        statement = (
+            _COMMENTS.insert()
+            .from_select(_COLUMNS, select(*values).where(still))
+            .returning(_COMMENTS.c.id)
+        )
+        _GUARDED_INSERTS[dialect] = statement
+    return statement
+
+
+# Built once: building and keying a statement costs more than running these.
+_POSTING_ARTICLE = select(_ARTICLES.c.id, _ARTICLES.c.slug, _ARTICLES.c.comment_mode).where(
+    _ARTICLES.c.slug == bindparam("article_slug"),
+    _ARTICLES.c.status == ArticleStatus.PUBLISHED.value,
+)
+_ARTICLE_BY_SLUG = select(Article).where(Article.slug == bindparam("article_slug"))
+
+
+def posting_article(slug: str) -> PostingArticle | None:
+    """The published article ``slug`` names, as a posted comment needs it; one row
+    of three columns, no ORM object."""
+    row = db.session.execute(_POSTING_ARTICLE, {"article_slug": slug}).first()
+    return None if row is None else PostingArticle(*row)
+
+
+def article_by_slug(slug: str) -> Article | None:
+    """The article alone: none of the labels, poll and options ``articles.get_article``
+    loads for the article page."""
+    return db.session.scalar(_ARTICLE_BY_SLUG, {"article_slug": slug})
+
+
+def literal_ids(values: Iterable[int]) -> BindParameter[int]:
+    """Ids read from the database, for ``IN``, written into the SQL as numbers: binding
+    a page's hundred ids one parameter each costs PostgreSQL's driver more than the
+    query itself. (Integers only, so nothing a reader typed is ever written in.)"""
+    return bindparam(
+        None, [int(v) for v in values], type_=Integer, expanding=True, literal_execute=True,
+        unique=True,
+    )  # fmt: skip
+
+
+def remove(comment: Comment) -> None:
+    """Delete the comment's row and take it off its parent's reply count; a "comment
+    deleted" placeholder whose last reply went has nothing left to hold, and goes too."""
+    parent_id = comment.parent_id
+    db.session.delete(comment)
+    db.session.flush()
+    if parent_id is None:
+        return
+    db.session.execute(
+        update(Comment)
+        .where(Comment.id == parent_id)
+        .values(reply_count=Comment.reply_count - 1)
+        .execution_options(synchronize_session=False)
+    )
+    parent = db.session.get(Comment, parent_id, populate_existing=True)
+    if parent is not None and parent.deleted_at is not None and parent.reply_count <= 0:
+        remove(parent)
+
+
+def move_score(comment: Comment, change: int) -> None:
+    """Add ``change`` to the comment's score in place, with no read of it first."""
+    db.session.execute(
+        update(Comment)
+        .where(Comment.id == comment.id)
+        .values(score=Comment.score + change)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def count_report(comment: Comment) -> None:
+    """One more report on the comment, counted in place, and its moderation fields read
+    again. The UPDATE holds the comment's row until commit, so reports arriving
+    together are summed one after the other, each seeing the ones before it."""
+    db.session.execute(
+        update(Comment)
+        .where(Comment.id == comment.id)
+        .values(flag_count=Comment.flag_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(
+        comment, ["flag_count", "status", "reasons_held", "reported_at", "moderated_at"]
+    )
+
+
+def reports_since_review(comment: Comment) -> tuple[int, float]:
+    """How many readers reported the comment since a moderator last decided on it, and
+    what their reports weigh together: once approved, it takes fresh reports to hide it
+    again or send it back to the Reported queue."""
+    query = select(func.count(), func.coalesce(func.sum(CommentFlag.weight), 0.0)).where(
+        CommentFlag.comment_id == comment.id
+    )
+    if comment.moderated_at is not None:
+        query = query.where(CommentFlag.created_at > comment.moderated_at)
+    reporters, weight = db.session.execute(query).one()
+    return int(reporters), float(weight)
+
+
+def has_published_comment(user_id: int) -> bool:
+    found = db.session.scalar(
+        select(Comment.id)
+        .where(
+            Comment.author_id == user_id,
+            Comment.status == CommentStatus.PUBLISHED,
+            Comment.deleted_at.is_(None),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def count_for(article: Article) -> int:
+    return article.comment_count
+
+
+def recount_article(article_id: int) -> int:
+    """The published-comment count from the rows (for repairs and tests)."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Comment)
+            .where(
+                Comment.article_id == article_id,
+                Comment.status == CommentStatus.PUBLISHED,
+                Comment.deleted_at.is_(None),
+            )
+        )
+        or 0
+    )

@@ -1,0 +1,323 @@
+"""Reading a thread: one page of top-level comments with their replies, each with what
+its reader may do with it, ready for the page and the API alike.
+
+A page costs a fixed number of queries whatever its size, and builds no ORM object
+per comment: comments come as ``CommentView`` rows with their author's name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, UnaryExpression, and_, or_, select
+
+from webapp.errors import InvalidInput, NotFound
+from webapp.extensions import db
+from webapp.models import (
+    Article,
+    Comment,
+    CommentReaction,
+    CommentStatus,
+    Poll,
+    PollOption,
+    User,
+    Vote,
+    utcnow,
+)
+from webapp.services import polls
+from webapp.services.articles import can_see_drafts
+from webapp.services.comments.rules import (
+    DEEPEST_SHOWN,
+    SORTS,
+    STAFF_TITLES,
+    can_delete,
+    can_react,
+    can_reply,
+    can_report,
+    comments_open,
+    edit_until,
+    is_moderator,
+)
+from webapp.services.comments.storage import article_by_slug, literal_ids
+
+#: Where a page of top-level comments ends: (score, id) for "top", (0, id) otherwise.
+ThreadKey = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorView:
+    id: int
+    display_name: str
+    role: str
+
+    @property
+    def staff_title(self) -> str | None:
+        return STAFF_TITLES.get(self.role)
+
+
+@dataclass(frozen=True, slots=True)
+class CommentView:
+    """A comment as a thread shows it: read-only, with its author's name, loaded from
+    one row of one query (no ORM object to build, track and expire per comment)."""
+
+    author: AuthorView
+    id: int
+    article_id: int
+    author_id: int
+    parent_id: int | None
+    in_reply_to_id: int | None
+    depth: int
+    body: str
+    html: str
+    status: str
+    created_at: datetime
+    edited_at: datetime | None
+    deleted_at: datetime | None
+    featured_at: datetime | None
+    score: int
+    rejection_reason: str | None
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+@dataclass
+class CommentNode:
+    """A comment in a thread with what this reader may do with it, as the rules
+    decide (``rules``): the page shows a form only where its fact says so."""
+
+    comment: CommentView
+    author_vote: str | None
+    my_reaction: int
+    #: Until when this reader may edit it (its author, in the edit window), else None.
+    can_edit_until: datetime | None
+    can_delete: bool
+    can_react: bool
+    can_report: bool
+    can_reply: bool
+    in_reply_to: tuple[int, str] | None
+    replies: list[CommentNode] = field(default_factory=list)
+
+
+@dataclass
+class ThreadPage:
+    items: list[CommentNode]
+    next_cursor: ThreadKey | None
+    sort: str
+    #: The article takes new comments (its comment mode is not "closed").
+    comments_open: bool
+
+
+# The columns of a CommentView after its author, in its order, then the author's name
+# and role.
+_VIEW_COLUMNS = (
+    Comment.id,
+    Comment.article_id,
+    Comment.author_id,
+    Comment.parent_id,
+    Comment.in_reply_to_id,
+    Comment.depth,
+    Comment.body,
+    Comment.html,
+    Comment.status,
+    Comment.created_at,
+    Comment.edited_at,
+    Comment.deleted_at,
+    Comment.featured_at,
+    Comment.score,
+    Comment.rejection_reason,
+    User.display_name,
+    User.role,
+)
+
+
+def _views(query: Select[Any]) -> list[CommentView]:
+    return [
+        CommentView(AuthorView(row[2], row[-2], row[-1]), *row[:-2])
+        for row in db.session.execute(query).tuples()
+    ]
+
+
+def _visible(viewer: User | None) -> ColumnElement[bool]:
+    if viewer is None:
+        return Comment.status == CommentStatus.PUBLISHED
+    if is_moderator(viewer):
+        return Comment.status != CommentStatus.REJECTED
+    return or_(Comment.status == CommentStatus.PUBLISHED, Comment.author_id == viewer.id)
+
+
+def article_for_comments(slug: str, viewer: User | None) -> Article:
+    """The article a comment request is about, answering 404 exactly as
+    ``articles.get_article`` does, in one query: without the labels, poll and options
+    that get_article loads for the article page and no comment request uses."""
+    article = article_by_slug(slug)
+    if article is None or (not article.is_published and not can_see_drafts(viewer)):
+        raise NotFound("No published article has this address.")
+    return article
+
+
+def thread(
+    article: Article,
+    viewer: User | None,
+    *,
+    sort: str = "oldest",
+    limit: int = 20,
+    after: ThreadKey | None = None,
+    featured_only: bool = False,
+    moment: datetime | None = None,
+    answers_visible: bool | None = None,
+) -> ThreadPage:
+    """One page of top-level comments with all their replies, ready to show; ``after``
+    is the ``next_cursor`` of the page before.
+
+    Each commenter's poll answer comes only when the poll's results are visible to
+    this reader (``answers_visible``; when not given, decided for ``viewer`` by their
+    account alone, so a signed-out reader's own vote is not known): an answer beside
+    a name is a piece of the results.
+
+    A page costs a fixed number of queries whatever its size: the top-level
+    comments, their replies at each of the two levels below, the commenters' poll
+    answers, and for a signed-in viewer their reactions; each comment comes with its
+    author's name, and none is built into an ORM object.
+    """
+    if sort not in SORTS:
+        raise InvalidInput("sort must be oldest, newest or top.", fields={"sort": "unknown"})
+    visible = _visible(viewer)
+    query = (
+        select(*_VIEW_COLUMNS)
+        .join(User, User.id == Comment.author_id)
+        .where(Comment.article_id == article.id, Comment.parent_id.is_(None), visible)
+    )
+    if featured_only:
+        query = query.where(Comment.featured_at.is_not(None))
+    order: tuple[UnaryExpression[int], ...]
+    if sort == "top":
+        order = (Comment.score.desc(), Comment.id.asc())
+        if after is not None:
+            score, last_id = after
+            query = query.where(
+                or_(Comment.score < score, and_(Comment.score == score, Comment.id > last_id))
+            )
+    elif sort == "newest":
+        order = (Comment.id.desc(),)
+        if after is not None:
+            query = query.where(Comment.id < after[1])
+    else:
+        order = (Comment.id.asc(),)
+        if after is not None:
+            query = query.where(Comment.id > after[1])
+    roots = _views(query.order_by(*order).limit(limit + 1))
+    next_cursor = None
+    if len(roots) > limit:
+        roots = roots[:limit]
+        last = roots[-1]
+        next_cursor = (last.score if sort == "top" else 0, last.id)
+
+    # The replies, a level at a time (two levels below the top), each level one
+    # query through the (article, status, parent) index: replies are on their
+    # parent's article. Ids grow with time, so ordering by id is ordering by posting
+    # time.
+    replies: list[CommentView] = []
+    parent_ids = [c.id for c in roots]
+    for _level in range(DEEPEST_SHOWN):
+        if not parent_ids:
+            break
+        level = _views(
+            select(*_VIEW_COLUMNS)
+            .join(User, User.id == Comment.author_id)
+            .where(
+                Comment.article_id == article.id,
+                Comment.parent_id.in_(literal_ids(parent_ids)),
+                visible,
+            )
+            .order_by(Comment.id)
+        )
+        replies.extend(level)
+        parent_ids = [c.id for c in level]
+
+    everyone = roots + replies
+    if answers_visible is None:
+        answers_visible = _answers_visible(article, viewer)
+    votes = _author_votes(article, {c.author_id for c in everyone}) if answers_visible else {}
+    mine = _my_reactions(viewer, [c.id for c in everyone])
+    names = _names_answered(replies, {c.id: c.author.display_name for c in everyone})
+    moment = moment or utcnow()
+
+    def node(comment: CommentView) -> CommentNode:
+        target = comment.in_reply_to_id
+        return CommentNode(
+            comment=comment,
+            author_vote=votes.get(comment.author_id),
+            my_reaction=mine.get(comment.id, 0),
+            can_edit_until=edit_until(comment, viewer, moment),
+            can_delete=can_delete(comment, viewer),
+            can_react=can_react(comment, viewer),
+            can_report=can_report(comment, viewer),
+            can_reply=can_reply(comment, viewer, article),
+            in_reply_to=(target, names.get(target, "a comment")) if target else None,
+        )
+
+    nodes = {c.id: node(c) for c in everyone}
+    for reply in replies:
+        assert reply.parent_id is not None
+        nodes[reply.parent_id].replies.append(nodes[reply.id])
+    return ThreadPage([nodes[c.id] for c in roots], next_cursor, sort, comments_open(article))
+
+
+def _names_answered(replies: list[CommentView], names: dict[int, str]) -> dict[int, str]:
+    """``names`` (comment id -> its author's name) with the authors of the comments
+    the deepest replies answer that are not on the page, in one query."""
+    missing = {
+        c.in_reply_to_id for c in replies if c.in_reply_to_id and c.in_reply_to_id not in names
+    }
+    if missing:
+        names.update(
+            db.session.execute(
+                select(Comment.id, User.display_name)
+                .join(User, User.id == Comment.author_id)
+                .where(Comment.id.in_(literal_ids(missing)))
+            )
+            .tuples()
+            .all()
+        )
+    return names
+
+
+def _answers_visible(article: Article, viewer: User | None) -> bool:
+    key = polls.user_voter_key(viewer) if viewer is not None else None
+    return polls.answers_visible_to(article.slug, viewer, key)
+
+
+def _author_votes(article: Article, author_ids: set[int]) -> dict[int, str]:
+    """How each commenter answered this article's poll, in one query (no poll loaded)."""
+    if not author_ids:
+        return {}
+    rows = (
+        db.session.execute(
+            select(Vote.user_id, PollOption.label)
+            .join(PollOption, PollOption.id == Vote.option_id)
+            .join(Poll, Poll.id == Vote.poll_id)
+            .where(Poll.article_id == article.id, Vote.user_id.in_(literal_ids(author_ids)))
+        )
+        .tuples()
+        .all()
+    )
+    return {user_id: label for user_id, label in rows if user_id is not None}
+
+
+def _my_reactions(viewer: User | None, comment_ids: list[int]) -> dict[int, int]:
+    if viewer is None or not comment_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(CommentReaction.comment_id, CommentReaction.value).where(
+                CommentReaction.user_id == viewer.id,
+                CommentReaction.comment_id.in_(literal_ids(comment_ids)),
+            )
+        )
+        .tuples()
+        .all()
+    )
