@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import Flask, g, request, url_for
+from flask_login import current_user
 from markupsafe import Markup
+
+from webapp.models import Role
+from webapp.services.moderation import queue_counts
 
 
 def init_app(app: Flask) -> None:
@@ -31,11 +36,13 @@ def init_app(app: Flask) -> None:
 
     @app.template_global()
     def page_url(page: int) -> str:
-        args = dict(request.view_args or {})
-        query = request.args.to_dict()
-        query["page"] = str(page)
+        # The query string, then the route's own arguments (a query parameter that
+        # shares a path argument's name does not replace it), then the page.
+        values: dict[str, Any] = request.args.to_dict()
+        values.update(request.view_args or {})
+        values["page"] = str(page)
         assert request.endpoint is not None
-        return url_for(request.endpoint, **args, **query)
+        return url_for(request.endpoint, **values)
 
     @app.template_global()
     def safe_html(html: str) -> Markup:
@@ -50,11 +57,6 @@ def init_app(app: Flask) -> None:
         ``webapp.errors``) asks it nothing: no counts, and ``without_database`` tells
         the navigation to leave out the account links, as it cannot know who is
         signed in."""
-        from flask_login import current_user
-
-        from webapp.models import Role
-        from webapp.services.moderation import queue_counts
-
         if g.get("without_database"):
             return {"queue_counts": None, "without_database": True}
         if current_user.is_authenticated and current_user.has_role(Role.MODERATOR):
