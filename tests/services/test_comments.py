@@ -304,3 +304,83 @@ def test_prepare_then_store_is_what_submit_does(db, article, reader):
     again = db.session.get(Comment, stored.id)
     assert again.body == "Scored *first*, stored after." and again.status == "published"
     assert article.comment_count == 1
+
+
+# --- the rules, and the facts the thread hands to pages and the API ------------------
+
+
+def test_the_report_reasons_are_exactly_the_flag_reasons():
+    from webapp.models import FlagReason
+
+    assert list(comments.FLAG_REASONS) == [reason.value for reason in FlagReason]
+    assert all(comments.FLAG_REASONS.values())
+
+
+def test_the_edit_window_ends_fifteen_minutes_after_posting(app, db, article, reader, make_user):
+    comment = post(db, article, reader)
+    end = comment.created_at + comments.EDIT_WINDOW
+    assert comments.EDIT_MINUTES == 15
+    assert comments.edit_until(comment, reader, comment.created_at) == end
+    assert comments.edit_until(comment, reader, end) == end
+    assert comments.edit_until(comment, reader, end + timedelta(seconds=1)) is None
+    assert comments.edit_until(comment, make_user(), comment.created_at) is None
+    assert comments.edit_until(comment, None, comment.created_at) is None
+
+
+def test_each_comment_says_what_its_reader_may_do(app, db, article, reader, make_user):
+    comment = post(db, article, reader)
+    moment = comment.created_at + timedelta(minutes=1)
+
+    def facts(viewer):
+        [node] = comments.thread(article, viewer, moment=moment).items
+        return (
+            node.can_edit_until is not None,
+            node.can_delete,
+            node.can_react,
+            node.can_report,
+            node.can_reply,
+        )
+
+    assert facts(reader) == (True, True, True, True, True)
+    assert facts(make_user()) == (False, False, True, True, True)
+    assert facts(make_user(role="moderator")) == (False, True, True, True, True)
+    assert facts(None) == (False, False, False, False, False)
+    [node] = comments.thread(article, reader, moment=moment).items
+    assert node.can_edit_until == comment.created_at + comments.EDIT_WINDOW
+    [late] = comments.thread(article, reader, moment=moment + comments.EDIT_WINDOW).items
+    assert late.can_edit_until is None and late.can_delete
+
+
+def test_a_closed_article_offers_no_reply_and_says_so(app, db, make_article, reader, make_user):
+    from webapp.services import articles
+
+    article = make_article()
+    post(db, article, reader)
+    assert comments.thread(article, reader).comments_open
+    articles.update_article(article, articles.ArticleChanges(comments="closed"))
+    db.session.commit()
+    page = comments.thread(article, make_user())
+    assert not page.comments_open
+    [node] = page.items
+    assert not node.can_reply and node.can_react and node.can_report
+
+
+def test_held_and_deleted_comments_take_no_reactions_reports_or_replies(
+    app, db, make_article, reader, make_user
+):
+    held = make_article(comments="premoderated")
+    post(db, held, reader, "Waiting")
+    [node] = comments.thread(held, reader).items
+    assert node.comment.status == "pending"
+    assert not (node.can_react or node.can_report or node.can_reply)
+    assert node.can_delete and node.can_edit_until is not None
+
+    article = make_article()
+    parent = post(db, article, reader, "Going")
+    post(db, article, make_user(), "Staying", parent=parent)
+    comments.delete(parent, reader)
+    db.session.commit()
+    [node] = comments.thread(article, reader).items
+    assert node.comment.is_deleted
+    assert not (node.can_react or node.can_report or node.can_reply)
+    assert node.can_edit_until is None

@@ -180,3 +180,33 @@ def test_sort_tabs_and_more_link(make_app, make_article, make_user):
             assert "More comments" in page
         finally:
             routes.COMMENTS_PER_PAGE = original
+
+
+def test_the_forms_take_their_limits_and_reasons_from_the_service(reader, make_article):
+    from webapp.services import comments
+
+    article = make_article()
+    reader.form(f"/articles/{article.slug}/comments", {"body": "Limits"})
+    page = text(reader.get(f"/articles/{article.slug}"))
+    assert page.count(f'maxlength="{comments.MAX_BODY}"') == 3  # new, reply, edit
+    assert f'maxlength="{comments.MAX_NOTE}"' in page
+    assert f"Up to {comments.MAX_BODY:,} characters." in page
+    assert f"possible for {comments.EDIT_MINUTES} minutes after posting" in page
+    for value, label in comments.FLAG_REASONS.items():
+        assert f'name="reason" value="{value}"' in page and f"> {label}</label>" in page
+    for sort in comments.SORTS:
+        assert f"sort={sort}#comments" in page
+
+
+def test_moderators_get_the_delete_button_on_others_comments(
+    reader, make_article, make_api, make_user
+):
+    article = make_article()
+    reader.form(f"/articles/{article.slug}/comments", {"body": "Anyone may read me"})
+    moderator = make_api()
+    moderator.login(make_user(role="moderator"))
+    other = make_api()
+    other.login(make_user())
+    assert ">Delete</button>" in text(moderator.get(f"/articles/{article.slug}"))
+    assert ">Delete</button>" not in text(other.get(f"/articles/{article.slug}"))
+    assert "<summary>Edit</summary>" not in text(moderator.get(f"/articles/{article.slug}"))
