@@ -37,7 +37,15 @@ from webapp.services.articles import (
 )
 from webapp.services.comments import MAX_BODY as MAX_COMMENT
 from webapp.services.comments import MAX_NOTE, SORTS
-from webapp.services.moderation import COMMENT_ACTIONS, MAX_REASON, MAX_TERM, QUEUES
+from webapp.services.moderation import (
+    COMMENT_ACTIONS,
+    LIMITS,
+    MAX_BULK,
+    MAX_REASON,
+    MAX_TERM,
+    QUEUES,
+    SETTING_KINDS,
+)
 from webapp.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 JSON = "application/json"
@@ -82,6 +90,20 @@ BOOLEAN: Schema = {"type": "boolean"}
 TIME: Schema = {"type": "string", "format": "date-time"}
 ID: Schema = {"type": "integer", "minimum": 1}
 PERSON = _object({"id": INTEGER, "display_name": STRING})
+
+
+def _setting(name: str, kind: type) -> Schema:
+    """A moderation setting's schema: its type, and for a number the bounds the service
+    keeps (``LIMITS``), so the document and the service cannot disagree."""
+    if kind is bool:
+        return BOOLEAN
+    low, high = LIMITS[name]
+    return {
+        "type": "integer" if kind is int else "number",
+        "minimum": int(low) if float(low).is_integer() else low,
+        "maximum": int(high) if float(high).is_integer() else high,
+    }
+
 
 SCHEMAS: dict[str, Schema] = {
     "Error": _object(
@@ -387,7 +409,7 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "BulkDecision": _object(
         {
-            "ids": {"type": "array", "items": ID, "minItems": 1, "maxItems": 200},
+            "ids": {"type": "array", "items": ID, "minItems": 1, "maxItems": MAX_BULK},
             "action": _enum(COMMENT_ACTIONS),
             "reason": _nullable({"type": "string", "maxLength": MAX_REASON}),
         },
@@ -417,18 +439,7 @@ SCHEMAS: dict[str, Schema] = {
     "LogPage": _object(
         {"items": {"type": "array", "items": _ref("LogEntry")}, "next_cursor": _nullable(STRING)}
     ),
-    "Settings": _object(
-        {
-            "toxicity_threshold": {"type": "number", "minimum": 0, "maximum": 1},
-            "max_links": {"type": "integer", "minimum": 0, "maximum": 100},
-            "new_author_hold_count": {"type": "integer", "minimum": 0, "maximum": 1000},
-            "recent_rejections_limit": {"type": "integer", "minimum": 1, "maximum": 1000},
-            "rejection_window_days": {"type": "integer", "minimum": 1, "maximum": 3650},
-            "report_threshold": {"type": "integer", "minimum": 1, "maximum": 1000},
-            "hide_reported": BOOLEAN,
-            "new_account_hours": {"type": "integer", "minimum": 0, "maximum": 8760},
-        }
-    ),
+    "Settings": _object({name: _setting(name, kind) for name, kind in SETTING_KINDS.items()}),
     "Term": _object({"id": INTEGER, "term": STRING, "kind": _enum(TermKind)}),
     "TermList": _object({"items": {"type": "array", "items": _ref("Term")}}),
     "NewTerm": _object(
