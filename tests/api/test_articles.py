@@ -279,3 +279,57 @@ def test_oversized_body_is_413(editor_api):
     response = editor_api.post("/api/v1/articles", {**ARTICLE, "body": "x" * (2 * 1024 * 1024)})
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "payload_too_large"
+
+
+@pytest.mark.parametrize(
+    "closes_at, problem",
+    [("next tuesday", "not an ISO 8601 time"), ("0001-01-01T00:00:00+01:00", "out of range")],
+)
+def test_a_closing_time_that_is_not_a_time_is_422(editor_api, closes_at, problem):
+    poll = {**ARTICLE["poll"], "closes_at": closes_at}
+    response = editor_api.post("/api/v1/articles", {**ARTICLE, "poll": poll})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"] == {"poll.closes_at": problem}
+    assert editor_api.get("/api/v1/articles").get_json()["items"] == []
+
+
+def test_an_empty_closing_time_leaves_the_poll_open(editor_api):
+    poll = {**ARTICLE["poll"], "closes_at": ""}
+    response = editor_api.post("/api/v1/articles", {**ARTICLE, "poll": poll})
+    assert response.status_code == 201
+    assert response.get_json()["poll"]["closes_at"] is None
+
+
+def test_the_article_json_is_built_from_what_was_read_without_a_query(app, db, make_article):
+    """article_json only shapes: the reads load the author, labels, poll and options,
+    and the caller passes the neighbours and the reader's vote."""
+    import sqlalchemy as sa
+
+    from webapp.api.serializers import article_json
+    from webapp.services import articles
+
+    make_article("Before", published_at=days_ago(2))
+    article = make_article("Middle", poll=True, labels=["Diplomacy"], published_at=days_ago(1))
+    make_article("After")
+    slug = article.slug
+    db.session.expire_all()
+    found = articles.get_article(slug, None)
+    links = articles.neighbours(found)
+    rows, _ = articles.list_published(10)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        one = article_json(found, links, found.poll, None)
+        listed = [article_json(row, (None, None), row.poll, None) for row in rows]
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert statements == []
+    assert one["labels"] == ["Diplomacy"]
+    assert one["previous"]["title"] == "Before" and one["next"]["title"] == "After"
+    assert [o["label"] for o in one["poll"]["options"]] == ["Yes", "No", "Too early to tell"]
+    assert [a["title"] for a in listed] == ["After", "Middle", "Before"]
+    assert listed[1]["poll"] == one["poll"]

@@ -393,13 +393,14 @@ def test_the_label_count_is_checked_before_any_label_is_looked_at(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from webapp.services import articles
+    from webapp.services.articles import rules
 
     def looked_at(*_: Any) -> str:
         raise AssertionError("a label was looked at before the count was checked")
 
     with monkeypatch.context() as patched:
-        patched.setattr(articles, "clean_line", looked_at)
-        patched.setattr(articles, "slugify", looked_at)
+        patched.setattr(rules, "clean_line", looked_at)
+        patched.setattr(rules, "slugify", looked_at)
         assert articles.clean_labels(["World"] * 9000) == ([], "at most 10 labels")
         assert articles.clean_labels(["World"] * (articles.MAX_LABELS + 1))[1]
     # Within the count, repeats in any case and blanks count once: the first spelling stays.

@@ -1,55 +1,91 @@
+"""/articles: the published list, one article, and the editors' create and edit.
+
+Each view reads what the article's JSON shows (the article with its author, labels
+and poll, its neighbours, the reader's vote) and hands it to ``article_json``, which
+only shapes it. A create or an edit re-reads the article after its commit, as a
+reader would get it.
+"""
+
 from __future__ import annotations
 
-from flask import jsonify, request
+from typing import Any
+
+from flask import Response, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from webapp.api import bp
+from webapp.api.article_input import changes_from_json
 from webapp.api.common import json_object, viewer
 from webapp.api.serializers import article_json
 from webapp.extensions import db
-from webapp.models import Role
+from webapp.models import Article, Role, User
+from webapp.pagination import (
+    ARTICLES,
+    cursor_int,
+    cursor_time,
+    decode_key,
+    encode_cursor,
+    parse_limit,
+)
 from webapp.security import role_required, signed_in_user
 from webapp.services import articles
+from webapp.services import polls as poll_rules
 from webapp.services.accounts import ensure_can_write
-from webapp.pagination import ARTICLES, decode_cursor, encode_cursor, parse_limit
 from webapp.voters import current_voter_key
 
 
+def _article_json(article: Article, voter_key: str | None) -> dict[str, Any]:
+    poll = article.poll
+    my_vote = poll_rules.my_vote(poll, voter_key) if poll else None
+    return article_json(article, articles.neighbours(article), poll, my_vote)
+
+
+def _reread_json(slug: str, who: User) -> Response:
+    """The article as stored once the change is committed (``who`` is an editor)."""
+    return jsonify(_article_json(articles.get_article(slug, who), current_voter_key(who)))
+
+
 @bp.get("/articles")
-def list_articles():  # type: ignore[no-untyped-def]
+def list_articles() -> ResponseReturnValue:
     limit = parse_limit(request.args.get("limit"))
-    after = decode_cursor(request.args.get("cursor"), ARTICLES)
-    rows, next_key = articles.list_published(limit, after, request.args.get("label") or None)
-    key = current_voter_key(viewer())
-    return jsonify(
-        items=[article_json(article, key) for article in rows],
-        next_cursor=encode_cursor(next_key, ARTICLES) if next_key else None,
+    after = decode_key(request.args.get("cursor"), ARTICLES, (cursor_time, cursor_int))
+    rows, next_key = articles.list_published(
+        limit,
+        (after[0], after[1]) if after else None,
+        request.args.get("label") or None,
     )
+    key = current_voter_key(viewer())
+    next_cursor = None
+    if next_key is not None:
+        when, last_id = next_key
+        next_cursor = encode_cursor([when.isoformat(), last_id], ARTICLES)
+    return jsonify(items=[_article_json(article, key) for article in rows], next_cursor=next_cursor)
 
 
 @bp.get("/articles/<slug>")
-def get_article(slug: str):  # type: ignore[no-untyped-def]
+def get_article(slug: str) -> ResponseReturnValue:
     who = viewer()
-    article = articles.get_article(slug, who)
-    return jsonify(article_json(article, current_voter_key(who)))
+    return jsonify(_article_json(articles.get_article(slug, who), current_voter_key(who)))
 
 
 @bp.post("/articles")
 @role_required(Role.EDITOR)
-def create_article():  # type: ignore[no-untyped-def]
-    changes = articles.changes_from_json(json_object())
+def create_article() -> ResponseReturnValue:
+    changes = changes_from_json(json_object())
     author = signed_in_user()
     ensure_can_write(author)
-    article = articles.create_article(author, changes)
+    slug = articles.create_article(author, changes).slug
     db.session.commit()
-    return jsonify(article_json(article, current_voter_key(viewer()))), 201
+    return _reread_json(slug, author), 201
 
 
 @bp.patch("/articles/<slug>")
 @role_required(Role.EDITOR)
-def update_article(slug: str):  # type: ignore[no-untyped-def]
-    article = articles.get_article(slug, signed_in_user())
-    ensure_can_write(signed_in_user())
-    changes = articles.changes_from_json(json_object())
-    articles.update_article(article, changes)
+def update_article(slug: str) -> ResponseReturnValue:
+    editor = signed_in_user()
+    article = articles.get_article(slug, editor)
+    ensure_can_write(editor)
+    changes = changes_from_json(json_object())
+    slug = articles.update_article(article, changes).slug
     db.session.commit()
-    return jsonify(article_json(article, current_voter_key(viewer())))
+    return _reread_json(slug, editor)

@@ -8,7 +8,7 @@ from typing import Any
 from webapp.models import Article, Comment, ModerationAction, ModerationTerm, Poll, User
 from webapp.services import insights
 from webapp.services import polls as poll_rules
-from webapp.services.articles import ArticleLink, neighbours
+from webapp.services.articles import ArticleLink, Neighbours
 from webapp.services.comments import AuthorView, CommentNode, CommentView
 from webapp.services.moderation import QueueItem
 
@@ -138,8 +138,15 @@ def _link(article: ArticleLink | None) -> dict[str, str] | None:
     return {"slug": article.slug, "title": article.title} if article else None
 
 
-def article_json(article: Article, voter_key: str | None, *, full: bool = True) -> dict[str, Any]:
-    data: dict[str, Any] = {
+def article_json(
+    article: Article, neighbours: Neighbours, poll: Poll | None, my_vote: int | None
+) -> dict[str, Any]:
+    """An article with its body, its neighbours' links and its poll. Built from what
+    was read before, never querying: ``article`` with its author, labels and poll's
+    options loaded (``articles.get_article``/``list_published`` load them), its
+    ``neighbours`` (``articles.neighbours``), and the reader's vote in the poll."""
+    previous, following = neighbours
+    return {
         "id": article.id,
         "slug": article.slug,
         "title": article.title,
@@ -152,15 +159,12 @@ def article_json(article: Article, voter_key: str | None, *, full: bool = True) 
         "author": {"id": article.author.id, "display_name": article.author.display_name},
         "comment_count": article.comment_count,
         "url": f"/articles/{article.slug}",
+        "body": article.body,
+        "html": article.html,
+        "previous": _link(previous),
+        "next": _link(following),
+        "poll": poll_json(poll, my_vote) if poll else None,
     }
-    if full:
-        previous, following = neighbours(article)
-        data.update(
-            body=article.body, html=article.html, previous=_link(previous), next=_link(following)
-        )
-    poll = article.poll
-    data["poll"] = poll_json(poll, poll_rules.my_vote(poll, voter_key)) if poll else None
-    return data
 
 
 # --- moderation ---------------------------------------------------------------------

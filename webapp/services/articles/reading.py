@@ -1,0 +1,127 @@
+"""Reading articles: one by its slug (drafts only for editors), the published ones
+newest first (by keyset for the API and the feed, by numbered page for the HTML
+pages), every article for the editors' dashboard, and a label by its slug.
+
+Each read loads with it everything its pages and JSON show of an article (author,
+labels, poll and options), so nothing is read lazily while a page or a response is
+built.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from webapp.errors import NotFound
+from webapp.extensions import db
+from webapp.models import Article, ArticleStatus, Label, Poll, User, article_labels
+from webapp.services.articles.rules import can_see_drafts
+
+#: Where a page of published articles ends: (published_at, id) of its last article.
+PublishedKey = tuple[datetime, int]
+
+
+def get_article(slug: str, viewer: User | None) -> Article:
+    article = db.session.scalar(
+        select(Article)
+        .where(Article.slug == slug)
+        # Everything an article page shows of it comes joined, in one round trip
+        # (one row per option and label, a handful): the author, the labels, the
+        # poll and its options.
+        .options(
+            joinedload(Article.author),
+            joinedload(Article.labels),
+            joinedload(Article.poll).joinedload(Poll.options),
+        )
+    )
+    if article is None or (not article.is_published and not can_see_drafts(viewer)):
+        raise NotFound("No published article has this address.")
+    return article
+
+
+def published_articles_query(label_slug: str | None = None) -> Select[tuple[Article]]:
+    query = select(Article).where(Article.status == ArticleStatus.PUBLISHED)
+    if label_slug:
+        query = query.where(
+            Article.id.in_(
+                select(article_labels.c.article_id)
+                .join(Label, Label.id == article_labels.c.label_id)
+                .where(Label.slug == label_slug)
+            )
+        )
+    return query
+
+
+def list_published(
+    limit: int, after: PublishedKey | None = None, label_slug: str | None = None
+) -> tuple[list[Article], PublishedKey | None]:
+    """Newest first, keyset-paginated by (published_at, id): the articles after
+    ``after``, and the key to ask for the next page with (None on the last)."""
+    query = published_articles_query(label_slug)
+    if after is not None:
+        when, last_id = after
+        query = query.where(
+            or_(
+                Article.published_at < when,
+                and_(Article.published_at == when, Article.id < last_id),
+            )
+        )
+    rows = list(
+        db.session.scalars(
+            query.order_by(Article.published_at.desc(), Article.id.desc())
+            .options(
+                selectinload(Article.labels),
+                selectinload(Article.author),
+                selectinload(Article.poll).selectinload(Poll.options),
+            )
+            .limit(limit + 1)
+        )
+    )
+    next_key = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        assert last.published_at is not None
+        next_key = (last.published_at, last.id)
+    return rows, next_key
+
+
+def page_of_published(
+    page: int, per_page: int, label_slug: str | None = None
+) -> tuple[list[Article], int]:
+    """One numbered page for the HTML pages, and the number of pages."""
+    query = published_articles_query(label_slug)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    rows = list(
+        db.session.scalars(
+            query.order_by(Article.published_at.desc(), Article.id.desc())
+            .options(selectinload(Article.labels), selectinload(Article.author))
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
+    return rows, pages
+
+
+def all_articles_for_editors() -> list[Article]:
+    return list(
+        db.session.scalars(
+            select(Article)
+            .options(
+                selectinload(Article.labels),
+                selectinload(Article.author),
+                selectinload(Article.poll),
+            )
+            .order_by(Article.updated_at.desc(), Article.id.desc())
+        )
+    )
+
+
+def label_by_slug(slug: str) -> Label:
+    label = db.session.scalar(select(Label).where(Label.slug == slug))
+    if label is None:
+        raise NotFound("No such label.")
+    return label
