@@ -214,7 +214,14 @@ def test_posting_writes_the_comment_with_one_statement(app, db, make_article, re
     db.session.commit()
     seen: list[str] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def record(
+        conn: object,
+        cursor: object,
+        statement: str,
+        parameters: object,
+        context: object,
+        executemany: bool,
+    ) -> None:
         seen.append(statement.split()[0].upper())
 
     engine = db.engine
@@ -300,7 +307,14 @@ def test_only_authors_rejected_within_the_window_are_counted(
     db.session.expire_all()
     seen: list[str] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def record(
+        conn: object,
+        cursor: object,
+        statement: str,
+        parameters: object,
+        context: object,
+        executemany: bool,
+    ) -> None:
         seen.append(statement)
 
     engine = db.engine

@@ -171,10 +171,10 @@ def _still(guard: PostingArticle) -> bool:
     return found is not None
 
 
-_GUARDED_INSERTS: dict[str, ReturningInsert[Any]] = {}
+_GUARDED_INSERTS: dict[str, ReturningInsert[tuple[int]]] = {}
 
 
-def _guarded_insert() -> ReturningInsert[Any]:
+def _guarded_insert() -> ReturningInsert[tuple[int]]:
     """INSERT INTO comments (...) SELECT <the values> WHERE EXISTS (<the article as
     read>) RETURNING id, built once per database kind. PostgreSQL does not carry the
     columns' types to the parameters of a SELECT, so there each value is cast."""
