@@ -35,8 +35,8 @@ from webapp.services.articles import (
     MAX_TITLE,
     MIN_OPTIONS,
 )
+from webapp.services.comments import EDIT_MINUTES, MAX_NOTE, SORTS
 from webapp.services.comments import MAX_BODY as MAX_COMMENT
-from webapp.services.comments import MAX_NOTE, SORTS
 from webapp.services.moderation import (
     COMMENT_ACTIONS,
     LIMITS,
@@ -853,15 +853,15 @@ def _paths() -> dict[str, Any]:
                 [*_UNSAFE, 401, 404, 409, 422],
                 security=UNSAFE_SIGNED_IN,
                 body="NewComment",
-                description="409 `comments_closed`; 422 for an empty body, one over 5000 "
-                "characters, a banned word, or a parent not on this article.",
+                description="409 `comments_closed`; 422 for an empty body, one over "
+                f"{MAX_COMMENT} characters, a banned word, or a parent not on this article.",
             ),
         },
         "/comments/{comment_id}": {
             "parameters": [_param("comment_id")],
             "patch": _operation(
                 "edit_comment",
-                "Edit one's comment within 15 minutes",
+                f"Edit one's comment within {EDIT_MINUTES} minutes",
                 "comments",
                 {200: _ref("Comment")},
                 [*_UNSAFE, 401, 404, 422],
