@@ -97,7 +97,7 @@ class CommentFlag(Base):
     reason: Mapped[str] = mapped_column(sa.String(16))
     note: Mapped[str | None] = mapped_column(sa.Text)
     # How much this report counts toward hiding the comment automatically: less for
-    # accounts too new or without a published comment (webapp/services/comments.py).
+    # accounts too new or without a published comment (webapp/services/comments/rules.py).
     weight: Mapped[float] = mapped_column(default=1.0, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -41,7 +41,7 @@ def _queue_filter(status: str) -> ColumnElement[bool]:
         return and_(live, Comment.status == CommentStatus.PENDING)
     if status == "reported":
         # reported_at is set by a comment's first report since a moderator last decided
-        # on it and cleared by the next decision (webapp/services/comments.py, flag).
+        # on it and cleared by the next decision (webapp/services/comments/actions.py, flag).
         return and_(
             live, Comment.reported_at.is_not(None), Comment.status != CommentStatus.REJECTED
         )

@@ -40,7 +40,7 @@ class ModerationSettings:
     #: Hide reported comments from readers until a moderator decides.
     hide_reported: bool = False
     #: Reports from accounts younger than this many hours, or without a published
-    #: comment, count for less toward ``report_threshold`` (webapp/services/comments.py).
+    #: comment, count for less toward ``report_threshold`` (webapp/services/comments/rules.py).
     new_account_hours: int = 24
 
 
