@@ -14,7 +14,7 @@ from itsdangerous import BadSignature, Serializer, Signer, URLSafeSerializer
 from itsdangerous.encoding import base64_encode
 
 from webapp.models import User
-from webapp.services.polls import voter_key
+from webapp.services.polls import Visitor, adopt_anonymous_vote, anonymous_voter_key, voter_key
 
 COOKIE_NAME = "pulse_voter"
 COOKIE_MAX_AGE = 60 * 60 * 24 * 365 * 2
@@ -72,7 +72,8 @@ def _serializer() -> _VoterCookieSerializer:
 def anonymous_id() -> str | None:
     """The visitor's anonymous id from the signed cookie, if it is there and genuine."""
     if "anonymous_voter_id" in g:
-        return g.anonymous_voter_id  # type: ignore[no-any-return]
+        minted: str = g.anonymous_voter_id
+        return minted
     raw = request.cookies.get(COOKIE_NAME)
     if not raw:
         return None
@@ -88,9 +89,10 @@ def ensure_anonymous_id() -> str:
     existing = anonymous_id()
     if existing:
         return existing
-    g.anonymous_voter_id = secrets.token_hex(16)
+    minted = secrets.token_hex(16)
+    g.anonymous_voter_id = minted
     g.set_voter_cookie = True
-    return g.anonymous_voter_id  # type: ignore[no-any-return]
+    return minted
 
 
 def set_cookie_if_minted(response: Response) -> Response:
@@ -110,8 +112,15 @@ def current_voter_key(user: User | None) -> str | None:
     return voter_key(user, anonymous_id())
 
 
+def visitor(user: User | None) -> Visitor:
+    """Who asks to vote in this request, for the polls service to decide whether they
+    may: the signed-in ``user`` (None: signed out), the anonymous id (minted, with its
+    cookie, only if the vote is let through) and the hash of the client address."""
+    return Visitor(user, ensure_anonymous_id, client_hash(request.remote_addr))
+
+
 @functools.lru_cache(maxsize=4)
-def _address_hasher(secret_key: str) -> Any:
+def _address_hasher(secret_key: str) -> hmac.HMAC:
     return hmac.new(secret_key.encode(), digestmod=hashlib.sha256)
 
 
@@ -120,13 +129,11 @@ def client_hash(address: str | None) -> str:
     # A copy of an HMAC keyed once per secret, rather than keying one per vote.
     hasher = _address_hasher(current_app.config["SECRET_KEY"]).copy()
     hasher.update((address or "").encode())
-    return hasher.hexdigest()[:32]  # type: ignore[no-any-return]
+    return hasher.hexdigest()[:32]
 
 
 def adopt_anonymous_votes(user: User) -> int:
     """Called at sign-in: the visitor's anonymous votes become the account's."""
-    from webapp.services.polls import adopt_anonymous_vote, anonymous_voter_key
-
     existing = anonymous_id()
     if not existing:
         return 0

@@ -1,32 +1,37 @@
+"""/articles/{slug}/poll: the poll, its results, and voting.
+
+Each endpoint reads the article's poll, options and tallies with one query
+(poll_rules.poll_for_article), which answers 404 as the article would; results and a
+vote's first look take it from the short-lived results cache instead. Who may vote
+is the polls service's rule: the vote gets the request's facts (voters.visitor).
+"""
+
 from __future__ import annotations
 
-from flask import jsonify, request
+from typing import Any
+
+from flask import jsonify
+from flask.typing import ResponseReturnValue
 
 from webapp.api import bp
 from webapp.api.common import json_object, viewer
 from webapp.api.serializers import poll_json, results_json
 from webapp.errors import NotFound, ResultsHidden
 from webapp.extensions import client_address, db
-from webapp.models import User
 from webapp.ratelimits import limit_action
 from webapp.services import polls as poll_rules
-from webapp.services.accounts import ensure_can_write
-from webapp.voters import client_hash, current_voter_key, ensure_anonymous_id, set_cookie_if_minted
-
-# Each endpoint reads the article's poll, options and tallies with one query
-# (poll_rules.poll_for_article), which answers 404 as the article would; results
-# and a vote's first look take it from the short-lived results cache instead.
+from webapp.voters import anonymous_id, current_voter_key, set_cookie_if_minted, visitor
 
 
 @bp.get("/articles/<slug>/poll")
-def get_poll(slug: str):  # type: ignore[no-untyped-def]
+def get_poll(slug: str) -> ResponseReturnValue:
     who = viewer()
     poll = poll_rules.poll_for_article(slug, who)
-    return jsonify(poll_json(poll, poll_rules.my_vote(poll, current_voter_key(who))))  # type: ignore[arg-type]
+    return jsonify(poll_json(poll, poll_rules.my_vote(poll, current_voter_key(who))))
 
 
 @bp.get("/articles/<slug>/poll/results")
-def get_results(slug: str):  # type: ignore[no-untyped-def]
+def get_results(slug: str) -> ResponseReturnValue:
     who = viewer()
     poll = poll_rules.cached_poll_for_article(slug, who)
     if not poll_rules.results_visible_to(poll, who, current_voter_key(who)):
@@ -34,34 +39,18 @@ def get_results(slug: str):  # type: ignore[no-untyped-def]
     return jsonify(results_json(poll_rules.results(poll)))
 
 
-def _voter_for_request(who: User | None, poll: poll_rules.PollState) -> poll_rules.Voter:
-    if who is not None:
-        ensure_can_write(who)
-        return poll_rules.Voter(
-            poll_rules.user_voter_key(who), who.id, client_hash(request.remote_addr)
-        )
-    if not poll.allow_anonymous:
-        raise poll_rules.AnonymousVotingNotAllowed()
-    return poll_rules.Voter(
-        poll_rules.anonymous_voter_key(ensure_anonymous_id()),
-        None,
-        client_hash(request.remote_addr),
-    )
-
-
 @bp.post("/articles/<slug>/poll/votes")
-def cast_vote(slug: str):  # type: ignore[no-untyped-def]
+def cast_vote(slug: str) -> ResponseReturnValue:
     limit_action("vote", client=client_address())  # one bucket with the page's vote form
     who = viewer()
     # The cached poll is enough to start: poll_rules.vote checks it again as it writes.
     poll = poll_rules.cached_poll_for_article(slug, who)
-    option_id: int = json_object()["option_id"]  # a whole number: the Vote schema
-    poll, outcome = poll_rules.vote(
-        slug, poll, who, option_id, lambda read: _voter_for_request(who, read)
-    )
+    option_id: int = json_object()["option_id"]  # a whole number: the Vote schema says so
+    poll, outcome = poll_rules.vote(slug, poll, visitor(who), option_id)
     db.session.commit()
     counted = poll_rules.vote_committed(slug, poll, outcome)
     status = 201 if outcome.created else 200
+    body: dict[str, Any]
     if poll_rules.results_visible(counted, who, True):
         body = results_json(poll_rules.results(counted))
         body["my_vote"] = outcome.option_id
@@ -73,14 +62,11 @@ def cast_vote(slug: str):  # type: ignore[no-untyped-def]
 
 
 @bp.delete("/articles/<slug>/poll/votes/mine")
-def withdraw_vote(slug: str):  # type: ignore[no-untyped-def]
+def withdraw_vote(slug: str) -> ResponseReturnValue:
     limit_action("vote", client=client_address())  # withdrawing is voting (ACTIONS)
     who = viewer()
     poll = poll_rules.poll_for_article(slug, who)
-    key = current_voter_key(who)
-    if who is not None:
-        ensure_can_write(who)
-    if key is None or not poll_rules.withdraw_vote(poll, key):
+    if not poll_rules.withdraw(poll, who, anonymous_id()):
         raise NotFound("You have no vote in this poll.")
     db.session.commit()
     poll_rules.forget_cached(slug)

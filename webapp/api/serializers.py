@@ -70,7 +70,9 @@ def node_json(node: CommentNode) -> dict[str, Any]:
     return data
 
 
-def poll_json(poll: Poll, my_vote: int | None) -> dict[str, Any]:
+def poll_json(poll: poll_rules.AnyPoll, my_vote: int | None) -> dict[str, Any]:
+    """A poll as read (a PollState, or a Poll with its options loaded) and the reader's
+    vote in it; ``closed`` is the poll's own dates against the clock, no query."""
     return {
         "id": poll.id,
         "question": poll.question,

@@ -1,9 +1,21 @@
+"""The readers' pages: the home page, labels, an article with its poll and comments,
+the feed, and the poll's vote and withdraw forms (the comment forms are in
+``comments``).
+
+The poll section shows what the polls service decided for this reader
+(``poll_rules.view_for``); the vote form goes through the same ``poll_rules.vote``
+as the API, with the same rule of who may vote, and only turns its refusals into
+pages.
+"""
+
 from __future__ import annotations
 
 from typing import Any
 
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from markupsafe import Markup
+from werkzeug.wrappers import Response
 
 from webapp.api.comments import thread_cursor, thread_key
 from webapp.errors import DomainError, NotFound
@@ -16,10 +28,9 @@ from webapp.security import signed_in_or_none
 from webapp.services import articles, thread_cache
 from webapp.services import comments as comment_rules
 from webapp.services import polls as poll_rules
-from webapp.services.accounts import ensure_can_write
 from webapp.site_address import absolute_url
 from webapp.text import xml_safe
-from webapp.voters import client_hash, current_voter_key, ensure_anonymous_id, set_cookie_if_minted
+from webapp.voters import anonymous_id, current_voter_key, set_cookie_if_minted, visitor
 
 
 def _viewer() -> User | None:
@@ -36,23 +47,17 @@ def _page_number() -> int:
     return page
 
 
-def poll_context(found: Article, who: User | None) -> dict[str, Any] | None:
-    """What the poll section needs: the poll, the visitor's choice, results if visible."""
-    poll = found.poll
-    if poll is None:
+def poll_context(found: Article, who: User | None) -> poll_rules.PollView | None:
+    """What the poll section shows, as the polls service decided it for this reader:
+    the poll, their choice, whether it is closed, whether they may vote (and why
+    not), and the results if they may see them."""
+    if found.poll is None:
         return None
-    chosen = poll_rules.my_vote(poll, current_voter_key(who))
-    visible = poll_rules.results_visible(poll, who, chosen is not None)
-    return {
-        "poll": poll,
-        "my_vote": chosen,
-        "closed": poll_rules.is_closed(poll),
-        "results": poll_rules.results(poll) if visible else None,
-    }
+    return poll_rules.view_for(found.poll, who, current_voter_key(who))
 
 
 @bp.get("/")
-def home():  # type: ignore[no-untyped-def]
+def home() -> ResponseReturnValue:
     page = _page_number()
     rows, pages = articles.page_of_published(page, current_app.config["ARTICLES_PER_PAGE"])
     if page > pages:
@@ -61,7 +66,7 @@ def home():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/labels/<slug>")
-def label(slug: str):  # type: ignore[no-untyped-def]
+def label(slug: str) -> ResponseReturnValue:
     found = articles.label_by_slug(slug)
     page = _page_number()
     rows, pages = articles.page_of_published(page, current_app.config["ARTICLES_PER_PAGE"], slug)
@@ -137,11 +142,12 @@ def anonymous_comments_section(found: Article, answers_visible: bool) -> Markup:
 
 def render_article_page(
     found: Article, who: User | None, form: dict[str, Any] | None = None, status: int = 200
-):  # type: ignore[no-untyped-def]
+) -> tuple[str, int]:
     previous, following = articles.neighbours(found)
     poll = poll_context(found, who)
     # Commenters' answers show exactly where the poll's results do.
-    answers = poll is not None and poll["results"] is not None
+    answers = poll is not None and poll.results is not None
+    section: dict[str, Any]
     if who is None and form is None and request.method == "GET":
         section = {"comments_html": anonymous_comments_section(found, answers)}
     else:
@@ -158,7 +164,7 @@ def render_article_page(
 
 def refuse_on_page(
     found: Article, who: User | None, error: DomainError, form: dict[str, Any] | None = None
-):  # type: ignore[no-untyped-def]
+) -> Response:
     """The article page again, saying why an action was refused, with the error's status
     and headers (a rate limit's Retry-After). What the reader typed comes back in
     ``form``, which then carries the message; without one it is flashed."""
@@ -171,13 +177,13 @@ def refuse_on_page(
 
 
 @bp.get("/articles/<slug>")
-def article(slug: str):  # type: ignore[no-untyped-def]
+def article(slug: str) -> ResponseReturnValue:
     who = _viewer()
     return render_article_page(articles.get_article(slug, who), who)
 
 
 @bp.get("/feed.atom")
-def feed():  # type: ignore[no-untyped-def]
+def feed() -> ResponseReturnValue:
     rows, _ = articles.list_published(20)
     body = render_template(
         "public/feed.xml",
@@ -200,7 +206,7 @@ def _wants_fragment() -> bool:
     return request.headers.get("X-Pulse-Fragment") == "poll"
 
 
-def _back_to_poll(slug: str):  # type: ignore[no-untyped-def]
+def _back_to_poll(slug: str) -> ResponseReturnValue:
     """Without script: back to the article. With script: the re-rendered poll section."""
     if _wants_fragment():
         who = _viewer()
@@ -210,28 +216,28 @@ def _back_to_poll(slug: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/articles/<slug>/poll")
-def vote(slug: str):  # type: ignore[no-untyped-def]
+def vote(slug: str) -> ResponseReturnValue:
     who = _viewer()
     found = articles.get_article(slug, who)
     try:
         limit_action("vote", client=client_address())  # one bucket with the API's votes
     except RateLimited as error:
         return refuse_on_page(found, who, error)
-    poll = _poll_of(found)
+    _poll_of(found)  # 404 first for an article without a poll, as ever
     try:
         option_id = int(request.form.get("option_id", ""))
     except ValueError:
         flash("Please choose an option before voting.", "error")
         return redirect(url_for("public.article", slug=slug, _anchor="poll"))
-    if who is None and not poll.allow_anonymous:
-        flash("Please sign in to vote in this poll.", "error")
-        return redirect(url_for("auth.login", next=url_for("public.article", slug=slug)))
-    # The API's way (poll_rules.vote): the vote shows in the cached results at once,
-    # which never go below what anyone was shown.
+    # The API's way (poll_rules.vote), with its rule of who may vote: the vote shows in
+    # the cached results at once, which never go below what anyone was shown.
     state = poll_rules.cached_poll_for_article(slug, who)
-    state, outcome = poll_rules.vote(
-        slug, state, who, option_id, lambda read: _form_voter(who, read)
-    )
+    try:
+        state, outcome = poll_rules.vote(slug, state, visitor(who), option_id)
+    except poll_rules.AnonymousVotingNotAllowed as refused:
+        # A page can do better than the API's 401: send the reader to sign in.
+        flash(refused.message, "error")
+        return redirect(url_for("auth.login", next=url_for("public.article", slug=slug)))
     db.session.commit()
     poll_rules.vote_committed(slug, state, outcome)
     if outcome.changed and not _wants_fragment():
@@ -239,34 +245,15 @@ def vote(slug: str):  # type: ignore[no-untyped-def]
     return set_cookie_if_minted(make_response(_back_to_poll(slug)))
 
 
-def _form_voter(who: User | None, poll: poll_rules.PollState) -> poll_rules.Voter:
-    if who is not None:
-        ensure_can_write(who)
-        return poll_rules.Voter(
-            poll_rules.user_voter_key(who), who.id, client_hash(request.remote_addr)
-        )
-    if not poll.allow_anonymous:  # turned off since the page was read
-        raise poll_rules.AnonymousVotingNotAllowed()
-    return poll_rules.Voter(
-        poll_rules.anonymous_voter_key(ensure_anonymous_id()),
-        None,
-        client_hash(request.remote_addr),
-    )
-
-
 @bp.post("/articles/<slug>/poll/withdraw")
-def withdraw_vote(slug: str):  # type: ignore[no-untyped-def]
+def withdraw_vote(slug: str) -> ResponseReturnValue:
     who = _viewer()
     found = articles.get_article(slug, who)
     try:
         limit_action("vote", client=client_address())  # withdrawing is voting (ACTIONS)
     except RateLimited as error:
         return refuse_on_page(found, who, error)
-    poll = _poll_of(found)
-    if who is not None:
-        ensure_can_write(who)
-    key = current_voter_key(who)
-    if key is not None and poll_rules.withdraw_vote(poll, key):
+    if poll_rules.withdraw(_poll_of(found), who, anonymous_id()):
         db.session.commit()
         poll_rules.forget_cached(slug)
         if not _wants_fragment():

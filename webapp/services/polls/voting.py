@@ -1,0 +1,307 @@
+"""Voting: casting, moving and withdrawing a vote, with the statements that make a
+voter's first vote one round trip.
+
+Who may vote is decided in ``eligibility``; the API and the page's vote form both
+call :func:`vote` with the request's ``Visitor``. The speed tricks (plain SQL, the
+guarded first-vote inserts, the tallies read back) each say below what they save.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Executable, bindparam, select, text
+from sqlalchemy.exc import IntegrityError
+
+from webapp.errors import Conflict, InvalidInput
+from webapp.extensions import db
+from webapp.models import Poll, User, Vote, utcnow
+from webapp.services.accounts import ensure_can_write
+from webapp.services.polls.eligibility import (
+    PollClosed,
+    Visitor,
+    Voter,
+    as_voter,
+    poll_refusals,
+    refusals,
+    refuse,
+    user_voter_key,
+    voter_for,
+    voter_key,
+)
+from webapp.services.polls.state import (
+    AnyPoll,
+    PollState,
+    autoflush,
+    forget_cached,
+    is_closed,
+    offer_to_cache,
+    poll_for_article,
+)
+from webapp.services.polls.tallies import tallies_now, tally_now
+
+_votes = Vote.__table__
+
+
+# --- casting a vote ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VoteOutcome:
+    option_id: int
+    created: bool
+    changed: bool
+    # (option id, stored tally) of each option this vote moved, as written.
+    tallies: tuple[tuple[int, int], ...] = field(default=(), compare=False)
+
+
+# Prepared once, values bound per call. Plain SQL because ON CONFLICT reads the same
+# on PostgreSQL and SQLite (3.35+), and SQLAlchemy recompiles its dialect ON CONFLICT
+# constructs on every execution. The tallies and the day's rollup move with it, in
+# the same statement, by the triggers in webapp/models/tally_triggers.py. Whether a
+# row was stored is the statement's row count (1 or 0; rows the triggers write are
+# not counted on either database), which costs less than a RETURNING row.
+_FIRST_VOTE = text(
+    "INSERT INTO votes "
+    "(poll_id, option_id, voter_key, user_id, client_hash, created_at, updated_at) "
+    "VALUES (:b_poll, :b_option, :b_key, :b_user, :b_hash, :b_moment, :b_moment) "
+    "ON CONFLICT (poll_id, voter_key) DO NOTHING"
+).bindparams(bindparam("b_moment", type_=_votes.c.created_at.type))
+
+
+# A first vote made on the poll as the results cache holds it (up to a second old),
+# so it must not trust that copy: the statement itself stores the row only while
+# the option belongs to the poll, the poll to the article, and the voter may vote
+# there by ``eligibility.refusals`` (the article is published: a draft's poll takes no votes,
+# not even an editor's; the poll is open; a signed-out voter only where it takes
+# anonymous votes). When any of that no longer holds (or the voter already voted)
+# it stores nothing, and :func:`vote` reads the poll afresh to say why, or to move
+# the vote.
+_CHECKED_FIRST_VOTE = text(
+    "INSERT INTO votes "
+    "(poll_id, option_id, voter_key, user_id, client_hash, created_at, updated_at) "
+    "SELECT o.poll_id, o.id, :b_key, :b_user, :b_hash, :b_moment, :b_moment "
+    "FROM poll_options AS o JOIN polls AS p ON p.id = o.poll_id "
+    "JOIN articles AS a ON a.id = p.article_id "
+    "WHERE o.id = :b_option AND o.poll_id = :b_poll AND a.slug = :b_slug "
+    "AND a.status = 'published' "
+    "AND (p.closed_at IS NULL OR p.closed_at > :b_moment) "
+    "AND (p.closes_at IS NULL OR p.closes_at > :b_moment) "
+    "AND (p.allow_anonymous OR :b_signed_in) "
+    "ON CONFLICT (poll_id, voter_key) DO NOTHING"
+).bindparams(bindparam("b_moment", type_=_votes.c.created_at.type))
+
+
+def _store_first_vote(statement: Executable, params: dict[str, Any]) -> bool:
+    """Run one of the first-vote statements; True when it stored the row, False when
+    it stored nothing (the voter already voted, or the checked one found the poll no
+    longer takes the vote).
+
+    The unique constraint on (poll, voter) decides, so a concurrent request of the
+    same voter makes this a no-op instead of an error. An IntegrityError is not that
+    constraint: the option went away meanwhile, and the caller rolls back.
+    """
+    try:
+        result = cast(CursorResult[Any], db.session.execute(statement, params))
+    except IntegrityError as exc:
+        raise Conflict("Your vote could not be recorded; please try again.") from exc
+    return result.rowcount == 1
+
+
+def _voter_params(voter: Voter, poll_id: int, option_id: int, moment: datetime) -> dict[str, Any]:
+    return {
+        "b_poll": poll_id,
+        "b_option": option_id,
+        "b_key": voter.key,
+        "b_user": voter.user_id,
+        "b_hash": voter.client_hash,
+        "b_moment": moment,
+    }
+
+
+def _insert_checked_first_vote(
+    slug: str, poll: PollState, who: Voter, signed_in: bool, option_id: int, moment: datetime
+) -> bool:
+    autoflush()
+    params = _voter_params(who, poll.id, option_id, moment)
+    params.update(b_slug=slug, b_signed_in=signed_in)
+    return _store_first_vote(_CHECKED_FIRST_VOTE, params)
+
+
+def _is_option(poll: AnyPoll, option_id: int) -> bool:
+    return any(option.id == option_id for option in poll.options)
+
+
+def vote(
+    slug: str,
+    poll: PollState,
+    visitor: Visitor,
+    option_id: int,
+    moment: datetime | None = None,
+) -> tuple[PollState, VoteOutcome]:
+    """Record ``visitor``'s vote in the poll of the article at ``slug``, starting from
+    ``poll`` as ``cached_poll_for_article`` gave it; returns the poll the vote was made
+    on and the outcome. Those who may not vote are refused (``eligibility.voter_for``).
+
+    A voter's first vote, the common case, is one statement that checks everything
+    again in the database (``_CHECKED_FIRST_VOTE``), so a cached poll is enough for
+    it. Anything else (a vote to move, a refused voter, an option of another poll, a
+    cached poll that changed) reads the poll afresh and goes through
+    :func:`cast_vote`, which says exactly what is wrong. The caller commits.
+    """
+    moment = moment or utcnow()
+    if not poll.fresh:
+        if _is_option(poll, option_id) and not refusals(poll, visitor.user, moment):
+            signed_in = visitor.user is not None
+            if _insert_checked_first_vote(
+                slug, poll, as_voter(visitor), signed_in, option_id, moment
+            ):
+                written = ((option_id, tally_now(option_id)),)
+                return poll, VoteOutcome(option_id, created=True, changed=True, tallies=written)
+        poll = replace(poll_for_article(slug, visitor.user), read_token=poll.read_token)
+    return poll, cast_vote(poll, voter_for(poll, visitor, moment), option_id, moment)
+
+
+def vote_committed(slug: str, poll: PollState, outcome: VoteOutcome) -> PollState:
+    """After the vote's commit: the poll with the vote counted, to show the voter,
+    which the cached results show at once.
+
+    That is the poll as the vote read it with the chosen option's tally as the
+    database counted it with this vote in, offered to the results cache (webapp.caching.results),
+    which keeps the higher of each tally: so neither this answer nor any later one
+    shows less than an answer that finished before it, and concurrent votes never
+    write back each other's older tallies. A first vote made on the cached poll
+    keeps the entry's expiry, so the cache is never more than RESULTS_CACHE_SECONDS
+    behind the database. A moved vote lowers a tally, which an offer never does: it
+    clears the entry instead.
+    """
+    after = poll.with_tallies(dict(outcome.tallies), fresh=False)
+    if not outcome.changed:
+        return after
+    if not outcome.created:
+        forget_cached(slug)
+        return after
+    shown: PollState | None = offer_to_cache(slug, poll.read_token, after, fresh=poll.fresh)
+    return shown or after
+
+
+def _existing_vote(poll: AnyPoll, key: str) -> Vote | None:
+    # FOR UPDATE on PostgreSQL: two concurrent moves by one voter queue up here
+    # instead of both moving the tally. SQLite serialises writers by itself.
+    return db.session.scalar(
+        select(Vote)
+        .where(Vote.poll_id == poll.id, Vote.voter_key == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def _insert_first_vote(poll: AnyPoll, voter: Voter, option_id: int, moment: datetime) -> bool:
+    """Store ``voter``'s first vote in this poll; False when they already have one."""
+    return _store_first_vote(_FIRST_VOTE, _voter_params(voter, poll.id, option_id, moment))
+
+
+def cast_vote(
+    poll: AnyPoll, voter: Voter, option_id: int, moment: datetime | None = None
+) -> VoteOutcome:
+    """Record ``voter``'s choice, moving an earlier vote. The tallies change with the
+    vote row, in the same statement (tally_triggers); the caller commits.
+
+    ``voter`` is one ``voter_for`` let through (or a script's); this refuses what
+    refuses anyone's vote (``eligibility.refusals``: a draft's poll, a closed one) and an option
+    of another poll."""
+    moment = moment or utcnow()
+    refused = poll_refusals(poll, moment)
+    if refused:
+        refuse(refused[0], None, moment)
+    if not _is_option(poll, option_id):
+        raise InvalidInput(
+            "That option is not part of this poll.",
+            fields={"option_id": "not an option of this poll"},
+        )
+    # Insert first: most votes are a voter's first, and then that is the only look.
+    # When the voter has a vote already the insert does nothing and we move it; when
+    # another request of theirs deletes it between the two, we try again.
+    autoflush()
+    existing = None
+    for _attempt in range(5):
+        if _insert_first_vote(poll, voter, option_id, moment):
+            written = ((option_id, tally_now(option_id)),)
+            _expire_tallies(poll)
+            return VoteOutcome(option_id, created=True, changed=True, tallies=written)
+        existing = _existing_vote(poll, voter.key)
+        if existing is not None:
+            break
+    if existing is None:
+        raise Conflict("Your vote could not be recorded; please try again.")
+    if existing.option_id == option_id:
+        return VoteOutcome(option_id, created=False, changed=False)
+    previous = existing.option_id
+    existing.option_id = option_id
+    existing.updated_at = moment
+    if voter.client_hash:
+        existing.client_hash = voter.client_hash
+    db.session.flush()
+    _expire_tallies(poll)
+    moved = tallies_now([previous, option_id])
+    return VoteOutcome(option_id, created=False, changed=True, tallies=moved)
+
+
+# --- taking a vote back --------------------------------------------------------------
+
+
+def withdraw_vote(poll: AnyPoll, key: str, moment: datetime | None = None) -> bool:
+    """Remove the voter's vote; False when they had none. The withdrawal counts on the
+    database's current day (tally_triggers); ``moment`` decides only whether the poll
+    is closed."""
+    moment = moment or utcnow()
+    if is_closed(poll, moment):
+        raise PollClosed()
+    existing = _existing_vote(poll, key)
+    if existing is None:
+        return False
+    db.session.delete(existing)
+    db.session.flush()
+    _expire_tallies(poll)
+    return True
+
+
+def withdraw(
+    poll: AnyPoll, user: User | None, anonymous_id: str | None, moment: datetime | None = None
+) -> bool:
+    """Withdraw the vote of ``user`` (None: the signed-out visitor with ``anonymous_id``,
+    if they have one); False when they have none. A banned account may not (403), nor
+    anyone once the poll is closed (409). The caller commits, then forgets the cached
+    results (a withdrawal lowers a tally)."""
+    if user is not None:
+        ensure_can_write(user)
+    key = voter_key(user, anonymous_id)
+    return key is not None and withdraw_vote(poll, key, moment)
+
+
+def adopt_anonymous_vote(anonymous_key: str, user: User) -> int:
+    """When a visitor signs in, their anonymous votes become their account's,
+    except in polls where the account already voted. Returns how many moved."""
+    user_key = user_voter_key(user)
+    moved = 0
+    for vote in db.session.scalars(select(Vote).where(Vote.voter_key == anonymous_key)):
+        already = db.session.scalar(
+            select(Vote.id).where(Vote.poll_id == vote.poll_id, Vote.voter_key == user_key)
+        )
+        if already is not None:
+            continue
+        vote.voter_key = user_key
+        vote.user_id = user.id
+        moved += 1
+    db.session.flush()
+    return moved
+
+
+def _expire_tallies(poll: AnyPoll) -> None:
+    """A Poll's loaded options re-read their tallies; a PollState is a snapshot and
+    the results read them afresh."""
+    if isinstance(poll, Poll):
+        for option in poll.options:
+            db.session.expire(option, ["vote_count"])
