@@ -251,3 +251,88 @@ def test_option_tallies_never_go_negative(app, db, make_article):
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
+
+
+def test_who_may_vote_is_one_rule_in_the_order_a_vote_reports(app, db, make_article, make_user):
+    from webapp.errors import Banned
+    from webapp.services.polls import Refusal
+
+    closed_draft = make_article(
+        status="draft", poll={"closes_at": utcnow() - timedelta(days=1)}
+    ).poll
+    banned = make_user()
+    banned.banned_at = utcnow()
+    reader = make_user()
+    db.session.flush()
+    assert polls.refusals(closed_draft, None) == (
+        Refusal.SIGN_IN,
+        Refusal.NOT_PUBLISHED,
+        Refusal.CLOSED,
+    )
+    assert polls.refusals(closed_draft, banned) == (
+        Refusal.BANNED,
+        Refusal.NOT_PUBLISHED,
+        Refusal.CLOSED,
+    )
+    assert polls.refusals(closed_draft, reader) == (Refusal.NOT_PUBLISHED, Refusal.CLOSED)
+    open_poll = make_article(poll={"allow_anonymous": True}).poll
+    assert polls.refusals(open_poll, None) == () and polls.refusals(open_poll, reader) == ()
+    with pytest.raises(Banned):
+        polls.ensure_may_vote(closed_draft, banned)
+    with pytest.raises(polls.AnonymousVotingNotAllowed):
+        polls.ensure_may_vote(closed_draft, None)
+    with pytest.raises(polls.PollNotPublished):
+        polls.ensure_may_vote(closed_draft, reader)
+
+
+def test_a_visitor_gets_an_anonymous_id_only_when_their_vote_is_let_through(app, db, make_article):
+    minted = []
+
+    def mint() -> str:
+        minted.append("x")
+        return "visitor"
+
+    accounts_only = make_article(poll=True).poll
+    with pytest.raises(polls.AnonymousVotingNotAllowed):
+        polls.voter_for(accounts_only, polls.Visitor(None, mint, "hash"))
+    assert minted == []
+    anyone = make_article(poll={"allow_anonymous": True}).poll
+    assert polls.voter_for(anyone, polls.Visitor(None, mint, "hash")) == Voter(
+        "a:visitor", None, "hash"
+    )
+    assert minted == ["x"]
+
+
+def test_the_page_view_carries_every_fact_the_poll_section_shows(app, db, make_article, make_user):
+    poll = make_article(poll={"results_visibility": "after_vote"}).poll
+    signed_out = polls.view_of(poll, None, None)
+    assert signed_out.sign_in_to_vote and not signed_out.can_vote and not signed_out.closed
+    assert signed_out.results is None and signed_out.results_after_vote
+    reader = make_user()
+    db.session.flush()
+    polls.cast_vote(poll, Voter(polls.user_voter_key(reader), reader.id), poll.options[1].id)
+    mine = polls.view_for(poll, reader, polls.user_voter_key(reader))
+    assert mine.can_vote and not mine.sign_in_to_vote and mine.my_vote == poll.options[1].id
+    assert mine.results is not None and mine.results.total == 1
+    later = utcnow() + timedelta(days=1)
+    poll.closes_at = later - timedelta(hours=1)
+    closed = polls.view_of(poll, reader, None, later)
+    assert closed.closed and closed.refusals == (polls.Refusal.CLOSED,)
+    assert closed.results is not None  # after the close, for everyone
+
+
+def test_withdrawing_takes_the_readers_own_vote_and_refuses_the_banned(
+    app, db, make_article, make_user
+):
+    from webapp.errors import Banned
+
+    poll = make_article(poll={"allow_anonymous": True}).poll
+    polls.cast_vote(poll, Voter("a:visitor", None), poll.options[0].id)
+    assert polls.withdraw(poll, None, None) is False  # no cookie: no vote to take back
+    assert polls.withdraw(poll, None, "visitor") is True
+    assert polls.withdraw(poll, None, "visitor") is False
+    banned = make_user()
+    banned.banned_at = utcnow()
+    db.session.flush()
+    with pytest.raises(Banned):
+        polls.withdraw(poll, banned, None)

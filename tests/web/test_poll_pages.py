@@ -120,3 +120,46 @@ def test_editor_results_page_with_timeline_and_csv(make_api, make_user, make_art
     reader.login(make_user())
     assert reader.get(f"/editor/articles/{article.id}/results").status_code == 403
     assert reader.get(f"/editor/articles/{article.id}/votes.csv").status_code == 403
+
+
+def test_signed_out_vote_where_the_poll_wants_accounts_is_sent_to_sign_in(api, make_article, db):
+    from webapp.models import Vote
+
+    article = make_article(poll=True)
+    response = api.form(f"/articles/{article.slug}/poll", {"option_id": _option_ids(article)[0]})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/login?next=/articles/{article.slug}"
+    assert "pulse_voter" not in response.headers.get("Set-Cookie", "")
+    assert "Please sign in to vote in this poll." in text(api.get(f"/articles/{article.slug}"))
+    assert db.session.scalar(db.select(db.func.count()).select_from(Vote)) == 0
+
+
+def test_a_closed_poll_says_closed_rather_than_sign_in(client, make_article):
+    article = make_article(poll={"closes_at": utcnow() - timedelta(days=1)})
+    page = text(client.get(f"/articles/{article.slug}"))
+    assert "This poll is closed; these are the final results." in page
+    assert "to vote." not in page
+
+
+def test_a_banned_reader_gets_the_form_and_voting_says_why_not(api, make_article, make_user, db):
+    article = make_article(poll=True)
+    user = make_user()
+    user.banned_at = utcnow()
+    db.session.commit()
+    api.login(user)
+    page = text(api.get(f"/articles/{article.slug}"))
+    assert 'name="option_id"' in page and "to vote." not in page
+    response = api.form(f"/articles/{article.slug}/poll", {"option_id": _option_ids(article)[0]})
+    assert response.status_code == 403
+    assert "banned" in text(response)
+    assert api.form(f"/articles/{article.slug}/poll/withdraw", {}).status_code == 403
+
+
+def test_the_page_form_and_the_api_share_one_vote(api, make_article, make_user):
+    article = make_article(poll={"allow_anonymous": True})
+    yes, no = _option_ids(article)[:2]
+    first = api.form(f"/articles/{article.slug}/poll", {"option_id": yes})
+    assert first.status_code == 302 and "pulse_voter=" in first.headers["Set-Cookie"]
+    moved = api.post(f"/api/v1/articles/{article.slug}/poll/votes", {"option_id": no})
+    assert moved.status_code == 200  # the same anonymous voter: moved, not a second vote
+    assert moved.get_json()["my_vote"] == no and moved.get_json()["total"] == 1
