@@ -153,6 +153,20 @@ def test_ban_needs_a_reason_and_unknown_users_are_404(setup, moderator_api):
     )
 
 
+def test_a_ban_ends_at_a_valid_time_in_the_future(setup, moderator_api):
+    _, author, _ = setup
+    url = f"/api/v1/moderation/users/{author.id}/ban"
+    past = moderator_api.post(url, {"reason": "x", "until": "2001-01-01T00:00:00Z"})
+    assert past.status_code == 422
+    assert past.get_json()["error"]["fields"] == {"until": "must be in the future"}
+    garbled = moderator_api.post(url, {"reason": "x", "until": "next tuesday"})
+    assert garbled.status_code == 422
+    assert garbled.get_json()["error"]["fields"] == {"until": "not an ISO 8601 time"}
+    naive = moderator_api.post(url, {"reason": "x", "until": "2099-01-01T12:00:00"})
+    assert naive.status_code == 200
+    assert naive.get_json()["banned_until"] == "2099-01-01T12:00:00Z"
+
+
 def test_log_records_who_did_what_to_which_comment(setup, moderator_api):
     _, author, comment = setup
     moderator_api.post(

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from webapp.errors import Banned, Conflict, Forbidden, InvalidInput
 from webapp.models import Comment, ModerationAction, utcnow
@@ -531,3 +532,34 @@ def test_a_decided_comment_shows_as_the_queue_shows_it(
     assert alone.flags == [("spam", 2), ("abuse", 1)]
     assert alone.notes == [("spam", "Same text everywhere")] and alone.open_reports == 3
     assert alone.parent is not None and alone.parent.id == parent.id
+
+
+def test_showing_queue_items_and_log_entries_asks_the_database_nothing(
+    app, db, article, reader, moderator, make_user
+):
+    from webapp.api.serializers import action_json, queue_item_json
+
+    parent = submit(db, article, moderator, "The parent")
+    comment = comments.submit(article, reader, "Reported reply", parent_id=parent.id)
+    comments.flag(comment, make_user(), "spam", "A note")
+    moderation.ban(make_user(), moderator, "Spam")
+    db.session.commit()
+    db.session.expire_all()
+    items = moderation.queue("reported")[0]
+    db.session.expire_all()
+    decided = moderation.queue_items([db.session.get(Comment, comment.id)])
+    entries = moderation.audit_log()[0]
+    statements = []
+
+    def record(*args):
+        statements.append(args[2])
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        for item in [*items, *decided]:
+            queue_item_json(item)
+        for entry in entries:
+            action_json(entry)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert statements == []
