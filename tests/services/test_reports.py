@@ -10,13 +10,13 @@ import pytest
 
 from webapp.models import CommentFlag, utcnow
 from webapp.services import comments
-from webapp.services.moderation import actions as moderation_actions
-from webapp.services.moderation import queues as moderation_queue
 from webapp.services.comments import (
     FULL_REPORT_WEIGHT,
     NEW_ACCOUNT_REPORT_WEIGHT,
     report_weight,
 )
+from webapp.services.moderation import actions as moderation_actions
+from webapp.services.moderation import queues as moderation_queue
 from webapp.services.moderation import update_moderation_settings
 
 
