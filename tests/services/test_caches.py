@@ -12,10 +12,9 @@ from tests.conftest import Api
 from webapp import caching
 from webapp.caching import clock
 from webapp.config import CACHE_SETTINGS, DEFAULTS, build_config
-from webapp.models import Article, ModerationTerm, SiteSetting
+from webapp.models import Article, Comment, ModerationTerm, SiteSetting
 from webapp.services import articles, comments, moderation
-from webapp.services.moderation import BannedWordUsed
-from webapp.services.moderation import update_moderation_settings
+from webapp.services.moderation import BannedWordUsed, update_moderation_settings
 
 
 @pytest.fixture
@@ -181,8 +180,8 @@ def test_another_workers_edit_shows_once_the_cache_expires(
     assert "Frist" in listing(anonymous, article)[0]["html"]
     # As another worker would: straight to the database, this worker's cache untouched.
     db.session.execute(
-        sa.update(comments.Comment)
-        .where(comments.Comment.id == comment.id)
+        sa.update(Comment)
+        .where(Comment.id == comment.id)
         .values(html="<p>First</p>")
     )
     db.session.commit()
