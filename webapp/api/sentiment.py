@@ -20,8 +20,6 @@ def get_sentiment(slug: str) -> ResponseReturnValue:
     who = viewer()
     article = articles.get_article(slug, who)
     poll = article.poll
-    if poll is not None and not poll_rules.results_visible(poll, who, False):
-        voted = poll_rules.my_vote(poll, current_voter_key(who)) is not None
-        if not poll_rules.results_visible(poll, who, voted):
-            raise ResultsHidden()
+    if poll is not None and not poll_rules.results_visible_to(poll, who, current_voter_key(who)):
+        raise ResultsHidden()
     return jsonify(sentiment_json(insights.for_article(article)))
