@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import current_app
 from sqlalchemy import event
@@ -46,7 +46,7 @@ class WorkerCache:
         now = clock.now()
         entry = self.entries.get(full_key)
         if entry is not None and entry[0] > now:
-            return entry[1]  # type: ignore[no-any-return]
+            return cast(T, entry[1])
         value = build()
         with self._lock:
             if len(self.entries) >= self.max_entries:
