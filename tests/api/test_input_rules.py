@@ -19,8 +19,8 @@ from flask import current_app
 
 from tests.conftest import Api
 from webapp.extensions import db
-from webapp.services import comments
 from webapp.pagination import cursor_serializer, encode_cursor
+from webapp.services import comments
 
 Response = Any
 

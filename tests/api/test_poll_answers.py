@@ -10,8 +10,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from webapp import caching
 from webapp.models import PollDailyTally, Vote, utcnow
-from webapp.services import polls, thread_cache
+from webapp.services import polls
 
 
 def _comments(api, article):
@@ -99,7 +100,7 @@ def test_the_cached_signed_out_thread_does_not_leak_answers(discussed, make_api)
     from flask import current_app
 
     current_app.config.update(THREAD_CACHE_SECONDS=30, RESULTS_CACHE_SECONDS=30)
-    thread_cache.clear()
+    caching.clear_all()
     try:
         article = discussed("after_vote")
         url = f"/api/v1/articles/{article.slug}/poll/votes"
@@ -112,7 +113,7 @@ def test_the_cached_signed_out_thread_does_not_leak_answers(discussed, make_api)
             assert _comments(passer_by, article) == {"<p>Mine</p>": None}
             assert "voted:" not in _page(passer_by, article)
     finally:
-        thread_cache.clear()
+        caching.clear_all()
 
 
 def test_always_visible_results_show_answers_to_everyone(discussed, make_api):

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from tests.conftest import TEST_SECRET
 from webapp.models import Comment
-from webapp.services.markup import render_comment
 from webapp.services.insights.sentiment import Sentiment, analyse
+from webapp.services.markup import render_comment
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -44,11 +44,10 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from webapp import create_app
+from webapp import create_app, pagination
 from webapp.api.openapi import document
 from webapp.extensions import db
 from webapp.models import Base
-from webapp import pagination
 
 PASSWORD = "correct horse battery"
 SECRET_KEY = "fuzz-secret"

@@ -10,16 +10,16 @@ import pytest
 
 from tests.conftest import Api
 from webapp.caching import clock as cache_clock
-from webapp.caching import results as poll_cache
+from webapp.caching import results as results_cache
 
 
 @pytest.fixture(autouse=True)
 def _fresh_local_cache(monkeypatch):
     # As in a fresh worker: nothing cached, Redis presumed reachable.
-    monkeypatch.setattr(poll_cache, "_redis_down_until", 0.0)
-    poll_cache.clear()
+    monkeypatch.setattr(results_cache, "_redis_down_until", 0.0)
+    results_cache.clear()
     yield
-    poll_cache.clear()
+    results_cache.clear()
 
 
 class FakeClock:
@@ -151,27 +151,27 @@ def test_with_redis_the_cache_is_shared_and_a_vote_shows_in_it_everywhere(make_a
         try:
             api = Api(app.test_client())
             assert _results(api, article)["total"] == 0
-            poll_cache.clear()  # another worker: nothing cached in this process
+            results_cache.clear()  # another worker: nothing cached in this process
             _corrupt_tally(db, article, 5)
             assert _results(api, article)["total"] == 0  # served from Redis
             api.post(
                 f"/api/v1/articles/{article.slug}/poll/votes",
                 {"option_id": article.poll.options[0].id},
             )
-            poll_cache.clear()  # and another worker again
+            results_cache.clear()  # and another worker again
             # The voted option as the database counts it with the vote (5 by hand + 1).
             assert [o["votes"] for o in _results(api, article)["options"]] == [6, 0, 0]
-            _, client, _ = poll_cache._redis()
-            key = poll_cache._key(article.slug)
+            _, client, _ = results_cache._redis()
+            key = results_cache._key(article.slug)
             fresh_until = int(client.hget(key, "fresh"))
             seconds, micros = client.time()
             now_ms = seconds * 1000 + micros // 1000
             assert fresh_until <= now_ms + 30_000  # the vote kept the entry's expiry
             _corrupt_tally(db, article, 2)  # lower, behind the cache's back
-            poll_cache.forget(article.slug)
+            results_cache.forget(article.slug)
             assert _results(api, article)["total"] == 2  # after a forget, the database
         finally:
-            poll_cache.forget(article.slug)
+            results_cache.forget(article.slug)
 
 
 def test_redis_down_falls_back_to_the_worker_cache(make_app, make_article, caplog):
@@ -179,7 +179,7 @@ def test_redis_down_falls_back_to_the_worker_cache(make_app, make_article, caplo
     with app.app_context():
         article = make_article(poll=True, title=f"down {uuid.uuid4()}")
         api = Api(app.test_client())
-        with caplog.at_level(logging.WARNING, logger="webapp.services.poll_cache"):
+        with caplog.at_level(logging.WARNING, logger="webapp.caching.results"):
             assert _results(api, article)["total"] == 0
         assert any("Redis unavailable" in r.getMessage() for r in caplog.records)
 
@@ -266,5 +266,5 @@ def test_votes_on_the_cached_poll_keep_the_tallies_equal_to_a_recount(make_app, 
         assert voters[0].post(url, {"option_id": later}).status_code == 200  # a move
         assert voters[1].delete(f"{url}/mine").status_code == 204  # a withdrawal
         assert poll_rules.recount(article.poll.id) == []
-        poll_cache.clear()
+        results_cache.clear()
         assert [o["votes"] for o in _results(voters[0], article)["options"]] == [1, 1, 3]

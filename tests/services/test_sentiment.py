@@ -10,7 +10,6 @@ from werkzeug.utils import ImportStringError
 from webapp.extensions import db as _db
 from webapp.models import Comment
 from webapp.services.insights import sentiment
-from webapp.services.markup import render_comment
 from webapp.services.insights.sentiment import (
     Sentiment,
     VaderAnalyser,
@@ -20,6 +19,7 @@ from webapp.services.insights.sentiment import (
     rescore_comments,
     text_for_analysis,
 )
+from webapp.services.markup import render_comment
 
 POSITIVE_SENTENCE = "What a wonderful, thoughtful article. I loved reading it!"
 NEGATIVE_SENTENCE = "This is a terrible, dishonest article and I hate it."

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from webapp import caching
 from webapp.api import bp
 from webapp.api.common import json_object, viewer
 from webapp.api.serializers import comment_json, node_json
@@ -20,7 +21,6 @@ from webapp.ratelimits import limit_action
 from webapp.security import signed_in_user
 from webapp.services import comments as comment_rules
 from webapp.services import polls as poll_rules
-from webapp.services import thread_cache
 from webapp.transactions import begin_writes, reads_first
 from webapp.voters import current_voter_key
 
@@ -66,9 +66,9 @@ def list_comments(slug: str) -> ResponseReturnValue:
     if who is not None:
         body = answer()
     else:
-        # Signed out, everyone gets the same answer (webapp.services.thread_cache).
+        # Signed out, everyone gets the same answer (webapp.caching.THREADS).
         key = ("api", article.id, article.comment_count, sort, limit, after, featured, answers)
-        body = thread_cache.cached(key, answer)
+        body = caching.THREADS.get_or_build(key, answer)
     return current_app.response_class(body, mimetype="application/json")
 
 
@@ -92,7 +92,7 @@ def post_comment(slug: str) -> ResponseReturnValue:
     begin_writes()
     if not comment_rules.store_if_unchanged(comment, article):
         # Closed, premoderated, unpublished or moved meanwhile: start again from it now.
-        thread_cache.ARTICLES.clear()
+        caching.POSTING_ARTICLES.clear()
         comment = comment_rules.prepare(
             comment_rules.article_for_comments(slug, user), user, body, parent_id
         )

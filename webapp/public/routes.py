@@ -17,6 +17,7 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from webapp import caching
 from webapp.api.comments import thread_cursor, thread_key
 from webapp.errors import DomainError, NotFound
 from webapp.extensions import client_address, db
@@ -25,7 +26,7 @@ from webapp.models import Article, Poll, User
 from webapp.public import bp
 from webapp.ratelimits import RateLimited, limit_action
 from webapp.security import signed_in_or_none
-from webapp.services import articles, thread_cache
+from webapp.services import articles
 from webapp.services import comments as comment_rules
 from webapp.services import polls as poll_rules
 from webapp.site_address import absolute_url
@@ -114,7 +115,7 @@ def comments_context(
 
 def anonymous_comments_section(found: Article, answers_visible: bool) -> Markup:
     """The comments section of the page as signed-out readers get it, rendered once
-    and kept a moment per worker (webapp.services.thread_cache): one copy with the
+    and kept a moment per worker (webapp.caching.THREADS): one copy with the
     commenters' poll answers, for readers who may see the results (after voting,
     say), and one without."""
 
@@ -137,7 +138,7 @@ def anonymous_comments_section(found: Article, answers_visible: bool) -> Markup:
         request.args.get("after"),
         answers_visible,
     )
-    return thread_cache.cached(key, render)
+    return caching.THREADS.get_or_build(key, render)
 
 
 def render_article_page(

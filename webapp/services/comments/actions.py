@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from webapp.caching import THREADS
 from webapp.errors import Forbidden, NotFound
 from webapp.extensions import db
 from webapp.models import (
@@ -41,7 +42,6 @@ from webapp.services.comments.rules import (
     is_public,
     report_hold_reason,
 )
-from webapp.services.thread_cache import thread_changed
 
 
 def get_comment(comment_id: int, viewer: User | None) -> Comment:
@@ -77,7 +77,7 @@ def edit(comment: Comment, user: User, body: str, moment: datetime | None = None
         comment.status = CommentStatus.PENDING.value
         comment.reasons_held = [report_hold_reason(reporters), *comment.reasons_held]
     comment.edited_at = moment
-    thread_changed()
+    THREADS.changed()
     db.session.flush()
     return comment
 
@@ -98,7 +98,7 @@ def delete(comment: Comment, actor: User, moment: datetime | None = None) -> Non
             target_user_id=comment.author_id,
             details={"body": comment.body[:500]},
         )
-    thread_changed()
+    THREADS.changed()
     if comment.reply_count > 0:
         comment.deleted_at = moment
         comment.body = ""
@@ -133,7 +133,7 @@ def react(comment: Comment, user: User, value: int) -> int:
     elif existing is not None:
         existing.value = value
     if value != before:
-        thread_changed()
+        THREADS.changed()
         storage.move_score(comment, value - before)
     db.session.flush()
     db.session.refresh(comment, ["score"])
@@ -185,7 +185,7 @@ def flag(
     except IntegrityError:
         return False
     storage.count_report(comment)
-    thread_changed()
+    THREADS.changed()
     if comment.reported_at is None:
         # The oldest report still open: the Reported queue serves these first.
         comment.reported_at = moment

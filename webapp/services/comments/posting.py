@@ -13,11 +13,12 @@ from __future__ import annotations
 from datetime import datetime
 from functools import partial
 
+from webapp.caching import POSTING_ARTICLES
 from webapp.errors import NotFound
 from webapp.extensions import db
 from webapp.ids import is_id
 from webapp.models import Article, Comment, User, utcnow
-from webapp.services import moderation, thread_cache
+from webapp.services import moderation
 from webapp.services.accounts import ensure_can_write
 from webapp.services.comments import storage
 from webapp.services.comments.rules import (
@@ -133,7 +134,7 @@ def store_if_unchanged(comment: Comment, article: PostedTo) -> bool:
 
 def article_for_posting(slug: str, viewer: User | None) -> PostedTo:
     """The published article ``slug`` names, for a new comment, read at most once a
-    moment per worker (``thread_cache.ARTICLES``): every comment to it needs the same.
+    moment per worker (``webapp.caching.POSTING_ARTICLES``): every comment to it needs the same.
 
     It may be a moment old: ``store_if_unchanged`` writes the comment only if the
     article is still published under this slug with this comment mode, so a comment
@@ -142,7 +143,7 @@ def article_for_posting(slug: str, viewer: User | None) -> PostedTo:
     comment is refused only for what the article is now.
     """
     try:
-        found = thread_cache.ARTICLES.get_or_build(("posting", slug), partial(_posting, slug))
+        found = POSTING_ARTICLES.get_or_build(("posting", slug), partial(_posting, slug))
     except _NotPublished:
         return article_for_comments(slug, viewer)
     if not comments_open(found):

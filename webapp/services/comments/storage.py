@@ -28,10 +28,10 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql.dml import ReturningInsert
 
+from webapp.caching import THREADS
 from webapp.extensions import db
 from webapp.models import Article, ArticleStatus, Comment, CommentFlag, CommentStatus
 from webapp.services.comments.rules import not_a_parent
-from webapp.services.thread_cache import thread_changed
 
 _COMMENTS = Comment.__table__
 _ARTICLES = Article.__table__
@@ -93,7 +93,7 @@ def store_row(comment: Comment, guard: PostingArticle | None = None) -> bool:
             db.session.execute(_UNBUMP_REPLY_COUNT, {"thread_parent": comment.parent_id})
         return False
     # The article's comment_count moves with the row (webapp/models/comment_triggers.py).
-    thread_changed()
+    THREADS.changed()
     return True
 
 

@@ -60,7 +60,6 @@ from webapp.services.moderation.settings import (
 )
 from webapp.services.moderation.terms import MAX_TERM, TERM_KINDS, add_term, remove_term, word_list
 from webapp.services.moderation.wordfilter import count_links, find_terms
-from webapp.services.rules_cache import RULES_CACHE, forget_rules
 
 __all__ = [
     "COMMENT_ACTIONS",
@@ -69,7 +68,6 @@ __all__ = [
     "MAX_REASON",
     "MAX_TERM",
     "QUEUES",
-    "RULES_CACHE",
     "SETTING_KINDS",
     "TERM_KINDS",
     "AgeKey",
@@ -93,7 +91,6 @@ __all__ = [
     "decide",
     "decide_many",
     "find_terms",
-    "forget_rules",
     "is_staff",
     "load_rules",
     "may_unban",

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from webapp.caching import THREADS
 from webapp.errors import Conflict, Forbidden, InvalidInput, NotFound
 from webapp.extensions import db
 from webapp.ids import is_id
@@ -26,7 +27,6 @@ from webapp.models import (
 )
 from webapp.services.accounts import end_sessions
 from webapp.services.moderation.audit import record
-from webapp.services.thread_cache import thread_changed
 from webapp.text import clean_line
 
 COMMENT_ACTIONS = ("approve", "reject", "feature", "unfeature")
@@ -102,7 +102,7 @@ def decide(
         comment.featured_at = None
     # The article's comment_count and the author's last_rejected_at move with the row
     # (webapp/models/comment_triggers.py); what readers see of the thread changed.
-    thread_changed()
+    THREADS.changed()
     record(
         actor,
         action,

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from sqlalchemy import bindparam, func, select
 
+from webapp.caching import RULES
 from webapp.errors import InvalidInput
 from webapp.extensions import db
 from webapp.models import (
@@ -28,7 +29,6 @@ from webapp.models import (
 from webapp.services.moderation.settings import ModerationSettings, moderation_settings
 from webapp.services.moderation.toxicity import toxicity
 from webapp.services.moderation.wordfilter import count_links, find_terms
-from webapp.services.rules_cache import RULES_CACHE
 
 
 class CommentedArticle(Protocol):
@@ -82,7 +82,7 @@ def current_rules() -> Rules:
     made it, at once and again when it commits; other workers apply it once their
     copy expires, within those few seconds.
     """
-    return RULES_CACHE.get_or_build("rules", load_rules)
+    return RULES.get_or_build("rules", load_rules)
 
 
 _COMMENTS = Comment.__table__

@@ -1,6 +1,6 @@
 """Site settings moderators change in the app, with the defaults the contract states.
 
-A change drops this worker's cached rules (``rules_cache``) and writes the actor's
+A change drops this worker's cached rules (``webapp.caching.RULES``) and writes the actor's
 "settings" entry to the moderation log, inside the operation.
 """
 
@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from webapp.caching import RULES
 from webapp.errors import InvalidInput
 from webapp.extensions import db
 from webapp.models import ModerationActionKind, SiteSetting, User
 from webapp.services.moderation.audit import record
-from webapp.services.rules_cache import forget_rules
 
 #: What a setting holds: a switch, a count or a threshold.
 SettingValue = bool | int | float
@@ -136,7 +136,7 @@ def update_moderation_settings(
         raise InvalidInput("Please correct the marked settings.", fields=errors)
     before = asdict(moderation_settings())
     current = {**before, **values}
-    forget_rules()
+    RULES.changed()
     for name, value in current.items():
         row = db.session.get(SiteSetting, name)
         if row is None:

@@ -1,6 +1,6 @@
 """The word lists moderators keep: banned words refuse a comment, suspect words hold it.
 
-Each change drops this worker's cached rules (``rules_cache``) and writes the actor's
+Each change drops this worker's cached rules (``webapp.caching.RULES``) and writes the actor's
 "settings" entry to the moderation log, inside the operation.
 """
 
@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from webapp.caching import RULES
 from webapp.errors import InvalidInput, NotFound
 from webapp.extensions import db
 from webapp.models import ModerationActionKind, ModerationTerm, TermKind, User
 from webapp.services.moderation.audit import record
-from webapp.services.rules_cache import forget_rules
 from webapp.text import clean_line
 
 MAX_TERM = 100
@@ -43,7 +43,7 @@ def add_term(actor: User, term: str, kind: str) -> ModerationTerm:
             f"At most {MAX_TERM} characters.", fields={"term": f"at most {MAX_TERM} characters"}
         )
     existing = db.session.scalar(select(ModerationTerm).where(ModerationTerm.term == cleaned))
-    forget_rules()
+    RULES.changed()
     if existing is not None:
         existing.kind = kind
         entry = existing
@@ -64,7 +64,7 @@ def remove_term(actor: User, term_id: int) -> None:
     entry = db.session.get(ModerationTerm, term_id)
     if entry is None:
         raise NotFound("No such word in the lists.")
-    forget_rules()
+    RULES.changed()
     db.session.delete(entry)
     record(actor, ModerationActionKind.SETTINGS.value, details={"removed_term": term_id})
     db.session.flush()
