@@ -23,6 +23,7 @@ from webapp.models import (
     Role,
     TermKind,
 )
+from webapp.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from webapp.services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from webapp.services.articles import MAX_BODY as MAX_ARTICLE
 from webapp.services.articles import (
@@ -46,7 +47,6 @@ from webapp.services.moderation import (
     QUEUES,
     SETTING_KINDS,
 )
-from webapp.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 JSON = "application/json"
 
