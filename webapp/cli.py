@@ -6,9 +6,13 @@ import click
 from flask import Flask
 from sqlalchemy import func, select
 
+from webapp.demo.loader import DEMO_ACCOUNTS, load_demo
 from webapp.errors import DomainError
 from webapp.extensions import db
-from webapp.models import Comment, Role
+from webapp.models import Comment, Role, User
+from webapp.services import accounts, names
+from webapp.services import polls as poll_rules
+from webapp.services.insights.sentiment import rescore_comments
 
 
 def register_commands(app: Flask) -> None:
@@ -21,7 +25,6 @@ def register_commands(app: Flask) -> None:
 @click.command("seed-demo")
 def seed_demo() -> None:
     """Load the demo article, its poll and accounts to try them with (safe to re-run)."""
-    from webapp.demo.loader import DEMO_ACCOUNTS, load_demo
 
     report = load_demo()
     db.session.commit()
@@ -51,10 +54,9 @@ def users() -> None:
 @click.option("--name", "display_name", default=None, help="Display name (default: from email)")
 def create_user(email: str, role: str, password: str, display_name: str | None) -> None:
     """Create an account with the given role."""
-    from webapp.services.accounts import create_user as create
 
     try:
-        user = create(email, password, Role(role), display_name)
+        user = accounts.create_user(email, password, Role(role), display_name)
     except DomainError as error:
         details = "; ".join(f"{k}: {v}" for k, v in (error.fields or {}).items())
         raise click.ClickException(f"{error.message} {details}".strip()) from error
@@ -73,13 +75,11 @@ def create_user(email: str, role: str, password: str, display_name: str | None) 
 def reskeleton(batch_size: int) -> None:
     """Fill every account's name skeleton (the look-alike check's key) from its display
     name: after upgrading to it, or to new Unicode confusables data; safe to re-run."""
-    from webapp.models import User
-    from webapp.services.names import reskeleton_users
 
     total = db.session.scalar(select(func.count()).select_from(User)) or 0
     # The service commits each batch itself, so an interrupted run keeps its work.
     with click.progressbar(length=total, label="Checking names") as bar:
-        changed = reskeleton_users(batch_size=batch_size, progress=bar.update)
+        changed = names.reskeleton_users(batch_size=batch_size, progress=bar.update)
     click.echo(f"Updated {changed} name skeleton{'' if changed == 1 else 's'} of {total} accounts.")
 
 
@@ -92,9 +92,8 @@ def polls() -> None:
 @click.option("--poll", "poll_id", type=int, default=None, help="Only this poll (id).")
 def recount(poll_id: int | None) -> None:
     """Rebuild the stored tallies from the vote rows and report any drift fixed."""
-    from webapp.services.polls import recount as rebuild
 
-    drifts = rebuild(poll_id)
+    drifts = poll_rules.recount(poll_id)
     db.session.commit()
     if not drifts:
         click.echo("Tallies match the votes; nothing to fix.")
@@ -122,7 +121,6 @@ def sentiment() -> None:
 )
 def rescore(batch_size: int) -> None:
     """Re-score every comment's sentiment (after changing the analyser); safe to interrupt."""
-    from webapp.services.insights.sentiment import rescore_comments
 
     total = db.session.scalar(select(func.count()).select_from(Comment)) or 0
     # The service commits each batch itself, so an interrupted run keeps its work.
