@@ -19,7 +19,7 @@ from webapp.api.serializers import action_json, banned_user_json, queue_item_jso
 from webapp.errors import InvalidInput, MalformedRequest, NotFound
 from webapp.extensions import db
 from webapp.ids import is_id
-from webapp.models import Comment, ModerationActionKind, Role, User
+from webapp.models import Comment, ModerationActionKind, Role
 from webapp.pagination import (
     MODERATION_LOG,
     MODERATION_QUEUE,
@@ -31,6 +31,7 @@ from webapp.pagination import (
 )
 from webapp.security import role_required, signed_in_user
 from webapp.services import moderation
+from webapp.services.accounts import user_by_id
 from webapp.times import parse_datetime
 
 moderator_only = role_required(Role.MODERATOR)
@@ -94,18 +95,11 @@ def moderate_comments() -> ResponseReturnValue:
     return jsonify(items=[queue_item_json(item) for item in moderation.queue_items(decided)])
 
 
-def _user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound("No such user.")
-    return user
-
-
 @bp.post("/moderation/users/<int:user_id>/ban")
 @moderator_only
 def ban_user(user_id: int) -> ResponseReturnValue:
     payload = json_object()
-    user = _user(user_id)
+    user = user_by_id(user_id)
     until = payload.get("until")
     user = moderation.ban(
         user,
@@ -121,7 +115,7 @@ def ban_user(user_id: int) -> ResponseReturnValue:
 @moderator_only
 def unban_user(user_id: int) -> ResponseReturnValue:
     payload = json_object()  # optional: no body is no reason
-    user = moderation.unban(_user(user_id), signed_in_user(), payload.get("reason"))
+    user = moderation.unban(user_by_id(user_id), signed_in_user(), payload.get("reason"))
     db.session.commit()
     return jsonify(banned_user_json(user))
 

@@ -24,6 +24,7 @@ from webapp.moderation import bp
 from webapp.redirects import safe_redirect_target
 from webapp.security import role_required, signed_in_user
 from webapp.services import moderation
+from webapp.services.accounts import user_by_id
 from webapp.times import parse_datetime
 
 moderator_only = role_required(Role.MODERATOR)
@@ -122,10 +123,7 @@ def bulk() -> ResponseReturnValue:
 
 
 def _user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound("No such reader.")
-    return user
+    return user_by_id(user_id, "No such reader.")
 
 
 @bp.get("/users/<int:user_id>")

@@ -18,7 +18,14 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from webapp.errors import Banned, EmailTaken, InvalidCredentials, InvalidInput, WrongPassword
+from webapp.errors import (
+    Banned,
+    EmailTaken,
+    InvalidCredentials,
+    InvalidInput,
+    NotFound,
+    WrongPassword,
+)
 from webapp.extensions import db
 from webapp.models import Role, User, utcnow
 from webapp.services import names
@@ -178,6 +185,14 @@ def authenticate(email: str, password: str) -> User:
         raise InvalidCredentials() from exc
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
+    return user
+
+
+def user_by_id(user_id: int, missing: str = "No such user.") -> User:
+    """The account with this id, or NotFound saying ``missing`` (each audience's word)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(missing)
     return user
 
 
