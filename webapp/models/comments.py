@@ -37,7 +37,7 @@ class Comment(Base):
         # The moderation queues: oldest first per status.
         sa.Index("ix_comments_status_created_at", "status", "created_at"),
         sa.Index("ix_comments_author_id_created_at", "author_id", "created_at"),
-        # Sentiment results (webapp/services/insights.py): per article, the published
+        # Sentiment results (webapp/services/insights/): per article, the published
         # comments in tone order (the most positive and negative examples without a
         # sort), and across articles, counts and mean tone grouped by article from the
         # index alone (deleted_at is here so that filter needs no table rows either).
