@@ -11,10 +11,12 @@ from webapp.api.openapi.primitives import JSON, Schema, ref
 
 
 def param(name: str) -> Schema:
+    """A reference to one of the shared parameters (``components.PARAMETERS``)."""
     return {"$ref": f"#/components/parameters/{name}"}
 
 
 def query(name: str, schema: Schema, description: str = "") -> Schema:
+    """A query parameter of one operation."""
     parameter: Schema = {"name": name, "in": "query", "schema": schema}
     if description:
         parameter["description"] = description
@@ -41,6 +43,9 @@ def operation(
     parameters: list[Schema] | None = None,
     description: str = "",
 ) -> Schema:
+    """One operation: ``ok`` maps each success status to its body's schema (None for
+    no body), ``errors`` lists the error statuses (named in ``components.ERRORS``) and
+    ``body`` names the request body's schema."""
     responses: dict[str, Any] = {}
     for status, schema in ok.items():
         answer: dict[str, Any] = {"description": summary}
@@ -49,7 +54,7 @@ def operation(
         responses[str(status)] = answer
     for status in sorted({*errors, 503}):
         responses[str(status)] = {"$ref": f"#/components/responses/{ERRORS[status][0]}"}
-    operation: Schema = {
+    described: Schema = {
         "operationId": operation_id,
         "summary": summary,
         "tags": [tag],
@@ -57,15 +62,15 @@ def operation(
         "responses": responses,
     }
     if description:
-        operation["description"] = description
+        described["description"] = description
     if parameters:
-        operation["parameters"] = parameters
+        described["parameters"] = parameters
     if body is not None:
-        operation["requestBody"] = {
+        described["requestBody"] = {
             "required": body_required,
             "content": {JSON: {"schema": ref(body)}},
         }
-    return operation
+    return described
 
 
 # Errors every unsafe operation can answer: bad JSON, CSRF (403), too large, too fast.

@@ -22,11 +22,11 @@ def ref(name: str) -> Schema:
 def nullable(schema: Schema) -> Schema:
     if "$ref" in schema:
         return {"anyOf": [schema, {"type": "null"}]}
-    nullable = copy.deepcopy(schema)
-    nullable["type"] = [schema["type"], "null"]
-    if "enum" in nullable:
-        nullable["enum"] = [*nullable["enum"], None]
-    return nullable
+    widened = copy.deepcopy(schema)
+    widened["type"] = [schema["type"], "null"]
+    if "enum" in widened:
+        widened["enum"] = [*widened["enum"], None]
+    return widened
 
 
 def obj(properties: dict[str, Schema], required: list[str] | None = None, **extra: Any) -> Schema:

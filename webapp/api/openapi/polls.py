@@ -1,0 +1,137 @@
+"""An article's poll: the poll, voting and withdrawing a vote, and its results
+(shares with their Wilson intervals).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from webapp.api.openapi.operations import ANYONE, UNSAFE, UNSAFE_ANYONE, operation, param
+from webapp.api.openapi.primitives import (
+    BOOLEAN,
+    INTEGER,
+    STRING,
+    TIME,
+    Schema,
+    enum_of,
+    nullable,
+    obj,
+    ref,
+)
+from webapp.models import ResultsVisibility
+from webapp.services.articles import MAX_OPTION, MAX_OPTIONS, MAX_QUESTION, MIN_OPTIONS
+
+SCHEMAS: dict[str, Schema] = {
+    "PollOption": obj({"id": INTEGER, "label": STRING}),
+    "Poll": obj(
+        {
+            "id": INTEGER,
+            "question": STRING,
+            "options": {"type": "array", "items": ref("PollOption")},
+            "closes_at": nullable(TIME),
+            "closed": BOOLEAN,
+            "results_visibility": enum_of(ResultsVisibility),
+            "allow_anonymous": BOOLEAN,
+            "my_vote": nullable(INTEGER),
+        }
+    ),
+    "OptionResult": obj(
+        {
+            "id": INTEGER,
+            "label": STRING,
+            "votes": {"type": "integer", "minimum": 0},
+            "share": {"type": "number", "minimum": 0, "maximum": 1},
+            "ci_low": {"type": "number", "minimum": 0, "maximum": 1},
+            "ci_high": {"type": "number", "minimum": 0, "maximum": 1},
+        }
+    ),
+    "Results": obj(
+        {
+            "total": {"type": "integer", "minimum": 0},
+            "options": {"type": "array", "items": ref("OptionResult")},
+            "closed": BOOLEAN,
+        },
+        description="Votes per option; `share` is votes/total, `ci_low`/`ci_high` its 95 % "
+        "Wilson score interval.",
+    ),
+    "VoteAnswer": {
+        "description": "The results with `my_vote` when they are visible to this voter, "
+        "else only `my_vote`.",
+        "anyOf": [
+            {"allOf": [ref("Results"), obj({"my_vote": INTEGER})]},
+            obj({"my_vote": INTEGER}),
+        ],
+    },
+    "Vote": obj({"option_id": INTEGER}),
+    "PollInput": obj(
+        {
+            "question": {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION},
+            "options": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1, "maxLength": MAX_OPTION},
+                "minItems": MIN_OPTIONS,
+                "maxItems": MAX_OPTIONS,
+            },
+            "closes_at": nullable(TIME),
+            "results_visibility": nullable(
+                {**enum_of(ResultsVisibility), "description": "`always` when absent or null."}
+            ),
+            "allow_anonymous": nullable(BOOLEAN),
+        },
+        ["question", "options"],
+    ),
+}
+
+PATHS: dict[str, Any] = {
+    "/articles/{slug}/poll": {
+        "parameters": [param("slug")],
+        "get": operation(
+            "get_poll",
+            "The article's poll",
+            "polls",
+            {200: ref("Poll")},
+            [404],
+            security=ANYONE,
+        ),
+    },
+    "/articles/{slug}/poll/votes": {
+        "parameters": [param("slug")],
+        "post": operation(
+            "cast_vote",
+            "Vote, or move one's vote",
+            "polls",
+            {201: ref("VoteAnswer"), 200: ref("VoteAnswer")},
+            [*UNSAFE, 401, 404, 409, 422],
+            security=UNSAFE_ANYONE,
+            body="Vote",
+            description="Readers, or anyone when the poll allows anonymous votes (kept in "
+            "a signed cookie). 201 for a first vote, 200 for a changed one; 409 "
+            "`poll_closed`, or `poll_not_published` for an editor voting on a draft "
+            "(its poll takes no votes); 422 for an option not in this poll.",
+        ),
+    },
+    "/articles/{slug}/poll/votes/mine": {
+        "parameters": [param("slug")],
+        "delete": operation(
+            "withdraw_vote",
+            "Withdraw one's vote",
+            "polls",
+            {204: None},
+            [*UNSAFE, 404],
+            security=UNSAFE_ANYONE,
+        ),
+    },
+    "/articles/{slug}/poll/results": {
+        "parameters": [param("slug")],
+        "get": operation(
+            "get_results",
+            "The poll's results",
+            "polls",
+            {200: ref("Results")},
+            [403, 404],
+            security=ANYONE,
+            description="403 `results_hidden` unless `results_visibility` allows this "
+            "visitor; editors and moderators always see them.",
+        ),
+    },
+}
