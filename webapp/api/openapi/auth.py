@@ -64,7 +64,7 @@ PATHS: dict[str, Any] = {
             body="Registration",
             description="409 `email_taken`, or `already_signed_in` when the caller is "
             "signed in (sign out first: registering never switches accounts); 422 for a "
-            "password under 10 characters or a bad email.",
+            f"password under {MIN_PASSWORD_LENGTH} characters or a bad email.",
         )
     },
     "/auth/login": {

@@ -22,6 +22,7 @@ from webapp.api.openapi import articles, auth, comments, components, moderation,
 from webapp.api.openapi.components import PARAMETERS, RESPONSES, SECURITY_SCHEMES
 from webapp.api.openapi.operations import ANYONE, operation
 from webapp.api.openapi.primitives import Schema
+from webapp.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 SCHEMAS: dict[str, Schema] = {
     **components.SCHEMAS,
@@ -57,8 +58,8 @@ def _document() -> dict[str, Any]:
             "version": "1",
             "description": "Closing polls, comments, moderation and sentiment for news "
             "sites. JSON in, JSON out, UTF-8; times are ISO 8601 in UTC. Every error has "
-            "the body `Error`. Lists take `?limit=` (default 20, max 100) and an opaque "
-            "`?cursor=`, and answer `{items, next_cursor}`.",
+            f"the body `Error`. Lists take `?limit=` (default {DEFAULT_LIMIT}, max {MAX_LIMIT}) "
+            "and an opaque `?cursor=`, and answer `{items, next_cursor}`.",
         },
         "servers": [{"url": "/api/v1"}],
         "tags": [
