@@ -6,7 +6,7 @@ not allowed (not one of an enum, too long, too short, out of range, missing) is 
 ``invalid``. Both name the fields, ``{"value": "must be a whole number"}``.
 
 The body each operation takes is the one its OpenAPI document declares
-(``webapp/api/openapi.py``), so what is documented is what is enforced: ``json_object``
+(``webapp/api/openapi/``), so what is documented is what is enforced: ``json_object``
 checks the body against that schema with ``jsonschema``. A ``type`` failure is a wrong
 type; every other keyword's failure is a bad value. Booleans are not numbers and
 ``1.0`` is not an integer (JSON Schema would say it is), and NaN or Infinity, which
