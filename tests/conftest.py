@@ -12,6 +12,7 @@ import contextvars
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -191,6 +192,35 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask):  # type: ignore[no-untyped-def]
     return app.test_cli_runner()
+
+
+# --- counting queries -----------------------------------------------------------------
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Callable[[], AbstractContextManager[list[str]]]:
+    """``with count_queries() as queries:``: every statement the app's engine runs
+    inside the block (the test's own and its requests'), in order. Flatness is proved
+    by these counts (the same for a page of 1 and of 50, on a small site and a larger
+    one), never by timing."""
+
+    @contextmanager
+    def counting() -> Iterator[list[str]]:
+        queries: list[str] = []
+
+        def record(
+            conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+        ) -> None:
+            queries.append(statement)
+
+        engine = _db.engine
+        sa.event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield queries
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", record)
+
+    return counting
 
 
 # --- factories --------------------------------------------------------------------
