@@ -69,6 +69,8 @@ DEFAULTS: dict[str, Any] = {
     "POSTING_ARTICLE_CACHE_SECONDS": 1.0,
     # An article page's previous/next links, per worker.
     "NEIGHBOURS_CACHE_SECONDS": 1.0,
+    # The queue counts in the moderators' navigation, per worker.
+    "QUEUE_COUNTS_CACHE_SECONDS": 2.0,
 }
 
 #: Every cache's setting (webapp/caching): each read from the environment alike.
@@ -78,6 +80,7 @@ CACHE_SETTINGS = (
     "THREAD_CACHE_SECONDS",
     "POSTING_ARTICLE_CACHE_SECONDS",
     "NEIGHBOURS_CACHE_SECONDS",
+    "QUEUE_COUNTS_CACHE_SECONDS",
 )
 
 

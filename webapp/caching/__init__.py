@@ -38,6 +38,12 @@ SECONDS)                   mode)                            article is still as 
 ``NEIGHBOURS``             an article page's previous and   up to NEIGHBOURS_CACHE_SECONDS
 (NEIGHBOURS_CACHE_SECONDS) next links                       (1 s) on other workers; the
                                                             editing worker at once
+``QUEUE_COUNTS``           the moderators' navigation       up to QUEUE_COUNTS_CACHE_SECONDS
+(QUEUE_COUNTS_CACHE_       counts (each queue's size, on    (2 s) on every worker; a
+SECONDS)                   every page a moderator views)    decision made from a moderation
+                                                            page shows at once in the worker
+                                                            that made it; the queues and the
+                                                            API's counts are never cached
 =========================  ===============================  ===========================
 
 Signed-in readers are never served a cached thread (they see their own pending
@@ -54,8 +60,9 @@ RULES = WorkerCache("MODERATION_CACHE_SECONDS", 3.0)
 THREADS = WorkerCache("THREAD_CACHE_SECONDS", 1.0)
 POSTING_ARTICLES = WorkerCache("POSTING_ARTICLE_CACHE_SECONDS", 1.0)
 NEIGHBOURS = WorkerCache("NEIGHBOURS_CACHE_SECONDS", 1.0)
+QUEUE_COUNTS = WorkerCache("QUEUE_COUNTS_CACHE_SECONDS", 2.0)
 
-WORKER_CACHES = (RULES, THREADS, POSTING_ARTICLES, NEIGHBOURS)
+WORKER_CACHES = (RULES, THREADS, POSTING_ARTICLES, NEIGHBOURS, QUEUE_COUNTS)
 
 
 def clear_all() -> None:
@@ -68,6 +75,7 @@ def clear_all() -> None:
 __all__ = [
     "NEIGHBOURS",
     "POSTING_ARTICLES",
+    "QUEUE_COUNTS",
     "RULES",
     "THREADS",
     "WORKER_CACHES",
