@@ -12,20 +12,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from webapp.extensions import db
+from webapp.services.insights.sentiment import get_analyser
+from webapp.services.moderation.toxicity import get_scorer
+
 
 def when_ready(server: Any) -> None:
     app = server.app.wsgi()
     with app.app_context():
-        from webapp.services.insights.sentiment import get_analyser
-        from webapp.services.moderation.toxicity import get_scorer
-
         get_analyser()
         get_scorer()
 
 
 def post_fork(server: Any, worker: Any) -> None:
-    from webapp.extensions import db
-
     app = server.app.wsgi()
     with app.app_context():
         db.engine.dispose(close=False)
