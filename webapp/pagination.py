@@ -15,16 +15,19 @@ a naive time or a number no INTEGER column holds.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
 
 from webapp.errors import InvalidInput, MalformedRequest
 from webapp.ids import fits_integer_column
+
+T = TypeVar("T")
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -35,7 +38,20 @@ ARTICLES = "articles"
 COMMENTS = "comments"
 MODERATION_QUEUE = "moderation-queue"
 MODERATION_LOG = "moderation-log"
-LISTS = (ARTICLES, COMMENTS, MODERATION_QUEUE, MODERATION_LOG)
+#: The moderators' page of one reader: that reader's comments, newest first.
+READER_COMMENTS = "reader-comments"
+#: The editors' desk (every article, most recently changed first) and the overview.
+EDITOR_ARTICLES = "editor-articles"
+OVERVIEW = "overview"
+LISTS = (
+    ARTICLES,
+    COMMENTS,
+    MODERATION_QUEUE,
+    MODERATION_LOG,
+    READER_COMMENTS,
+    EDITOR_ARTICLES,
+    OVERVIEW,
+)
 
 _NOT_OURS = "The cursor is not valid; use a next_cursor this list returned."
 
@@ -95,6 +111,43 @@ def cursor_time(value: Any) -> datetime:
         return when.astimezone(UTC)
     except (ValueError, OverflowError) as exc:
         raise MalformedRequest(_NOT_OURS) from exc
+
+
+def cursor_str(value: Any) -> str:
+    """A text from a decoded cursor (a sort key such as a title), or 400."""
+    if not isinstance(value, str):
+        raise MalformedRequest(_NOT_OURS)
+    return value
+
+
+def cursor_float(value: Any) -> float:
+    """A finite number from a decoded cursor (a computed share), or 400."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MalformedRequest(_NOT_OURS)
+    number = float(value)
+    if not math.isfinite(number):
+        raise MalformedRequest(_NOT_OURS)
+    return number
+
+
+def cursor_optional(read: Callable[[Any], T]) -> Callable[[Any], T | None]:
+    """``read`` for a sort key that may be empty (null in the cursor: None)."""
+
+    def read_optional(value: Any) -> T | None:
+        return None if value is None else read(value)
+
+    return read_optional
+
+
+def cursor_equal(expected: str) -> Callable[[Any], str]:
+    """A cursor value that must be ``expected`` (the sort it was issued for), or 400."""
+
+    def read_equal(value: Any) -> str:
+        if value != expected:
+            raise MalformedRequest(_NOT_OURS)
+        return expected
+
+    return read_equal
 
 
 def decode_key(
