@@ -2,8 +2,9 @@
 
 Each view reads what the article's JSON shows (the article with its author, labels
 and poll, its neighbours, the reader's vote) and hands it to ``article_json``, which
-only shapes it. A create or an edit re-reads the article after its commit, as a
-reader would get it.
+only shapes it; the list reads the neighbours and votes for its whole page at once
+(``articles.published_for_reader``), so its queries do not grow with ``limit``. A
+create or an edit re-reads the article after its commit, as a reader would get it.
 """
 
 from __future__ import annotations
@@ -49,17 +50,21 @@ def _reread_json(slug: str, who: User) -> Response:
 def list_articles() -> ResponseReturnValue:
     limit = parse_limit(request.args.get("limit"))
     after = decode_key(request.args.get("cursor"), ARTICLES, (cursor_time, cursor_int))
-    rows, next_key = articles.list_published(
+    listed, next_key = articles.published_for_reader(
         limit,
         (after[0], after[1]) if after else None,
         request.args.get("label") or None,
+        current_voter_key(viewer()),
     )
-    key = current_voter_key(viewer())
     next_cursor = None
     if next_key is not None:
         when, last_id = next_key
         next_cursor = encode_cursor([when.isoformat(), last_id], ARTICLES)
-    return jsonify(items=[_article_json(article, key) for article in rows], next_cursor=next_cursor)
+    items = [
+        article_json(item.article, item.neighbours, item.article.poll, item.my_vote)
+        for item in listed
+    ]
+    return jsonify(items=items, next_cursor=next_cursor)
 
 
 @bp.get("/articles/<slug>")

@@ -14,6 +14,7 @@ from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.forms.articles import ArticleForm
 from webapp.models import Article, ArticleStatus, Role
+from webapp.pagination import EDITOR_ARTICLES, cursor_int, cursor_time, decode_key, encode_cursor
 from webapp.security import role_required, signed_in_user
 from webapp.services import articles
 from webapp.services.markup import render_article
@@ -26,6 +27,8 @@ FIELD_NAMES = {
     "poll.closes_at": "poll_closes_at",
     "poll.results_visibility": "poll_results_visibility",
 }
+#: Articles on a page of the editors' desk.
+DASHBOARD_PAGE = 50
 
 
 def _changes_from(form: ArticleForm, status: str | None) -> articles.ArticleChanges:
@@ -132,7 +135,18 @@ def _save(form: ArticleForm, article: Article | None) -> ResponseReturnValue:
 @bp.get("/")
 @role_required(Role.EDITOR)
 def dashboard() -> ResponseReturnValue:
-    return render_template("editor/dashboard.html", articles=articles.all_articles_for_editors())
+    """Every article, drafts too, most recently changed first, a page at a time."""
+    after = decode_key(request.args.get("after"), EDITOR_ARTICLES, (cursor_time, cursor_int))
+    rows, next_key = articles.articles_for_editors(
+        DASHBOARD_PAGE, (after[0], after[1]) if after else None
+    )
+    older = None
+    if next_key is not None:
+        when, last_id = next_key
+        older = encode_cursor([when.isoformat(), last_id], EDITOR_ARTICLES)
+    return render_template(
+        "editor/dashboard.html", articles=rows, older_cursor=older, later_page=after is not None
+    )
 
 
 @bp.route("/articles/new", methods=["GET", "POST"])

@@ -4,7 +4,10 @@
   checks, who may see drafts (no database);
 - ``editing``: create, edit, publish, unpublish, labels, set/close/reopen the poll;
 - ``reading``: one article, the published ones in order, the editors' list, labels;
-- ``neighbours``: the articles published before and after one, cached per worker.
+- ``neighbours``: the articles published before and after one, cached per worker,
+  and those of a whole page at once;
+- ``listing``: a page of published articles with each one's neighbours and the
+  reader's vote, a query each for the whole page (the API's list).
 
 Services take typed values: the API turns its JSON into ``ArticleChanges``
 (webapp/api/article_input.py), the editor's form does the same from its fields.
@@ -21,10 +24,12 @@ from webapp.services.articles.editing import (
     unpublish,
     update_article,
 )
-from webapp.services.articles.neighbours import ArticleLink, Neighbours, neighbours
+from webapp.services.articles.listing import ListedArticle, published_for_reader, reader_votes
+from webapp.services.articles.neighbours import ArticleLink, Neighbours, neighbours, neighbours_of
 from webapp.services.articles.reading import (
     PublishedKey,
-    all_articles_for_editors,
+    UpdatedKey,
+    articles_for_editors,
     get_article,
     label_by_slug,
     list_published,
@@ -67,10 +72,12 @@ __all__ = [
     "SLUG_PATTERN",
     "ArticleChanges",
     "ArticleLink",
+    "ListedArticle",
     "Neighbours",
     "PollInput",
     "PublishedKey",
-    "all_articles_for_editors",
+    "UpdatedKey",
+    "articles_for_editors",
     "can_see_drafts",
     "clean_labels",
     "close_poll",
@@ -80,9 +87,12 @@ __all__ = [
     "labels_named",
     "list_published",
     "neighbours",
+    "neighbours_of",
     "page_of_published",
     "publish",
     "published_articles_query",
+    "published_for_reader",
+    "reader_votes",
     "reopen_poll",
     "set_poll",
     "slugify",

@@ -1,5 +1,6 @@
 """An article's neighbours: the published articles before and after it, which every
-article page links, and the per-worker cache that keeps them.
+article page links, and the per-worker cache that keeps them; and the neighbours of a
+whole page of articles (the API's list shows them for every item), in one query.
 
 They change only when an article is published, unpublished or edited: each worker
 keeps them for NEIGHBOURS_CACHE_SECONDS (``webapp.caching.NEIGHBOURS``), and an edit
@@ -8,11 +9,13 @@ in this worker clears them at once (``editing`` calls ``NEIGHBOURS.changed()``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import and_, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, ScalarSelect, and_, literal, or_, select, union_all
+from sqlalchemy.orm import aliased
 
 from webapp.caching import NEIGHBOURS
 from webapp.extensions import db
@@ -74,3 +77,64 @@ def _read_neighbours(article_id: int, when: datetime) -> Neighbours:
     for side, slug, title in db.session.execute(union_all(select(earlier), select(later))).tuples():
         found[side] = ArticleLink(slug, title)
     return found[0], found[1]
+
+
+def neighbours_of(articles: Sequence[Article]) -> dict[int, Neighbours]:
+    """(previous, next) of each of ``articles`` by its id, as ``neighbours`` gives them
+    one by one, in one round trip whatever their number: a list shows them for every
+    item. Drafts have none."""
+    found: dict[int, Neighbours] = {article.id: (None, None) for article in articles}
+    ids = [a.id for a in articles if a.is_published and a.published_at is not None]
+    if not ids:
+        return found
+    here = aliased(Article)
+    around = (
+        select(
+            here.id.label("id"),
+            _beside(here, earlier=True).label("previous_id"),
+            _beside(here, earlier=False).label("next_id"),
+        )
+        .where(here.id.in_(ids))
+        .subquery("around")
+    )
+    previous, following = aliased(Article), aliased(Article)
+    rows = db.session.execute(
+        select(around.c.id, previous.slug, previous.title, following.slug, following.title)
+        .select_from(around)
+        .outerjoin(previous, previous.id == around.c.previous_id)
+        .outerjoin(following, following.id == around.c.next_id)
+    ).tuples()
+    for article_id, previous_slug, previous_title, next_slug, next_title in rows:
+        found[article_id] = (
+            ArticleLink(previous_slug, previous_title) if previous_slug is not None else None,
+            ArticleLink(next_slug, next_title) if next_slug is not None else None,
+        )
+    return found
+
+
+def _beside(here: type[Article], *, earlier: bool) -> ScalarSelect[int]:
+    """The id of the published article just before (or after) ``here`` by publication
+    order: a correlated subquery each row answers from ix_articles_status_published_at
+    (status, published_at, id), reading one entry, so the list pays per item an index
+    probe rather than a walk of the articles."""
+    other = aliased(Article)
+    if earlier:
+        side: ColumnElement[bool] = or_(
+            other.published_at < here.published_at,
+            and_(other.published_at == here.published_at, other.id < here.id),
+        )
+        order = (other.published_at.desc(), other.id.desc())
+    else:
+        side = or_(
+            other.published_at > here.published_at,
+            and_(other.published_at == here.published_at, other.id > here.id),
+        )
+        order = (other.published_at.asc(), other.id.asc())
+    return (
+        select(other.id)
+        .where(other.status == ArticleStatus.PUBLISHED, side)
+        .order_by(*order)
+        .limit(1)
+        .correlate(here)
+        .scalar_subquery()
+    )

@@ -1,6 +1,7 @@
 """Reading articles: one by its slug (drafts only for editors), the published ones
 newest first (by keyset for the API and the feed, by numbered page for the HTML
-pages), every article for the editors' dashboard, and a label by its slug.
+pages), every article for the editors' desk (by keyset, most recently changed
+first), and a label by its slug.
 
 Each read loads with it everything its pages and JSON show of an article (author,
 labels, poll and options), so nothing is read lazily while a page or a response is
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
 from webapp.errors import NotFound
@@ -21,6 +22,8 @@ from webapp.services.articles.rules import can_see_drafts
 
 #: Where a page of published articles ends: (published_at, id) of its last article.
 PublishedKey = tuple[datetime, int]
+#: Where a page of the editors' desk ends: (updated_at, id) of its last article.
+UpdatedKey = tuple[datetime, int]
 
 
 def get_article(slug: str, viewer: User | None) -> Article:
@@ -62,12 +65,9 @@ def list_published(
     query = published_articles_query(label_slug)
     if after is not None:
         when, last_id = after
-        query = query.where(
-            or_(
-                Article.published_at < when,
-                and_(Article.published_at == when, Article.id < last_id),
-            )
-        )
+        # A row comparison: ix_articles_status_published_at starts the page at the key
+        # instead of walking the pages before it.
+        query = query.where(tuple_(Article.published_at, Article.id) < (when, last_id))
     rows = list(
         db.session.scalars(
             query.order_by(Article.published_at.desc(), Article.id.desc())
@@ -106,18 +106,30 @@ def page_of_published(
     return rows, pages
 
 
-def all_articles_for_editors() -> list[Article]:
-    return list(
+def articles_for_editors(
+    limit: int, after: UpdatedKey | None = None
+) -> tuple[list[Article], UpdatedKey | None]:
+    """The editors' desk: every article, drafts too, most recently changed first,
+    keyset-paginated by (updated_at, id): the articles after ``after``, each with its
+    labels and poll, and the key to ask for the next page with (None on the last)."""
+    query = select(Article)
+    if after is not None:
+        when, last_id = after
+        # A row comparison, so an index on (updated_at, id) starts the page at the key.
+        query = query.where(tuple_(Article.updated_at, Article.id) < (when, last_id))
+    rows = list(
         db.session.scalars(
-            select(Article)
-            .options(
-                selectinload(Article.labels),
-                selectinload(Article.author),
-                selectinload(Article.poll),
-            )
-            .order_by(Article.updated_at.desc(), Article.id.desc())
+            query.order_by(Article.updated_at.desc(), Article.id.desc())
+            # The poll comes joined (one per article); the labels in one more query.
+            .options(selectinload(Article.labels), joinedload(Article.poll))
+            .limit(limit + 1)
         )
     )
+    next_key = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_key = (rows[-1].updated_at, rows[-1].id)
+    return rows, next_key
 
 
 def label_by_slug(slug: str) -> Label:
