@@ -1,12 +1,28 @@
-"""What the editor's pages share: the article a URL names, the overview's query string."""
+"""What the editor's pages share: the article a URL names, the overview's query string
+and its cursors."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from flask import request
 
 from webapp.errors import NotFound
 from webapp.extensions import db
 from webapp.models import Article, Poll
+from webapp.pagination import (
+    OVERVIEW,
+    cursor_equal,
+    cursor_float,
+    cursor_int,
+    cursor_optional,
+    cursor_str,
+    cursor_time,
+    decode_key,
+    encode_cursor,
+)
 from webapp.services import insights
 
 
@@ -34,13 +50,37 @@ def overview_order() -> tuple[insights.OverviewSort, insights.Direction | None]:
     return sort or insights.DEFAULT_SORT, direction
 
 
-def overview_page() -> int:
-    """``page`` from the query; anything but a whole number is the first page (the
-    service brings a number past the end back to the last page)."""
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
+#: How each overview sort's value is read back from a cursor (None: an empty value).
+_SORT_VALUES: dict[insights.OverviewSort, Callable[[Any], Any]] = {
+    "title": cursor_str,
+    "published": cursor_optional(cursor_time),
+    "leader": cursor_optional(cursor_float),
+    "turnout": cursor_optional(cursor_int),
+    "comments": cursor_int,
+    "tone": cursor_optional(cursor_int),
+}
+
+
+def overview_after(
+    sort: insights.OverviewSort, direction: insights.Direction
+) -> insights.OverviewKey | None:
+    """``after``, where the page to show starts: None for the first page; 400 for a
+    cursor the overview did not issue, or issued for another order."""
+    key = decode_key(
+        request.args.get("after"),
+        OVERVIEW,
+        (cursor_equal(sort), cursor_equal(direction), _SORT_VALUES[sort], cursor_int),
+    )
+    return (key[2], key[3]) if key else None
+
+
+def overview_cursor(page: insights.OverviewPage) -> str | None:
+    """The cursor of the page after ``page``; None on the last page."""
+    if page.next_key is None:
+        return None
+    value, last_id = page.next_key
+    shown = value.isoformat() if isinstance(value, datetime) else value
+    return encode_cursor([page.sort, page.direction, shown, last_id], OVERVIEW)
 
 
 def trend_query() -> tuple[str, str]:

@@ -8,13 +8,17 @@ from flask.typing import ResponseReturnValue
 from webapp.editor import bp, figures
 from webapp.editor.common import (
     article_or_404,
+    overview_after,
+    overview_cursor,
     overview_order,
-    overview_page,
     trend_query,
 )
 from webapp.models import Role
 from webapp.security import role_required
 from webapp.services import articles, insights, polls
+
+#: Articles on a page of the overview.
+OVERVIEW_PAGE = 50
 
 
 @bp.get("/articles/<int:article_id>/results")
@@ -49,9 +53,12 @@ def results(article_id: int) -> ResponseReturnValue:
 @bp.get("/overview")
 @role_required(Role.EDITOR)
 def overview() -> ResponseReturnValue:
-    """Every article at a glance, and one poll option followed across a label."""
-    sort, direction = overview_order()
-    table = insights.overview(sort, direction, overview_page())
+    """Every article at a glance, a page at a time, and one poll option followed
+    across a label."""
+    sort, wanted = overview_order()
+    direction = insights.resolve_order(sort, wanted)
+    after = overview_after(sort, direction)
+    table = insights.overview(sort, direction, after, OVERVIEW_PAGE)
     labels = insights.poll_labels()
     label, option = trend_query()
     label_name = dict(labels).get(label)
@@ -64,6 +71,8 @@ def overview() -> ResponseReturnValue:
     return render_template(
         "editor/overview.html",
         table=table,
+        next_cursor=overview_cursor(table),
+        later_page=after is not None,
         labels=labels,
         label=label,
         label_name=label_name,

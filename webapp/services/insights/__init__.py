@@ -32,10 +32,12 @@ from webapp.services.insights.all_articles import (
     DIRECTIONS,
     OVERVIEW_SORTS,
     Direction,
+    OverviewKey,
     OverviewPage,
     OverviewRow,
     OverviewSort,
     overview,
+    resolve_order,
 )
 from webapp.services.insights.article import ArticleInsights, for_article
 from webapp.services.insights.comment_tone import (
@@ -87,6 +89,7 @@ __all__ = [
     "Day",
     "Direction",
     "Example",
+    "OverviewKey",
     "OverviewPage",
     "OverviewRow",
     "OverviewSort",
@@ -106,6 +109,7 @@ __all__ = [
     "overview_table",
     "poll_labels",
     "rescore_comments",
+    "resolve_order",
     "sentiment_table",
     "timeline",
     "tone",

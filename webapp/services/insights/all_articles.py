@@ -1,4 +1,13 @@
-"""Every article at once: poll leader, turnout, comment count and mean tone, sortable."""
+"""Every article at a glance: poll leader, turnout, comment count and mean tone,
+sortable by each, a page at a time (keyset, not offset).
+
+A page costs two queries whatever the site's size: one finds the page's articles in
+the chosen order, the other their figures (poll leaders from the stored tallies, mean
+tone grouped over the page's articles' comments only). The comment count is the
+article's own counter (``articles.comment_count``, kept by triggers). Sorting by tone
+is the one order that must know every article's mean tone, so only it groups all
+published comments (from ``ix_comments_tone`` alone).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +16,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, FromClause, Select, and_, case, func, or_, select
 from sqlalchemy.orm import QueryableAttribute
 
 from webapp.errors import InvalidInput
@@ -29,6 +38,20 @@ OVERVIEW_SORTS: dict[OverviewSort, Direction] = {
 }
 DIRECTIONS: tuple[Direction, ...] = ("asc", "desc")
 DEFAULT_SORT: OverviewSort = "published"
+
+#: A sort column's value where a page ended: a lower-cased title (``title``), a time
+#: (``published``), a count (``comments``, ``turnout``), a share (``leader``), a mean
+#: tone in billionths (``tone``); None for an empty value (no poll, no votes, no
+#: comment, a draft's publication time).
+SortValue = str | datetime | int | float | None
+#: Where a page of the overview ended: its last article's sort value and id.
+OverviewKey = tuple[SortValue, int]
+#: Mean tones are ordered (and paged) in billionths: a whole number compares exactly
+#: from one query to the next, where a float mean could differ in its last bit when
+#: the database sums in another order.
+TONE_SCALE = 1_000_000_000
+
+SortColumn = ColumnElement[Any] | QueryableAttribute[Any]
 
 
 @dataclass(frozen=True)
@@ -55,9 +78,8 @@ class OverviewPage:
     rows: list[OverviewRow]
     sort: OverviewSort
     direction: Direction
-    page: int
-    pages: int
-    total: int
+    #: Where the next page starts (``overview(after=...)``); None on the last page.
+    next_key: OverviewKey | None = None
 
     def direction_after(self, sort: OverviewSort) -> Direction | None:
         """The direction a click on column ``sort`` asks for: the current column
@@ -67,37 +89,149 @@ class OverviewPage:
         return "desc" if self.direction == "asc" else "asc"
 
 
-def overview(
-    sort: OverviewSort = DEFAULT_SORT,
-    direction: Direction | None = None,
-    page: int = 1,
-    per_page: int | None = 50,
-) -> OverviewPage:
-    """Every article with its poll leader, turnout, comment count and mean tone.
-
-    One query for the page (poll leaders by a window over the stored tallies, like
-    :attr:`polls.PollResults.leader`: most votes, earliest option on a tie; comment
-    figures grouped by article) and one to count articles. Sorting happens in the
-    database, empty values last in either direction, so every page is consistent.
-    ``direction=None`` is the column's own direction; ``per_page=None`` gives every
-    article on one page (the CSV download).
-    """
+def resolve_order(sort: OverviewSort, direction: Direction | None) -> Direction:
+    """The direction ``overview`` sorts ``sort`` in (None: the column's own), or 422."""
     if sort not in OVERVIEW_SORTS:
         raise InvalidInput("Unknown sort column.", fields={"sort": "unknown column"})
     direction = direction or OVERVIEW_SORTS[sort]
     if direction not in DIRECTIONS:
         raise InvalidInput("dir must be asc or desc.", fields={"dir": "asc or desc"})
-    stats = (
-        select(
-            Comment.article_id,
-            func.count(Comment.id).label("comments"),
-            func.avg(Comment.sentiment).label("mean_tone"),
+    return direction
+
+
+def overview(
+    sort: OverviewSort = DEFAULT_SORT,
+    direction: Direction | None = None,
+    after: OverviewKey | None = None,
+    per_page: int | None = 50,
+) -> OverviewPage:
+    """Articles with their poll leader, turnout, comment count and mean tone, sorted
+    by ``sort``: the ``per_page`` after ``after`` (the ``next_key`` of the page
+    before), and where the next page starts.
+
+    Two queries whatever the number of articles, votes and comments (see the
+    module's docstring). Sorting happens in the database, empty values last in
+    either direction, ties by id, so pages neither repeat nor skip an article.
+    ``direction=None`` is the column's own direction; ``per_page=None`` gives every
+    article at once (the CSV download).
+    """
+    direction = resolve_order(sort, direction)
+    query, key = _ordered(sort)
+    ascending = direction == "asc"
+    if after is not None:
+        query = query.where(_after(key, after, ascending))
+    order = key.asc() if ascending else key.desc()
+    tie = Article.id.asc() if ascending else Article.id.desc()
+    query = query.order_by(order.nulls_last(), tie)
+    if per_page is not None:
+        query = query.limit(per_page + 1)
+    found = db.session.execute(query).all()
+    next_key: OverviewKey | None = None
+    if per_page is not None and len(found) > per_page:
+        found = found[:per_page]
+        next_key = (found[-1].sort_key, found[-1].id)
+    figures = _figures([row.id for row in found] if per_page is not None else None)
+    rows = []
+    for row in found:
+        poll_id, label, vote_count, turnout, mean_tone = figures.get(
+            row.id, (None, None, None, None, None)
         )
-        .where(*PUBLIC_COMMENTS)
-        .group_by(Comment.article_id)
-        .subquery("stats")
+        rows.append(
+            OverviewRow(
+                id=row.id,
+                slug=row.slug,
+                title=row.title,
+                status=row.status,
+                published_at=row.published_at,
+                has_poll=poll_id is not None,
+                leader=label if turnout else None,
+                leader_votes=int(vote_count or 0) if turnout else 0,
+                turnout=int(turnout or 0),
+                comments=int(row.comment_count),
+                mean_tone=float(mean_tone) if mean_tone is not None else None,
+            )
+        )
+    return OverviewPage(rows=rows, sort=sort, direction=direction, next_key=next_key)
+
+
+def _ordered(sort: OverviewSort) -> tuple[Select[Any], SortColumn]:
+    """The articles with the value ``sort`` orders them by (``sort_key``), and that
+    value's expression. Title, publication and comments read the articles alone;
+    leader and turnout the stored tallies of every poll (a row per option); tone
+    groups every published comment."""
+    key: SortColumn
+    joined: FromClause | None = None
+    if sort == "title":
+        key = func.lower(Article.title)
+    elif sort == "published":
+        key = Article.published_at
+    elif sort == "comments":
+        key = Article.comment_count
+    elif sort in ("leader", "turnout"):
+        tallies = (
+            select(
+                PollOption.poll_id,
+                func.max(PollOption.vote_count).label("top"),
+                func.sum(PollOption.vote_count).label("turnout"),
+            )
+            .group_by(PollOption.poll_id)
+            .subquery("tallies")
+        )
+        joined = sa.outerjoin(Article, Poll, Poll.article_id == Article.id).outerjoin(
+            tallies, tallies.c.poll_id == Poll.id
+        )
+        # The leading option's share: most votes over all votes (None without votes),
+        # as the page shows it (``leader_votes / turnout``).
+        key = (
+            tallies.c.turnout
+            if sort == "turnout"
+            else case(
+                (tallies.c.turnout > 0, sa.cast(tallies.c.top, sa.Float) / tallies.c.turnout),
+                else_=None,
+            )
+        )
+    else:
+        tones = (
+            select(Comment.article_id, func.avg(Comment.sentiment).label("mean_tone"))
+            .where(*PUBLIC_COMMENTS)
+            .group_by(Comment.article_id)
+            .subquery("tones")
+        )
+        joined = sa.outerjoin(Article, tones, tones.c.article_id == Article.id)
+        key = sa.cast(func.round(tones.c.mean_tone * TONE_SCALE), sa.BigInteger)
+    query = select(
+        Article.id,
+        Article.slug,
+        Article.title,
+        Article.status,
+        Article.published_at,
+        Article.comment_count,
+        key.label("sort_key"),
     )
-    ranked = select(
+    return (query.select_from(joined) if joined is not None else query), key
+
+
+def _after(key: SortColumn, after: OverviewKey, ascending: bool) -> ColumnElement[bool]:
+    """The rows after ``after`` in the order (key, id), empty keys last."""
+    value, last_id = after
+    beyond_id = Article.id > last_id if ascending else Article.id < last_id
+    if value is None:
+        return and_(key.is_(None), beyond_id)
+    beyond = key > value if ascending else key < value
+    return or_(key.is_(None), beyond, and_(key == value, beyond_id))
+
+
+def _figures(
+    article_ids: list[int] | None,
+) -> dict[int, tuple[int | None, str | None, int | None, int | None, float | None]]:
+    """(poll id, leading option, its votes, turnout, mean tone) of each article, by
+    id; of these articles only (every article when None), in one query: poll leaders
+    by a window over the stored tallies, like :attr:`polls.PollResults.leader` (most
+    votes, the earlier option on a tie), and mean tone grouped by article from
+    ``ix_comments_tone`` over these articles' published comments."""
+    if article_ids is not None and not article_ids:
+        return {}
+    options = select(
         PollOption.poll_id,
         PollOption.label,
         PollOption.vote_count,
@@ -108,68 +242,28 @@ def overview(
             order_by=(PollOption.vote_count.desc(), PollOption.position),
         )
         .label("rank"),
-    ).subquery("ranked")
-    leader_share = case(
-        (ranked.c.turnout > 0, sa.cast(ranked.c.vote_count, sa.Float) / ranked.c.turnout),
-        else_=None,
     )
-    keys: dict[OverviewSort, sa.ColumnElement[Any] | QueryableAttribute[Any]] = {
-        "title": func.lower(Article.title),
-        "published": Article.published_at,
-        "leader": leader_share,
-        "turnout": ranked.c.turnout,
-        "comments": func.coalesce(stats.c.comments, 0),
-        "tone": stats.c.mean_tone,
-    }
-    key = keys[sort]
-    order = key.asc() if direction == "asc" else key.desc()
-    tie = Article.id.asc() if direction == "asc" else Article.id.desc()
-    total = db.session.scalar(select(func.count(Article.id))) or 0
-    pages = max(1, -(-total // per_page)) if per_page else 1
-    page = min(max(1, page), pages)
-    query = (
-        select(
-            Article.id,
-            Article.slug,
-            Article.title,
-            Article.status,
-            Article.published_at,
-            Poll.id.label("poll_id"),
-            ranked.c.label,
-            ranked.c.vote_count,
-            ranked.c.turnout,
-            stats.c.comments,
-            stats.c.mean_tone,
+    tones = select(Comment.article_id, func.avg(Comment.sentiment).label("mean_tone")).where(
+        *PUBLIC_COMMENTS
+    )
+    articles = select(Article.id, Poll.id.label("poll_id"))
+    if article_ids is not None:
+        options = options.where(
+            PollOption.poll_id.in_(select(Poll.id).where(Poll.article_id.in_(article_ids)))
         )
+        tones = tones.where(Comment.article_id.in_(article_ids))
+        articles = articles.where(Article.id.in_(article_ids))
+    ranked = options.subquery("ranked")
+    tone = tones.group_by(Comment.article_id).subquery("tone")
+    rows = db.session.execute(
+        articles.add_columns(ranked.c.label, ranked.c.vote_count, ranked.c.turnout)
+        .add_columns(tone.c.mean_tone)
         .select_from(Article)
         .outerjoin(Poll, Poll.article_id == Article.id)
         .outerjoin(ranked, and_(ranked.c.poll_id == Poll.id, ranked.c.rank == 1))
-        .outerjoin(stats, stats.c.article_id == Article.id)
-        .order_by(order.nulls_last(), tie)
-    )
-    if per_page:
-        query = query.offset((page - 1) * per_page).limit(per_page)
-    rows = db.session.execute(query).all()
-    return OverviewPage(
-        rows=[
-            OverviewRow(
-                id=row.id,
-                slug=row.slug,
-                title=row.title,
-                status=row.status,
-                published_at=row.published_at,
-                has_poll=row.poll_id is not None,
-                leader=row.label if row.turnout else None,
-                leader_votes=int(row.vote_count or 0) if row.turnout else 0,
-                turnout=int(row.turnout or 0),
-                comments=int(row.comments or 0),
-                mean_tone=float(row.mean_tone) if row.mean_tone is not None else None,
-            )
-            for row in rows
-        ],
-        sort=sort,
-        direction=direction,
-        page=page,
-        pages=pages,
-        total=total,
-    )
+        .outerjoin(tone, tone.c.article_id == Article.id)
+    ).tuples()
+    return {
+        article_id: (poll_id, label, vote_count, turnout, mean_tone)
+        for article_id, poll_id, label, vote_count, turnout, mean_tone in rows
+    }
