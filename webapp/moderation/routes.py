@@ -21,6 +21,14 @@ from webapp.forms.moderation import SETTING_FIELDS, settings_changes, settings_s
 from webapp.ids import fits_integer_column
 from webapp.models import Comment, ModerationActionKind, Role, User
 from webapp.moderation import bp
+from webapp.pagination import (
+    MODERATION_LOG,
+    READER_COMMENTS,
+    cursor_int,
+    cursor_time,
+    decode_key,
+    encode_cursor,
+)
 from webapp.redirects import safe_redirect_target
 from webapp.security import role_required, signed_in_user
 from webapp.services import moderation
@@ -130,13 +138,28 @@ def _user(user_id: int) -> User:
 @moderator_only
 def user(user_id: int) -> ResponseReturnValue:
     reader = _user(user_id)
-    log, _ = moderation.audit_log(USER_PAGE, user_id=reader.id)
+    before = decode_key(request.args.get("after"), READER_COMMENTS, (cursor_time, cursor_int))
+    recent, older = moderation.recent_comments(
+        reader, USER_PAGE, (before[0], before[1]) if before else None
+    )
+    log, more_log = moderation.audit_log(USER_PAGE, user_id=reader.id)
+    older_comments_url = more_log_url = None
+    if older is not None:
+        when, last_id = older
+        cursor = encode_cursor([when.isoformat(), last_id], READER_COMMENTS)
+        older_comments_url = url_for("moderation.user", user_id=reader.id, after=cursor)
+    if more_log is not None:
+        # The rest of this reader's history continues on the log, filtered to them.
+        cursor = encode_cursor([more_log], MODERATION_LOG)
+        more_log_url = url_for("moderation.log", user_id=reader.id, after=cursor)
     return render_template(
         "moderation/user.html",
         reader=reader,
         history=moderation.author_histories({reader.id})[reader.id],
-        recent=moderation.recent_comments(reader, USER_PAGE),
+        recent=recent,
+        older_comments_url=older_comments_url,
         log=log,
+        more_log_url=more_log_url,
         can_unban=moderation.may_unban(reader),
         form_values=request.args,
     )
@@ -186,7 +209,7 @@ def unban(user_id: int) -> ResponseReturnValue:
 
 
 def _number_arg(name: str) -> int | None:
-    """A whole number from the query to filter or page by; anything else is no filter."""
+    """A whole number from the query to filter by; anything else is no filter."""
     raw = request.args.get(name, "")
     number = int(raw) if raw.isdecimal() else None
     return number if number is not None and fits_integer_column(number) else None
@@ -195,9 +218,10 @@ def _number_arg(name: str) -> int | None:
 @bp.get("/log")
 @moderator_only
 def log() -> ResponseReturnValue:
+    after = decode_key(request.args.get("after"), MODERATION_LOG, (cursor_int,))
     rows, next_key = moderation.audit_log(
         LOG_PAGE,
-        _number_arg("after"),
+        after[0] if after else None,
         action=request.args.get("action") or None,
         actor_id=_number_arg("moderator_id"),
         user_id=_number_arg("user_id"),
@@ -206,7 +230,9 @@ def log() -> ResponseReturnValue:
     older_url = None
     if next_key is not None:
         query: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after"}
-        older_url = url_for("moderation.log", **query, after=next_key)
+        older_url = url_for(
+            "moderation.log", **query, after=encode_cursor([next_key], MODERATION_LOG)
+        )
     return render_template(
         "moderation/log.html",
         rows=rows,

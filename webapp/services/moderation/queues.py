@@ -3,6 +3,11 @@ reports, context and author's history, and the decisions the queue offers on it.
 
 Pages are keyset-paged on a typed sort key (``AgeKey``, ``ReportedKey``); the request
 layer turns cursors into those keys and back (webapp/api/moderation.py).
+
+What a page reads is bounded by the page and its queue, never by the site: each queue
+(and its count) has a partial index of its own comments, reports are counted per
+comment on the page (or in the Reported queue), and authors' histories are grouped
+for the page's authors only.
 """
 
 from __future__ import annotations
@@ -11,7 +16,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Subquery, and_, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    ScalarSelect,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import selectinload
 
 from webapp.errors import InvalidInput
@@ -35,21 +50,34 @@ ReportedKey = tuple[int, datetime, int]
 QueueKey = AgeKey | ReportedKey
 
 
+def _status(value: CommentStatus) -> BindParameter[str]:
+    """A status written into the statement rather than sent as a parameter, so that
+    PostgreSQL plans every execution with it and picks the queue's partial index (a
+    generic plan for ``status = $1`` cannot know the index covers it)."""
+    return bindparam(None, value.value, literal_execute=True)
+
+
 def _queue_filter(status: str) -> ColumnElement[bool]:
+    """The comments in queue ``status``: each filter is the condition of that queue's
+    partial index, so its page and its count read only the queue's own entries."""
     live = Comment.deleted_at.is_(None)
     if status == "pending":
-        return and_(live, Comment.status == CommentStatus.PENDING)
+        return and_(Comment.status == _status(CommentStatus.PENDING), live)
     if status == "reported":
         # reported_at is set by a comment's first report since a moderator last decided
         # on it and cleared by the next decision (webapp/services/comments/actions.py, flag).
         return and_(
-            live, Comment.reported_at.is_not(None), Comment.status != CommentStatus.REJECTED
+            Comment.reported_at.is_not(None),
+            live,
+            Comment.status != _status(CommentStatus.REJECTED),
         )
     if status == "rejected":
-        return and_(live, Comment.status == CommentStatus.REJECTED)
+        return and_(Comment.status == _status(CommentStatus.REJECTED), live)
     if status == "approved":
         return and_(
-            live, Comment.status == CommentStatus.PUBLISHED, Comment.moderated_at.is_not(None)
+            Comment.status == _status(CommentStatus.PUBLISHED),
+            Comment.moderated_at.is_not(None),
+            live,
         )
     raise InvalidInput(
         "status must be pending, reported, rejected or approved.",
@@ -58,11 +86,19 @@ def _queue_filter(status: str) -> ColumnElement[bool]:
 
 
 def queue_counts() -> dict[str, int]:
-    """Counts for the navigation, in one query."""
+    """Each queue's size, for the navigation: one statement, each count read from the
+    queue's partial index alone (it grows with the queue, not with the comments)."""
     row = db.session.execute(
         select(
-            *(func.count().filter(_queue_filter(name)).label(name) for name in QUEUES)
-        ).select_from(Comment)
+            *(
+                select(func.count())
+                .select_from(Comment)
+                .where(_queue_filter(name))
+                .scalar_subquery()
+                .label(name)
+                for name in QUEUES
+            )
+        )
     ).one()
     return {name: int(getattr(row, name) or 0) for name in QUEUES}
 
@@ -101,31 +137,35 @@ class QueueItem:
 
 
 def author_histories(user_ids: set[int]) -> dict[int, AuthorHistory]:
+    """What the queue shows of each author: their comments by status and the reports
+    they received, grouped for these authors only and read from the index on
+    (author_id, status, flag_count), with their accounts, in one query."""
     if not user_ids:
         return {}
-    counts = {
-        row.author_id: row
-        for row in db.session.execute(
-            select(
-                Comment.author_id,
-                func.count().label("comments"),
-                func.count().filter(Comment.status == CommentStatus.PUBLISHED).label("published"),
-                func.count().filter(Comment.status == CommentStatus.REJECTED).label("rejected"),
-                func.coalesce(func.sum(Comment.flag_count), 0).label("flags"),
-            )
-            .where(Comment.author_id.in_(user_ids))
-            .group_by(Comment.author_id)
+    counts = (
+        select(
+            Comment.author_id,
+            func.count().label("comments"),
+            func.count().filter(Comment.status == CommentStatus.PUBLISHED).label("published"),
+            func.count().filter(Comment.status == CommentStatus.REJECTED).label("rejected"),
+            func.coalesce(func.sum(Comment.flag_count), 0).label("flags"),
         )
-    }
+        .where(Comment.author_id.in_(user_ids))
+        .group_by(Comment.author_id)
+        .subquery("counts")
+    )
     now = utcnow()
     histories = {}
-    for user in db.session.scalars(select(User).where(User.id.in_(user_ids))):
-        row = counts.get(user.id)
+    for user, comments, published, rejected, flags in db.session.execute(
+        select(User, counts.c.comments, counts.c.published, counts.c.rejected, counts.c.flags)
+        .outerjoin(counts, counts.c.author_id == User.id)
+        .where(User.id.in_(user_ids))
+    ).tuples():
         histories[user.id] = AuthorHistory(
-            comments=row.comments if row else 0,
-            published=row.published if row else 0,
-            rejected=row.rejected if row else 0,
-            flags_received=int(row.flags) if row else 0,
+            comments=int(comments or 0),
+            published=int(published or 0),
+            rejected=int(rejected or 0),
+            flags_received=int(flags or 0),
             joined_at=user.created_at,
             banned=user.is_banned_at(now),
             banned_until=user.banned_until,
@@ -133,43 +173,63 @@ def author_histories(user_ids: set[int]) -> dict[int, AuthorHistory]:
     return histories
 
 
-def recent_comments(user: User, limit: int = 20) -> list[Comment]:
-    """The reader's latest comments, newest first, whatever their state."""
-    return list(
+def recent_comments(
+    user: User, limit: int = 20, before: AgeKey | None = None
+) -> tuple[list[Comment], AgeKey | None]:
+    """The reader's comments, newest first, whatever their state: the ``limit`` before
+    ``before`` (keyset by (created_at, id), on the index on (author_id, created_at)),
+    and the key to ask for the next (older) page with; None on the last page."""
+    query = select(Comment).where(Comment.author_id == user.id)
+    if before is not None:
+        when, last_id = before
+        query = query.where(tuple_(Comment.created_at, Comment.id) < (when, last_id))
+    rows = list(
         db.session.scalars(
-            select(Comment)
-            .where(Comment.author_id == user.id)
-            .order_by(Comment.created_at.desc())
-            .limit(limit)
+            query.order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit + 1)
         )
     )
+    next_key = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_key = (rows[-1].created_at, rows[-1].id)
+    return rows, next_key
 
 
-def _open_reports() -> Subquery:
-    """Per comment, the readers who reported it since a moderator last decided on it."""
+def _open_reporters() -> ScalarSelect[int]:
+    """Per comment of the enclosing query, the readers who reported it since a
+    moderator last decided on it: counted for that comment alone, from the index on
+    comment_flags (comment_id, created_at)."""
     return (
-        select(CommentFlag.comment_id, func.count().label("reporters"))
-        .join(Comment, Comment.id == CommentFlag.comment_id)
+        select(func.count())
+        .select_from(CommentFlag)
         .where(
-            Comment.reported_at.is_not(None),
+            CommentFlag.comment_id == Comment.id,
             or_(Comment.moderated_at.is_(None), CommentFlag.created_at > Comment.moderated_at),
         )
-        .group_by(CommentFlag.comment_id)
-        .subquery()
+        .correlate(Comment)
+        .scalar_subquery()
     )
 
 
 def open_report_counts(comment_ids: list[int]) -> dict[int, int]:
-    """Readers who reported each of these comments since a moderator last decided."""
+    """Readers who reported each of these comments since a moderator last decided
+    (comments out of the Reported queue have none), in one query over their reports."""
     if not comment_ids:
         return {}
-    open_reports = _open_reports()
     return {
         comment_id: int(reporters)
         for comment_id, reporters in db.session.execute(
-            select(open_reports.c.comment_id, open_reports.c.reporters).where(
-                open_reports.c.comment_id.in_(comment_ids)
+            select(CommentFlag.comment_id, func.count())
+            .join(Comment, Comment.id == CommentFlag.comment_id)
+            .where(
+                CommentFlag.comment_id.in_(comment_ids),
+                Comment.reported_at.is_not(None),
+                or_(
+                    Comment.moderated_at.is_(None),
+                    CommentFlag.created_at > Comment.moderated_at,
+                ),
             )
+            .group_by(CommentFlag.comment_id)
         ).tuples()
     }
 
@@ -187,9 +247,9 @@ def _page_by_age(
         if len(after) != 2:
             raise ValueError("the queues page by (created_at, id)")
         when, last_id = after
-        query = query.where(
-            or_(Comment.created_at > when, and_(Comment.created_at == when, Comment.id > last_id))
-        )
+        # A row comparison: the queue's index on (created_at, id) starts the page at
+        # the key instead of walking the pages before it.
+        query = query.where(tuple_(Comment.created_at, Comment.id) > (when, last_id))
     rows = list(db.session.scalars(query.limit(limit + 1)))
     next_key = None
     if len(rows) > limit:
@@ -201,27 +261,26 @@ def _page_by_age(
 def _reported_page(
     limit: int, after: QueueKey | None
 ) -> tuple[list[Comment], dict[int, int], ReportedKey | None]:
-    open_reports = _open_reports()
-    # An outer join: the page lists exactly what the queue's count in the navigation
-    # counts (_queue_filter), even a comment whose open reports could not be matched.
-    reporters = func.coalesce(open_reports.c.reporters, 0)
+    # Every comment in the queue is ranked by its open reports, each counted from its
+    # own reports (a correlated count on the flags' index), so the page reads the
+    # queue and the queue's reports: never the other comments or their reports. The
+    # page lists exactly what the queue's count in the navigation counts.
+    reporters = _open_reporters()
+    ranked = reporters.label("reporters")
     query = (
-        select(Comment, reporters)
-        .outerjoin(open_reports, open_reports.c.comment_id == Comment.id)
+        select(Comment, ranked)
         .where(_queue_filter("reported"))
         .options(selectinload(Comment.author), selectinload(Comment.article))
-        .order_by(reporters.desc(), Comment.reported_at, Comment.id)
+        .order_by(ranked.desc(), Comment.reported_at, Comment.id)
     )
     if after is not None:
         if len(after) != 3:
             raise ValueError("the Reported queue pages by (open reports, reported_at, id)")
         count, when, last_id = after
+        # One row comparison (most reports first, then oldest, then id), so each
+        # comment's reports are counted once more here, not once per OR branch.
         query = query.where(
-            or_(
-                reporters < count,
-                and_(reporters == count, Comment.reported_at > when),
-                and_(reporters == count, Comment.reported_at == when, Comment.id > last_id),
-            )
+            tuple_(-reporters, Comment.reported_at, Comment.id) > (-count, when, last_id)
         )
     found = list(db.session.execute(query.limit(limit + 1)).tuples())
     next_key = None
