@@ -3,8 +3,8 @@ the queues, reactions and scores, reports and the Reported queue, reply counts.
 
 Each is a step of ``bench.scale_rows.Shape`` (whose docstring gives the numbering);
 comments go in with every trigger on ``comments`` running, in transactions of
-``CHUNK`` rows; the counters the app keeps itself (scores, report counts, reply
-counts) are then set from the rows.
+``CHUNK`` rows (``HOT_CHUNK`` on the hot thread); the counters the app keeps itself
+(scores, report counts, reply counts) are then set from the rows.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def _comment_text(shape: Shape) -> dict[str, str]:
 
 
 def hot_comments(shape: Shape, connection: sa.Connection, insert: Any) -> None:
-    from bench.scale_data import CHUNK, body_params
+    from bench.scale_data import HOT_CHUNK, body_params
 
     sql, ids = shape.sql, shape.ids
     base = ids.comment + shape.cold  # after the cold threads: the newest comments
@@ -76,7 +76,8 @@ def hot_comments(shape: Shape, connection: sa.Connection, insert: Any) -> None:
         },
         shape.s.hot_comments,
         body_params(),
-        chunk=CHUNK,
+        chunk=HOT_CHUNK,
+        vacuum="articles",
     )
 
 
@@ -119,6 +120,7 @@ def cold_comments(shape: Shape, connection: sa.Connection, insert: Any) -> None:
         shape.cold,
         body_params(),
         chunk=CHUNK,
+        vacuum="articles",
     )
 
 
