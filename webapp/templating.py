@@ -10,7 +10,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from webapp.models import Role
-from webapp.services.moderation import queue_counts
+from webapp.services.moderation import navigation_counts
 
 
 def init_app(app: Flask) -> None:
@@ -53,14 +53,14 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def navigation() -> dict[str, object]:
         """What the navigation shows besides its links: queue counts for moderators (one
-        grouped query). A page rendered without the database (the 500 and 503 pages,
-        ``webapp.errors``) asks it nothing: no counts, and ``without_database`` tells
-        the navigation to leave out the account links, as it cannot know who is
-        signed in."""
+        statement, kept a moment by each worker: ``moderation.navigation_counts``). A
+        page rendered without the database (the 500 and 503 pages, ``webapp.errors``)
+        asks it nothing: no counts, and ``without_database`` tells the navigation to
+        leave out the account links, as it cannot know who is signed in."""
         if g.get("without_database"):
             return {"queue_counts": None, "without_database": True}
         if current_user.is_authenticated and current_user.has_role(Role.MODERATOR):
-            return {"queue_counts": queue_counts(), "without_database": False}
+            return {"queue_counts": navigation_counts(), "without_database": False}
         return {"queue_counts": None, "without_database": False}
 
     app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from webapp import caching
+from webapp.caching import clock
 from webapp.services import comments, moderation
 
 QUEUES = ("pending", "reported", "rejected", "approved")
@@ -175,3 +177,45 @@ def test_a_readers_page_pages_their_comments_and_leads_to_their_log(site, modera
     log = text(moderator.get(links["entries"]))
     assert f'href="/moderation/users/{site.id}"' in log
     assert moderator.get(f"/moderation/users/{site.id}?after=forged").status_code == 400
+
+
+def test_the_navigation_counts_are_kept_a_moment_and_a_decision_shows_at_once(
+    app, db, make_article, make_user, moderator, monkeypatch
+):
+    """With QUEUE_COUNTS_CACHE_SECONDS on, each worker keeps the navigation's counts a
+    moment; a decision made from a moderation page shows at once in its worker, and
+    the queues and the API's counts are always fresh."""
+    caching.clear_all()
+    monkeypatch.setitem(app.config, "QUEUE_COUNTS_CACHE_SECONDS", 60)
+    article = make_article(comments="premoderated")
+    author = make_user()
+
+    def held(body: str) -> Any:
+        comment = comments.submit(article, author, body)
+        db.session.commit()
+        return comment
+
+    def pending_in_navigation() -> str:
+        page = text(moderator.get("/moderation/queue/approved"))
+        found = re.search(r'title="pending">(\d+)</span>', page)
+        assert found is not None
+        return found.group(1)
+
+    first = held("Held first")
+    try:
+        assert pending_in_navigation() == "1"
+        held("Held second")
+        held("Held third")
+        assert pending_in_navigation() == "1"  # kept by this worker
+        assert "Held third" in text(moderator.get("/moderation/queue/pending"))
+        counts = moderator.get("/api/v1/moderation/queue").get_json()["counts"]
+        assert counts["pending"] == 3
+        moderator.form(f"/moderation/comments/{first.id}", {"action": "approve"})
+        assert pending_in_navigation() == "2"  # the decision shows at once
+        held("Held fourth")
+        assert pending_in_navigation() == "2"
+        a_minute_later = clock.now() + 61
+        monkeypatch.setattr(clock, "now", lambda: a_minute_later)
+        assert pending_in_navigation() == "3"  # another change, once the copy expires
+    finally:
+        caching.clear_all()

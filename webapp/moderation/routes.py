@@ -15,6 +15,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from webapp.api.moderation import queue_cursor, queue_key
+from webapp.caching import QUEUE_COUNTS
 from webapp.errors import DomainError, InvalidInput, NotFound
 from webapp.extensions import db
 from webapp.forms.moderation import SETTING_FIELDS, settings_changes, settings_sent
@@ -107,6 +108,8 @@ def decide(comment_id: int) -> ResponseReturnValue:
     except DomainError as error:
         _refused(error)
         return _back_to_queue()
+    # The queue this moderator goes back to counts the decision at once (this worker).
+    QUEUE_COUNTS.changed()
     db.session.commit()
     flash(f"Comment {ACTION_DONE.get(action, action)}.", "success")
     return _back_to_queue()
@@ -122,6 +125,7 @@ def bulk() -> ResponseReturnValue:
     except DomainError as error:
         _refused(error)
         return _back_to_queue()
+    QUEUE_COUNTS.changed()
     db.session.commit()
     flash(
         f"{len(done)} comment{'s' if len(done) != 1 else ''} {ACTION_DONE.get(action, action)}.",

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import selectinload
 
+from webapp.caching import QUEUE_COUNTS
 from webapp.errors import InvalidInput
 from webapp.extensions import db
 from webapp.models import (
@@ -101,6 +102,14 @@ def queue_counts() -> dict[str, int]:
         )
     ).one()
     return {name: int(getattr(row, name) or 0) for name in QUEUES}
+
+
+def navigation_counts() -> dict[str, int]:
+    """``queue_counts`` as the navigation of every moderator's page shows them: each
+    worker keeps them for QUEUE_COUNTS_CACHE_SECONDS (``webapp.caching.QUEUE_COUNTS``),
+    and a decision made from a moderation page drops this worker's copy. The queues
+    and the API's counts read them fresh."""
+    return dict(QUEUE_COUNTS.get_or_build("navigation", queue_counts))
 
 
 @dataclass
