@@ -31,10 +31,12 @@ HOT_PATHS = {
     "comments API oldest, first page": "thread top-level page, commenter votes",
     "comments API top, first page": "top sort",
     "sentiment API": "tone by vote",
-    "queue pending": "queue counts (every moderation page)",
+    "queue pending": "pending queue, and the queue counts of every moderation page",
     "queue reported": "reported queue",
 }
 _READS = re.compile(r"\b(?:FROM|JOIN)\s+(comments|votes)\b(?:\s+(?:AS\s+)?(\w+))?", re.IGNORECASE)
+_COLUMNS = re.compile(r"SELECT (?:(?!\bSELECT\b|\bFROM\b).)+? FROM ")
+_LISTS = re.compile(r"N(?:, N)+")
 _NOT_ALIAS = {"where", "on", "join", "left", "inner", "order", "group", "limit", "cross", "using"}
 
 
@@ -47,14 +49,14 @@ class Statement:
 
     @property
     def short(self) -> str:
-        """The statement on one line, its first column list elided."""
-        flat = re.sub(r"^SELECT .*? FROM ", "SELECT … FROM ", " ".join(self.sql.split()), count=1)
+        """The statement on one line, its column lists elided."""
+        flat = _COLUMNS.sub("SELECT … FROM ", " ".join(self.sql.split()))
         return flat if len(flat) <= 400 else flat[:400] + " …"
 
     @property
     def shape(self) -> str:
         """The statement with its numbers taken out: the same query for other ids."""
-        return re.sub(r"\b\d+\b", "N", self.sql)
+        return _LISTS.sub("N…", re.sub(r"\b\d+\b", "N", self.sql))
 
 
 @dataclass
@@ -161,7 +163,8 @@ class Capture:
         """The statements one request of the route sends (after one request to warm)."""
         client = self.clients[route.role]
         headers = {"Accept": "application/json" if path.startswith("/api/") else "text/html"}
-        client.get(path, headers=headers)
+        if not route.stream:  # an export is read whole once: it may be a million rows
+            client.get(path, headers=headers)
         self.recording = []
         try:
             answer = client.get(path, headers=headers)
@@ -224,9 +227,12 @@ def capture(site: Site, paths: dict[str, str | None], explain: bool) -> Plans:
                 continue
             counts[route.name] = found.count
             statements[route.name] = found.statements
-            if explain:
+            if explain:  # each query once per route (an export repeats its batch's)
+                shapes: set[str] = set()
                 for statement in found.statements:
-                    capture.explain(statement)
+                    if statement.shape not in shapes:
+                        shapes.add(statement.shape)
+                        capture.explain(statement)
     finally:
         capture.close()
     return Plans(counts, statements)
