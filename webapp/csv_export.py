@@ -36,6 +36,8 @@ class _Writable(Protocol):
 
 def spreadsheet_safe(value: Any) -> Any:
     """``value`` as a cell that no spreadsheet reads as a formula."""
+    if type(value) is str:  # most cells: answered before the slower checks below
+        return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
     if value is None:
         return ""
     if isinstance(value, Number) and not isinstance(value, bool):

@@ -8,6 +8,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -73,8 +74,40 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, default=str)
 
 
+class _CountedBody:
+    """A streamed body that counts the bytes it hands on and, when the server closes
+    it (sent in full, or the client went away), closes the body it wraps and calls
+    ``done`` with the count. It reads nothing ahead: each piece goes on as it comes."""
+
+    def __init__(self, body: Iterable[str | bytes], done: Callable[[int], None]) -> None:
+        self._body, self._done, self.sent = body, done, 0
+        self._closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        for piece in self._body:
+            data = piece.encode() if isinstance(piece, str) else piece
+            self.sent += len(data)
+            yield data
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._done(self.sent)
+
+
 def request_logging(app: Flask) -> None:
-    """One structured line per request: who, what, how long, what came back."""
+    """One structured line per request: who, what, how long, what came back.
+
+    A streamed body (a CSV export) is never read here to learn its size: unless it
+    declares a ``Content-Length``, its bytes are counted as the server sends them and
+    the line is written when it has been sent (or the client went away), so
+    ``duration_ms`` then covers the whole transfer and ``bytes`` is what was sent."""
     if app.config.get("LOG_FORMAT") == "json":
         root = logging.getLogger()
         # Only plain console handlers change format; others (a test's capture,
@@ -110,24 +143,36 @@ def request_logging(app: Flask) -> None:
         session_id = parse_session_id(session.get("_user_id")) if signed_in else None
         user_id = session_id[0] if session_id else None
         response.headers.setdefault("X-Request-ID", g.request_id)
-        log.info(
-            "%s %s %s",
-            request.method,
-            request.path,
-            response.status_code,
-            extra={
-                "fields": {
-                    "request_id": g.request_id,
-                    "method": request.method,
-                    "path": request.path,
-                    "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "user_id": user_id,
-                    "remote_addr": request.remote_addr,
-                    "bytes": response.calculate_content_length(),
-                }
-            },
-        )
+        fields: dict[str, Any] = {
+            "request_id": g.request_id,
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": None,  # set when the line is written
+            "user_id": user_id,
+            "remote_addr": request.remote_addr,
+            "bytes": None,
+        }
+
+        def write_line(size: int | None) -> None:
+            fields["duration_ms"] = round((time.perf_counter() - started) * 1000, 2)
+            fields["bytes"] = size
+            log.info(
+                "%s %s %s",
+                fields["method"],
+                fields["path"],
+                fields["status"],
+                extra={"fields": fields},
+            )
+
+        if not response.is_streamed:
+            write_line(response.calculate_content_length())
+        elif response.content_length is not None or response.direct_passthrough:
+            # A file (send_file) declares its size, and the server may send it without
+            # iterating the body (so without closing it through Werkzeug): log it now.
+            write_line(response.content_length)
+        else:
+            response.response = _CountedBody(response.response, write_line)
         return response
 
 

@@ -1,8 +1,12 @@
-"""The editor's CSV files: every vote of a poll, the results page's tables, the overview."""
+"""The editor's CSV files: every vote of a poll, the results page's tables, the overview.
+
+Every file is streamed: its text is made piece by piece (``csv_export.chunks``) while
+it is sent, inside the request (``stream_with_context``), and the request log counts it
+as it passes (``webapp.hardening``), so no file is ever held whole. The votes file, the
+one that grows without bound, is also read in batches as it is sent: its first bytes
+leave after one query and a worker holds one batch, whatever the poll's size."""
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 from flask import Response, request, stream_with_context
 from flask.typing import ResponseReturnValue
@@ -16,9 +20,10 @@ from webapp.security import role_required
 from webapp.services import articles, insights
 
 
-def _csv_file(filename: str, body: str | Iterable[str]) -> Response:
+def _csv_file(filename: str, table: csv_export.CsvTable) -> Response:
+    """``table`` as a CSV attachment, streamed as it is written."""
     return Response(
-        body,
+        stream_with_context(csv_export.chunks(table)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -27,10 +32,9 @@ def _csv_file(filename: str, body: str | Iterable[str]) -> Response:
 @bp.get("/articles/<int:article_id>/votes.csv")
 @role_required(Role.EDITOR)
 def votes_csv(article_id: int) -> ResponseReturnValue:
-    """Streamed as it is read: a poll may hold millions of votes."""
+    """Read in batches as it is sent: a poll may hold millions of votes."""
     article = article_or_404(article_id)
-    table = insights.votes_table(poll_or_404(article))
-    return _csv_file(f"{article.slug}-votes.csv", stream_with_context(csv_export.chunks(table)))
+    return _csv_file(f"{article.slug}-votes.csv", insights.votes_table(poll_or_404(article)))
 
 
 def _sentiment_table(name: str) -> insights.SentimentTable:
@@ -49,7 +53,7 @@ def sentiment_csv(article_id: int) -> ResponseReturnValue:
     table = insights.sentiment_table(name, article.poll, insights.for_article(article))
     if table is None:
         raise NotFound("No such table.")
-    return _csv_file(f"{article.slug}-{name}.csv", csv_export.text(table))
+    return _csv_file(f"{article.slug}-{name}.csv", table)
 
 
 @bp.get("/overview.csv")
@@ -58,7 +62,7 @@ def overview_csv() -> ResponseReturnValue:
     """The overview's figures for every article, in the page's order."""
     sort, direction = overview_order()
     page = insights.overview(sort, direction, per_page=None)
-    return _csv_file("overview.csv", csv_export.text(insights.overview_table(page)))
+    return _csv_file("overview.csv", insights.overview_table(page))
 
 
 @bp.get("/overview/trend.csv")
@@ -66,4 +70,4 @@ def overview_csv() -> ResponseReturnValue:
 def trend_csv() -> ResponseReturnValue:
     label, option = trend_query()
     table = insights.trend_table(insights.option_trend(label, option))
-    return _csv_file(f"{articles.slugify(label) or 'label'}-trend.csv", csv_export.text(table))
+    return _csv_file(f"{articles.slugify(label) or 'label'}-trend.csv", table)
