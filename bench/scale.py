@@ -127,6 +127,7 @@ def bench_database(kind: str, args: argparse.Namespace) -> Run:
                 args.requests,
                 args.batch_seconds,
                 lambda route: print(f"  [{kind}] {route}", flush=True),
+                workers=args.workers,
             )
             after = {name: worker_rss(server) for name, server in servers.items()}
         except BaseException:
