@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import Flask
 from sqlalchemy import func, select
@@ -111,6 +113,13 @@ def sentiment() -> None:
     """Comment sentiment maintenance."""
 
 
+def _cpu_count() -> int:
+    """The CPUs this process may run on (a container's or taskset's limit included)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 @sentiment.command("rescore")
 @click.option(
     "--batch-size",
@@ -119,11 +128,59 @@ def sentiment() -> None:
     show_default=True,
     help="Comments scored and committed together.",
 )
-def rescore(batch_size: int) -> None:
-    """Re-score every comment's sentiment (after changing the analyser); safe to interrupt."""
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes scoring in parallel (default: one per CPU; 1 scores in this process).",
+)
+@click.option(
+    "--after-id",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Re-score only comments after this id: resumes a run that stopped, from the id"
+    " it reported.",
+)
+def rescore(batch_size: int, workers: int | None, after_id: int) -> None:
+    """Re-score every comment's sentiment (after changing the analyser); safe to interrupt.
 
-    total = db.session.scalar(select(func.count()).select_from(Comment)) or 0
-    # The service commits each batch itself, so an interrupted run keeps its work.
-    with click.progressbar(length=total, label="Re-scoring comments") as bar:
-        scored = rescore_comments(batch_size=batch_size, progress=bar.update)
+    Batches are written in id order, each committed, and the bar shows the id done up
+    to. A run that stops (Ctrl-C, a crash) says where; `--after-id ID` finishes the
+    rest. Re-scoring writes only changed values, so rerunning from the start is also
+    correct, just slower."""
+
+    workers = workers or _cpu_count()
+    after = select(func.count()).select_from(Comment).where(Comment.id > after_id)
+    total = db.session.scalar(after) or 0
+    done_up_to = after_id
+
+    def finished(last_id: int) -> None:
+        nonlocal done_up_to
+        done_up_to = bar.current_item = last_id
+
+    def shown(last_id: int | None) -> str | None:
+        return f"up to id {last_id}" if last_id else None
+
+    try:
+        # The service commits each batch itself, so an interrupted run keeps its work.
+        with click.progressbar(
+            length=total,
+            label=f"Re-scoring comments ({workers} worker{'' if workers == 1 else 's'})",
+            item_show_func=shown,
+        ) as bar:
+            scored = rescore_comments(
+                batch_size=batch_size,
+                progress=bar.update,
+                workers=workers,
+                after_id=after_id,
+                checkpoint=finished,
+            )
+    except BaseException:
+        click.echo(
+            f"Stopped. Comments up to id {done_up_to} are re-scored; to finish:"
+            f" flask --app wsgi sentiment rescore --after-id {done_up_to}",
+            err=True,
+        )
+        raise
     click.echo(f"Re-scored {scored} comment{'' if scored == 1 else 's'}.")

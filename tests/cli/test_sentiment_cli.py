@@ -117,3 +117,45 @@ def test_flask_command_line_rescores_the_configured_database(backend, db, make_u
     assert completed.returncode == 0, completed.stderr
     assert "Re-scored 3 comments." in completed.stdout
     assert_all_scored(db, 3)
+
+
+def test_sentiment_rescore_in_two_workers(runner, db, make_user, make_article):
+    add_comments(db, make_user, make_article)
+    result = runner.invoke(args=["sentiment", "rescore", "--workers", "2", "--batch-size", "2"])
+    assert result.exit_code == 0, result.output
+    assert "Re-scoring comments (2 workers)" in result.output
+    assert "Re-scored 5 comments." in result.output
+    assert_all_scored(db, 5)
+
+
+def test_sentiment_rescore_after_an_id_does_only_the_rest(runner, db, make_user, make_article):
+    ids = add_comments(db, make_user, make_article)
+    result = runner.invoke(args=["sentiment", "rescore", "--after-id", str(ids[2])])
+    assert result.exit_code == 0, result.output
+    assert "Re-scored 2 comments." in result.output
+    rows = stored(db)
+    assert [row[2:] for row in rows[:3]] == [(0.99, "negative"), (None, None), (0.99, "negative")]
+    for _, body, score, label in rows[3:]:
+        assert Sentiment(score, label) == analyse(body)
+
+
+def test_a_stopped_rescore_says_how_to_finish(app, runner, db, make_user, make_article):
+    bodies = [f"comment {n}" for n in range(5)]
+    bodies[3] = "comment boom"
+    ids = add_comments(db, make_user, make_article, bodies)
+    app.config["SENTIMENT_ANALYSER"] = "tests.services.test_sentiment:FlakyAnalyser"
+    args = ["sentiment", "rescore", "--workers", "2", "--batch-size", "2"]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1
+    assert f"--after-id {ids[1]}" in result.output
+    app.config["SENTIMENT_ANALYSER"] = "tests.services.test_sentiment:FakeAnalyser"
+    result = runner.invoke(args=[*args, "--after-id", str(ids[1])])
+    assert result.exit_code == 0, result.output
+    assert "Re-scored 3 comments." in result.output
+    assert [row[2:] for row in stored(db)] == [(0.25, "positive")] * 5
+
+
+def test_sentiment_rescore_refuses_no_workers(runner, db):
+    result = runner.invoke(args=["sentiment", "rescore", "--workers", "0"])
+    assert result.exit_code == 2
+    assert "workers" in result.output

@@ -333,3 +333,105 @@ def test_rescore_of_no_comments_scores_none(app, db):
 def test_rescore_refuses_an_empty_batch(app, db):
     with pytest.raises(ValueError):
         rescore_comments(batch_size=0)
+
+
+# --- re-scoring in a pool of processes, and resuming ------------------------------------
+
+#: A corpus of varied comments: every VADER case the stored values must survive.
+CORPUS = [
+    (f"{sentence} (comment {n})", None, None)
+    for n, sentence in enumerate(
+        [
+            POSITIVE_SENTENCE,
+            NEGATIVE_SENTENCE,
+            NEUTRAL_SENTENCE,
+            "Not good. Not good at all.",
+            "Great reporting, see [the data](https://example.org/awful-numbers).",
+            "meh",
+            "I can't say I LOVE it, but it's not bad!!!",
+            "",
+        ]
+        * 6
+    )
+]
+
+
+def test_rescore_in_workers_gives_what_one_process_gives(app, db, make_user, make_article):
+    ids = add_comments(db, make_user, make_article, CORPUS)
+    batches: list[int] = []
+    assert rescore_comments(batch_size=5, workers=2, progress=batches.append) == len(ids)
+    assert sum(batches) == len(ids) and len(batches) == 10
+    in_workers = stored(db)
+    db.session.execute(sa.update(Comment).values(sentiment=None, sentiment_label=None))
+    db.session.commit()
+    assert rescore_comments(batch_size=5, workers=1) == len(ids)
+    assert stored(db) == in_workers
+    for _, body, score, label in in_workers:
+        assert Sentiment(score, label) == analyse(body)
+
+
+def test_workers_use_the_configured_analyser(app, db, make_user, make_article):
+    add_comments(db, make_user, make_article, [("fine", None, None), ("meh", None, None)])
+    app.config["SENTIMENT_ANALYSER"] = "tests.services.test_sentiment:FakeAnalyser"
+    assert rescore_comments(batch_size=1, workers=2) == 2
+    assert [(row[2], row[3]) for row in stored(db)] == [(0.25, "positive"), (-0.5, "negative")]
+
+
+def test_a_run_stopped_part_way_is_finished_after_the_last_id_it_reported(
+    app, db, make_user, make_article
+):
+    ids = add_comments(db, make_user, make_article, CORPUS)
+    reported: list[int] = []
+
+    def stop_after_two_batches(last_id: int) -> None:
+        reported.append(last_id)
+        if len(reported) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        rescore_comments(batch_size=4, workers=2, checkpoint=stop_after_two_batches)
+    db.session.rollback()
+    assert reported == [ids[3], ids[7]]
+    # Written: exactly the batches reported, though the pool had scored more.
+    assert [row[2] is not None for row in stored(db)] == [n < 8 for n in range(len(ids))]
+
+    reads: list = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and "comments" in statement:
+            reads.append(parameters)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert rescore_comments(batch_size=4, workers=2, after_id=reported[-1]) == len(ids) - 8
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    first = reads[0].values() if isinstance(reads[0], dict) else reads[0]
+    assert ids[7] in first  # it starts after the last id reported
+    for _, body, score, label in stored(db):
+        assert Sentiment(score, label) == analyse(body)
+
+
+def test_a_crash_in_a_worker_stops_the_run_and_keeps_the_batches_before(
+    app, db, make_user, make_article
+):
+    rows = [(f"comment {n}", None, None) for n in range(6)]
+    rows[4] = ("comment boom", None, None)
+    ids = add_comments(db, make_user, make_article, rows)
+    app.config["SENTIMENT_ANALYSER"] = "tests.services.test_sentiment:FlakyAnalyser"
+    with pytest.raises(RuntimeError, match="crashed"):
+        rescore_comments(batch_size=2, workers=2)
+    db.session.rollback()
+    assert {row[0]: row[2] for row in stored(db)} == {
+        ids[0]: 0.25,
+        ids[1]: 0.25,
+        ids[2]: 0.25,
+        ids[3]: 0.25,
+        ids[4]: None,
+        ids[5]: None,
+    }
+
+
+def test_rescore_refuses_no_workers(app, db):
+    with pytest.raises(ValueError):
+        rescore_comments(workers=0)

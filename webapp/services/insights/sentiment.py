@@ -11,12 +11,20 @@ from __future__ import annotations
 
 import logging
 import math
+import multiprocessing
+import multiprocessing.context
 import re
-from collections.abc import Callable
+import signal
+from collections import deque
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from functools import partial
+from multiprocessing.pool import AsyncResult
+from typing import Any, Protocol, runtime_checkable
 
 import sqlalchemy as sa
+from werkzeug.utils import import_string
 
 from webapp.extensions import db
 from webapp.models import Comment
@@ -110,22 +118,53 @@ def analyse(text: str) -> Sentiment:
     Scores outside [-1, 1] from a custom analyser are clipped, so aggregates
     stay meaningful; a NaN is a bug in that analyser and is refused.
     """
-    raw = float(get_analyser().score(text_for_analysis(text)))
+    return _sentiment_with(get_analyser(), text)
+
+
+def _sentiment_with(analyser: SentimentAnalyser, text: str) -> Sentiment:
+    raw = float(analyser.score(text_for_analysis(text)))
     if math.isnan(raw):
         raise ValueError("the sentiment analyser returned NaN")
     score = max(-1.0, min(1.0, raw))
     return Sentiment(score=score, label=label_for(score))
 
 
-def rescore_comments(batch_size: int = 500, progress: Callable[[int], None] | None = None) -> int:
-    """Recompute every comment's sentiment and label; return how many were scored.
+# --- re-scoring stored comments ----------------------------------------------------------
+
+#: A batch as read: id, body and the stored values, for the comparison before writing.
+_Batch = Sequence[sa.Row[tuple[int, str, float | None, str | None]]]
+#: (score, label) per comment of a batch, in the batch's order.
+_Scores = list[tuple[float, str]]
+
+
+def rescore_comments(
+    batch_size: int = 500,
+    progress: Callable[[int], None] | None = None,
+    *,
+    workers: int = 1,
+    after_id: int = 0,
+    checkpoint: Callable[[int], None] | None = None,
+) -> int:
+    """Recompute the sentiment and label of every comment with an id above ``after_id``;
+    return how many were scored.
 
     Unlike other services this commits, once per batch: it runs over the whole
     table (after a change of analyser or thresholds), so an interrupted run
-    keeps what it did and a new run simply recomputes. Batches follow the
-    primary key (keyset, never OFFSET) and read only ids and bodies, so memory
-    stays flat and no row is scored twice when rows are added meanwhile (new
-    comments are scored as they are written anyway).
+    keeps what it did. Batches follow the primary key (keyset, never OFFSET)
+    and read only ids and bodies, so memory stays flat and no row is scored
+    twice when rows are added meanwhile (new comments are scored as they are
+    written anyway).
+
+    Scoring is CPU-bound, so with ``workers`` above 1 a pool of that many
+    processes scores the batches while this process reads the next ones and
+    writes the finished ones. Batches are written in id order, each in its own
+    transaction, so when a batch's ``checkpoint(last id)`` is called every comment
+    up to that id is done: a run stopped anywhere (a crash, Ctrl-C) is finished
+    by one with ``after_id`` set to the last id reported, and since a re-score
+    writes only values that change, starting lower (or from 0) is just slower.
+    The results are the same with any number of workers: each comment is
+    scored by the same function, with the configured analyser built once per
+    process.
 
     No transaction is open while a batch is scored: outside requests SQLite
     transactions take the write lock at BEGIN (see ``webapp._sqlite_begin``),
@@ -133,18 +172,39 @@ def rescore_comments(batch_size: int = 500, progress: Callable[[int], None] | No
     written only if its body is still the one that was scored (a comment
     edited meanwhile keeps the score the comment service gave its new text),
     and only when its values change. ``progress`` is called with the size of
-    each finished batch (``click.progressbar``'s ``update`` fits).
+    each finished batch (``click.progressbar``'s ``update`` fits), after
+    ``checkpoint``.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    table = Comment.__table__
-    write = (
-        sa.update(table)
-        .where(table.c.id == sa.bindparam("row_id"), table.c.body == sa.bindparam("old_body"))
-        .values(sentiment=sa.bindparam("new_score"), sentiment_label=sa.bindparam("new_label"))
-    )
-    last_id = 0
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    batches = _batches(after_id, batch_size)
+    scored_batches: Generator[tuple[_Batch, _Scores], None, None]
+    if workers == 1:
+        scored_batches = ((rows, _scores([row.body for row in rows])) for rows in batches)
+    else:
+        get_analyser()  # a misconfigured analyser fails here, before any process starts
+        scored_batches = _scored_in_pool(batches, workers, _analysers.spec())
     scored = 0
+    with closing(scored_batches):
+        for rows, scores in scored_batches:
+            changed = _write(rows, scores)
+            last_id = rows[-1].id
+            scored += len(rows)
+            log.debug("Re-scored comments up to id %s (%s changed)", last_id, changed)
+            if checkpoint is not None:
+                checkpoint(last_id)
+            if progress is not None:
+                progress(len(rows))
+    log.info("Re-scored the sentiment of %s comments", scored)
+    return scored
+
+
+def _batches(after_id: int, batch_size: int) -> Generator[_Batch, None, None]:
+    """The comments after ``after_id`` in keyset batches, each read in a transaction
+    that ends before the batch is handed on."""
+    last_id = after_id
     while True:
         rows = db.session.execute(
             sa.select(Comment.id, Comment.body, Comment.sentiment, Comment.sentiment_label)
@@ -155,26 +215,88 @@ def rescore_comments(batch_size: int = 500, progress: Callable[[int], None] | No
         # End the read before scoring, so no lock or snapshot is held meanwhile.
         db.session.commit()
         if not rows:
-            break
-        changes = []
-        for row in rows:
-            result = analyse(row.body)
-            if (row.sentiment, row.sentiment_label) != (result.score, result.label):
-                changes.append(
-                    {
-                        "row_id": row.id,
-                        "old_body": row.body,
-                        "new_score": result.score,
-                        "new_label": result.label,
-                    }
-                )
-        if changes:
-            db.session.execute(write, changes)
-            db.session.commit()
+            return
+        yield rows
         last_id = rows[-1].id
-        scored += len(rows)
-        log.debug("Re-scored comments up to id %s (%s changed)", last_id, len(changes))
-        if progress is not None:
-            progress(len(rows))
-    log.info("Re-scored the sentiment of %s comments", scored)
-    return scored
+
+
+_WRITE = (
+    sa.update(Comment.__table__)
+    .where(
+        Comment.__table__.c.id == sa.bindparam("row_id"),
+        Comment.__table__.c.body == sa.bindparam("old_body"),
+    )
+    .values(sentiment=sa.bindparam("new_score"), sentiment_label=sa.bindparam("new_label"))
+)
+
+
+def _write(rows: _Batch, scores: _Scores) -> int:
+    """Store the scores that differ from the stored ones, in one transaction; how many."""
+    changes = [
+        {"row_id": row.id, "old_body": row.body, "new_score": score, "new_label": label}
+        for row, (score, label) in zip(rows, scores, strict=True)
+        if (row.sentiment, row.sentiment_label) != (score, label)
+    ]
+    if changes:
+        db.session.execute(_WRITE, changes)
+        db.session.commit()
+    return len(changes)
+
+
+def _scores(bodies: list[str], analyser: SentimentAnalyser | None = None) -> _Scores:
+    found = get_analyser() if analyser is None else analyser
+    return [(result.score, result.label) for result in map(partial(_sentiment_with, found), bodies)]
+
+
+# The pool: processes that only score text. They never touch the database; the
+# process that started them reads and writes.
+
+#: In a pool process: the analyser's setting, then the analyser built from it.
+_worker: dict[str, Any] = {}
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """Fork where there is one: a pool process starts with the analyser's module and
+    setting already loaded (and a setting naming a class needs no pickling). Elsewhere
+    the platform's default, for which the setting must be an importable path or class."""
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+def _start_worker(spec: str | Callable[[], object]) -> None:
+    # Ctrl-C reaches the whole process group; the parent stops the pool.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker.clear()
+    _worker["spec"] = spec
+
+
+def _score_in_worker(bodies: list[str]) -> _Scores:
+    """A pool task. The analyser is built on the first task, not in the initializer,
+    so an analyser that fails to build fails the task (and the run) instead of the
+    pool restarting processes forever."""
+    analyser = _worker.get("analyser")
+    if analyser is None:
+        spec = _worker["spec"]
+        factory = import_string(spec) if isinstance(spec, str) else spec
+        analyser = _worker["analyser"] = factory()
+    return _scores(bodies, analyser)
+
+
+def _scored_in_pool(
+    batches: Iterator[_Batch], workers: int, spec: str | Callable[[], object]
+) -> Generator[tuple[_Batch, _Scores], None, None]:
+    """Each batch with its scores, in order, scored by ``workers`` processes. Two
+    batches per process are in flight, so the pool never waits for the reads and
+    memory holds a few batches, whatever the table's size."""
+    in_flight = 2 * workers
+    with _pool_context().Pool(workers, initializer=_start_worker, initargs=(spec,)) as pool:
+        pending: deque[tuple[_Batch, AsyncResult[_Scores]]] = deque()
+        for rows in batches:
+            pending.append((rows, pool.apply_async(_score_in_worker, ([r.body for r in rows],))))
+            if len(pending) >= in_flight:
+                done, result = pending.popleft()
+                yield done, result.get()
+        while pending:
+            done, result = pending.popleft()
+            yield done, result.get()
