@@ -1,0 +1,250 @@
+"""The lists' statements read index ranges, never a whole table of comments or votes
+(issue 15), checked against each database's own plan (PostgreSQL's EXPLAIN after
+ANALYZE, SQLite's EXPLAIN QUERY PLAN without statistics, as the app runs it) on a site
+large enough that the planner has a choice: the moderation queues and their counts,
+authors' histories, the audit log, the overview, the editors' desk and the API's list
+of articles (neighbours and the reader's votes).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from webapp.models import Comment, CommentFlag, ModerationAction, User, Vote
+from webapp.services import articles, insights, moderation
+
+START = datetime(2026, 3, 1, tzinfo=UTC)
+#: (articles, readers, comments, anonymous votes) on each database. PostgreSQL plans by
+#: cost, so its site is big enough that a page is a small part of each table; SQLite
+#: plans by rule (the app runs no ANALYZE), so a small site shows its plans.
+SIZES = {"postgresql": (120, 1000, 20000, 5000), "sqlite": (30, 200, 2000, 500)}
+
+
+@pytest.fixture
+def busy(db, make_user, make_article, backend) -> dict[str, Any]:
+    """Articles with polls; readers; comments in every state (a tenth held, a twentieth
+    rejected, some approved, some reported with their reports); 1,000 log entries;
+    anonymous votes, and a reader's votes in a third of the polls."""
+    rnd = random.Random(15)
+    article_count, reader_count, comment_count, vote_count = SIZES[backend.name]
+    editor = make_user("editor")
+    moderator = make_user("moderator")
+    made = [
+        make_article(f"Story {n}", author=editor, poll=True, published_at=START + timedelta(n))
+        for n in range(article_count)
+    ]
+    db.session.execute(
+        sa.insert(User),
+        [
+            {
+                "email": f"reader-{n}@example.org",
+                "password_hash": "-",
+                "display_name": f"Reader {n}",
+                "role": "reader",
+                "created_at": START,
+                "session_generation": 0,
+            }
+            for n in range(reader_count)
+        ],
+    )
+    readers = list(db.session.scalars(sa.select(User.id).where(User.role == "reader")))
+    rows = []
+    for n in range(comment_count):
+        draw = rnd.random()
+        status = "published" if draw < 0.85 else "pending" if draw < 0.95 else "rejected"
+        decided = status != "pending" and rnd.random() < 0.1
+        reported = status != "rejected" and rnd.random() < 0.05
+        rows.append(
+            {
+                "article_id": made[n % len(made)].id,
+                "author_id": rnd.choice(readers),
+                "body": "Words",
+                "html": "<p>Words</p>",
+                "status": status,
+                "created_at": START + timedelta(minutes=n),
+                "moderated_at": START if decided else None,
+                "reported_at": START + timedelta(minutes=n) if reported else None,
+                "sentiment": rnd.uniform(-1, 1),
+                "reasons_held": [],
+            }
+        )
+    db.session.execute(sa.insert(Comment), rows)
+    reported = db.session.scalars(sa.select(Comment.id).where(Comment.reported_at.is_not(None)))
+    db.session.execute(
+        sa.insert(CommentFlag),
+        [
+            {"comment_id": comment_id, "user_id": user_id, "reason": "spam", "created_at": START}
+            for comment_id in reported
+            for user_id in rnd.sample(readers, rnd.randint(1, 3))
+        ],
+    )
+    db.session.execute(
+        sa.insert(ModerationAction),
+        [
+            {
+                "actor_id": moderator.id,
+                "action": rnd.choice(["approve", "reject", "ban"]),
+                "target_user_id": rnd.choice(readers),
+                "details": {},
+                "created_at": START,
+            }
+            for _ in range(1000)
+        ],
+    )
+    polls = [article.poll for article in made if article.poll is not None]
+    db.session.execute(
+        sa.insert(Vote),
+        [
+            {
+                "poll_id": poll.id,
+                "option_id": poll.options[n % 3].id,
+                "voter_key": f"a:{n}",
+                "created_at": START,
+                "updated_at": START,
+            }
+            for n in range(vote_count)
+            for poll in [polls[n % len(polls)]]
+        ],
+    )
+    voter = db.session.get(User, readers[0])
+    for article in made[::3]:
+        assert article.poll is not None
+        db.session.execute(
+            sa.insert(Vote),
+            {
+                "poll_id": article.poll.id,
+                "option_id": article.poll.options[0].id,
+                "voter_key": f"u:{voter.id}",
+                "user_id": voter.id,
+            },
+        )
+    db.session.commit()
+    if backend.name == "postgresql":
+        db.session.execute(sa.text("ANALYZE"))
+        db.session.commit()
+    return {"voter": voter, "reader_id": readers[5], "backend": backend.name}
+
+
+def _plans(db, run: Callable[[], Any]) -> list[tuple[str, str]]:
+    """(statement, plan text) of every SELECT ``run`` makes, on this database."""
+    ran: list[tuple[str, Any]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        ran.append((statement, parameters))
+
+    db.session.rollback()
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        run()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    connection = db.session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    found = []
+    for statement, parameters in ran:
+        if not statement.lstrip().upper().startswith("SELECT"):
+            continue
+        prefix = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
+        lines = connection.exec_driver_sql(prefix + statement, parameters).all()
+        text = "\n".join(str(line[0] if postgres else line[-1]) for line in lines)
+        found.append((statement, text))
+    return found
+
+
+def _full_reads(plan: str, tables: tuple[str, ...] = ("comments", "votes")) -> list[str]:
+    """Lines of a plan that read the whole of one of ``tables`` (or of an index of it,
+    on SQLite: a SCAN rather than a SEARCH)."""
+    names = "|".join(tables)
+    pattern = rf"Seq Scan on ({names})\b|^\s*SCAN ({names})\b"
+    return [line for line in plan.splitlines() if re.search(pattern, line)]
+
+
+def _assert_ranges_only(plans: list[tuple[str, str]]) -> None:
+    for statement, plan in plans:
+        assert not _full_reads(plan), f"{statement}\n{plan}"
+
+
+QUEUE_INDEXES = {
+    "pending": "ix_comments_pending_queue",
+    "reported": "ix_comments_reported_queue",
+    "rejected": "ix_comments_rejected_queue",
+    "approved": "ix_comments_approved_queue",
+}
+
+
+def test_the_queues_and_their_counts_read_each_queue_s_own_index(db, busy):
+    [(_, counts)] = _plans(db, moderation.queue_counts)
+    assert not _full_reads(counts), counts
+    if busy["backend"] == "postgresql":
+        # (Index only, once VACUUM has marked the pages visible; here, fresh rows, a
+        # bitmap of the same index.)
+        for index in QUEUE_INDEXES.values():
+            assert index in counts, counts
+    else:
+        assert "ix_comments_reported_queue" in counts, counts
+    for status, index in QUEUE_INDEXES.items():
+        _, after = moderation.queue(status, 25)
+        assert after is not None
+        for start in (None, after):
+            plans = _plans(
+                db, lambda status=status, start=start: moderation.queue(status, 25, start)
+            )
+            _assert_ranges_only(plans)
+            page = plans[0][1]
+            if busy["backend"] == "postgresql" or status == "reported":
+                assert index in page, page
+            histories = next(plan for statement, plan in plans if "count(*) FILTER" in statement)
+            assert "ix_comments_author_history" in histories, histories
+
+
+def test_the_audit_log_and_a_readers_page_read_index_ranges(db, busy):
+    reader = db.session.get(User, busy["reader_id"])
+    plans = _plans(
+        db,
+        lambda: (
+            moderation.audit_log(50),
+            moderation.audit_log(20, user_id=reader.id),
+            moderation.recent_comments(reader, 20),
+            moderation.author_histories({reader.id}),
+        ),
+    )
+    _assert_ranges_only(plans)
+    by_reader = next(plan for statement, plan in plans if "target_user_id = " in statement)
+    assert "ix_moderation_actions_target_user_id_id" in by_reader, by_reader
+    assert not _full_reads(by_reader, ("moderation_actions",)), by_reader
+    recent = next(plan for statement, plan in plans if "comments.author_id = " in statement)
+    assert re.search(r"ix_comments_author_\w+", recent), recent
+
+
+def test_the_overview_the_desk_and_the_articles_list_read_their_page_s_rows(db, busy):
+    first = insights.overview(per_page=10)
+    plans = _plans(
+        db,
+        lambda: (
+            insights.overview(per_page=10),
+            insights.overview("published", None, first.next_key, per_page=10),
+            insights.overview("comments", per_page=10),
+            articles.articles_for_editors(10),
+        ),
+    )
+    _assert_ranges_only(plans)
+    tones = [plan for statement, plan in plans if "avg(comments.sentiment)" in statement]
+    assert len(tones) == 3
+    for plan in tones:
+        # The comments of the page's articles: a range per article on an index that
+        # leads with the article (or with status, then the article).
+        assert re.search(r"Index Cond: \(\(article_id = ANY|article_id=\?", plan), plan
+    voter = busy["voter"]
+    plans = _plans(db, lambda: articles.published_for_reader(20, None, None, f"u:{voter.id}"))
+    _assert_ranges_only(plans)
+    neighbours = next(plan for statement, plan in plans if "around" in statement)
+    assert "ix_articles_status_published_at" in neighbours, neighbours
+    [votes] = [plan for statement, plan in plans if "FROM votes" in statement]
+    assert re.search(r"uq_votes_poll_id|sqlite_autoindex_votes", votes), votes
