@@ -55,6 +55,8 @@ class Article(Base):
             "comment_mode IN ('open', 'premoderated', 'closed')", name="comment_mode"
         ),
         sa.Index("ix_articles_status_published_at", "status", "published_at", "id"),
+        # The editor dashboard, last changed first, by keyset (updated_at, id).
+        sa.Index("ix_articles_updated_at_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -32,9 +32,11 @@ class Comment(Base):
             "sentiment_label IS NULL OR sentiment_label IN ('positive', 'neutral', 'negative')",
             name="sentiment_label",
         ),
-        # The thread page: top-level comments of one article in time order.
+        # The replies of a thread page's comments, a level at a time (by article,
+        # status and parent); its top-level comments have the indexes below the class.
         sa.Index("ix_comments_article_thread", "article_id", "status", "parent_id", "created_at"),
-        # The moderation queues: oldest first per status.
+        # Comments of a status in time order (each moderation queue has its own partial
+        # index below the class).
         sa.Index("ix_comments_status_created_at", "status", "created_at"),
         sa.Index("ix_comments_author_id_created_at", "author_id", "created_at"),
         # Sentiment results (webapp/services/insights/): per article, the published
@@ -84,10 +86,118 @@ class Comment(Base):
         return self.deleted_at is not None
 
 
+# The thread (webapp/services/comments/thread.py) reads a page of top-level comments
+# as a few index ranges, each one status of one article, already in the page's order,
+# so a page reads its own rows and no more however long the thread. The condition of
+# each partial index is written into the thread's queries as it stands here (SQLite
+# uses a partial index only then); they index top-level comments alone.
+_TOP_LEVEL = "parent_id IS NULL"
+# Oldest and newest first: by id (ids grow with posting time).
+sa.Index(
+    "ix_comments_thread_roots",
+    Comment.article_id,
+    Comment.status,
+    Comment.id,
+    postgresql_where=sa.text(_TOP_LEVEL),
+    sqlite_where=sa.text(_TOP_LEVEL),
+)
+# Top first: by score, highest first, then oldest first, as the page's cursor (score, id).
+sa.Index(
+    "ix_comments_thread_top",
+    Comment.article_id,
+    Comment.status,
+    Comment.score.desc(),
+    Comment.id,
+    postgresql_where=sa.text(_TOP_LEVEL),
+    sqlite_where=sa.text(_TOP_LEVEL),
+)
+# The featured comments alone (few), for the page's "featured" filter, in both orders.
+# The parent is a key column (not in the condition) so that SQLite, which plans
+# without statistics, counts "parent_id IS NULL" as one more equality and prefers these
+# small indexes to the whole thread's above.
+_FEATURED = "featured_at IS NOT NULL"
+sa.Index(
+    "ix_comments_thread_featured",
+    Comment.article_id,
+    Comment.status,
+    Comment.parent_id,
+    Comment.id,
+    postgresql_where=sa.text(_FEATURED),
+    sqlite_where=sa.text(_FEATURED),
+)
+sa.Index(
+    "ix_comments_thread_featured_top",
+    Comment.article_id,
+    Comment.status,
+    Comment.parent_id,
+    Comment.score.desc(),
+    Comment.id,
+    postgresql_where=sa.text(_FEATURED),
+    sqlite_where=sa.text(_FEATURED),
+)
+# The deep replies that answer a comment: what its deletion sets to NULL (ON DELETE SET
+# NULL), found without reading every comment. Only deep replies have one.
+_ANSWERS = "in_reply_to_id IS NOT NULL"
+sa.Index(
+    "ix_comments_in_reply_to_id",
+    Comment.in_reply_to_id,
+    postgresql_where=sa.text(_ANSWERS),
+    sqlite_where=sa.text(_ANSWERS),
+)
+# A signed-in reader also sees their own held and rejected comments: found by author,
+# among the (few) unpublished top-level comments.
+_UNPUBLISHED = f"{_TOP_LEVEL} AND status <> 'published'"
+sa.Index(
+    "ix_comments_own_unpublished_roots",
+    Comment.author_id,
+    Comment.article_id,
+    Comment.id,
+    postgresql_where=sa.text(_UNPUBLISHED),
+    sqlite_where=sa.text(_UNPUBLISHED),
+)
+
+# The moderation lists (webapp/services/moderation/queues.py): each queue oldest first
+# by keyset (created_at, id), and its count in the navigation read from its index alone.
+# Led by the status, so that SQLite (no statistics) prefers them to the whole status's
+# entries in ix_comments_status_created_at.
+_LIVE = "deleted_at IS NULL"
+for _name, _condition in (
+    ("ix_comments_pending_queue", f"status = 'pending' AND {_LIVE}"),
+    ("ix_comments_rejected_queue", f"status = 'rejected' AND {_LIVE}"),
+    (
+        "ix_comments_approved_queue",
+        f"status = 'published' AND moderated_at IS NOT NULL AND {_LIVE}",
+    ),
+):
+    sa.Index(
+        _name,
+        Comment.status,
+        Comment.created_at,
+        Comment.id,
+        postgresql_where=sa.text(_condition),
+        sqlite_where=sa.text(_condition),
+    )
+# The Reported queue: comments reported since their last decision, by when.
+_REPORTED = f"reported_at IS NOT NULL AND {_LIVE} AND status <> 'rejected'"
+sa.Index(
+    "ix_comments_reported_queue",
+    Comment.reported_at,
+    Comment.id,
+    postgresql_where=sa.text(_REPORTED),
+    sqlite_where=sa.text(_REPORTED),
+)
+# A queue item's author history (comments, published, rejected, reports received),
+# for the authors on the page, from the index alone.
+sa.Index("ix_comments_author_history", Comment.author_id, Comment.status, Comment.flag_count)
+
+
 class CommentFlag(Base):
     __tablename__ = "comment_flags"
     __table_args__ = (
         sa.UniqueConstraint("comment_id", "user_id"),
+        # A queued comment's open reports (those since its last decision), counted
+        # from the index alone.
+        sa.Index("ix_comment_flags_comment_id_created_at", "comment_id", "created_at"),
         sa.CheckConstraint("reason IN ('spam', 'abuse', 'off_topic', 'other')", name="reason"),
     )
 

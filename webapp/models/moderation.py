@@ -26,18 +26,24 @@ class ModerationAction(Base):
     """The audit log: written once, never updated."""
 
     __tablename__ = "moderation_actions"
-    __table_args__ = (sa.Index("ix_moderation_actions_created_at", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_moderation_actions_created_at", "created_at"),
+        # The audit log, newest first by id, filtered by one of these (each also
+        # serves its foreign key).
+        sa.Index("ix_moderation_actions_action_id", "action", "id"),
+        sa.Index("ix_moderation_actions_actor_id_id", "actor_id", "id"),
+        sa.Index("ix_moderation_actions_target_user_id_id", "target_user_id", "id"),
+        sa.Index("ix_moderation_actions_comment_id_id", "comment_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    actor_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
-    )
+    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     action: Mapped[str] = mapped_column(sa.String(16))
     comment_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("comments.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("comments.id", ondelete="SET NULL")
     )
     target_user_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("users.id", ondelete="SET NULL")
     )
     reason: Mapped[str | None] = mapped_column(sa.Text)
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
