@@ -18,9 +18,12 @@ from sqlalchemy import (
     ColumnElement,
     CursorResult,
     Integer,
+    UnaryExpression,
     and_,
     bindparam,
     func,
+    literal,
+    or_,
     select,
     update,
 )
@@ -30,8 +33,8 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from webapp.caching import THREADS
 from webapp.extensions import db
-from webapp.models import Article, ArticleStatus, Comment, CommentFlag, CommentStatus
-from webapp.services.comments.rules import not_a_parent
+from webapp.models import Article, ArticleStatus, Comment, CommentFlag, CommentStatus, User
+from webapp.services.comments.rules import is_moderator, not_a_parent
 
 _COMMENTS = Comment.__table__
 _ARTICLES = Article.__table__
@@ -315,3 +318,67 @@ def recount_article(article_id: int) -> int:
         )
         or 0
     )
+
+
+# --- what a thread shows: who sees which comments, as the indexes can read them ------
+
+
+def visible_to(viewer: User | None) -> ColumnElement[bool]:
+    """The comments ``viewer`` sees in a thread."""
+    if viewer is None:
+        return Comment.status == CommentStatus.PUBLISHED
+    if is_moderator(viewer):
+        return Comment.status != CommentStatus.REJECTED
+    return or_(Comment.status == CommentStatus.PUBLISHED, Comment.author_id == viewer.id)
+
+
+# Spelled into the SQL as it stands in the partial index's condition
+# (ix_comments_own_unpublished_roots), which a database only uses when it can see the
+# query asks for no more than the index holds.
+_PUBLISHED = literal(CommentStatus.PUBLISHED.value, literal_execute=True)
+
+
+def statuses_seen(viewer: User | None) -> list[str]:
+    """The statuses of the comments ``viewer`` may see any of (``visible_to`` says which)."""
+    if viewer is None:
+        return [CommentStatus.PUBLISHED.value]
+    if is_moderator(viewer):
+        return [s.value for s in CommentStatus if s != CommentStatus.REJECTED]
+    return [s.value for s in CommentStatus]
+
+
+def root_parts(viewer: User | None) -> list[ColumnElement[bool]]:
+    """The top-level comments ``viewer`` sees (``visible_to``) as disjoint parts, each one
+    range of an index in the page's order: a part per status they see (by
+    ix_comments_thread_roots, _top, _featured or _featured_top), and for a reader a part of
+    their own comments that are not published (ix_comments_own_unpublished_roots)."""
+    if viewer is None or is_moderator(viewer):
+        # (The statuses' CHECK allows no other than CommentStatus.)
+        return [Comment.status == status for status in statuses_seen(viewer)]
+    return [
+        Comment.status == CommentStatus.PUBLISHED,
+        and_(Comment.status != _PUBLISHED, Comment.author_id == viewer.id),
+    ]
+
+
+def page_starts(sort: str, after: tuple[int, int] | None) -> list[list[ColumnElement[bool]]]:
+    """Where the page after ``after`` starts, as ranges of the sort's index. For "top",
+    whose order (score down, id up) no row comparison can express, two: the rest of the
+    cursor's score, then the lower scores."""
+    if after is None:
+        return [[]]
+    score, last_id = after
+    if sort == "top":
+        return [[Comment.score == score, Comment.id > last_id], [Comment.score < score]]
+    if sort == "newest":
+        return [[Comment.id < last_id]]
+    return [[Comment.id > last_id]]
+
+
+def page_order(sort: str, score: Any, comment_id: Any) -> tuple[UnaryExpression[int], ...]:
+    """A thread page's order, of the comments' columns or a subquery's."""
+    if sort == "top":
+        return (score.desc(), comment_id.asc())
+    if sort == "newest":
+        return (comment_id.desc(),)
+    return (comment_id.asc(),)

@@ -2,7 +2,9 @@
 its reader may do with it, ready for the page and the API alike.
 
 A page costs a fixed number of queries whatever its size, and builds no ORM object
-per comment: comments come as ``CommentView`` rows with their author's name.
+per comment: comments come as ``CommentView`` rows with their author's name. Each query
+reads index ranges, whatever the thread's length (tests/services/test_thread_plans.py
+checks the databases' plans).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, UnaryExpression, and_, or_, select
+from sqlalchemy import Select, select, union_all
 
 from webapp.errors import InvalidInput, NotFound
 from webapp.extensions import db
@@ -19,7 +21,6 @@ from webapp.models import (
     Article,
     Comment,
     CommentReaction,
-    CommentStatus,
     Poll,
     PollOption,
     User,
@@ -38,9 +39,16 @@ from webapp.services.comments.rules import (
     can_report,
     comments_open,
     edit_until,
-    is_moderator,
 )
-from webapp.services.comments.storage import article_by_slug, literal_ids
+from webapp.services.comments.storage import (
+    article_by_slug,
+    literal_ids,
+    page_order,
+    page_starts,
+    root_parts,
+    statuses_seen,
+    visible_to,
+)
 
 #: Where a page of top-level comments ends: (score, id) for "top", (0, id) otherwise.
 ThreadKey = tuple[int, int]
@@ -132,6 +140,7 @@ _VIEW_COLUMNS = (
     User.display_name,
     User.role,
 )
+_COMMENT_COLUMNS = _VIEW_COLUMNS[:-2]
 
 
 def _views(query: Select[Any]) -> list[CommentView]:
@@ -139,14 +148,6 @@ def _views(query: Select[Any]) -> list[CommentView]:
         CommentView(AuthorView(row[2], row[-2], row[-1]), *row[:-2])
         for row in db.session.execute(query).tuples()
     ]
-
-
-def _visible(viewer: User | None) -> ColumnElement[bool]:
-    if viewer is None:
-        return Comment.status == CommentStatus.PUBLISHED
-    if is_moderator(viewer):
-        return Comment.status != CommentStatus.REJECTED
-    return or_(Comment.status == CommentStatus.PUBLISHED, Comment.author_id == viewer.id)
 
 
 def article_for_comments(slug: str, viewer: User | None) -> Article:
@@ -185,31 +186,8 @@ def thread(
     """
     if sort not in SORTS:
         raise InvalidInput("sort must be oldest, newest or top.", fields={"sort": "unknown"})
-    visible = _visible(viewer)
-    query = (
-        select(*_VIEW_COLUMNS)
-        .join(User, User.id == Comment.author_id)
-        .where(Comment.article_id == article.id, Comment.parent_id.is_(None), visible)
-    )
-    if featured_only:
-        query = query.where(Comment.featured_at.is_not(None))
-    order: tuple[UnaryExpression[int], ...]
-    if sort == "top":
-        order = (Comment.score.desc(), Comment.id.asc())
-        if after is not None:
-            score, last_id = after
-            query = query.where(
-                or_(Comment.score < score, and_(Comment.score == score, Comment.id > last_id))
-            )
-    elif sort == "newest":
-        order = (Comment.id.desc(),)
-        if after is not None:
-            query = query.where(Comment.id < after[1])
-    else:
-        order = (Comment.id.asc(),)
-        if after is not None:
-            query = query.where(Comment.id > after[1])
-    roots = _views(query.order_by(*order).limit(limit + 1))
+    visible = visible_to(viewer)
+    roots = _roots(article, viewer, sort, limit, after, featured_only)
     next_cursor = None
     if len(roots) > limit:
         roots = roots[:limit]
@@ -218,10 +196,13 @@ def thread(
 
     # The replies, a level at a time (two levels below the top), each level one
     # query through the (article, status, parent) index: replies are on their
-    # parent's article. Ids grow with time, so ordering by id is ordering by posting
-    # time.
+    # parent's article, and the statuses the viewer may see any of are spelled out
+    # so that each database reads just the page's replies from the index (with only
+    # the visibility test, SQLite would read the article's every comment). Ids grow
+    # with time, so ordering by id is ordering by posting time.
     replies: list[CommentView] = []
     parent_ids = [c.id for c in roots]
+    statuses = statuses_seen(viewer)
     for _level in range(DEEPEST_SHOWN):
         if not parent_ids:
             break
@@ -230,6 +211,7 @@ def thread(
             .join(User, User.id == Comment.author_id)
             .where(
                 Comment.article_id == article.id,
+                Comment.status.in_(statuses),
                 Comment.parent_id.in_(literal_ids(parent_ids)),
                 visible,
             )
@@ -267,6 +249,53 @@ def thread(
     return ThreadPage([nodes[c.id] for c in roots], next_cursor, sort, comments_open(article))
 
 
+def _roots(
+    article: Article,
+    viewer: User | None,
+    sort: str,
+    limit: int,
+    after: ThreadKey | None,
+    featured_only: bool,
+) -> list[CommentView]:
+    """One page of the thread's top-level comments (and one more, to know whether a
+    page follows), in one query whatever the thread's length: each part of what the
+    viewer sees (``root_parts``) from where the page starts (``page_starts``) is a
+    range of an index read in the page's order for at most a page; the page is the
+    first of their rows, merged. A signed-out reader's page is one range."""
+    where = [Comment.article_id == article.id, Comment.parent_id.is_(None)]
+    if featured_only:
+        where.append(Comment.featured_at.is_not(None))
+    ranges = [[part, *start] for part in root_parts(viewer) for start in page_starts(sort, after)]
+    if len(ranges) == 1:
+        return _views(
+            select(*_VIEW_COLUMNS)
+            .join(User, User.id == Comment.author_id)
+            .where(*where, *ranges[0])
+            .order_by(*page_order(sort, Comment.score, Comment.id))
+            .limit(limit + 1)
+        )
+    # Each range a subquery of its own: SQLite takes no ORDER BY or LIMIT on a
+    # compound's parts.
+    parts = [
+        select(
+            select(*_COMMENT_COLUMNS)
+            .where(*where, *conditions)
+            .order_by(*page_order(sort, Comment.score, Comment.id))
+            .limit(limit + 1)
+            .subquery()
+        )
+        for conditions in ranges
+    ]
+    merged = union_all(*parts).subquery("roots")
+    return _views(
+        select(*(merged.c[column.key] for column in _COMMENT_COLUMNS), User.display_name, User.role)
+        .select_from(merged)
+        .join(User, User.id == merged.c.author_id)
+        .order_by(*page_order(sort, merged.c.score, merged.c.id))
+        .limit(limit + 1)
+    )
+
+
 def _names_answered(replies: list[CommentView], names: dict[int, str]) -> dict[int, str]:
     """``names`` (comment id -> its author's name) with the authors of the comments
     the deepest replies answer that are not on the page, in one query."""
@@ -292,15 +321,17 @@ def _answers_visible(article: Article, viewer: User | None) -> bool:
 
 
 def _author_votes(article: Article, author_ids: set[int]) -> dict[int, str]:
-    """How each commenter answered this article's poll, in one query (no poll loaded)."""
+    """How each commenter answered this article's poll, in one query (no poll loaded):
+    a lookup by (poll, user) for each author on the page (ix_votes_poll_id_user_id),
+    never a walk through the poll's votes."""
     if not author_ids:
         return {}
+    poll_id = select(Poll.id).where(Poll.article_id == article.id).scalar_subquery()
     rows = (
         db.session.execute(
             select(Vote.user_id, PollOption.label)
             .join(PollOption, PollOption.id == Vote.option_id)
-            .join(Poll, Poll.id == Vote.poll_id)
-            .where(Poll.article_id == article.id, Vote.user_id.in_(literal_ids(author_ids)))
+            .where(Vote.poll_id == poll_id, Vote.user_id.in_(literal_ids(author_ids)))
         )
         .tuples()
         .all()
