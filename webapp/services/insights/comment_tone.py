@@ -108,6 +108,10 @@ def tone_by_vote(article_id: int, poll_id: int | None, option_ids: list[int]) ->
 
     An account holds at most one vote per poll (its voter key is ``u:<user id>``),
     so no comment is counted twice; anonymous votes have no user and match nobody.
+    Each comment finds its author's vote by (poll, user) in ix_votes_poll_id_user_id,
+    which holds accounts' votes only (hence the join's ``user_id IS NOT NULL``, which
+    lets each database see it may use that index), never through every vote of the
+    author or of the poll.
     """
     if poll_id is None:
         row = db.session.execute(
@@ -117,7 +121,14 @@ def tone_by_vote(article_id: int, poll_id: int | None, option_ids: list[int]) ->
     rows = db.session.execute(
         select(Vote.option_id, *tone_columns())
         .select_from(Comment)
-        .outerjoin(Vote, and_(Vote.poll_id == poll_id, Vote.user_id == Comment.author_id))
+        .outerjoin(
+            Vote,
+            and_(
+                Vote.poll_id == poll_id,
+                Vote.user_id.is_not(None),
+                Vote.user_id == Comment.author_id,
+            ),
+        )
         .where(Comment.article_id == article_id, *PUBLIC_COMMENTS)
         .group_by(Vote.option_id)
     ).all()
