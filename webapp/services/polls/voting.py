@@ -283,14 +283,29 @@ def withdraw(
 
 def adopt_anonymous_vote(anonymous_key: str, user: User) -> int:
     """When a visitor signs in, their anonymous votes become their account's,
-    except in polls where the account already voted. Returns how many moved."""
+    except in polls where the account already voted. Returns how many moved.
+
+    Two reads whatever the site's size: the visitor's votes by their key (an
+    anonymous vote has no user, and ix_votes_anonymous_voter_key holds just those),
+    then the account's votes in those polls, by (poll, voter)."""
     user_key = user_voter_key(user)
-    moved = 0
-    for vote in db.session.scalars(select(Vote).where(Vote.voter_key == anonymous_key)):
-        already = db.session.scalar(
-            select(Vote.id).where(Vote.poll_id == vote.poll_id, Vote.voter_key == user_key)
+    anonymous = db.session.scalars(
+        select(Vote).where(Vote.voter_key == anonymous_key, Vote.user_id.is_(None))
+    ).all()
+    if not anonymous:
+        return 0
+    # One vote per voter per poll: each of these polls holds one of the visitor's.
+    already = set(
+        db.session.scalars(
+            select(Vote.poll_id).where(
+                Vote.poll_id.in_([vote.poll_id for vote in anonymous]),
+                Vote.voter_key == user_key,
+            )
         )
-        if already is not None:
+    )
+    moved = 0
+    for vote in anonymous:
+        if vote.poll_id in already:
             continue
         vote.voter_key = user_key
         vote.user_id = user.id
