@@ -27,6 +27,7 @@ from webapp.services.articles.editing import (
 from webapp.services.articles.listing import ListedArticle, published_for_reader, reader_votes
 from webapp.services.articles.neighbours import ArticleLink, Neighbours, neighbours, neighbours_of
 from webapp.services.articles.reading import (
+    DeskRow,
     PublishedKey,
     UpdatedKey,
     articles_for_editors,
@@ -72,6 +73,7 @@ __all__ = [
     "SLUG_PATTERN",
     "ArticleChanges",
     "ArticleLink",
+    "DeskRow",
     "ListedArticle",
     "Neighbours",
     "PollInput",
