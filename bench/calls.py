@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench import comments as bench_comments
     from bench import polls as bench_polls
     from webapp import create_app
+    from webapp.config import CACHE_SETTINGS
     from webapp.extensions import db
 
     folder = Path(tempfile.mkdtemp(prefix="pulse-calls-"))
@@ -54,17 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     comments_url = f"sqlite:///{folder / 'comments.db'}"
     poll_slugs = bench_polls.seed(polls_url)
     seeded = bench_comments.seed(comments_url, users=2)
-    caches_off = dict.fromkeys(
-        (
-            "RESULTS_CACHE_SECONDS",
-            "MODERATION_CACHE_SECONDS",
-            "THREAD_CACHE_SECONDS",
-            "POSTING_ARTICLE_CACHE_SECONDS",
-            "NEIGHBOURS_CACHE_SECONDS",
-            "QUEUE_COUNTS_CACHE_SECONDS",
-        ),
-        0,
-    )
+    caches_off = dict.fromkeys(CACHE_SETTINGS, 0)
     statements = [0]
 
     def app_on(url: str) -> Flask:
