@@ -347,27 +347,44 @@ def statuses_seen(viewer: User | None) -> list[str]:
     return [s.value for s in CommentStatus]
 
 
-def root_parts(viewer: User | None) -> list[ColumnElement[bool]]:
-    """The top-level comments ``viewer`` sees (``visible_to``) as disjoint parts, each one
-    range of an index in the page's order: a part per status they see (by
-    ix_comments_thread_roots, _top, _featured or _featured_top), and for a reader a part of
-    their own comments that are not published (ix_comments_own_unpublished_roots)."""
-    if viewer is None or is_moderator(viewer):
+def viewer_kind(viewer: User | None) -> str:
+    """Which of the thread's readings ``viewer`` gets: "anonymous", "moderator" (every
+    comment but the rejected) or "reader" (the published and their own)."""
+    if viewer is None:
+        return "anonymous"
+    return "moderator" if is_moderator(viewer) else "reader"
+
+
+def root_parts(kind: str) -> list[ColumnElement[bool]]:
+    """The top-level comments a viewer of ``kind`` sees (``visible_to``) as disjoint
+    parts, each one range of an index in the page's order: a part per status they see
+    (by ix_comments_thread_roots, _top, _featured or _featured_top), and for a reader a
+    part of their own comments that are not published (ix_comments_own_unpublished_roots;
+    the reader's id is the parameter ``thread_viewer``)."""
+    if kind != "reader":
         # (The statuses' CHECK allows no other than CommentStatus.)
-        return [Comment.status == status for status in statuses_seen(viewer)]
+        statuses = [CommentStatus.PUBLISHED.value]
+        if kind == "moderator":
+            statuses = [s.value for s in CommentStatus if s != CommentStatus.REJECTED]
+        return [Comment.status == status for status in statuses]
     return [
         Comment.status == CommentStatus.PUBLISHED,
-        and_(Comment.status != _PUBLISHED, Comment.author_id == viewer.id),
+        and_(
+            Comment.status != _PUBLISHED,
+            Comment.author_id == bindparam("thread_viewer", type_=Integer),
+        ),
     ]
 
 
-def page_starts(sort: str, after: tuple[int, int] | None) -> list[list[ColumnElement[bool]]]:
-    """Where the page after ``after`` starts, as ranges of the sort's index. For "top",
-    whose order (score down, id up) no row comparison can express, two: the rest of the
+def page_starts(sort: str, after: bool) -> list[list[ColumnElement[bool]]]:
+    """Where the page after a cursor (the parameters ``thread_score`` and ``thread_last``)
+    starts, as ranges of the sort's index; ``[[]]`` for a first page. For "top", whose
+    order (score down, id up) no row comparison can express, two: the rest of the
     cursor's score, then the lower scores."""
-    if after is None:
+    if not after:
         return [[]]
-    score, last_id = after
+    score = bindparam("thread_score", type_=Integer)
+    last_id = bindparam("thread_last", type_=Integer)
     if sort == "top":
         return [[Comment.score == score, Comment.id > last_id], [Comment.score < score]]
     if sort == "newest":

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, union_all
+from sqlalchemy import Integer, Select, bindparam, select, union_all
 
 from webapp.errors import InvalidInput, NotFound
 from webapp.extensions import db
@@ -47,6 +47,7 @@ from webapp.services.comments.storage import (
     page_starts,
     root_parts,
     statuses_seen,
+    viewer_kind,
     visible_to,
 )
 
@@ -143,10 +144,10 @@ _VIEW_COLUMNS = (
 _COMMENT_COLUMNS = _VIEW_COLUMNS[:-2]
 
 
-def _views(query: Select[Any]) -> list[CommentView]:
+def _views(query: Select[Any], params: dict[str, Any] | None = None) -> list[CommentView]:
     return [
         CommentView(AuthorView(row[2], row[-2], row[-1]), *row[:-2])
-        for row in db.session.execute(query).tuples()
+        for row in db.session.execute(query, params).tuples()
     ]
 
 
@@ -258,42 +259,68 @@ def _roots(
     featured_only: bool,
 ) -> list[CommentView]:
     """One page of the thread's top-level comments (and one more, to know whether a
-    page follows), in one query whatever the thread's length: each part of what the
-    viewer sees (``root_parts``) from where the page starts (``page_starts``) is a
-    range of an index read in the page's order for at most a page; the page is the
-    first of their rows, merged. A signed-out reader's page is one range."""
-    where = [Comment.article_id == article.id, Comment.parent_id.is_(None)]
+    page follows), in one query whatever the thread's length (``_roots_query``)."""
+    kind = viewer_kind(viewer)
+    params = {"thread_article": article.id, "thread_limit": limit + 1}
+    if viewer is not None and kind == "reader":
+        params["thread_viewer"] = viewer.id
+    if after is not None:
+        params["thread_score"], params["thread_last"] = after
+    return _views(_roots_query(kind, sort, after is not None, featured_only), params)
+
+
+# Built once per shape: building the merged query costs more than running it.
+_ROOTS_QUERIES: dict[tuple[str, str, bool, bool], Select[Any]] = {}
+
+
+def _roots_query(kind: str, sort: str, after: bool, featured_only: bool) -> Select[Any]:
+    """Each part of what the viewer sees (``root_parts``) from where the page starts
+    (``page_starts``) is a range of an index read in the page's order for at most a
+    page; the page is the first of their rows, merged. A signed-out reader's page is
+    one range. Parameters: thread_article, thread_limit (and those of the parts)."""
+    key = (kind, sort, after, featured_only)
+    query = _ROOTS_QUERIES.get(key)
+    if query is not None:
+        return query
+    where = [
+        Comment.article_id == bindparam("thread_article", type_=Integer),
+        Comment.parent_id.is_(None),
+    ]
     if featured_only:
         where.append(Comment.featured_at.is_not(None))
-    ranges = [[part, *start] for part in root_parts(viewer) for start in page_starts(sort, after)]
+    limit = bindparam("thread_limit", type_=Integer)
+    ranges = [[part, *start] for part in root_parts(kind) for start in page_starts(sort, after)]
     if len(ranges) == 1:
-        return _views(
+        query = (
             select(*_VIEW_COLUMNS)
             .join(User, User.id == Comment.author_id)
             .where(*where, *ranges[0])
             .order_by(*page_order(sort, Comment.score, Comment.id))
-            .limit(limit + 1)
+            .limit(limit)
         )
-    # Each range a subquery of its own: SQLite takes no ORDER BY or LIMIT on a
-    # compound's parts.
-    parts = [
-        select(
-            select(*_COMMENT_COLUMNS)
-            .where(*where, *conditions)
-            .order_by(*page_order(sort, Comment.score, Comment.id))
-            .limit(limit + 1)
-            .subquery()
+    else:
+        # Each range a subquery of its own: SQLite takes no ORDER BY or LIMIT on a
+        # compound's parts.
+        parts = [
+            select(
+                select(*_COMMENT_COLUMNS)
+                .where(*where, *conditions)
+                .order_by(*page_order(sort, Comment.score, Comment.id))
+                .limit(limit)
+                .subquery()
+            )
+            for conditions in ranges
+        ]
+        merged = union_all(*parts).subquery("roots")
+        query = (
+            select(*(merged.c[c.key] for c in _COMMENT_COLUMNS), User.display_name, User.role)
+            .select_from(merged)
+            .join(User, User.id == merged.c.author_id)
+            .order_by(*page_order(sort, merged.c.score, merged.c.id))
+            .limit(limit)
         )
-        for conditions in ranges
-    ]
-    merged = union_all(*parts).subquery("roots")
-    return _views(
-        select(*(merged.c[column.key] for column in _COMMENT_COLUMNS), User.display_name, User.role)
-        .select_from(merged)
-        .join(User, User.id == merged.c.author_id)
-        .order_by(*page_order(sort, merged.c.score, merged.c.id))
-        .limit(limit + 1)
-    )
+    _ROOTS_QUERIES[key] = query
+    return query
 
 
 def _names_answered(replies: list[CommentView], names: dict[int, str]) -> dict[int, str]:
