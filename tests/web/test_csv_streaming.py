@@ -21,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
+from webapp import heartbeat
 from webapp.extensions import db as _db
 from webapp.models import Vote, tally_triggers
 from webapp.models.base import UTCDateTime
@@ -242,6 +243,28 @@ def test_every_csv_is_streamed(editor, make_article, path):
     tally = Tally()
     export.read(tally)
     assert tally.lines >= 1
+
+
+def test_every_piece_of_an_export_tells_gunicorn_the_worker_is_alive(
+    editor, big_polls, monkeypatch
+):
+    """Under gunicorn a sync worker says it is alive only between requests; an export
+    longer than the worker timeout was killed mid-file. Each piece sent now reports
+    (``webapp.heartbeat``, wired by the gunicorn post_fork hook; the interval is taken
+    away here so every piece counts, tests/test_gunicorn.py runs the real thing)."""
+    beats: list[int] = []
+    monkeypatch.setattr(heartbeat, "INTERVAL_SECONDS", 0.0)
+    heartbeat.install(lambda: beats.append(1))
+    try:
+        article = big_polls(SMALL)
+        export = Unread(editor, votes_csv(article))
+        pieces: list[bytes] = []
+        export.read(pieces.append)
+    finally:
+        heartbeat.install(None)
+    assert b"".join(pieces).count(b"\n") == SMALL + 1
+    assert len(pieces) > 3  # several pieces, one beat each
+    assert len(beats) == len(pieces)
 
 
 # --- contents --------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 Every file is streamed: its text is made piece by piece (``csv_export.chunks``) while
 it is sent, inside the request (``stream_with_context``), and the request log counts it
-as it passes (``webapp.hardening``), so no file is ever held whole. The votes file, the
+as it passes (``webapp.hardening``), so no file is ever held whole; each piece sent
+tells gunicorn the worker is alive (``webapp.heartbeat``), so a file that takes longer
+than the worker timeout to send is not cut off. The votes file, the
 one that grows without bound, is also read in batches as it is sent: its first bytes
 leave after one query and a worker holds one batch, whatever the poll's size."""
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 from flask import Response, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
-from webapp import csv_export
+from webapp import csv_export, heartbeat
 from webapp.editor import bp
 from webapp.editor.common import article_or_404, overview_order, poll_or_404, trend_query
 from webapp.errors import NotFound
@@ -23,7 +25,7 @@ from webapp.services import articles, insights
 def _csv_file(filename: str, table: csv_export.CsvTable) -> Response:
     """``table`` as a CSV attachment, streamed as it is written."""
     return Response(
-        stream_with_context(csv_export.chunks(table)),
+        stream_with_context(heartbeat.beating(csv_export.chunks(table))),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
