@@ -180,15 +180,22 @@ QUEUE_INDEXES = {
 
 
 def test_the_queues_and_their_counts_read_each_queue_s_own_index(db, busy):
+    # SQLite, without statistics, may take the older (status, created_at) index for a
+    # queue while it exists (a tie to its planner); PostgreSQL plans by cost and takes
+    # the queue's own.
+    indexes = {found["name"] for found in sa.inspect(db.engine).get_indexes("comments")}
+    legacy = busy["backend"] == "sqlite" and "ix_comments_status_created_at" in indexes
     [(_, counts)] = _plans(db, moderation.queue_counts)
     assert not _full_reads(counts), counts
-    if busy["backend"] == "postgresql":
-        # (Index only, once VACUUM has marked the pages visible; here, fresh rows, a
-        # bitmap of the same index.)
-        for index in QUEUE_INDEXES.values():
+    # Each count a range of its queue's own index (PostgreSQL: index only, once VACUUM
+    # has marked the pages visible; here, fresh rows, a bitmap of the same index). SQLite
+    # may count the held and rejected comments from ix_comments_tone instead: a covering
+    # range of those statuses alone, as small.
+    for status, index in QUEUE_INDEXES.items():
+        if busy["backend"] == "sqlite" and status in ("pending", "rejected"):
+            assert re.search(rf"{index}|COVERING INDEX ix_comments_tone \(status=\?\)", counts)
+        elif status == "reported" or not legacy:
             assert index in counts, counts
-    else:
-        assert "ix_comments_reported_queue" in counts, counts
     for status, index in QUEUE_INDEXES.items():
         _, after = moderation.queue(status, 25)
         assert after is not None
@@ -198,7 +205,7 @@ def test_the_queues_and_their_counts_read_each_queue_s_own_index(db, busy):
             )
             _assert_ranges_only(plans)
             page = plans[0][1]
-            if busy["backend"] == "postgresql" or status == "reported":
+            if status == "reported" or not legacy:
                 assert index in page, page
             histories = next(plan for statement, plan in plans if "count(*) FILTER" in statement)
             assert "ix_comments_author_history" in histories, histories

@@ -35,9 +35,6 @@ class Comment(Base):
         # The replies of a thread page's comments, a level at a time (by article,
         # status and parent); its top-level comments have the indexes below the class.
         sa.Index("ix_comments_article_thread", "article_id", "status", "parent_id", "created_at"),
-        # Comments of a status in time order (each moderation queue has its own partial
-        # index below the class).
-        sa.Index("ix_comments_status_created_at", "status", "created_at"),
         sa.Index("ix_comments_author_id_created_at", "author_id", "created_at"),
         # Sentiment results (webapp/services/insights/): per article, the published
         # comments in tone order (the most positive and negative examples without a
@@ -157,9 +154,8 @@ sa.Index(
 )
 
 # The moderation lists (webapp/services/moderation/queues.py): each queue oldest first
-# by keyset (created_at, id), and its count in the navigation read from its index alone.
-# Led by the status, so that SQLite (no statistics) prefers them to the whole status's
-# entries in ix_comments_status_created_at.
+# by keyset (created_at, id). Led by the status, so that SQLite (no statistics) takes
+# them for a status's comments.
 _LIVE = "deleted_at IS NULL"
 for _name, _condition in (
     ("ix_comments_pending_queue", f"status = 'pending' AND {_LIVE}"),
