@@ -131,21 +131,24 @@ LARGE = Scale(
     audit=100_000,
     reactions=100_000,
 )
-#: A fresh site: a handful of articles (two home pages), a few hundred votes and comments.
+#: A young site, but one whose every list fills its first page and has a second (the
+#: dashboard and overview show 50 articles, the queues 25 comments, the audit log 50
+#: entries), so that small and large pages show as many rows and the growth measures
+#: the site, not the page: a few hundred of everything.
 SMALL = Scale(
     "small",
-    articles=12,
-    users=50,
-    votes=400,
-    hot_votes=250,
-    comments=300,
-    hot_comments=150,
-    pending=20,
-    rejected=10,
-    approved=10,
-    reports=40,
-    audit=40,
-    reactions=100,
+    articles=120,
+    users=200,
+    votes=2_000,
+    hot_votes=1_000,
+    comments=1_500,
+    hot_comments=300,
+    pending=60,
+    rejected=60,
+    approved=60,
+    reports=600,
+    audit=120,
+    reactions=500,
 )
 REPORTS_EACH = 10  # readers reporting each reported comment
 HOT_SLUG = "the-hot-story"
