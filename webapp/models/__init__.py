@@ -18,6 +18,7 @@ from webapp.models.moderation import (
     TermKind,
 )
 from webapp.models.polls import Poll, PollDailyTally, PollOption, ResultsVisibility, Vote
+from webapp.models.tone_counters import ArticleToneCount  # noqa: F401 (tables, triggers)
 from webapp.models.users import Role, User
 
 tally_triggers.TRIGGERS.attach(Base.metadata)

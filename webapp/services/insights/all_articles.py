@@ -3,10 +3,10 @@ sortable by each, a page at a time (keyset, not offset).
 
 A page costs two queries whatever the site's size: one finds the page's articles in
 the chosen order, the other their figures (poll leaders from the stored tallies, mean
-tone grouped over the page's articles' comments only). The comment count is the
-article's own counter (``articles.comment_count``, kept by triggers). Sorting by tone
-is the one order that must know every article's mean tone, so only it groups all
-published comments (from ``ix_comments_tone`` alone).
+tone from the page's articles' tone counters). The comment count is the article's own
+counter (``articles.comment_count``) and the mean tone is read from the tone counters
+(``article_tone_counts``, a row per article and poll answer), both kept by triggers:
+sorting by tone groups those counters, never the comments.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from sqlalchemy.orm import QueryableAttribute
 
 from webapp.errors import InvalidInput
 from webapp.extensions import db
-from webapp.models import Article, Comment, Poll, PollOption
-from webapp.services.insights.comment_tone import PUBLIC_COMMENTS
+from webapp.models import Article, Poll, PollOption
+from webapp.models.tone_counters import TOTAL_SCALE, ArticleToneCount
 
 OverviewSort = Literal["title", "published", "leader", "turnout", "comments", "tone"]
 Direction = Literal["asc", "desc"]
@@ -158,7 +158,7 @@ def _ordered(sort: OverviewSort) -> tuple[Select[Any], SortColumn]:
     """The articles with the value ``sort`` orders them by (``sort_key``), and that
     value's expression. Title, publication and comments read the articles alone;
     leader and turnout the stored tallies of every poll (a row per option); tone
-    groups every published comment."""
+    the tone counters of every article (a row per poll answer)."""
     key: SortColumn
     joined: FromClause | None = None
     if sort == "title":
@@ -191,12 +191,7 @@ def _ordered(sort: OverviewSort) -> tuple[Select[Any], SortColumn]:
             )
         )
     else:
-        tones = (
-            select(Comment.article_id, func.avg(Comment.sentiment).label("mean_tone"))
-            .where(*PUBLIC_COMMENTS)
-            .group_by(Comment.article_id)
-            .subquery("tones")
-        )
+        tones = _tones().subquery("tones")
         joined = sa.outerjoin(Article, tones, tones.c.article_id == Article.id)
         key = sa.cast(func.round(tones.c.mean_tone * TONE_SCALE), sa.BigInteger)
     query = select(
@@ -209,6 +204,18 @@ def _ordered(sort: OverviewSort) -> tuple[Select[Any], SortColumn]:
         key.label("sort_key"),
     )
     return (query.select_from(joined) if joined is not None else query), key
+
+
+def _tones() -> Select[Any]:
+    """Each article's mean tone from its counters (a row per poll answer, kept by
+    triggers): the sum of the scores over the scored comments, None when none has a
+    score, as ``avg`` over the published comments' scores would be."""
+    scored = func.sum(ArticleToneCount.scored)
+    total = sa.cast(func.sum(ArticleToneCount.total), sa.Float) / TOTAL_SCALE
+    return select(
+        ArticleToneCount.article_id,
+        case((scored > 0, total / scored), else_=None).label("mean_tone"),
+    ).group_by(ArticleToneCount.article_id)
 
 
 def _after(key: SortColumn, after: OverviewKey, ascending: bool) -> ColumnElement[bool]:
@@ -227,8 +234,8 @@ def _figures(
     """(poll id, leading option, its votes, turnout, mean tone) of each article, by
     id; of these articles only (every article when None), in one query: poll leaders
     by a window over the stored tallies, like :attr:`polls.PollResults.leader` (most
-    votes, the earlier option on a tie), and mean tone grouped by article from
-    ``ix_comments_tone`` over these articles' published comments."""
+    votes, the earlier option on a tie), and mean tone from these articles' tone
+    counters."""
     if article_ids is not None and not article_ids:
         return {}
     options = select(
@@ -243,18 +250,16 @@ def _figures(
         )
         .label("rank"),
     )
-    tones = select(Comment.article_id, func.avg(Comment.sentiment).label("mean_tone")).where(
-        *PUBLIC_COMMENTS
-    )
+    tones = _tones()
     articles = select(Article.id, Poll.id.label("poll_id"))
     if article_ids is not None:
         options = options.where(
             PollOption.poll_id.in_(select(Poll.id).where(Poll.article_id.in_(article_ids)))
         )
-        tones = tones.where(Comment.article_id.in_(article_ids))
+        tones = tones.where(ArticleToneCount.article_id.in_(article_ids))
         articles = articles.where(Article.id.in_(article_ids))
     ranked = options.subquery("ranked")
-    tone = tones.group_by(Comment.article_id).subquery("tone")
+    tone = tones.subquery("tone")
     rows = db.session.execute(
         articles.add_columns(ranked.c.label, ranked.c.vote_count, ranked.c.turnout)
         .add_columns(tone.c.mean_tone)

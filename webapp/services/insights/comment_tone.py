@@ -1,20 +1,21 @@
 """The tone of a set of comments: counts by label, the mean, grouped by vote, examples.
 
-Every figure is grouped in the database (``count``, ``sum`` and ``CASE``), so an
-article costs one query whatever the number of comments; ``ix_comments_tone`` and
-the thread index keep those queries on indexes.
+An article's tone, whole and by vote, is read from its counters
+(``webapp.models.tone_counters``: a row per poll answer, kept by triggers), so it
+costs one query of a few rows whatever the number of comments; the examples are
+short walks along ``ix_comments_tone``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, Label, Select, and_, case, func, select
+from sqlalchemy import Select, select
 
 from webapp.extensions import db
-from webapp.models import Comment, CommentStatus, User, Vote
+from webapp.models import Comment, CommentStatus, User
+from webapp.models.tone_counters import NO_VOTE, TOTAL_SCALE, ArticleToneCount
 from webapp.services.insights.sentiment import NEGATIVE, NEUTRAL, POSITIVE
 
 #: The comments every figure counts: the ones readers see, published and not deleted.
@@ -59,34 +60,6 @@ class Tone:
         )
 
 
-def _labelled(label: str) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((Comment.sentiment_label == label, 1), else_=0)), 0)
-
-
-def tone_columns() -> tuple[Label[Any], ...]:
-    """The grouped columns a ``Tone`` is read from (see ``tone_of``)."""
-    return (
-        func.count(Comment.id).label("count"),
-        _labelled(POSITIVE).label("positive"),
-        _labelled(NEUTRAL).label("neutral"),
-        _labelled(NEGATIVE).label("negative"),
-        func.count(Comment.sentiment).label("scored"),
-        func.coalesce(func.sum(Comment.sentiment), 0.0).label("total"),
-    )
-
-
-def tone_of(row: Any) -> Tone:
-    """A ``Tone`` from a row holding ``tone_columns()``."""
-    return Tone(
-        count=int(row.count),
-        positive=int(row.positive),
-        neutral=int(row.neutral),
-        negative=int(row.negative),
-        scored=int(row.scored),
-        total=float(row.total),
-    )
-
-
 @dataclass(frozen=True)
 class ToneByVote:
     """Comment tone grouped by how each comment's author voted in the article's poll."""
@@ -104,38 +77,39 @@ class ToneByVote:
 
 
 def tone_by_vote(article_id: int, poll_id: int | None, option_ids: list[int]) -> ToneByVote:
-    """One grouped query: the article's comments joined to their authors' votes.
+    """The article's tone counters (``article_tone_counts``): a row per poll answer
+    and one for authors without a vote, kept by triggers as comments and votes are
+    written, so this reads a few rows however many comments there are.
 
-    An account holds at most one vote per poll (its voter key is ``u:<user id>``),
-    so no comment is counted twice; anonymous votes have no user and match nobody.
-    Each comment finds its author's vote by (poll, user) in ix_votes_poll_id_user_id,
-    which holds accounts' votes only (hence the join's ``user_id IS NOT NULL``, which
-    lets each database see it may use that index), never through every vote of the
-    author or of the poll.
+    A comment counts for the answer its author holds in the article's poll (an
+    account has at most one vote per poll; anonymous votes match nobody), as a
+    grouping of the comments joined to their authors' votes would (see
+    ``counters.tone_rows``, what ``sentiment recount`` checks the counters against).
+    Without ``poll_id`` every group is the article's one tone.
     """
-    if poll_id is None:
-        row = db.session.execute(
-            select(*tone_columns()).where(Comment.article_id == article_id, *PUBLIC_COMMENTS)
-        ).one()
-        return ToneByVote(options={}, no_vote=tone_of(row))
     rows = db.session.execute(
-        select(Vote.option_id, *tone_columns())
-        .select_from(Comment)
-        .outerjoin(
-            Vote,
-            and_(
-                Vote.poll_id == poll_id,
-                Vote.user_id.is_not(None),
-                Vote.user_id == Comment.author_id,
-            ),
-        )
-        .where(Comment.article_id == article_id, *PUBLIC_COMMENTS)
-        .group_by(Vote.option_id)
-    ).all()
-    grouped = {row.option_id: tone_of(row) for row in rows}
+        select(ArticleToneCount).where(ArticleToneCount.article_id == article_id)
+    ).scalars()
+    grouped = {row.option_id: _tone_of_counts(row) for row in rows}
+    if poll_id is None:
+        whole = Tone()
+        for found in grouped.values():
+            whole = whole + found
+        return ToneByVote(options={}, no_vote=whole)
     return ToneByVote(
         options={option_id: grouped.get(option_id, Tone()) for option_id in option_ids},
-        no_vote=grouped.get(None, Tone()),
+        no_vote=grouped.get(NO_VOTE, Tone()),
+    )
+
+
+def _tone_of_counts(row: ArticleToneCount) -> Tone:
+    return Tone(
+        count=row.comments,
+        positive=row.positive,
+        neutral=row.neutral,
+        negative=row.negative,
+        scored=row.scored,
+        total=row.total / TOTAL_SCALE,
     )
 
 

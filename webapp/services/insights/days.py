@@ -1,4 +1,4 @@
-"""Day by day: votes cast (from the daily rollup) and comments published, per UTC day."""
+"""Day by day: votes cast and comments published, per UTC day, each from its rollup."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FunctionElement
 
 from webapp.extensions import db
-from webapp.models import Comment, PollDailyTally
-from webapp.services.insights.comment_tone import PUBLIC_COMMENTS
+from webapp.models import PollDailyTally
+from webapp.models.tone_counters import TOTAL_SCALE, ArticleCommentDay
 
 
 class utc_day(FunctionElement[date]):  # noqa: N801 (reads like the SQL function it is)
@@ -74,8 +74,9 @@ def _as_date(value: date | str) -> date:
 
 def timeline(article_id: int, poll_id: int | None, option_ids: list[int]) -> list[Day]:
     """Ascending days with votes cast (from the daily rollup: first votes and moves, on
-    the day they happened) or comments published (grouped by UTC day): two grouped
-    queries, never the vote rows."""
+    the day they happened) or comments published (from the comments' daily rollup,
+    ``article_comment_days``, kept by triggers on the UTC day ``utc_day`` gives): two
+    reads of rollups, never the vote or comment rows."""
     votes: dict[date, dict[int, int]] = {}
     if poll_id is not None:
         rows = db.session.execute(
@@ -85,20 +86,17 @@ def timeline(article_id: int, poll_id: int | None, option_ids: list[int]) -> lis
         ).tuples()
         for day, option_id, cast in rows:
             votes.setdefault(_as_date(day), {})[option_id] = cast
-    day_of = utc_day(Comment.created_at)
     comment_rows = db.session.execute(
         select(
-            day_of,
-            func.count(Comment.id),
-            func.count(Comment.sentiment),
-            func.coalesce(func.sum(Comment.sentiment), 0.0),
-        )
-        .where(Comment.article_id == article_id, *PUBLIC_COMMENTS)
-        .group_by(day_of)
+            ArticleCommentDay.day,
+            ArticleCommentDay.comments,
+            ArticleCommentDay.scored,
+            ArticleCommentDay.total,
+        ).where(ArticleCommentDay.article_id == article_id, ArticleCommentDay.comments > 0)
     ).tuples()
     # Per day: comments published, how many have a score, and the sum of the scores.
     comments = {
-        _as_date(day): (int(count), int(scored), float(total or 0.0))
+        _as_date(day): (count, scored, total / TOTAL_SCALE)
         for day, count, scored, total in comment_rows
     }
     days = []
