@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import ColumnElement, ScalarSelect, and_, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, ScalarSelect, literal, select, tuple_, union_all
 from sqlalchemy.orm import aliased
 
 from webapp.caching import NEIGHBOURS
@@ -51,10 +51,7 @@ def _read_neighbours(article_id: int, when: datetime) -> Neighbours:
         select(literal(0).label("side"), Article.slug, Article.title)
         .where(
             *published,
-            or_(
-                Article.published_at < when,
-                and_(Article.published_at == when, Article.id < article_id),
-            ),
+            tuple_(Article.published_at, Article.id) < (when, article_id),
         )
         .order_by(Article.published_at.desc(), Article.id.desc())
         .limit(1)
@@ -64,10 +61,7 @@ def _read_neighbours(article_id: int, when: datetime) -> Neighbours:
         select(literal(1).label("side"), Article.slug, Article.title)
         .where(
             *published,
-            or_(
-                Article.published_at > when,
-                and_(Article.published_at == when, Article.id > article_id),
-            ),
+            tuple_(Article.published_at, Article.id) > (when, article_id),
         )
         .order_by(Article.published_at.asc(), Article.id.asc())
         .limit(1)
@@ -118,17 +112,16 @@ def _beside(here: type[Article], *, earlier: bool) -> ScalarSelect[int]:
     (status, published_at, id), reading one entry, so the list pays per item an index
     probe rather than a walk of the articles."""
     other = aliased(Article)
+    # Row comparisons, not "earlier, or as early with a lower id": an OR leaves each
+    # database only the status to seek on, and the next article of the newest ones
+    # was found by walking every published article from the oldest (on SQLite, 2,000
+    # entries per item on the issue's site). A row comparison seeks to ``here``.
+    mine = tuple_(here.published_at, here.id)
     if earlier:
-        side: ColumnElement[bool] = or_(
-            other.published_at < here.published_at,
-            and_(other.published_at == here.published_at, other.id < here.id),
-        )
+        side: ColumnElement[bool] = tuple_(other.published_at, other.id) < mine
         order = (other.published_at.desc(), other.id.desc())
     else:
-        side = or_(
-            other.published_at > here.published_at,
-            and_(other.published_at == here.published_at, other.id > here.id),
-        )
+        side = tuple_(other.published_at, other.id) > mine
         order = (other.published_at.asc(), other.id.asc())
     return (
         select(other.id)
