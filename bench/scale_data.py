@@ -133,15 +133,16 @@ LARGE = Scale(
 )
 #: A young site, but one whose every list fills its first page and has a second (the
 #: dashboard and overview show 50 articles, the queues 25 comments, the audit log 50
-#: entries), so that small and large pages show as many rows and the growth measures
-#: the site, not the page: a few hundred of everything.
+#: entries, an ordinary article's thread 20 top-level comments), so that small and large
+#: pages show as many rows and the growth measures the site, not the page: a few hundred
+#: of everything, and about 100 comments per article as on the large site.
 SMALL = Scale(
     "small",
     articles=120,
     users=200,
     votes=2_000,
     hot_votes=1_000,
-    comments=1_500,
+    comments=12_000,
     hot_comments=300,
     pending=60,
     rejected=60,
