@@ -14,6 +14,7 @@ from webapp.extensions import db
 from webapp.models import Comment, Role, User
 from webapp.services import accounts, names
 from webapp.services import polls as poll_rules
+from webapp.services.insights import counters as tone_counters
 from webapp.services.insights.sentiment import rescore_comments
 
 
@@ -184,3 +185,23 @@ def rescore(batch_size: int, workers: int | None, after_id: int) -> None:
         )
         raise
     click.echo(f"Re-scored {scored} comment{'' if scored == 1 else 's'}.")
+
+
+@sentiment.command("recount")
+@click.option("--check", "check_only", is_flag=True, help="Report drift without fixing it.")
+def recount_tone(check_only: bool) -> None:
+    """Compare the tone counters and daily comment rollups with the comment rows,
+    report every drift and set it right (safe to re-run; reads every comment)."""
+
+    drifts = tone_counters.recount(fix=not check_only)
+    db.session.commit()
+    if not drifts:
+        click.echo("Tone counters match the comments; nothing to fix.")
+        return
+    for drift in drifts:
+        click.echo(drift.describe() + ("" if check_only else " (fixed)"))
+    rows = f"{len(drifts)} drifted counter row{'' if len(drifts) == 1 else 's'}"
+    if check_only:
+        click.echo(f"Found {rows}; run without --check to fix them.")
+        raise SystemExit(1)
+    click.echo(f"Fixed {rows}.")
