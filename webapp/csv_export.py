@@ -25,6 +25,9 @@ from typing import Any, Protocol
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 #: How much text a streamed file gathers before sending it on.
 CHUNK_SIZE = 64_000
+#: ... and before sending its first piece: a few dozen rows, so the download starts
+#: at once however long the file.
+FIRST_CHUNK_SIZE = 4_000
 
 #: What a cell holds: text, or a figure that stays a number.
 Cell = str | int | float | Decimal | None
@@ -76,18 +79,23 @@ class CsvTable:
     rows: Iterable[Sequence[Cell]]
 
 
-def chunks(table: CsvTable, size: int = CHUNK_SIZE) -> Iterator[str]:
-    """The table as CSV text in pieces of about ``size`` characters, so a long export
-    is sent as it is read and never sits whole in memory."""
+def chunks(
+    table: CsvTable, size: int = CHUNK_SIZE, first_size: int = FIRST_CHUNK_SIZE
+) -> Iterator[str]:
+    """The table as CSV text in pieces of about ``size`` characters (the first of
+    about ``first_size``), so a long export is sent as it is read and never sits whole
+    in memory."""
     buffer = io.StringIO()
     writer = SafeCsvWriter(buffer)
     writer.writerow(table.header)
+    limit = min(size, first_size)
     for row in table.rows:
         writer.writerow(row)
-        if buffer.tell() > size:
+        if buffer.tell() > limit:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
+            limit = size
     yield buffer.getvalue()
 
 

@@ -21,11 +21,11 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from webapp import heartbeat
+from webapp import csv_export, heartbeat
 from webapp.extensions import db as _db
 from webapp.models import Vote, tally_triggers
 from webapp.models.base import UTCDateTime
-from webapp.services import polls
+from webapp.services import insights, polls
 from webapp.services.polls import tallies
 
 #: The issue's poll has a million votes. Loading that many (one INSERT ... SELECT, but each
@@ -200,14 +200,31 @@ def test_a_big_poll_streams_after_one_batch_in_constant_memory(editor, big_polls
     big_peak, big_file = _export_traced(editor, big, vote_reads)
     assert (small_file.lines, big_file.lines) == (SMALL + 1, BIG + 1)
     assert big_file.last.endswith(expected_line(BIG, ["Yes", "No", "'=1+1"]))
-    # Keyset batches of EXPORT_BATCH, and the short one that ends it.
-    assert len(vote_reads) == BIG // tallies.EXPORT_BATCH + 1
+    # A first short batch, keyset batches of EXPORT_BATCH, and the short one that ends it.
+    later = BIG - tallies.FIRST_EXPORT_BATCH
+    assert len(vote_reads) == 1 + later // tallies.EXPORT_BATCH + 1
     assert all("votes.id >" in statement for statement in vote_reads)
     # Flat: a batch of rows and a piece of text in memory whatever the poll's size (the
     # big file is 4 MB of text, and several times that as rows), so ten times the votes
     # take no more memory.
     assert big_peak < small_peak * 1.25 + 256 * 1024, (small_peak, big_peak)
     assert big_peak < 3 * 1024 * 1024, big_peak
+
+
+def test_the_first_piece_is_a_few_rows_read_by_one_short_query(big_polls, vote_reads):
+    """The download starts as soon on a poll of any size: the first piece is the header
+    and a few dozen rows, sent once a first batch of FIRST_EXPORT_BATCH votes is read."""
+    article = big_polls(SMALL)
+    vote_reads.clear()
+    pieces = csv_export.chunks(insights.votes_table(article.poll))
+    first = next(pieces)
+    assert len(vote_reads) == 1
+    assert first.startswith(HEADER.decode())
+    assert 1 < first.count("\n") < tallies.FIRST_EXPORT_BATCH
+    assert len(first) < csv_export.CHUNK_SIZE / 4
+    second = next(pieces)
+    assert len(second) > csv_export.CHUNK_SIZE  # then full pieces
+    pieces.close()
 
 
 def test_a_client_that_goes_away_ends_the_export(editor, big_polls, vote_reads, caplog):
