@@ -74,9 +74,19 @@ class Comment(Base):
     # Set when the comment enters the Reported queue; cleared by a decision.
     reported_at: Mapped[datetime | None]
     moderated_at: Mapped[datetime | None]
+    # Readers who reported it since a moderator last decided on it: kept by triggers on
+    # comment_flags and on moderated_at (webapp/models/moderation_counts.py); the
+    # Reported queue's rank.
+    open_reports: Mapped[int] = mapped_column(default=0, server_default="0")
 
     article: Mapped[Article] = relationship()
     author: Mapped[User] = relationship()
+
+    def __init__(self, **values: object) -> None:
+        # Every column set on a new comment, as posting's one-statement INSERT wants
+        # (webapp/services/comments/storage.py, ``_insert``): a new comment has no reports.
+        values.setdefault("open_reports", 0)
+        super().__init__(**values)
 
     @property
     def is_deleted(self) -> bool:
@@ -173,10 +183,12 @@ for _name, _condition in (
         postgresql_where=sa.text(_condition),
         sqlite_where=sa.text(_condition),
     )
-# The Reported queue: comments reported since their last decision, by when.
+# The Reported queue in its page order: most open reports first, then the longest
+# waiting, then id; its page (keyset) and its members are ranges of this index.
 _REPORTED = f"reported_at IS NOT NULL AND {_LIVE} AND status <> 'rejected'"
 sa.Index(
-    "ix_comments_reported_queue",
+    "ix_comments_reported_queue_ranked",
+    Comment.open_reports.desc(),
     Comment.reported_at,
     Comment.id,
     postgresql_where=sa.text(_REPORTED),

@@ -195,4 +195,7 @@ def flag(
             comment.status = CommentStatus.PENDING.value
             comment.reasons_held = [*comment.reasons_held, report_hold_reason(reporters)]
     db.session.flush()
+    # The report's trigger moved the comment's open reports (the Reported queue's rank,
+    # webapp/models/moderation_counts.py): read afresh when next asked.
+    db.session.expire(comment, ["open_reports"])
     return True

@@ -112,6 +112,10 @@ def decide(
         details={"status_before": before, "status_after": comment.status},
     )
     db.session.flush()
+    if action in ("approve", "reject"):
+        # A decision (a new moderated_at) set its open reports afresh in the database
+        # (webapp/models/moderation_counts.py): read them again when next asked.
+        db.session.expire(comment, ["open_reports"])
     if action == "reject":
         _forget_last_rejection(comment.author_id)
     return comment

@@ -4,10 +4,11 @@ reports, context and author's history, and the decisions the queue offers on it.
 Pages are keyset-paged on a typed sort key (``AgeKey``, ``ReportedKey``); the request
 layer turns cursors into those keys and back (webapp/api/moderation.py).
 
-What a page reads is bounded by the page and its queue, never by the site: each queue
-(and its count) has a partial index of its own comments, reports are counted per
-comment on the page (or in the Reported queue), and authors' histories are grouped
-for the page's authors only.
+What a page reads is bounded by the page, never by the site or the queue: each queue
+has a partial index of its own comments in its page order (the Reported queue's ranks
+by ``comments.open_reports``), the queues' sizes are one row the database keeps
+(webapp/models/moderation_counts.py; ``counter_drift`` checks it and the open reports
+against the rows), and authors' histories are grouped for the page's authors only.
 """
 
 from __future__ import annotations
@@ -22,10 +23,13 @@ from sqlalchemy import (
     ScalarSelect,
     and_,
     bindparam,
+    delete,
     func,
+    insert,
     or_,
     select,
     tuple_,
+    update,
 )
 from sqlalchemy.orm import selectinload
 
@@ -40,6 +44,7 @@ from webapp.models import (
     User,
     utcnow,
 )
+from webapp.models.moderation_counts import ModerationQueueCounts
 from webapp.services.moderation.actions import offered_actions
 
 QUEUES = ("pending", "reported", "rejected", "approved")
@@ -87,8 +92,22 @@ def _queue_filter(status: str) -> ColumnElement[bool]:
 
 
 def queue_counts() -> dict[str, int]:
-    """Each queue's size, for the navigation: one statement, each count read from the
-    queue's partial index alone (it grows with the queue, not with the comments)."""
+    """Each queue's size, for the navigation: the one row of counts the database keeps
+    with every write of a comment (webapp/models/moderation_counts.py), read by its
+    primary key, whatever the size of the queues."""
+    row = db.session.execute(
+        select(*(getattr(ModerationQueueCounts, name) for name in QUEUES)).where(
+            ModerationQueueCounts.id == 1
+        )
+    ).first()
+    if row is None:  # no comment in any queue since the table was emptied
+        return dict.fromkeys(QUEUES, 0)
+    return {name: int(count) for name, count in zip(QUEUES, row, strict=True)}
+
+
+def recount_queues() -> dict[str, int]:
+    """Each queue's size counted from its comments (each from its partial index): what
+    ``queue_counts`` must say, for checks and repairs."""
     row = db.session.execute(
         select(
             *(
@@ -102,6 +121,53 @@ def queue_counts() -> dict[str, int]:
         )
     ).one()
     return {name: int(getattr(row, name) or 0) for name in QUEUES}
+
+
+def _open_reports_now() -> ScalarSelect[int]:
+    """Per comment of the enclosing query, its reports since a moderator last decided
+    on it, counted from comment_flags (what ``comments.open_reports`` keeps)."""
+    return (
+        select(func.count())
+        .select_from(CommentFlag)
+        .where(
+            CommentFlag.comment_id == Comment.id,
+            or_(Comment.moderated_at.is_(None), CommentFlag.created_at > Comment.moderated_at),
+        )
+        .correlate(Comment)
+        .scalar_subquery()
+    )
+
+
+def counter_drift() -> dict[str, tuple[int, int]]:
+    """What the triggers keep, checked against the rows (reads every comment: for
+    tests, repairs and the scale loader's check, never a page): each queue whose stored
+    count differs from its comments, as (stored, counted), and under "open_reports" the
+    number of comments whose open reports differ from their reports, as (that, 0).
+    Empty when all is right."""
+    stored, counted = queue_counts(), recount_queues()
+    drift = {q: (stored[q], counted[q]) for q in QUEUES if stored[q] != counted[q]}
+    wrong = db.session.scalar(
+        select(func.count()).select_from(Comment).where(Comment.open_reports != _open_reports_now())
+    )
+    if wrong:
+        drift["open_reports"] = (int(wrong), 0)
+    return drift
+
+
+def reset_counters() -> None:
+    """Set the queue counts and every comment's open reports from the rows (after a
+    load written with the triggers off, or to repair drift). Flushes; the caller
+    commits."""
+    db.session.execute(
+        update(Comment)
+        .where(Comment.open_reports != _open_reports_now())
+        .values(open_reports=_open_reports_now())
+        .execution_options(synchronize_session=False)
+    )
+    counted = recount_queues()
+    db.session.execute(delete(ModerationQueueCounts))
+    db.session.execute(insert(ModerationQueueCounts).values(id=1, **counted))
+    db.session.flush()
 
 
 def navigation_counts() -> dict[str, int]:
@@ -204,41 +270,19 @@ def recent_comments(
     return rows, next_key
 
 
-def _open_reporters() -> ScalarSelect[int]:
-    """Per comment of the enclosing query, the readers who reported it since a
-    moderator last decided on it: counted for that comment alone, from the index on
-    comment_flags (comment_id, created_at)."""
-    return (
-        select(func.count())
-        .select_from(CommentFlag)
-        .where(
-            CommentFlag.comment_id == Comment.id,
-            or_(Comment.moderated_at.is_(None), CommentFlag.created_at > Comment.moderated_at),
-        )
-        .correlate(Comment)
-        .scalar_subquery()
-    )
-
-
 def open_report_counts(comment_ids: list[int]) -> dict[int, int]:
     """Readers who reported each of these comments since a moderator last decided
-    (comments out of the Reported queue have none), in one query over their reports."""
+    (comments out of the Reported queue have none), read from their rows."""
     if not comment_ids:
         return {}
     return {
         comment_id: int(reporters)
         for comment_id, reporters in db.session.execute(
-            select(CommentFlag.comment_id, func.count())
-            .join(Comment, Comment.id == CommentFlag.comment_id)
-            .where(
-                CommentFlag.comment_id.in_(comment_ids),
+            select(Comment.id, Comment.open_reports).where(
+                Comment.id.in_(comment_ids),
                 Comment.reported_at.is_not(None),
-                or_(
-                    Comment.moderated_at.is_(None),
-                    CommentFlag.created_at > Comment.moderated_at,
-                ),
+                Comment.open_reports > 0,
             )
-            .group_by(CommentFlag.comment_id)
         ).tuples()
     }
 
@@ -270,35 +314,41 @@ def _page_by_age(
 def _reported_page(
     limit: int, after: QueueKey | None
 ) -> tuple[list[Comment], dict[int, int], ReportedKey | None]:
-    # Every comment in the queue is ranked by its open reports, each counted from its
-    # own reports (a correlated count on the flags' index), so the page reads the
-    # queue and the queue's reports: never the other comments or their reports. The
-    # page lists exactly what the queue's count in the navigation counts.
-    reporters = _open_reporters()
-    ranked = reporters.label("reporters")
-    query = (
-        select(Comment, ranked)
-        .where(_queue_filter("reported"))
-        .options(selectinload(Comment.author), selectinload(Comment.article))
-        .order_by(ranked.desc(), Comment.reported_at, Comment.id)
-    )
-    if after is not None:
+    # The queue in its page order is its partial index (ix_comments_reported_queue_ranked:
+    # open_reports DESC, reported_at, id), so a page is one range of it read in order:
+    # after a key, the rest of the key's rank (same open reports, later in the queue),
+    # then, if that runs out before the page is full, the ranks below it.
+    def page(*conditions: ColumnElement[bool], rows: int) -> list[Comment]:
+        return list(
+            db.session.scalars(
+                select(Comment)
+                .where(_queue_filter("reported"), *conditions)
+                .options(selectinload(Comment.author), selectinload(Comment.article))
+                .order_by(Comment.open_reports.desc(), Comment.reported_at, Comment.id)
+                .limit(rows)
+            )
+        )
+
+    if after is None:
+        found = page(rows=limit + 1)
+    else:
         if len(after) != 3:
             raise ValueError("the Reported queue pages by (open reports, reported_at, id)")
         count, when, last_id = after
-        # One row comparison (most reports first, then oldest, then id), so each
-        # comment's reports are counted once more here, not once per OR branch.
-        query = query.where(
-            tuple_(-reporters, Comment.reported_at, Comment.id) > (-count, when, last_id)
+        found = page(
+            Comment.open_reports == count,
+            tuple_(Comment.reported_at, Comment.id) > (when, last_id),
+            rows=limit + 1,
         )
-    found = list(db.session.execute(query.limit(limit + 1)).tuples())
+        if len(found) <= limit:
+            found += page(Comment.open_reports < count, rows=limit + 1 - len(found))
     next_key = None
     if len(found) > limit:
         found = found[:limit]
-        last, last_count = found[-1]
+        last = found[-1]
         assert last.reported_at is not None
-        next_key = (last_count, last.reported_at, last.id)
-    return [c for c, _ in found], {c.id: n for c, n in found}, next_key
+        next_key = (last.open_reports, last.reported_at, last.id)
+    return found, {c.id: c.open_reports for c in found}, next_key
 
 
 def queue(
