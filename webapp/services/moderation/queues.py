@@ -16,11 +16,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    Connection,
     ScalarSelect,
+    Select,
     and_,
     bindparam,
     delete,
@@ -105,21 +108,24 @@ def queue_counts() -> dict[str, int]:
     return {name: int(count) for name, count in zip(QUEUES, row, strict=True)}
 
 
-def recount_queues() -> dict[str, int]:
-    """Each queue's size counted from its comments (each from its partial index): what
-    ``queue_counts`` must say, for checks and repairs."""
-    row = db.session.execute(
-        select(
-            *(
-                select(func.count())
-                .select_from(Comment)
-                .where(_queue_filter(name))
-                .scalar_subquery()
-                .label(name)
-                for name in QUEUES
-            )
+def _recount() -> Select[Any]:
+    """Each queue's size counted from its comments, each count from its partial index."""
+    return select(
+        *(
+            select(func.count())
+            .select_from(Comment)
+            .where(_queue_filter(name))
+            .scalar_subquery()
+            .label(name)
+            for name in QUEUES
         )
-    ).one()
+    )
+
+
+def recount_queues() -> dict[str, int]:
+    """Each queue's size counted from its comments: what ``queue_counts`` must say, for
+    checks and repairs."""
+    row = db.session.execute(_recount()).one()
     return {name: int(getattr(row, name) or 0) for name in QUEUES}
 
 
@@ -158,16 +164,25 @@ def reset_counters() -> None:
     """Set the queue counts and every comment's open reports from the rows (after a
     load written with the triggers off, or to repair drift). Flushes; the caller
     commits."""
-    db.session.execute(
+    db.session.flush()
+    refill_counters(db.session.connection())
+    db.session.expire_all()  # the comments this session holds read their figures afresh
+
+
+def refill_counters(connection: Connection) -> None:
+    """``reset_counters`` on a connection (the scale loader's); the caller commits."""
+    connection.execute(
         update(Comment)
         .where(Comment.open_reports != _open_reports_now())
         .values(open_reports=_open_reports_now())
-        .execution_options(synchronize_session=False)
     )
-    counted = recount_queues()
-    db.session.execute(delete(ModerationQueueCounts))
-    db.session.execute(insert(ModerationQueueCounts).values(id=1, **counted))
-    db.session.flush()
+    counted = connection.execute(_recount()).one()
+    connection.execute(delete(ModerationQueueCounts))
+    connection.execute(
+        insert(ModerationQueueCounts).values(
+            id=1, **{name: int(getattr(counted, name) or 0) for name in QUEUES}
+        )
+    )
 
 
 def navigation_counts() -> dict[str, int]:
