@@ -43,6 +43,8 @@ READER_COMMENTS = "reader-comments"
 #: The editors' desk (every article, most recently changed first) and the overview.
 EDITOR_ARTICLES = "editor-articles"
 OVERVIEW = "overview"
+#: The overview's trend: a label's polls, going back from the latest.
+TREND = "trend"
 LISTS = (
     ARTICLES,
     COMMENTS,
@@ -51,6 +53,7 @@ LISTS = (
     READER_COMMENTS,
     EDITOR_ARTICLES,
     OVERVIEW,
+    TREND,
 )
 
 _NOT_OURS = "The cursor is not valid; use a next_cursor this list returned."

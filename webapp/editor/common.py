@@ -14,6 +14,7 @@ from webapp.extensions import db
 from webapp.models import Article, Poll
 from webapp.pagination import (
     OVERVIEW,
+    TREND,
     cursor_equal,
     cursor_float,
     cursor_int,
@@ -86,3 +87,22 @@ def overview_cursor(page: insights.OverviewPage) -> str | None:
 def trend_query() -> tuple[str, str]:
     """The label's slug and the answer's text (spaces trimmed) the trend is asked for."""
     return request.args.get("label", ""), request.args.get("option", "").strip()
+
+
+def trend_before(label: str, option: str) -> insights.TrendKey | None:
+    """``before``, where the trend's page ends going back: None for the latest polls;
+    400 for a cursor the trend did not issue, or issued for another label or answer."""
+    key = decode_key(
+        request.args.get("before"),
+        TREND,
+        (cursor_equal(label), cursor_equal(option), cursor_time, cursor_int),
+    )
+    return (key[2], key[3]) if key else None
+
+
+def trend_cursor(label: str, option: str, page: insights.TrendPage) -> str | None:
+    """The cursor of the polls before ``page``; None when it holds the first."""
+    if page.earlier_key is None:
+        return None
+    when, article_id = page.earlier_key
+    return encode_cursor([label, option, when.isoformat(), article_id], TREND)

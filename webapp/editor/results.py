@@ -11,6 +11,8 @@ from webapp.editor.common import (
     overview_after,
     overview_cursor,
     overview_order,
+    trend_before,
+    trend_cursor,
     trend_query,
 )
 from webapp.models import Role
@@ -63,11 +65,12 @@ def overview() -> ResponseReturnValue:
     label, option = trend_query()
     label_name = dict(labels).get(label)
     choices: list[str] = []
-    trend: list[insights.TrendPoint] = []
+    trend = insights.TrendPage(points=[], earlier_key=None)
+    before = trend_before(label, option)
     if label_name:
         choices = insights.option_choices(label)
         if option:
-            trend = insights.option_trend(label, option)
+            trend = insights.recent_trend(label, option, before=before)
     return render_template(
         "editor/overview.html",
         table=table,
@@ -79,6 +82,9 @@ def overview() -> ResponseReturnValue:
         option=option,
         option_max=articles.MAX_OPTION,
         choices=choices,
-        trend=trend,
-        trend_chart=figures.trend(trend, label_name or ""),
+        trend=trend.points,
+        trend_chart=figures.trend(trend.points, label_name or ""),
+        trend_earlier=trend_cursor(label, option, trend),
+        trend_later_page=before is not None,
+        trend_points=insights.TREND_POINTS,
     )

@@ -71,7 +71,16 @@ from webapp.services.insights.sentiment import (
     label_for,
     rescore_comments,
 )
-from webapp.services.insights.trend import TrendPoint, option_choices, option_trend, poll_labels
+from webapp.services.insights.trend import (
+    TREND_POINTS,
+    TrendKey,
+    TrendPage,
+    TrendPoint,
+    option_choices,
+    option_trend,
+    poll_labels,
+    recent_trend,
+)
 
 __all__ = [
     "DEFAULT_SORT",
@@ -105,6 +114,10 @@ __all__ = [
     "label_for",
     "option_choices",
     "option_trend",
+    "recent_trend",
+    "TREND_POINTS",
+    "TrendKey",
+    "TrendPage",
     "overview",
     "overview_table",
     "poll_labels",

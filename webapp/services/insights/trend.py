@@ -1,11 +1,17 @@
-"""One poll answer followed across the published polls sharing a label (a running question)."""
+"""One poll answer followed across the published polls sharing a label (a running question).
+
+A label gathers polls for as long as a newsroom runs the question, so the page shows the
+latest ``TREND_POINTS`` of them with a link to the ones before (keyset by publication),
+and what it offers to choose from (labels, answers) is read per label or from the
+latest polls, never by grouping every article; the CSV holds every poll.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, exists, func, select, tuple_
 from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
@@ -34,6 +40,12 @@ class TrendPoint:
         return polls.wilson_interval(self.votes, self.turnout)
 
 
+#: How many polls the overview's trend shows at once: the latest, then the ones before.
+TREND_POINTS = 20
+#: Where a page of the trend starts, going back: (published_at, article id).
+TrendKey = tuple[datetime, int]
+
+
 def _labelled_polls(label_slug: str) -> Select[tuple[int]]:
     """Published articles with ``label_slug`` that have a poll, as a join to build on."""
     return (
@@ -46,29 +58,64 @@ def _labelled_polls(label_slug: str) -> Select[tuple[int]]:
 
 
 def poll_labels() -> list[tuple[str, str]]:
-    """(slug, name) of every label carried by a published article with a poll."""
-    query = (
-        select(Label.slug, Label.name)
-        .join(article_labels, article_labels.c.label_id == Label.id)
+    """(slug, name) of every label carried by a published article with a poll: each
+    label asks whether one such article exists (it stops at the first), so the cost
+    follows the labels, not the articles."""
+    carried = exists(
+        select(article_labels.c.article_id)
         .join(Article, Article.id == article_labels.c.article_id)
         .join(Poll, Poll.article_id == Article.id)
-        .where(Article.status == ArticleStatus.PUBLISHED.value)
-        .group_by(Label.slug, Label.name)
-        .order_by(func.lower(Label.name))
+        .where(
+            article_labels.c.label_id == Label.id,
+            Article.status == ArticleStatus.PUBLISHED.value,
+        )
     )
+    query = select(Label.slug, Label.name).where(carried).order_by(func.lower(Label.name))
     return list(db.session.execute(query).tuples())
 
 
-def option_choices(label_slug: str) -> list[str]:
-    """The option texts the label's polls use, once each whatever their case."""
+def option_choices(label_slug: str, polls_read: int = TREND_POINTS) -> list[str]:
+    """The option texts the label's latest ``polls_read`` polls use, once each
+    whatever their case: what an editor is offered to follow."""
+    latest = (
+        _labelled_polls(label_slug)
+        .order_by(Article.published_at.desc(), Article.id.desc())
+        .limit(polls_read)
+        .subquery("latest")
+    )
     query = (
         select(func.min(PollOption.label))
         .join(Poll, Poll.id == PollOption.poll_id)
-        .where(Poll.article_id.in_(_labelled_polls(label_slug)))
+        .where(Poll.article_id.in_(select(latest.c.id)))
         .group_by(func.lower(PollOption.label))
         .order_by(func.lower(PollOption.label))
     )
     return list(db.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class TrendPage:
+    """The latest points of a trend (in publication order) and where the ones before
+    them start (None: these are the first)."""
+
+    points: list[TrendPoint]
+    earlier_key: TrendKey | None
+
+
+def recent_trend(
+    label_slug: str,
+    option_text: str,
+    limit: int = TREND_POINTS,
+    before: TrendKey | None = None,
+) -> TrendPage:
+    """The last ``limit`` points of ``option_trend`` published before ``before`` (the
+    latest when None), oldest first, and the key of the page before them."""
+    found = _trend_points(label_slug, option_text, limit + 1, before)
+    earlier_key = None
+    if len(found) > limit:
+        found = found[:limit]
+        earlier_key = (found[-1].published_at, found[-1].article_id)
+    return TrendPage(points=found[::-1], earlier_key=earlier_key)
 
 
 def option_trend(label_slug: str, option_text: str) -> list[TrendPoint]:
@@ -79,12 +126,23 @@ def option_trend(label_slug: str, option_text: str) -> list[TrendPoint]:
     Articles whose poll has no such option are left out. One grouped query: each
     matching option beside the sum of its poll's tallies.
     """
+    return _trend_points(label_slug, option_text)[::-1]
+
+
+def _trend_points(
+    label_slug: str,
+    option_text: str,
+    limit: int | None = None,
+    before: TrendKey | None = None,
+) -> list[TrendPoint]:
+    """The trend's points newest first: ``limit`` of them (all when None) published
+    before ``before``."""
     wanted = option_text.strip().lower()
     if not wanted:
         return []
     chosen = aliased(PollOption)
     every = aliased(PollOption)
-    rows = db.session.execute(
+    query = (
         select(
             Article.id,
             Article.slug,
@@ -108,12 +166,22 @@ def option_trend(label_slug: str, option_text: str) -> list[TrendPoint]:
             chosen.label,
             chosen.vote_count,
         )
-        .order_by(Article.published_at, Article.id, chosen.position)
-    ).tuples()
+        .order_by(Article.published_at.desc(), Article.id.desc(), chosen.position)
+    )
+    if before is not None:
+        query = query.where(tuple_(Article.published_at, Article.id) < before)
+    if limit is not None:
+        # A poll with two options differing only in case gives two rows: read enough
+        # rows for ``limit`` polls whatever their options (at most 10 each).
+        query = query.limit(limit * 10)
     points: dict[int, TrendPoint] = {}
-    for article_id, slug, title, published_at, label, votes, turnout in rows:
+    for article_id, slug, title, published_at, label, votes, turnout in db.session.execute(
+        query
+    ).tuples():
         # Published articles always have a publication time; the type cannot say so.
         assert published_at is not None
+        if article_id not in points and limit is not None and len(points) == limit:
+            break
         # Two options of one poll differing only in case: the first one counts.
         points.setdefault(
             article_id,
