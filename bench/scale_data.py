@@ -134,16 +134,17 @@ LARGE = Scale(
 )
 #: A young site, but one whose every list fills its first page and has a second (the
 #: dashboard and overview show 50 articles, the queues 25 comments, the audit log 50
-#: entries, an ordinary article's thread 20 top-level comments), so that small and large
+#: entries, an ordinary article's thread 20 top-level comments, a label's trend 20
+#: polls), so that small and large
 #: pages show as many rows and the growth measures the site, not the page: a few hundred
 #: of everything, and about 100 comments per article as on the large site.
 SMALL = Scale(
     "small",
-    articles=120,
+    articles=200,
     users=200,
     votes=2_000,
     hot_votes=1_000,
-    comments=12_000,
+    comments=18_000,
     hot_comments=300,
     pending=60,
     rejected=60,
