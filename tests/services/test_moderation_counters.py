@@ -272,3 +272,16 @@ def test_a_reader_removed_takes_their_reports_out_of_the_rank(db, article, make_
         other.id: 1,
     }
     assert moderation.counter_drift() == {}
+
+
+def test_a_prepared_comment_sets_every_column_posting_s_one_statement_insert_writes(
+    db, article, make_user
+):
+    """A new comment starts with no open reports, set on the object: posting writes it
+    with its one prepared INSERT (storage._insert) rather than the ORM's unit of work."""
+    from webapp.services.comments import posting, storage
+
+    prepared = posting.prepare(article, make_user(), "A fair point.")
+    assert prepared.open_reports == 0
+    missing = set(storage._COLUMNS) - set(prepared.__dict__) - set(storage._NEW_COMMENT)
+    assert missing == set()
