@@ -10,6 +10,12 @@ from webapp.models.comments import (
     CommentStatus,
     FlagReason,
 )
+from webapp.models.integrity import (
+    GroupKind,
+    GroupStatus,
+    IntegrityGroup,
+    IntegrityGroupVote,
+)
 from webapp.models.moderation import (
     ModerationAction,
     ModerationActionKind,
@@ -35,6 +41,10 @@ __all__ = [
     "CommentReaction",
     "CommentStatus",
     "FlagReason",
+    "GroupKind",
+    "GroupStatus",
+    "IntegrityGroup",
+    "IntegrityGroupVote",
     "Label",
     "ModerationAction",
     "ModerationActionKind",

@@ -20,6 +20,10 @@ class ModerationActionKind(StrEnum):
     BAN = "ban"
     UNBAN = "unban"
     SETTINGS = "settings"
+    # An editor's decision on a group of poll votes (webapp/services/integrity/).
+    SET_ASIDE_VOTES = "set_aside_votes"
+    RESTORE_VOTES = "restore_votes"
+    CLEAR_VOTES = "clear_votes"
 
 
 class ModerationAction(Base):

@@ -41,6 +41,18 @@ class Poll(Base):
     )
     allow_anonymous: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Poll integrity (webapp/services/integrity/). The editor's choice: once a group of
+    # votes is set aside, take votes from signed-in readers only ...
+    signed_in_only_under_attack: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false()
+    )
+    # ... and when that happened (None: not under attack, or not chosen).
+    under_attack_since: Mapped[datetime | None]
+    # The integrity pass: the last vote id it has seen and when it last ran here.
+    integrity_scanned_at: Mapped[datetime | None]
+    integrity_last_vote_id: Mapped[int] = mapped_column(default=0, server_default="0")
+    # When the votes' address, network and user-agent hashes were dropped (retention).
+    signals_dropped_at: Mapped[datetime | None]
 
     article: Mapped[Article] = relationship(back_populates="poll")
     options: Mapped[list[PollOption]] = relationship(
@@ -69,8 +81,13 @@ class PollOption(Base):
     poll_id: Mapped[int] = mapped_column(sa.ForeignKey("polls.id", ondelete="CASCADE"))
     position: Mapped[int]
     label: Mapped[str] = mapped_column(sa.String(200))
-    # The tally, kept in step with the vote rows in the same transaction.
+    # The tally, kept in step with the vote rows in the same transaction: counted votes
+    # only (a vote set aside by the integrity checks is not counted) ...
     vote_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # ... of which from signed-in readers (the results' methodology line) ...
+    signed_in_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # ... and the votes for this option set aside (raw results: vote_count + these).
+    set_aside_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     poll: Mapped[Poll] = relationship(back_populates="options")
 
@@ -99,6 +116,25 @@ class Vote(Base):
             postgresql_where=sa.text("user_id IS NOT NULL"),
             sqlite_where=sa.text("user_id IS NOT NULL"),
         ),
+        # The integrity pass groups a poll's votes by address and by network (the
+        # option read from the index alone); votes whose hashes retention dropped
+        # are not in them.
+        sa.Index(
+            "ix_votes_poll_id_client_hash",
+            "poll_id",
+            "client_hash",
+            "option_id",
+            postgresql_where=sa.text("client_hash IS NOT NULL"),
+            sqlite_where=sa.text("client_hash IS NOT NULL"),
+        ),
+        sa.Index(
+            "ix_votes_poll_id_network_hash",
+            "poll_id",
+            "network_hash",
+            "option_id",
+            postgresql_where=sa.text("network_hash IS NOT NULL"),
+            sqlite_where=sa.text("network_hash IS NOT NULL"),
+        ),
         # A visitor's anonymous votes, adopted when they sign in: the unique
         # (poll_id, voter_key) serves no lookup by voter_key alone. Anonymous votes
         # are those without a user (adopting one sets both), and only they are indexed.
@@ -118,8 +154,22 @@ class Vote(Base):
     user_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
-    # Salted hash of the client address: enough to spot stuffing, never the address.
+    # Integrity signals (webapp/services/integrity/), none of them personal data:
+    # keyed hash of the client address (key derived from SECRET_KEY), never the address;
     client_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # keyed hash of its network (/24 for IPv4, /48 for IPv6);
+    network_hash: Mapped[str | None] = mapped_column(sa.String(32))
+    # hash of the user agent's family (browser and major version, or the tool's name);
+    agent_hash: Mapped[str | None] = mapped_column(sa.String(16))
+    # the account's age at the vote, in seconds (None: signed out);
+    account_age_seconds: Mapped[int | None]
+    # the voter cookie's age at the vote, in seconds (0: minted by this vote; None:
+    # signed in, or a cookie older than the mint time it now carries);
+    cookie_age_seconds: Mapped[int | None]
+    # whether the voter loaded the article's page before voting (None: unknown).
+    saw_article: Mapped[bool | None]
+    # Set aside by the integrity checks: kept, not counted in any public answer.
+    set_aside_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
