@@ -292,6 +292,18 @@ BEGIN
     IF NOT (was_in OR is_in) THEN
         RETURN NULL;
     END IF;
+    -- The author's lock on the article (see the module's docstring), before the vote is
+    -- read: two authors' (raw SQL moving a comment) in ascending order.
+    IF was_in AND is_in AND (NEW.article_id, NEW.author_id) < (OLD.article_id, OLD.author_id)
+    THEN
+        PERFORM pg_advisory_xact_lock(NEW.article_id, NEW.author_id);
+    END IF;
+    IF was_in THEN
+        PERFORM pg_advisory_xact_lock(OLD.article_id, OLD.author_id);
+    END IF;
+    IF is_in THEN
+        PERFORM pg_advisory_xact_lock(NEW.article_id, NEW.author_id);
+    END IF;
     IF was_in THEN
         o_opt := coalesce((SELECT v.option_id FROM polls p JOIN votes v ON v.poll_id = p.id WHERE p.article_id = OLD.article_id AND v.user_id = OLD.author_id AND v.user_id IS NOT NULL), 0);
         o_pos := CASE WHEN OLD.sentiment_label = 'positive' THEN 1 ELSE 0 END;
@@ -364,6 +376,8 @@ BEGIN
     IF NOT FOUND THEN
         RETURN;  -- the poll is being deleted with its votes
     END IF;
+    -- The author's lock on the article, before their comments are read (a new snapshot).
+    PERFORM pg_advisory_xact_lock(art, p_user);
     SELECT count(*), coalesce(sum(CASE WHEN c.sentiment_label = 'positive' THEN 1 ELSE 0 END), 0),
         coalesce(sum(CASE WHEN c.sentiment_label = 'neutral' THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN c.sentiment_label = 'negative' THEN 1 ELSE 0 END), 0),
         count(c.sentiment), coalesce(sum(coalesce(CAST(round(c.sentiment * 1000000000000) AS bigint), 0)), 0)

@@ -25,10 +25,18 @@ added, moved and taken away, and the recount compares them exactly. A score is
 rounded once, by at most 5e-13, so a mean differs from the float mean of the rows
 by less than 1e-12; 2^63 trillionths leave room for nine million comments a group.
 
-On PostgreSQL every trigger touches its rows in one order (a group's row before
-the days'; within a table ascending (article, option) and (article, day); a vote
-that changes hands goes through ``NO_VOTE``, the article's lowest group, first) so
-that concurrent writes cannot deadlock on them, as the tally triggers do.
+On PostgreSQL, a comment's group depends on a vote written by another transaction,
+and a vote's move on comments written by others: under READ COMMITTED a comment
+could be added to the group of a vote being moved, after the move read the author's
+comments. So both triggers first take a transaction-scoped advisory lock on (article,
+author), ``pg_advisory_xact_lock(article_id, author_id)``, and only then read the
+vote or the comments (each statement of a trigger's function sees what committed
+before it started). Every trigger then touches its rows in one order (that lock, the
+groups' rows, then the days'; within a table ascending (article, option) and
+(article, day); a vote that changes hands goes through ``NO_VOTE``, the article's
+lowest group, first), so concurrent single-row writes cannot deadlock, as the tally
+triggers do. ``sentiment rescore`` writes a batch of rows in one transaction, so it
+takes the batch's locks in that order before writing (``insights.sentiment``).
 
 The statements are attached to the metadata so ``create_all`` installs them; the
 Alembic revision e8f2b4d6a0c1 carries its own frozen copy, and
@@ -385,6 +393,18 @@ BEGIN
     IF NOT (was_in OR is_in) THEN
         RETURN NULL;
     END IF;
+    -- The author's lock on the article (see the module's docstring), before the vote is
+    -- read: two authors' (raw SQL moving a comment) in ascending order.
+    IF was_in AND is_in AND (NEW.article_id, NEW.author_id) < (OLD.article_id, OLD.author_id)
+    THEN
+        PERFORM pg_advisory_xact_lock(NEW.article_id, NEW.author_id);
+    END IF;
+    IF was_in THEN
+        PERFORM pg_advisory_xact_lock(OLD.article_id, OLD.author_id);
+    END IF;
+    IF is_in THEN
+        PERFORM pg_advisory_xact_lock(NEW.article_id, NEW.author_id);
+    END IF;
     IF was_in THEN{_pg_parts("OLD", "o")}
     END IF;
     IF is_in THEN{_pg_parts("NEW", "n")}
@@ -443,6 +463,8 @@ BEGIN
     IF NOT FOUND THEN
         RETURN;  -- the poll is being deleted with its votes
     END IF;
+    -- The author's lock on the article, before their comments are read (a new snapshot).
+    PERFORM pg_advisory_xact_lock(art, p_user);
     SELECT count(*), coalesce(sum({_label("c", "positive")}), 0),
         coalesce(sum({_label("c", "neutral")}), 0), coalesce(sum({_label("c", "negative")}), 0),
         count(c.sentiment), coalesce(sum({_units("c", "bigint")}), 0)

@@ -28,6 +28,7 @@ from werkzeug.utils import import_string
 
 from webapp.extensions import db
 from webapp.models import Comment
+from webapp.models.tone_counters import ArticleCommentDay, ArticleToneCount
 from webapp.services.pluggable import Pluggable
 
 log = logging.getLogger(__name__)
@@ -238,9 +239,45 @@ def _write(rows: _Batch, scores: _Scores) -> int:
         if (row.sentiment, row.sentiment_label) != (score, label)
     ]
     if changes:
+        _lock_counters([change["row_id"] for change in changes])
         db.session.execute(_WRITE, changes)
         db.session.commit()
     return len(changes)
+
+
+def _lock_counters(comment_ids: list[int]) -> None:
+    """On PostgreSQL, take the locks a batch's updates will take in their triggers
+    before writing it, in the order every single-row write takes them
+    (webapp/models/tone_counters.py: the authors' advisory locks on their articles,
+    the articles' groups, then their days, each ascending): the triggers would
+    otherwise take them comment by comment, and a reader voting or commenting
+    meanwhile, taking two of them the other way round, could deadlock with the batch.
+    SQLite has one writer at a time anyway."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    authors = (
+        sa.select(Comment.article_id, Comment.author_id)
+        .where(Comment.id.in_(comment_ids))
+        .distinct()
+        .order_by(Comment.article_id, Comment.author_id)
+        .subquery()
+    )
+    db.session.execute(
+        sa.select(
+            sa.func.pg_advisory_xact_lock(authors.c.article_id, authors.c.author_id)
+        ).select_from(authors)
+    )
+    articles = sa.select(Comment.article_id).where(Comment.id.in_(comment_ids))
+    for table, key in (
+        (ArticleToneCount, ArticleToneCount.option_id),
+        (ArticleCommentDay, ArticleCommentDay.day),
+    ):
+        db.session.execute(
+            sa.select(table.article_id)
+            .where(table.article_id.in_(articles))
+            .order_by(table.article_id, key)
+            .with_for_update()
+        )
 
 
 def _scores(bodies: list[str], analyser: SentimentAnalyser | None = None) -> _Scores:
