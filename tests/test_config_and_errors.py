@@ -170,3 +170,19 @@ def test_passwords_are_hashed_with_argon2s_recommended_parameters_by_default(tmp
 def test_an_unknown_password_hash_profile_stops_the_start(tmp_path):
     with pytest.raises(RuntimeError, match="ARGON2_PROFILE"):
         build_config(tmp_path, {"SECRET_KEY": "x", "ARGON2_PROFILE": "FASTEST_EVER"})
+
+
+def test_integrity_settings_come_from_the_environment_and_are_checked(tmp_path, monkeypatch):
+    monkeypatch.setenv("INTEGRITY_SUSPECT_Z", "3.5")
+    monkeypatch.setenv("POLL_MIN_VOTES_FOR_SHARES", "50")
+    monkeypatch.setenv("RATELIMIT_ANONYMOUS_POLL_VOTES", "20 per hour")
+    config = build_config(tmp_path, {})
+    assert config["INTEGRITY_SUSPECT_Z"] == 3.5
+    assert config["POLL_MIN_VOTES_FOR_SHARES"] == 50
+    assert config["RATELIMIT_ANONYMOUS_POLL_VOTES"] == "20 per hour"
+    monkeypatch.setenv("INTEGRITY_SIGNAL_RETENTION_DAYS", "a month")
+    with pytest.raises(RuntimeError, match="INTEGRITY_SIGNAL_RETENTION_DAYS"):
+        build_config(tmp_path, {})
+    monkeypatch.setenv("INTEGRITY_SIGNAL_RETENTION_DAYS", "-3")
+    with pytest.raises(RuntimeError, match="0 or more"):
+        build_config(tmp_path, {})

@@ -44,6 +44,23 @@ DEFAULTS: dict[str, Any] = {
     # Reports, per account: enough for a reader cleaning up a spam wave, too few for
     # one account to push a whole discussion into the Reported queue.
     "RATELIMIT_REPORT": "5 per minute;50 per day",
+    # Anonymous votes in one poll from one address (first votes and changes): a
+    # household or an office votes under it; a script clearing its cookie does not.
+    "RATELIMIT_ANONYMOUS_POLL_VOTES": "60 per hour",
+    # --- poll integrity (webapp/services/integrity/) ---
+    # How often each worker's integrity pass looks for new votes, in seconds (0: only
+    # `flask --app wsgi integrity scan` runs it). Suspect groups show within 2x this.
+    "INTEGRITY_SCAN_SECONDS": 20.0,
+    # A group whose answers differ from the rest of the poll's by at least this many
+    # standard errors (two-proportion z) is suspect, when it is also concentrated ...
+    "INTEGRITY_SUSPECT_Z": 4.0,
+    # ... and set aside without waiting for an editor at or above this one.
+    "INTEGRITY_AUTO_SET_ASIDE_Z": 8.0,
+    # Days after a poll closes that its votes' address, network and user-agent
+    # hashes are kept; then they are dropped (the counts and decisions stay).
+    "INTEGRITY_SIGNAL_RETENTION_DAYS": 30,
+    # Below this many counted votes the results show counts, never percentages.
+    "POLL_MIN_VOTES_FOR_SHARES": 30,
     "REDIS_URL": None,
     # The site's own address (https://news.example): every absolute link (the Atom
     # feed, later mail) is built from it, never from the request's Host header.
@@ -93,6 +110,18 @@ def _cache_seconds(setting: str, raw: str) -> float:
     if not 0 <= seconds < float("inf"):
         raise RuntimeError(f"{setting}={raw!r} must be a number of seconds (0 turns it off).")
     return seconds
+
+
+def _number(setting: str, raw: str, kind: type[int] | type[float]) -> int | float:
+    """A number of the setting's kind, 0 or more, from the environment, or a clear
+    error at start."""
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = -1
+    if not 0 <= value < float("inf"):
+        raise RuntimeError(f"{setting}={raw!r} must be a {kind.__name__} of 0 or more.")
+    return value
 
 
 def _env_bool(value: str) -> bool:
@@ -157,6 +186,16 @@ RATE_LIMIT_SETTINGS = (
     "RATELIMIT_COMMENT",
     "RATELIMIT_REACT",
     "RATELIMIT_REPORT",
+    "RATELIMIT_ANONYMOUS_POLL_VOTES",
+)
+
+#: The integrity and results settings read from the environment: (name, type).
+INTEGRITY_SETTINGS = (
+    ("INTEGRITY_SCAN_SECONDS", float),
+    ("INTEGRITY_SUSPECT_Z", float),
+    ("INTEGRITY_AUTO_SET_ASIDE_Z", float),
+    ("INTEGRITY_SIGNAL_RETENTION_DAYS", int),
+    ("POLL_MIN_VOTES_FOR_SHARES", int),
 )
 
 
@@ -215,6 +254,9 @@ def build_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> di
     for setting in RATE_LIMIT_SETTINGS:
         if env.get(setting):
             config[setting] = env[setting]
+    for setting, kind in INTEGRITY_SETTINGS:
+        if env.get(setting):
+            config[setting] = _number(setting, env[setting], kind)
 
     config.update(overrides)
     _check_rate_limits(config)
