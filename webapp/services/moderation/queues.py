@@ -170,7 +170,11 @@ def reset_counters() -> None:
 
 
 def refill_counters(connection: Connection) -> None:
-    """``reset_counters`` on a connection (the scale loader's); the caller commits."""
+    """``reset_counters`` on a connection (the scale loader's); the caller commits. On
+    PostgreSQL, comments and reports take no writes until then, so none falls between
+    the count and the row written from it."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("LOCK TABLE comments, comment_flags IN SHARE ROW EXCLUSIVE MODE")
     connection.execute(
         update(Comment)
         .where(Comment.open_reports != _open_reports_now())
