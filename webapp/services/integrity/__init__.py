@@ -1,0 +1,30 @@
+"""Poll integrity (issue 16): the signals kept with each vote, the pass that finds
+groups of votes sharing an origin and answering unlike the rest, the editors'
+decisions on them, and the report.
+
+- ``stats``: the two-proportion z-test, pure;
+- ``detection``: ``scan_poll`` and ``scan_due`` (the integrity pass);
+- ``decisions``: ``decide`` (set aside, restore, clear), with its audit entry;
+- ``report``: ``integrity_report``, from the tallies and the groups only.
+
+Callers use the names below: ``from webapp.services import integrity``.
+"""
+
+from __future__ import annotations
+
+from webapp.services.integrity.decisions import ACTIONS, decide
+from webapp.services.integrity.detection import scan_due, scan_poll
+from webapp.services.integrity.report import IntegrityReport, integrity_report
+from webapp.services.integrity.stats import Comparison, compare_with_rest, two_proportion_z
+
+__all__ = [
+    "ACTIONS",
+    "Comparison",
+    "IntegrityReport",
+    "compare_with_rest",
+    "decide",
+    "integrity_report",
+    "scan_due",
+    "scan_poll",
+    "two_proportion_z",
+]
