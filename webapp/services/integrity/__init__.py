@@ -15,7 +15,12 @@ from __future__ import annotations
 from webapp.services.integrity.decisions import ACTIONS, decide
 from webapp.services.integrity.detection import scan_due, scan_poll
 from webapp.services.integrity.report import IntegrityReport, integrity_report
-from webapp.services.integrity.stats import Comparison, compare_with_rest, two_proportion_z
+from webapp.services.integrity.stats import (
+    Comparison,
+    compare_with_rest,
+    leading_option,
+    two_proportion_z,
+)
 
 __all__ = [
     "ACTIONS",
@@ -24,6 +29,7 @@ __all__ = [
     "compare_with_rest",
     "decide",
     "integrity_report",
+    "leading_option",
     "scan_due",
     "scan_poll",
     "two_proportion_z",
