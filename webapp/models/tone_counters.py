@@ -13,10 +13,11 @@ Database triggers move them inside the statement that wrote the rows: every
 insert and delete of a comment, every change of its status, deletion time, score,
 label, article, author or creation time; every insert, delete and change of an
 account's vote (which moves the author's counted comments on the poll's article
-from one group to another); and the deletion of a poll (its groups fold into
-``NO_VOTE``). So they stay right for writes made outside the app too (a console, a
-script, ``sentiment rescore``), and ``flask --app wsgi sentiment recount`` is the
-check (``webapp.services.insights.counters``).
+from one group to another), its being set aside by the integrity checks or restored
+(an author whose vote is set aside counts as "no vote", issue 16); and the deletion
+of a poll (its groups fold into ``NO_VOTE``). So they stay right for writes made
+outside the app too (a console, a script, ``sentiment rescore``), and ``flask --app
+wsgi sentiment recount`` is the check (``webapp.services.insights.counters``).
 
 Sums of scores are whole numbers of trillionths (``TOTAL_SCALE``), not floats: an
 integer sum is exact and does not depend on the order of the additions, so the
@@ -39,7 +40,8 @@ triggers do. ``sentiment rescore`` writes a batch of rows in one transaction, so
 takes the batch's locks in that order before writing (``insights.sentiment``).
 
 The statements are attached to the metadata so ``create_all`` installs them; the
-Alembic revision e8f2b4d6a0c1 carries its own frozen copy, and
+Alembic revisions e8f2b4d6a0c1 and (for the set-aside votes) f1c3e5a7b9d0 carry
+their own frozen copies, and
 tests/test_migrations.py checks the two agree.
 """
 
@@ -129,13 +131,20 @@ def _units(row: str, integer: str) -> str:
 
 
 def _option_of(article: str, author: str) -> str:
-    """The option the author holds in the article's poll, or NO_VOTE: one lookup in the
-    poll's accounts' votes (ix_votes_poll_id_user_id)."""
+    """The option the author holds in the article's poll, or NO_VOTE (also when their
+    vote is set aside by the integrity checks): one lookup in the poll's accounts'
+    votes (ix_votes_poll_id_user_id)."""
     return (
         f"coalesce((SELECT v.option_id FROM polls p JOIN votes v ON v.poll_id = p.id "
         f"WHERE p.article_id = {article} AND v.user_id = {author} "
-        f"AND v.user_id IS NOT NULL), {NO_VOTE})"
+        f"AND v.user_id IS NOT NULL AND v.set_aside_at IS NULL), {NO_VOTE})"
     )
+
+
+def _answer(row: str) -> str:
+    """The group a vote row puts its author's comments in: its option, or NO_VOTE when
+    it is set aside (the author counts as not having voted)."""
+    return f"CASE WHEN {row}.set_aside_at IS NULL THEN {row}.option_id ELSE {NO_VOTE} END"
 
 
 _TONE_COLUMNS = "comments, positive, neutral, negative, scored, total"
@@ -274,22 +283,23 @@ END
 """,
     f"""
 CREATE TRIGGER IF NOT EXISTS votes_tone_insert AFTER INSERT ON votes
-WHEN NEW.user_id IS NOT NULL
+WHEN NEW.user_id IS NOT NULL AND NEW.set_aside_at IS NULL
 BEGIN{_sqlite_move("NEW.poll_id", "NEW.user_id", str(NO_VOTE), "NEW.option_id")}
 END
 """,
     f"""
 CREATE TRIGGER IF NOT EXISTS votes_tone_delete AFTER DELETE ON votes
-WHEN OLD.user_id IS NOT NULL
+WHEN OLD.user_id IS NOT NULL AND OLD.set_aside_at IS NULL
 BEGIN{_sqlite_move("OLD.poll_id", "OLD.user_id", "OLD.option_id", str(NO_VOTE))}
 END
 """,
     f"""
-CREATE TRIGGER IF NOT EXISTS votes_tone_update AFTER UPDATE OF option_id, user_id, poll_id ON votes
-WHEN OLD.user_id IS NOT NEW.user_id OR OLD.option_id <> NEW.option_id
-    OR OLD.poll_id <> NEW.poll_id
-BEGIN{_sqlite_move("OLD.poll_id", "OLD.user_id", "OLD.option_id", str(NO_VOTE))}\
-{_sqlite_move("NEW.poll_id", "NEW.user_id", str(NO_VOTE), "NEW.option_id")}
+CREATE TRIGGER IF NOT EXISTS votes_tone_update
+AFTER UPDATE OF option_id, user_id, poll_id, set_aside_at ON votes
+WHEN OLD.user_id IS NOT NEW.user_id OR OLD.poll_id <> NEW.poll_id
+    OR ({_answer("OLD")}) <> ({_answer("NEW")})
+BEGIN{_sqlite_move("OLD.poll_id", "OLD.user_id", _answer("OLD"), str(NO_VOTE))}\
+{_sqlite_move("NEW.poll_id", "NEW.user_id", str(NO_VOTE), _answer("NEW"))}
 END
 """,
     # A poll deleted without its article: every answer's comments now have no vote.
@@ -489,19 +499,20 @@ $$
 CREATE OR REPLACE FUNCTION pulse_vote_tone() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        PERFORM pulse_tone_move(NEW.poll_id, NEW.user_id, {NO_VOTE}, NEW.option_id);
+        PERFORM pulse_tone_move(NEW.poll_id, NEW.user_id, {NO_VOTE}, {_answer("NEW")});
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM pulse_tone_move(OLD.poll_id, OLD.user_id, OLD.option_id, {NO_VOTE});
+        PERFORM pulse_tone_move(OLD.poll_id, OLD.user_id, {_answer("OLD")}, {NO_VOTE});
     ELSIF OLD.user_id IS NOT DISTINCT FROM NEW.user_id AND OLD.poll_id = NEW.poll_id THEN
         IF NEW.user_id IS NOT NULL THEN
-            PERFORM pulse_tone_move(NEW.poll_id, NEW.user_id, OLD.option_id, NEW.option_id);
+            PERFORM pulse_tone_move(NEW.poll_id, NEW.user_id, {_answer("OLD")},
+                {_answer("NEW")});
         END IF;
     ELSE
         IF OLD.user_id IS NOT NULL THEN
-            PERFORM pulse_tone_move(OLD.poll_id, OLD.user_id, OLD.option_id, {NO_VOTE});
+            PERFORM pulse_tone_move(OLD.poll_id, OLD.user_id, {_answer("OLD")}, {NO_VOTE});
         END IF;
         IF NEW.user_id IS NOT NULL THEN
-            PERFORM pulse_tone_move(NEW.poll_id, NEW.user_id, {NO_VOTE}, NEW.option_id);
+            PERFORM pulse_tone_move(NEW.poll_id, NEW.user_id, {NO_VOTE}, {_answer("NEW")});
         END IF;
     END IF;
     RETURN NULL;
@@ -543,7 +554,8 @@ CREATE OR REPLACE TRIGGER votes_tone_delete AFTER DELETE ON votes
 FOR EACH ROW WHEN (OLD.user_id IS NOT NULL) EXECUTE FUNCTION pulse_vote_tone()
 """,
     """
-CREATE OR REPLACE TRIGGER votes_tone_update AFTER UPDATE OF option_id, user_id, poll_id ON votes
+CREATE OR REPLACE TRIGGER votes_tone_update
+AFTER UPDATE OF option_id, user_id, poll_id, set_aside_at ON votes
 FOR EACH ROW WHEN (OLD.user_id IS NOT NULL OR NEW.user_id IS NOT NULL)
 EXECUTE FUNCTION pulse_vote_tone()
 """,

@@ -54,7 +54,8 @@ def _sums() -> tuple[sa.Label[Any], ...]:
 
 def tone_rows() -> sa.Select[Any]:
     """What ``article_tone_counts`` must hold: the counted comments grouped by article
-    and by their author's answer in the article's poll (NO_VOTE without one)."""
+    and by their author's answer in the article's poll (NO_VOTE without one, or when it
+    is set aside)."""
     option = func.coalesce(Vote.option_id, NO_VOTE)
     sums = _sums()
     return (
@@ -67,6 +68,7 @@ def tone_rows() -> sa.Select[Any]:
                 Vote.poll_id == Poll.id,
                 Vote.user_id.is_not(None),
                 Vote.user_id == Comment.author_id,
+                Vote.set_aside_at.is_(None),  # a set-aside vote: the author did not vote
             ),
         )
         .where(*PUBLIC_COMMENTS)
