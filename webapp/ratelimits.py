@@ -90,6 +90,24 @@ def limit_action(action: str, *, account: int | None = None, client: str | None 
         enforce(f"{action}-client", limits, client, action=doing)
 
 
+def limit_anonymous_poll_votes(poll: str, client: str) -> None:
+    """Count one anonymous vote (cast or changed) in one poll (``poll``: its article's
+    slug) from one client address against RATELIMIT_ANONYMOUS_POLL_VOTES, whichever
+    door it came by (the API or the page's form: one count); raise RateLimited when
+    spent. On top of the vote budget (limit_action): a script that drops its voter
+    cookie to vote again and again gets this many votes an hour into one poll from
+    one address, however slowly it goes."""
+    if not limiter.enabled:
+        return
+    enforce(
+        "anonymous-poll-votes",
+        current_app.config["RATELIMIT_ANONYMOUS_POLL_VOTES"],
+        poll,
+        client,
+        action="voting in this poll",
+    )
+
+
 def _fallback() -> RateLimiter:
     """Used when the shared store (Redis) is unreachable: limits then count in this
     worker, like Flask-Limiter's own in-memory fallback for the decorated routes. One

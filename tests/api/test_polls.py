@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -134,8 +135,11 @@ def test_a_new_voter_cookie_reads_back_as_the_same_voter(app, make_api, make_art
     status, [sent] = _vote_as(make_api(), article, "")
     value = sent.split(";", 1)[0].split("=", 1)[1]
     plain = URLSafeSerializer(app.config["SECRET_KEY"], salt="pulse-anonymous-voter")
-    voter_id = plain.loads(value)  # itsdangerous itself reads it: the format is unchanged
+    # itsdangerous itself reads it: the same signed format, now the id and its mint
+    # time (Unix seconds), so a vote can tell a cookie minted seconds before it
+    voter_id, minted_at = plain.loads(value)
     assert status == 201 and len(voter_id) == 32
+    assert abs(minted_at - time.time()) < 60
     again = make_api()
     assert _vote_as(again, article, value) == (200, [])  # the same voter, voting again
 

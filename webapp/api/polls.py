@@ -18,7 +18,7 @@ from webapp.api.common import json_object, viewer
 from webapp.api.serializers import poll_json, results_json
 from webapp.errors import NotFound, ResultsHidden
 from webapp.extensions import client_address, db
-from webapp.ratelimits import limit_action
+from webapp.ratelimits import limit_action, limit_anonymous_poll_votes
 from webapp.services import polls as poll_rules
 from webapp.voters import anonymous_id, current_voter_key, set_cookie_if_minted, visitor
 
@@ -43,10 +43,12 @@ def get_results(slug: str) -> ResponseReturnValue:
 def cast_vote(slug: str) -> ResponseReturnValue:
     limit_action("vote", client=client_address())  # one bucket with the page's vote form
     who = viewer()
+    if who is None:
+        limit_anonymous_poll_votes(slug, client_address())  # both doors count, per poll
     # The cached poll is enough to start: poll_rules.vote checks it again as it writes.
     poll = poll_rules.cached_poll_for_article(slug, who)
     option_id: int = json_object()["option_id"]  # a whole number: the Vote schema says so
-    poll, outcome = poll_rules.vote(slug, poll, visitor(who), option_id)
+    poll, outcome = poll_rules.vote(slug, poll, visitor(who, poll.id), option_id)
     db.session.commit()
     counted = poll_rules.vote_committed(slug, poll, outcome)
     status = 201 if outcome.created else 200

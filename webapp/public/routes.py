@@ -24,11 +24,12 @@ from webapp.extensions import client_address, db
 from webapp.forms.comments import COMMENT_FORMS
 from webapp.models import Article, Poll, User
 from webapp.public import bp
-from webapp.ratelimits import RateLimited, limit_action
+from webapp.ratelimits import RateLimited, limit_action, limit_anonymous_poll_votes
 from webapp.security import signed_in_or_none
 from webapp.services import articles
 from webapp.services import comments as comment_rules
 from webapp.services import polls as poll_rules
+from webapp.services.integrity.signals import page_token
 from webapp.site_address import absolute_url
 from webapp.text import xml_safe
 from webapp.voters import anonymous_id, current_voter_key, set_cookie_if_minted, visitor
@@ -55,6 +56,12 @@ def poll_context(found: Article, who: User | None) -> poll_rules.PollView | None
     if found.poll is None:
         return None
     return poll_rules.view_for(found.poll, who, current_voter_key(who))
+
+
+@bp.app_template_global()
+def poll_page_token(poll_id: int) -> str:
+    """The page token the article page's vote form carries (integrity.signals)."""
+    return page_token(poll_id)
 
 
 @bp.get("/")
@@ -222,6 +229,8 @@ def vote(slug: str) -> ResponseReturnValue:
     found = articles.get_article(slug, who)
     try:
         limit_action("vote", client=client_address())  # one bucket with the API's votes
+        if who is None:
+            limit_anonymous_poll_votes(slug, client_address())  # both doors, per poll
     except RateLimited as error:
         return refuse_on_page(found, who, error)
     _poll_of(found)  # 404 first for an article without a poll, as ever
@@ -234,7 +243,7 @@ def vote(slug: str) -> ResponseReturnValue:
     # the cached results at once, which never go below what anyone was shown.
     state = poll_rules.cached_poll_for_article(slug, who)
     try:
-        state, outcome = poll_rules.vote(slug, state, visitor(who), option_id)
+        state, outcome = poll_rules.vote(slug, state, visitor(who, state.id), option_id)
     except poll_rules.AnonymousVotingNotAllowed as refused:
         # A page can do better than the API's 401: send the reader to sign in.
         flash(refused.message, "error")

@@ -20,7 +20,12 @@
           method: "POST",
           body: data,
           credentials: "same-origin",
-          headers: { "X-Pulse-Fragment": form.dataset.fragment, "X-CSRFToken": token || "" }
+          headers: {
+            "X-Pulse-Fragment": form.dataset.fragment,
+            "X-CSRFToken": token || "",
+            // the article page's token: this vote comes from a reader who loaded it
+            "X-Pulse-Page": form.dataset.pageToken || ""
+          }
         }).then(function (response) {
           return response.text().then(function (html) { return { response: response, html: html }; });
         }).then(function (result) {

@@ -11,15 +11,19 @@ touches the database.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from webapp.errors import Banned, Conflict, Unauthorized
 from webapp.models import ArticleStatus, User, utcnow
 from webapp.services.accounts import ensure_can_write
 from webapp.services.polls.state import AnyPoll, PollState, is_closed
+
+if TYPE_CHECKING:
+    # Not at run time: the integrity package reads polls' results.
+    from webapp.services.integrity.signals import VoteSignals
 
 
 class PollClosed(Conflict):
@@ -35,6 +39,16 @@ class PollNotPublished(Conflict):
 
 class AnonymousVotingNotAllowed(Unauthorized):
     code, message = "unauthorized", "Please sign in to vote in this poll."
+
+
+class SignedInOnlyUnderAttack(AnonymousVotingNotAllowed):
+    """An anonymous vote while the poll is under attack and its editor chose to take
+    only signed-in readers' votes then (polls.signed_in_only_under_attack)."""
+
+    message = (
+        "This poll takes votes from signed-in readers only for now, because of "
+        "suspicious voting: please sign in to vote."
+    )
 
 
 # --- who a voter is ------------------------------------------------------------------
@@ -63,6 +77,8 @@ class Voter:
     key: str
     user_id: int | None
     client_hash: str | None = None
+    #: The vote's other integrity signals (None: none known, e.g. a script's vote).
+    signals: VoteSignals | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +93,9 @@ class Visitor:
     user: User | None
     anonymous_id: Callable[[], str]
     client_hash: str | None = None
+    #: What the request tells of the vote besides the address (webapp.voters.visitor);
+    #: the account's age is added by :func:`as_voter`.
+    signals: VoteSignals | None = None
 
 
 # --- who may vote --------------------------------------------------------------------
@@ -87,6 +106,8 @@ class Refusal(StrEnum):
 
     BANNED = "banned"
     SIGN_IN = "sign_in"
+    #: Signed-out, and the poll is under attack and takes signed-in readers only.
+    UNDER_ATTACK = "under_attack"
     NOT_PUBLISHED = "not_published"
     CLOSED = "closed"
 
@@ -96,6 +117,14 @@ def article_status(poll: AnyPoll) -> str:
     if isinstance(poll, PollState):
         return poll.article_status
     return poll.article.status
+
+
+def signed_in_only_now(poll: AnyPoll) -> bool:
+    """Whether ``poll`` takes only signed-in readers' votes for now: its editor chose
+    so for when it is under attack, and it is (a group of its votes was set aside)."""
+    if isinstance(poll, PollState):
+        return poll.signed_in_only_now
+    return bool(poll.signed_in_only_under_attack) and poll.under_attack_since is not None
 
 
 def poll_refusals(poll: AnyPoll, moment: datetime) -> tuple[Refusal, ...]:
@@ -117,7 +146,9 @@ def refusals(
 
     The one statement of who may vote: not a banned account (the accounts rule,
     ensure_can_write), a signed-out visitor only where the poll takes anonymous
-    votes, and only in the poll of a published article while it is open.
+    votes and is not under attack with signed-in readers only chosen then
+    (:func:`signed_in_only_now`), and only in the poll of a published article while
+    it is open.
     """
     moment = moment or utcnow()
     found: list[Refusal] = []
@@ -128,18 +159,23 @@ def refusals(
             found.append(Refusal.BANNED)
     elif not poll.allow_anonymous:
         found.append(Refusal.SIGN_IN)
+    elif signed_in_only_now(poll):
+        found.append(Refusal.UNDER_ATTACK)
     return (*found, *poll_refusals(poll, moment))
 
 
 def refuse(refusal: Refusal, user: User | None, moment: datetime) -> NoReturn:
     """Raise the domain error that says ``refusal``: Banned 403 (saying until when),
-    AnonymousVotingNotAllowed 401, PollNotPublished or PollClosed 409."""
+    AnonymousVotingNotAllowed 401 (SignedInOnlyUnderAttack, saying why, while the
+    poll is under attack), PollNotPublished or PollClosed 409."""
     if refusal is Refusal.BANNED:
         if user is not None:
             ensure_can_write(user, moment)
         raise Banned()
     if refusal is Refusal.SIGN_IN:
         raise AnonymousVotingNotAllowed()
+    if refusal is Refusal.UNDER_ATTACK:
+        raise SignedInOnlyUnderAttack()
     if refusal is Refusal.NOT_PUBLISHED:
         raise PollNotPublished()
     raise PollClosed()
@@ -153,17 +189,30 @@ def ensure_may_vote(poll: AnyPoll, user: User | None, moment: datetime | None = 
         refuse(found[0], user, moment)
 
 
-def as_voter(visitor: Visitor) -> Voter:
+def _account_age(user: User, moment: datetime | None) -> int | None:
+    created = user.created_at
+    if moment is None or created is None:
+        return None
+    return max(0, int((moment - created).total_seconds()))
+
+
+def as_voter(visitor: Visitor, moment: datetime | None = None) -> Voter:
     """``visitor`` as a voter, without asking whether they may vote (:func:`voter_for`
-    does); a signed-out visitor's id is minted here when they have none."""
+    does); a signed-out visitor's id is minted here when they have none. The vote's
+    signals are the visitor's, with a signed-in voter's account age at ``moment``."""
     user = visitor.user
+    signals = visitor.signals
     if user is not None:
-        return Voter(user_voter_key(user), user.id, visitor.client_hash)
-    return Voter(anonymous_voter_key(visitor.anonymous_id()), None, visitor.client_hash)
+        if signals is not None:
+            signals = replace(signals, account_age_seconds=_account_age(user, moment))
+        return Voter(user_voter_key(user), user.id, visitor.client_hash, signals)
+    key = anonymous_voter_key(visitor.anonymous_id())
+    return Voter(key, None, visitor.client_hash, signals)
 
 
 def voter_for(poll: AnyPoll, visitor: Visitor, moment: datetime | None = None) -> Voter:
     """``visitor`` as a voter in ``poll``, refusing those who may not vote in it
     (:func:`refusals`)."""
+    moment = moment or utcnow()
     ensure_may_vote(poll, visitor.user, moment)
-    return as_voter(visitor)
+    return as_voter(visitor, moment)

@@ -48,6 +48,9 @@ class PollState:
     options: tuple[OptionState, ...]
     #: The status of the poll's article, as read with it.
     article_status: str = ArticleStatus.PUBLISHED
+    #: Whether it takes only signed-in readers' votes for now: under attack, with
+    #: that chosen by its editor (eligibility.signed_in_only_now).
+    signed_in_only_now: bool = False
     #: Read from the database in this transaction (True), or taken from the results
     #: cache, where it may be up to RESULTS_CACHE_SECONDS old (False).
     fresh: bool = True
@@ -111,6 +114,8 @@ _POLL_BY_SLUG = (
         _polls.c.closed_at,
         _polls.c.results_visibility,
         _polls.c.allow_anonymous,
+        _polls.c.signed_in_only_under_attack,
+        _polls.c.under_attack_since,
         _options.c.id.label("option_id"),
         _options.c.label,
         _options.c.vote_count,
@@ -158,6 +163,8 @@ def _state_from_rows(rows: Sequence[Row[Any]]) -> PollState:
             if row.option_id is not None
         ),
         article_status=first.status,
+        signed_in_only_now=bool(first.signed_in_only_under_attack)
+        and first.under_attack_since is not None,
     )
 
 
@@ -176,6 +183,7 @@ def _cache_encode(value: PollState | ArticleWithoutPoll) -> dict[str, Any]:
         "closed_at": value.closed_at.isoformat() if value.closed_at else None,
         "results_visibility": value.results_visibility,
         "allow_anonymous": value.allow_anonymous,
+        "signed_in_only_now": value.signed_in_only_now,
         "options": [[o.id, o.label, o.vote_count] for o in value.options],
     }
 
@@ -197,6 +205,7 @@ def _cache_decode(data: dict[str, Any]) -> PollState | ArticleWithoutPoll:
         allow_anonymous=data["allow_anonymous"],
         options=tuple(OptionState(i, label, count) for i, label, count in data["options"]),
         article_status=data["status"],
+        signed_in_only_now=data.get("signed_in_only_now", False),
         fresh=False,
     )
 

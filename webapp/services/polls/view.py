@@ -50,6 +50,12 @@ class PollView:
         """A signed-out reader where the poll takes only accounts' votes."""
         return Refusal.SIGN_IN in self.refusals
 
+    @property
+    def signed_in_only_now(self) -> bool:
+        """A signed-out reader while the poll, under attack, takes signed-in readers'
+        votes only (its editor's choice)."""
+        return Refusal.UNDER_ATTACK in self.refusals
+
 
 def view_of(
     poll: AnyPoll,

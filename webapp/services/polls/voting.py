@@ -43,6 +43,7 @@ from webapp.services.polls.state import (
 from webapp.services.polls.tallies import tallies_now, tally_now
 
 _votes = Vote.__table__
+_polls = Poll.__table__
 
 
 # --- casting a vote ------------------------------------------------------------------
@@ -63,12 +64,22 @@ class VoteOutcome:
 # the same statement, by the triggers in webapp/models/tally_triggers.py. Whether a
 # row was stored is the statement's row count (1 or 0; rows the triggers write are
 # not counted on either database), which costs less than a RETURNING row.
+#
+# The vote's integrity signals (webapp.services.integrity.signals) are columns of the
+# same row, written by the same statement: keeping them costs no round trip.
+_VOTE_COLUMNS = (
+    "(poll_id, option_id, voter_key, user_id, client_hash, network_hash, agent_hash, "
+    "account_age_seconds, cookie_age_seconds, saw_article, created_at, updated_at) "
+)
+_SIGNAL_VALUES = ":b_hash, :b_network, :b_agent, :b_account_age, :b_cookie_age, :b_saw"
 _FIRST_VOTE = text(
-    "INSERT INTO votes "
-    "(poll_id, option_id, voter_key, user_id, client_hash, created_at, updated_at) "
-    "VALUES (:b_poll, :b_option, :b_key, :b_user, :b_hash, :b_moment, :b_moment) "
+    "INSERT INTO votes " + _VOTE_COLUMNS + "VALUES (:b_poll, :b_option, :b_key, :b_user, "
+    f"{_SIGNAL_VALUES}, :b_moment, :b_moment) "
     "ON CONFLICT (poll_id, voter_key) DO NOTHING"
-).bindparams(bindparam("b_moment", type_=_votes.c.created_at.type))
+).bindparams(
+    bindparam("b_moment", type_=_votes.c.created_at.type),
+    bindparam("b_saw", type_=_votes.c.saw_article.type),
+)
 
 
 # A first vote made on the poll as the results cache holds it (up to a second old),
@@ -80,18 +91,22 @@ _FIRST_VOTE = text(
 # it stores nothing, and :func:`vote` reads the poll afresh to say why, or to move
 # the vote.
 _CHECKED_FIRST_VOTE = text(
-    "INSERT INTO votes "
-    "(poll_id, option_id, voter_key, user_id, client_hash, created_at, updated_at) "
-    "SELECT o.poll_id, o.id, :b_key, :b_user, :b_hash, :b_moment, :b_moment "
+    "INSERT INTO votes " + _VOTE_COLUMNS + "SELECT o.poll_id, o.id, :b_key, :b_user, "
+    f"{_SIGNAL_VALUES}, :b_moment, :b_moment "
     "FROM poll_options AS o JOIN polls AS p ON p.id = o.poll_id "
     "JOIN articles AS a ON a.id = p.article_id "
     "WHERE o.id = :b_option AND o.poll_id = :b_poll AND a.slug = :b_slug "
     "AND a.status = 'published' "
     "AND (p.closed_at IS NULL OR p.closed_at > :b_moment) "
     "AND (p.closes_at IS NULL OR p.closes_at > :b_moment) "
-    "AND (p.allow_anonymous OR :b_signed_in) "
+    "AND (:b_signed_in OR (p.allow_anonymous "
+    "AND (p.under_attack_since IS NULL OR NOT p.signed_in_only_under_attack))) "
     "ON CONFLICT (poll_id, voter_key) DO NOTHING"
-).bindparams(bindparam("b_moment", type_=_votes.c.created_at.type))
+).bindparams(
+    bindparam("b_moment", type_=_votes.c.created_at.type),
+    bindparam("b_saw", type_=_votes.c.saw_article.type),
+    bindparam("b_signed_in", type_=_polls.c.allow_anonymous.type),
+)
 
 
 def _store_first_vote(statement: Executable, params: dict[str, Any]) -> bool:
@@ -111,12 +126,32 @@ def _store_first_vote(statement: Executable, params: dict[str, Any]) -> bool:
 
 
 def _voter_params(voter: Voter, poll_id: int, option_id: int, moment: datetime) -> dict[str, Any]:
+    signals = voter.signals
+    if signals is None:
+        return {
+            "b_poll": poll_id,
+            "b_option": option_id,
+            "b_key": voter.key,
+            "b_user": voter.user_id,
+            "b_hash": voter.client_hash,
+            "b_network": None,
+            "b_agent": None,
+            "b_account_age": None,
+            "b_cookie_age": None,
+            "b_saw": None,
+            "b_moment": moment,
+        }
     return {
         "b_poll": poll_id,
         "b_option": option_id,
         "b_key": voter.key,
         "b_user": voter.user_id,
         "b_hash": voter.client_hash,
+        "b_network": signals.network_hash,
+        "b_agent": signals.agent_hash,
+        "b_account_age": signals.account_age_seconds,
+        "b_cookie_age": signals.cookie_age_seconds,
+        "b_saw": signals.saw_article,
         "b_moment": moment,
     }
 
@@ -156,7 +191,7 @@ def vote(
         if _is_option(poll, option_id) and not refusals(poll, visitor.user, moment):
             signed_in = visitor.user is not None
             if _insert_checked_first_vote(
-                slug, poll, as_voter(visitor), signed_in, option_id, moment
+                slug, poll, as_voter(visitor, moment), signed_in, option_id, moment
             ):
                 written = ((option_id, tally_now(option_id)),)
                 return poll, VoteOutcome(option_id, created=True, changed=True, tallies=written)
@@ -241,12 +276,33 @@ def cast_vote(
     previous = existing.option_id
     existing.option_id = option_id
     existing.updated_at = moment
-    if voter.client_hash:
-        existing.client_hash = voter.client_hash
+    _record_signals(existing, voter)
     db.session.flush()
     _expire_tallies(poll)
     moved = tallies_now([previous, option_id])
     return VoteOutcome(option_id, created=False, changed=True, tallies=moved)
+
+
+def _record_signals(existing: Vote, voter: Voter) -> None:
+    """A moved vote keeps the signals of its latest move (in the same UPDATE): the
+    address and agent it came from now, the ages now. Signals the move does not know
+    (a script's vote) leave the stored ones as they are; so does a page token the move
+    lacks, once the voter has shown one."""
+    if voter.client_hash:
+        existing.client_hash = voter.client_hash
+    signals = voter.signals
+    if signals is None:
+        return
+    if signals.network_hash is not None:
+        existing.network_hash = signals.network_hash
+    if signals.agent_hash is not None:
+        existing.agent_hash = signals.agent_hash
+    if signals.account_age_seconds is not None:
+        existing.account_age_seconds = signals.account_age_seconds
+    if signals.cookie_age_seconds is not None:
+        existing.cookie_age_seconds = signals.cookie_age_seconds
+    if signals.saw_article is not None and not existing.saw_article:
+        existing.saw_article = signals.saw_article
 
 
 # --- taking a vote back --------------------------------------------------------------
