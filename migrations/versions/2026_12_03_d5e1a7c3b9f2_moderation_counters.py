@@ -6,7 +6,9 @@
 - ``moderation_queue_counts`` (new): one row, the size of each queue (pending,
   reported, rejected, approved), kept by triggers on ``comments`` with every insert,
   delete and change of status, deleted_at, moderated_at or reported_at, so the
-  navigation's counts are one read of one row instead of a count of each queue.
+  navigation's counts are one read of one row instead of a count of each queue (on
+  PostgreSQL deferred to the commit of the transaction that made the change, so the
+  row is the last lock a transaction takes and cannot be part of a deadlock).
 - ``comments.open_reports`` (new): the readers who reported a comment since a
   moderator last decided on it, kept by triggers on ``comment_flags`` and on
   ``moderated_at``; the Reported queue is read in its page order from the partial
@@ -198,31 +200,31 @@ END
 $$
 """,
     """
-CREATE OR REPLACE TRIGGER moderation_queue_counts_insert AFTER INSERT ON comments
-FOR EACH ROW WHEN ((NEW.status = 'pending' AND NEW.deleted_at IS NULL) OR (NEW.reported_at IS
-    NOT NULL AND NEW.deleted_at IS NULL AND NEW.status <> 'rejected') OR (NEW.status =
-    'rejected' AND NEW.deleted_at IS NULL) OR (NEW.status = 'published' AND NEW.moderated_at IS
-    NOT NULL AND NEW.deleted_at IS NULL))
+CREATE CONSTRAINT TRIGGER moderation_queue_counts_insert AFTER INSERT ON comments
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((NEW.status = 'pending' AND NEW.deleted_at IS
+    NULL) OR (NEW.reported_at IS NOT NULL AND NEW.deleted_at IS NULL AND NEW.status <>
+    'rejected') OR (NEW.status = 'rejected' AND NEW.deleted_at IS NULL) OR (NEW.status =
+    'published' AND NEW.moderated_at IS NOT NULL AND NEW.deleted_at IS NULL))
 EXECUTE FUNCTION pulse_moderation_queue_counts()
 """,
     """
-CREATE OR REPLACE TRIGGER moderation_queue_counts_delete AFTER DELETE ON comments
-FOR EACH ROW WHEN ((OLD.status = 'pending' AND OLD.deleted_at IS NULL) OR (OLD.reported_at IS
-    NOT NULL AND OLD.deleted_at IS NULL AND OLD.status <> 'rejected') OR (OLD.status =
-    'rejected' AND OLD.deleted_at IS NULL) OR (OLD.status = 'published' AND OLD.moderated_at IS
-    NOT NULL AND OLD.deleted_at IS NULL))
+CREATE CONSTRAINT TRIGGER moderation_queue_counts_delete AFTER DELETE ON comments
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((OLD.status = 'pending' AND OLD.deleted_at IS
+    NULL) OR (OLD.reported_at IS NOT NULL AND OLD.deleted_at IS NULL AND OLD.status <>
+    'rejected') OR (OLD.status = 'rejected' AND OLD.deleted_at IS NULL) OR (OLD.status =
+    'published' AND OLD.moderated_at IS NOT NULL AND OLD.deleted_at IS NULL))
 EXECUTE FUNCTION pulse_moderation_queue_counts()
 """,
     """
-CREATE OR REPLACE TRIGGER moderation_queue_counts_update
+CREATE CONSTRAINT TRIGGER moderation_queue_counts_update
 AFTER UPDATE OF status, deleted_at, moderated_at, reported_at ON comments
-FOR EACH ROW WHEN ((NEW.status = 'pending' AND NEW.deleted_at IS NULL) <> (OLD.status =
-    'pending' AND OLD.deleted_at IS NULL) OR (NEW.reported_at IS NOT NULL AND NEW.deleted_at IS
-    NULL AND NEW.status <> 'rejected') <> (OLD.reported_at IS NOT NULL AND OLD.deleted_at IS
-    NULL AND OLD.status <> 'rejected') OR (NEW.status = 'rejected' AND NEW.deleted_at IS NULL)
-    <> (OLD.status = 'rejected' AND OLD.deleted_at IS NULL) OR (NEW.status = 'published' AND
-    NEW.moderated_at IS NOT NULL AND NEW.deleted_at IS NULL) <> (OLD.status = 'published' AND
-    OLD.moderated_at IS NOT NULL AND OLD.deleted_at IS NULL))
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((NEW.status = 'pending' AND NEW.deleted_at IS
+    NULL) <> (OLD.status = 'pending' AND OLD.deleted_at IS NULL) OR (NEW.reported_at IS NOT NULL
+    AND NEW.deleted_at IS NULL AND NEW.status <> 'rejected') <> (OLD.reported_at IS NOT NULL AND
+    OLD.deleted_at IS NULL AND OLD.status <> 'rejected') OR (NEW.status = 'rejected' AND
+    NEW.deleted_at IS NULL) <> (OLD.status = 'rejected' AND OLD.deleted_at IS NULL) OR
+    (NEW.status = 'published' AND NEW.moderated_at IS NOT NULL AND NEW.deleted_at IS NULL) <>
+    (OLD.status = 'published' AND OLD.moderated_at IS NOT NULL AND OLD.deleted_at IS NULL))
 EXECUTE FUNCTION pulse_moderation_queue_counts()
 """,
     """

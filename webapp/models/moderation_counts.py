@@ -12,10 +12,17 @@
 
   Every insert and delete of a comment, and every change of its ``status``,
   ``deleted_at``, ``moderated_at`` or ``reported_at``, moves the counts of the queues
-  it leaves and joins, in the statement that wrote it. One row rather than one per
+  it leaves and joins, in the transaction that wrote it. One row rather than one per
   queue: a decision moves two queues, and two transactions taking two rows each in
-  different orders could deadlock; one row is taken once. Its writes upsert, so a row
-  emptied out of the table (a test's cleanup) starts again from zero.
+  different orders could deadlock; one row is taken once. On PostgreSQL the row is
+  moved when the transaction commits (deferred constraint triggers, each change as
+  it was made): a transaction takes it after every other row it writes (comments,
+  articles' counts, authors) and takes nothing after it, so a bulk decision and a
+  decision on the same article cannot deadlock over it, and it is held only while
+  committing. So within a transaction, PostgreSQL's counts show its own changes only
+  once committed (SQLite moves them in the statement; it has one writer at a time).
+  Its writes upsert, so a row emptied out of the table (a test's cleanup) starts again
+  from zero.
 - ``comments.open_reports``: the readers who reported a comment since a moderator last
   decided on it (reports made after its ``moderated_at``, all of them if none), which
   ranks the Reported queue (its partial index ``ix_comments_reported_queue_ranked``).
@@ -194,19 +201,19 @@ END
 $$
 """,
     f"""
-CREATE OR REPLACE TRIGGER moderation_queue_counts_insert AFTER INSERT ON comments
-FOR EACH ROW WHEN ({_any(_NEW)})
+CREATE CONSTRAINT TRIGGER moderation_queue_counts_insert AFTER INSERT ON comments
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ({_any(_NEW)})
 EXECUTE FUNCTION pulse_moderation_queue_counts()
 """,
     f"""
-CREATE OR REPLACE TRIGGER moderation_queue_counts_delete AFTER DELETE ON comments
-FOR EACH ROW WHEN ({_any(_OLD)})
+CREATE CONSTRAINT TRIGGER moderation_queue_counts_delete AFTER DELETE ON comments
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ({_any(_OLD)})
 EXECUTE FUNCTION pulse_moderation_queue_counts()
 """,
     f"""
-CREATE OR REPLACE TRIGGER moderation_queue_counts_update
+CREATE CONSTRAINT TRIGGER moderation_queue_counts_update
 AFTER UPDATE OF status, deleted_at, moderated_at, reported_at ON comments
-FOR EACH ROW WHEN ({_changed()})
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ({_changed()})
 EXECUTE FUNCTION pulse_moderation_queue_counts()
 """,
     """

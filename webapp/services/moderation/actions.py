@@ -18,6 +18,7 @@ from webapp.errors import Conflict, Forbidden, InvalidInput, NotFound
 from webapp.extensions import db
 from webapp.ids import is_id
 from webapp.models import (
+    Article,
     Comment,
     CommentStatus,
     ModerationActionKind,
@@ -130,6 +131,31 @@ def _forget_last_rejection(user_id: int) -> None:
         db.session.expire(author, ["last_rejected_at"])
 
 
+def _lock_in_order(comments: list[Comment]) -> None:
+    """Take the rows the decisions will write, before writing any: the comments, then
+    their articles (whose comment counts move), then their authors (whose last
+    rejection moves), each in id order (PostgreSQL; SQLite has one writer at a time).
+
+    A decision on one comment writes its row, its article's and its author's, in that
+    order, from the triggers (webapp/models/comment_triggers.py); several decided one
+    after the other would hold one comment's article while waiting for another's
+    author, which a concurrent decision may hold while waiting for that article: a
+    deadlock. Taken up front and in order, two bulk decisions wait for each other in
+    turn, and a single decision never waits for a row while holding one a bulk
+    decision still needs. (The queue counts are moved at commit, last:
+    webapp/models/moderation_counts.py.)"""
+    ids = sorted(c.id for c in comments)
+    articles = sorted({c.article_id for c in comments})
+    authors = sorted({c.author_id for c in comments})
+    for table, keys in ((Comment, ids), (Article, articles), (User, authors)):
+        db.session.execute(
+            select(table.id)
+            .where(table.id.in_(keys))
+            .order_by(table.id)
+            .with_for_update(key_share=True)
+        ).all()
+
+
 def decide_many(
     comment_ids: Iterable[int], actor: User, action: str, reason: str | None = None
 ) -> list[Comment]:
@@ -148,6 +174,7 @@ def decide_many(
     missing = [i for i in ids if i not in found]
     if missing:
         raise NotFound(f"No comment with id {missing[0]}.")
+    _lock_in_order(list(found.values()))
     return [decide(found[i], actor, action, reason) for i in dict.fromkeys(ids)]
 
 

@@ -174,6 +174,9 @@ def refill_counters(connection: Connection) -> None:
     PostgreSQL, comments and reports take no writes until then, so none falls between
     the count and the row written from it."""
     if connection.dialect.name == "postgresql":
+        # This transaction's own changes move the counts now, not at commit on top of
+        # the recount (the triggers are deferred: webapp/models/moderation_counts.py).
+        connection.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
         connection.exec_driver_sql("LOCK TABLE comments, comment_flags IN SHARE ROW EXCLUSIVE MODE")
     connection.execute(
         update(Comment)
