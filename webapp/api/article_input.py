@@ -50,10 +50,12 @@ def poll_input_from_json(poll: dict[str, Any]) -> PollInput:
     closes_at: str | None = poll.get("closes_at")
     visibility: str | None = poll.get("results_visibility")
     allow_anonymous: bool | None = poll.get("allow_anonymous")
+    signed_in_only: bool | None = poll.get("signed_in_only_under_attack")
     return PollInput(
         question=question,
         options=list(options),
         closes_at=parse_datetime(closes_at, "poll.closes_at") if closes_at else None,
         results_visibility=visibility or ResultsVisibility.ALWAYS.value,
         allow_anonymous=bool(allow_anonymous),
+        signed_in_only_under_attack=bool(signed_in_only),
     )

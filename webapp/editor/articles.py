@@ -53,6 +53,7 @@ def _changes_from(form: ArticleForm, status: str | None) -> articles.ArticleChan
             closes_at=closes_at.replace(tzinfo=UTC) if closes_at else None,
             results_visibility=form.poll_results_visibility.data or "always",
             allow_anonymous=bool(form.poll_allow_anonymous.data),
+            signed_in_only_under_attack=bool(form.poll_signed_in_only_under_attack.data),
         )
     else:
         changes.remove_poll = True
@@ -74,6 +75,7 @@ def _fill_form(form: ArticleForm, article: Article) -> None:
         form.poll_closes_at.data = poll.closes_at.replace(tzinfo=None) if poll.closes_at else None
         form.poll_results_visibility.data = poll.results_visibility
         form.poll_allow_anonymous.data = poll.allow_anonymous
+        form.poll_signed_in_only_under_attack.data = poll.signed_in_only_under_attack
         form.poll_closed.data = poll.closed_at is not None
 
 

@@ -64,4 +64,9 @@ class ArticleForm(FlaskForm):
     )
     poll_results_visibility = RadioField("Show results", choices=VISIBILITY, default="always")
     poll_allow_anonymous = BooleanField("Allow visitors who are not signed in to vote")
+    poll_signed_in_only_under_attack = BooleanField(
+        "Take votes from signed-in readers only once the poll is under attack",
+        description="When the integrity check sets aside a group of votes, from then on "
+        "only signed-in readers can vote (anonymous votes are refused).",
+    )
     poll_closed = BooleanField("Poll closed (no more votes)")

@@ -77,6 +77,13 @@ SCHEMAS: dict[str, Schema] = {
                 {**enum_of(ResultsVisibility), "description": "`always` when absent or null."}
             ),
             "allow_anonymous": nullable(BOOLEAN),
+            "signed_in_only_under_attack": nullable(
+                {
+                    **BOOLEAN,
+                    "description": "Take votes from signed-in readers only once the poll "
+                    "is under attack (a group of its votes set aside); false when absent.",
+                }
+            ),
         },
         ["question", "options"],
     ),

@@ -179,6 +179,7 @@ def set_poll(article: Article, data: PollInput) -> Poll:
     poll.closes_at = data.closes_at
     poll.results_visibility = data.results_visibility
     poll.allow_anonymous = data.allow_anonymous
+    poll.signed_in_only_under_attack = data.signed_in_only_under_attack
     current = list(poll.options)
     for dropped in current[len(data.options) :]:
         if dropped.vote_count:

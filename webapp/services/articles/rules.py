@@ -35,6 +35,9 @@ class PollInput:
     closes_at: datetime | None = None
     results_visibility: str = ResultsVisibility.ALWAYS.value
     allow_anonymous: bool = False
+    # Take votes from signed-in readers only once a group of votes is set aside
+    # (issue 16: polls.signed_in_only_under_attack).
+    signed_in_only_under_attack: bool = False
 
 
 @dataclass
