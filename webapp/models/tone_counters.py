@@ -29,19 +29,21 @@ by less than 1e-12; 2^63 trillionths leave room for nine million comments a grou
 On PostgreSQL, a comment's group depends on a vote written by another transaction,
 and a vote's move on comments written by others: under READ COMMITTED a comment
 could be added to the group of a vote being moved, after the move read the author's
-comments. So both triggers first take a transaction-scoped advisory lock on (article,
-author), ``pg_advisory_xact_lock(article_id, author_id)``, and only then read the
-vote or the comments (each statement of a trigger's function sees what committed
-before it started). Every trigger then touches its rows in one order (that lock, the
-groups' rows, then the days'; within a table ascending (article, option) and
-(article, day); a vote that changes hands goes through ``NO_VOTE``, the article's
-lowest group, first), so concurrent single-row writes cannot deadlock, as the tally
-triggers do. ``sentiment rescore`` writes a batch of rows in one transaction, so it
-takes the batch's locks in that order before writing (``insights.sentiment``).
+comments. So both triggers first lock the author's row in ``users`` (``FOR NO KEY
+UPDATE``: a row lock, kept in the row, however many a bulk write takes; it does not
+conflict with the foreign key checks' ``KEY SHARE``) and only then read the vote or
+the comments (each statement of a trigger's function sees what committed before it
+started): a reader's vote and their comments are written one transaction at a time.
+Every trigger then touches its rows in one order (the author, the groups' rows, then
+the days'; within a table ascending (article, option) and (article, day); a vote
+that changes hands goes through ``NO_VOTE``, the article's lowest group, first), so
+concurrent single-row writes cannot deadlock, as the tally triggers do. ``sentiment
+rescore`` writes a batch of rows in one transaction, so it takes the batch's locks in
+that order before writing (``insights.sentiment``).
 
 The statements are attached to the metadata so ``create_all`` installs them; the
-Alembic revisions e8f2b4d6a0c1 and (for the set-aside votes) f1c3e5a7b9d0 carry
-their own frozen copies, and
+Alembic revisions e8f2b4d6a0c1, (for the set-aside votes) f1c3e5a7b9d0 and (for the
+authors' row locks) b4d6f8a0c2e4 carry their own frozen copies, and
 tests/test_migrations.py checks the two agree.
 """
 
@@ -403,18 +405,12 @@ BEGIN
     IF NOT (was_in OR is_in) THEN
         RETURN NULL;
     END IF;
-    -- The author's lock on the article (see the module's docstring), before the vote is
-    -- read: two authors' (raw SQL moving a comment) in ascending order.
-    IF was_in AND is_in AND (NEW.article_id, NEW.author_id) < (OLD.article_id, OLD.author_id)
-    THEN
-        PERFORM pg_advisory_xact_lock(NEW.article_id, NEW.author_id);
-    END IF;
-    IF was_in THEN
-        PERFORM pg_advisory_xact_lock(OLD.article_id, OLD.author_id);
-    END IF;
-    IF is_in THEN
-        PERFORM pg_advisory_xact_lock(NEW.article_id, NEW.author_id);
-    END IF;
+    -- The author's lock (see the module's docstring), before the vote is read: two
+    -- authors' (raw SQL giving a comment to another author) in ascending order.
+    PERFORM 1 FROM users WHERE id IN (
+        CASE WHEN was_in THEN OLD.author_id END, CASE WHEN is_in THEN NEW.author_id END
+    )
+    ORDER BY id FOR NO KEY UPDATE;
     IF was_in THEN{_pg_parts("OLD", "o")}
     END IF;
     IF is_in THEN{_pg_parts("NEW", "n")}
@@ -473,8 +469,8 @@ BEGIN
     IF NOT FOUND THEN
         RETURN;  -- the poll is being deleted with its votes
     END IF;
-    -- The author's lock on the article, before their comments are read (a new snapshot).
-    PERFORM pg_advisory_xact_lock(art, p_user);
+    -- The author's lock, before their comments are read (a new snapshot).
+    PERFORM 1 FROM users WHERE id = p_user FOR NO KEY UPDATE;
     SELECT count(*), coalesce(sum({_label("c", "positive")}), 0),
         coalesce(sum({_label("c", "neutral")}), 0), coalesce(sum({_label("c", "negative")}), 0),
         count(c.sentiment), coalesce(sum({_units("c", "bigint")}), 0)

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from werkzeug.utils import import_string
 
 from webapp.extensions import db
-from webapp.models import Comment
+from webapp.models import Comment, User
 from webapp.models.tone_counters import ArticleCommentDay, ArticleToneCount
 from webapp.services.pluggable import Pluggable
 
@@ -248,24 +248,19 @@ def _write(rows: _Batch, scores: _Scores) -> int:
 def _lock_counters(comment_ids: list[int]) -> None:
     """On PostgreSQL, take the locks a batch's updates will take in their triggers
     before writing it, in the order every single-row write takes them
-    (webapp/models/tone_counters.py: the authors' advisory locks on their articles,
-    the articles' groups, then their days, each ascending): the triggers would
+    (webapp/models/tone_counters.py: the authors' rows, the articles' groups, then
+    their days, each ascending): the triggers would
     otherwise take them comment by comment, and a reader voting or commenting
     meanwhile, taking two of them the other way round, could deadlock with the batch.
     SQLite has one writer at a time anyway."""
     if db.session.get_bind().dialect.name != "postgresql":
         return
-    authors = (
-        sa.select(Comment.article_id, Comment.author_id)
-        .where(Comment.id.in_(comment_ids))
-        .distinct()
-        .order_by(Comment.article_id, Comment.author_id)
-        .subquery()
-    )
+    authors = sa.select(Comment.author_id).where(Comment.id.in_(comment_ids))
     db.session.execute(
-        sa.select(
-            sa.func.pg_advisory_xact_lock(authors.c.article_id, authors.c.author_id)
-        ).select_from(authors)
+        sa.select(User.id)
+        .where(User.id.in_(authors))
+        .order_by(User.id)
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE, as the triggers take it
     )
     articles = sa.select(Comment.article_id).where(Comment.id.in_(comment_ids))
     for table, key in (
