@@ -5,7 +5,9 @@ decisions on them, and the report.
 - ``stats``: the two-proportion z-test, pure;
 - ``detection``: ``scan_poll`` and ``scan_due`` (the integrity pass);
 - ``decisions``: ``decide`` (set aside, restore, clear), with its audit entry;
-- ``report``: ``integrity_report``, from the tallies and the groups only.
+- ``report``: ``integrity_report``, from the tallies and the groups only;
+- ``signals``: what each vote keeps (keyed hashes, ages, the page token), ``VoteSignals``;
+- ``retention``: ``drop_expired_signals``, the hashes dropped after a poll closes.
 
 Callers use the names below: ``from webapp.services import integrity``.
 """
@@ -15,6 +17,16 @@ from __future__ import annotations
 from webapp.services.integrity.decisions import ACTIONS, decide
 from webapp.services.integrity.detection import scan_due, scan_poll
 from webapp.services.integrity.report import IntegrityReport, integrity_report
+from webapp.services.integrity.retention import drop_expired_signals
+from webapp.services.integrity.signals import (
+    VoteSignals,
+    address_hash,
+    agent_family,
+    agent_hash,
+    network_hash,
+    page_token,
+    saw_article,
+)
 from webapp.services.integrity.stats import (
     Comparison,
     compare_with_rest,
@@ -26,10 +38,18 @@ __all__ = [
     "ACTIONS",
     "Comparison",
     "IntegrityReport",
+    "VoteSignals",
+    "address_hash",
+    "agent_family",
+    "agent_hash",
     "compare_with_rest",
     "decide",
+    "drop_expired_signals",
     "integrity_report",
     "leading_option",
+    "network_hash",
+    "page_token",
+    "saw_article",
     "scan_due",
     "scan_poll",
     "two_proportion_z",
