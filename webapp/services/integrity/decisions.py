@@ -1,12 +1,152 @@
-"""An editor's decision on a group of votes: set aside, restore, clear."""
+"""An editor's decision on a group of votes: set aside, restore, clear.
+
+- ``set_aside``: the group's votes stop counting (votes.set_aside_at), in every public
+  answer, from the commit on;
+- ``restore``: they count again (unless another set-aside group holds them: a vote
+  stays set aside while any set-aside group holds it); the group stays suspect, and
+  the pass will not set it aside again by itself;
+- ``clear``: reviewed and honest; counted again like restore; the pass flags it again
+  only if it grows to ``detection.REFLAG_FACTOR`` times its size at clearing.
+
+Votes move with set-based UPDATEs on votes.set_aside_at; the tally triggers move
+poll_options.vote_count / set_aside_count and the daily rollup in the same
+statement, so the app writes no count. Each decision writes its audit log entry
+(ModerationActionKind.SET_ASIDE_VOTES / RESTORE_VOTES / CLEAR_VOTES; article, poll
+and group ids in details) in the caller's transaction.
+
+Automatic decisions (the integrity pass, at INTEGRITY_AUTO_SET_ASIDE_Z): the audit
+log's actor must be an account, and inventing a system account would add a user
+nobody can sign in as; so the entry is written under the poll's article's author
+(the editor answerable for the poll) with details ``{"automatic": true}``, and the
+group has ``automatic`` set and no ``decided_by_id``. The log's pages should show such
+an entry as "automatic (integrity checks)".
+
+Decisions and the pass serialise on the poll's row (SELECT ... FOR UPDATE on
+PostgreSQL; SQLite has one writer anyway), so the "under attack" switch and the
+set-aside votes follow the last decision exactly.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from webapp.models import IntegrityGroup, User
+from sqlalchemy import and_, event, exists, select, update
+from sqlalchemy.orm import Session
+
+from webapp.errors import InvalidInput, NotFound
+from webapp.extensions import db
+from webapp.models import (
+    Article,
+    GroupStatus,
+    IntegrityGroup,
+    IntegrityGroupVote,
+    ModerationActionKind,
+    Poll,
+    PollOption,
+    User,
+    Vote,
+    utcnow,
+)
+from webapp.services.moderation import audit
 
 ACTIONS = ("set_aside", "restore", "clear")
+
+_STATUS = {
+    "set_aside": GroupStatus.SET_ASIDE,
+    "restore": GroupStatus.SUSPECT,
+    "clear": GroupStatus.CLEARED,
+}
+_LOGGED = {
+    "set_aside": ModerationActionKind.SET_ASIDE_VOTES,
+    "restore": ModerationActionKind.RESTORE_VOTES,
+    "clear": ModerationActionKind.CLEAR_VOTES,
+}
+
+_votes = Vote.__table__
+_members = IntegrityGroupVote.__table__
+_groups = IntegrityGroup.__table__
+
+_FORGET = "pulse_integrity_forget_results"
+
+
+def _held_by_set_aside_group() -> Any:
+    """EXISTS: a set-aside group holds the vote of the enclosing UPDATE."""
+    return exists().where(
+        _members.c.vote_id == _votes.c.id,
+        _groups.c.id == _members.c.group_id,
+        _groups.c.status == GroupStatus.SET_ASIDE.value,
+    )
+
+
+def apply_set_aside(
+    poll_id: int,
+    moment: datetime,
+    *,
+    released: set[int] | None = None,
+    released_group: int | None = None,
+) -> None:
+    """Make votes.set_aside_at follow the poll's set-aside groups: set on every vote a
+    set-aside group holds (read from the groups' members, not the poll's votes), and
+    cleared on the ``released`` votes or those of ``released_group`` that no set-aside
+    group holds any more."""
+    in_set_aside_groups = (
+        select(_members.c.vote_id)
+        .join(_groups, _groups.c.id == _members.c.group_id)
+        .where(_groups.c.poll_id == poll_id, _groups.c.status == GroupStatus.SET_ASIDE.value)
+    )
+    db.session.execute(
+        update(Vote)
+        .where(Vote.set_aside_at.is_(None), Vote.id.in_(in_set_aside_groups))
+        .values(set_aside_at=moment)
+        .execution_options(synchronize_session=False)
+    )
+    candidates: list[Any] = []
+    if released:
+        candidates.append(Vote.id.in_(sorted(released)))
+    if released_group is not None:
+        candidates.append(
+            Vote.id.in_(select(_members.c.vote_id).where(_members.c.group_id == released_group))
+        )
+    for chosen in candidates:
+        db.session.execute(
+            update(Vote)
+            .where(
+                and_(
+                    Vote.poll_id == poll_id,
+                    Vote.set_aside_at.is_not(None),
+                    chosen,
+                    ~_held_by_set_aside_group(),
+                )
+            )
+            .values(set_aside_at=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def forget_results(slug: str) -> None:
+    """Drop the poll's cached results now and again when the session commits: a read
+    between now and the commit may have cached the figures from before."""
+    from webapp.services.polls import forget_cached
+
+    forget_cached(slug)
+    db.session.info.setdefault(_FORGET, set()).add(slug)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_on_commit(session: Session) -> None:
+    slugs = session.info.pop(_FORGET, None)
+    if not slugs:
+        return
+    from webapp.services.polls import forget_cached
+
+    for slug in slugs:
+        forget_cached(slug)
+
+
+@event.listens_for(Session, "after_rollback")
+def _nothing_to_forget_after_rollback(session: Session) -> None:
+    session.info.pop(_FORGET, None)
 
 
 def decide(
@@ -26,9 +166,83 @@ def decide(
     CLEAR_VOTES with the article, poll and group ids in details), sets or clears
     votes.set_aside_at (a vote stays set aside while any set-aside group holds it),
     starts the poll's "under attack" time when a group is set aside and the poll
-    has signed_in_only_under_attack, and drops the poll's cached results (now and
-    again after the commit). The caller commits.
+    has signed_in_only_under_attack (and ends it when no group is set aside any
+    more), and drops the poll's cached results (now and again after the commit).
+    The caller commits.
 
     ``automatic`` is the integrity pass's own decision (detection); the entry then
     carries details {"automatic": true}."""
-    raise NotImplementedError
+    if action not in ACTIONS:
+        raise InvalidInput(
+            "The action must be set_aside, restore or clear.",
+            fields={"action": "Choose set_aside, restore or clear."},
+        )
+    moment = moment or utcnow()
+    poll = db.session.scalar(
+        select(Poll)
+        .where(Poll.id == poll_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    group = db.session.scalar(
+        select(IntegrityGroup)
+        .where(IntegrityGroup.id == group_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if poll is None or group is None or group.poll_id != poll_id:
+        raise NotFound("This poll has no such group of votes.")
+    status = _STATUS[action]
+    group.status = status.value
+    group.automatic = automatic and status == GroupStatus.SET_ASIDE
+    group.decided_by_id = None if automatic else actor.id
+    group.decided_at = moment
+    group.decision_reason = reason
+    group.updated_at = moment
+    if status == GroupStatus.CLEARED:
+        group.details = {**(group.details or {}), "cleared_at_votes": group.votes}
+    db.session.flush()
+    if status == GroupStatus.SET_ASIDE:
+        apply_set_aside(poll_id, moment)
+    else:
+        apply_set_aside(poll_id, moment, released_group=group.id)
+
+    any_set_aside = db.session.scalar(
+        select(
+            exists().where(
+                IntegrityGroup.poll_id == poll_id,
+                IntegrityGroup.status == GroupStatus.SET_ASIDE.value,
+            )
+        )
+    )
+    if any_set_aside and poll.signed_in_only_under_attack and poll.under_attack_since is None:
+        poll.under_attack_since = moment
+    elif not any_set_aside and poll.under_attack_since is not None:
+        poll.under_attack_since = None
+
+    slug = db.session.scalar(select(Article.slug).where(Article.id == poll.article_id))
+    details: dict[str, Any] = {
+        "article_id": poll.article_id,
+        "article_slug": slug,
+        "poll_id": poll_id,
+        "group_id": group.id,
+        "kind": group.kind,
+        "votes": group.votes,
+    }
+    if automatic:
+        details["automatic"] = True
+        details["z_score"] = round(group.z_score, 2)
+    audit.record(actor, _LOGGED[action].value, reason=reason, details=details)
+    db.session.flush()
+    if slug is not None:
+        forget_results(slug)
+    _expire_tallies(poll_id)
+    return group
+
+
+def _expire_tallies(poll_id: int) -> None:
+    """The session's copies of the poll's options (and votes) are stale after the
+    UPDATEs, which the tally triggers followed: read them again when next used."""
+    for instance in list(db.session.identity_map.values()):
+        if isinstance(instance, PollOption | Vote) and instance.poll_id == poll_id:
+            db.session.expire(instance)
