@@ -9,7 +9,7 @@ import pytest
 
 from tests.security.routes import World, next_number, unlikely_word
 from webapp.extensions import db
-from webapp.models import utcnow
+from webapp.models import IntegrityGroup, utcnow
 
 
 @pytest.fixture
@@ -42,7 +42,19 @@ def world_factory(make_user: Callable[..., Any]):  # type: ignore[no-untyped-def
         comment = comments.submit(story, author, "Someone else's words.")
         term = moderation.add_term(moderator, unlikely_word(n), "suspect")
         target.banned_at, target.ban_reason = utcnow(), "Spamming."
+        group = IntegrityGroup(
+            poll_id=story.poll.id,
+            kind="address",
+            origin=f"address-{n}",
+            reason="40 votes from one address in 2 minutes, 100 % 'No'",
+            signals=["address"],
+            votes=0,
+            by_option={},
+            first_at=utcnow(),
+            last_at=utcnow(),
+        )
+        db.session.add(group)
         db.session.commit()
-        return World(story, draft, comment, author, target, term)
+        return World(story, draft, comment, author, target, term, group)
 
     return build

@@ -11,7 +11,7 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 
 from tests.conftest import PASSWORD, Api
-from webapp.models import Article, Comment, ModerationTerm, User
+from webapp.models import Article, Comment, IntegrityGroup, ModerationTerm, User
 
 ROLES = ("anonymous", "reader", "moderator", "editor", "admin")
 
@@ -53,6 +53,7 @@ class World:
     author: User
     target: User  # a banned reader
     term: ModerationTerm
+    group: IntegrityGroup  # a suspect group of votes in ``story``'s poll
 
 
 def request_bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
@@ -87,6 +88,8 @@ def request_bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("api.unban_user", "POST"): {"reason": "Served the time."},
         ("api.patch_settings", "PATCH"): {"max_links": 3},
         ("api.add_term", "POST"): {"term": unlikely_word(n), "kind": "suspect"},
+        ("api.decide_integrity_group", "POST"): {"action": "clear"},
+        ("editor.decide_group", "POST"): {"action": "clear"},
         ("public.vote", "POST"): {"option_id": str(option)},
         ("public.post_comment", "POST"): {"body": "Well argued."},
         ("public.edit_comment", "POST"): {"body": "Changed words."},
@@ -122,6 +125,7 @@ def route_url(endpoint: str, arguments: set[str], world: World) -> str:
         "comment_id": world.comment.id,
         "user_id": world.target.id,
         "term_id": world.term.id,
+        "group_id": world.group.id,
         "article_id": world.story.id,
         "status": "pending",
     }

@@ -57,6 +57,9 @@ EXPECTED: dict[str, dict[str, Row]] = {
     "api.withdraw_vote":       {"DELETE": (404, 204, 204, 204, 204)},
     "api.get_results":         {"GET":    (403, 403, 200, 200, 200)},
     "api.get_sentiment":       {"GET":    (403, 403, 200, 200, 200)},
+    # --- JSON API: poll integrity (moderators read, editors decide) --------
+    "api.get_integrity":       {"GET":    (401, 403, 200, 200, 200)},
+    "api.decide_integrity_group": {"POST": (401, 403, 403, 200, 200)},
     # --- JSON API: comments (someone else's) -------------------------------
     "api.list_comments":       {"GET":    (200, 200, 200, 200, 200)},
     "api.post_comment":        {"POST":   (401, 201, 201, 201, 201)},
@@ -111,6 +114,8 @@ EXPECTED: dict[str, dict[str, Row]] = {
     "editor.results":          {"GET":    (401, 403, 403, 200, 200)},
     "editor.votes_csv":        {"GET":    (401, 403, 403, 200, 200)},
     "editor.sentiment_csv":    {"GET":    (401, 403, 403, 200, 200)},
+    "editor.integrity_page":   {"GET":    (401, 403, 200, 200, 200)},  # moderators: read only
+    "editor.decide_group":     {"POST":   (401, 403, 403, 302, 302)},
     # --- moderation pages -----------------------------------------------------
     "moderation.index":        {"GET":    (401, 403, 302, 403, 302)},
     "moderation.queue":        {"GET":    (401, 403, 200, 403, 200)},

@@ -4,4 +4,13 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from webapp.api import articles, auth, comments, docs, moderation, polls, sentiment  # noqa: E402,F401
+from webapp.api import (  # noqa: E402,F401
+    articles,
+    auth,
+    comments,
+    docs,
+    integrity,
+    moderation,
+    polls,
+    sentiment,
+)

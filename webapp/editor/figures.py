@@ -7,7 +7,9 @@ the charts carry the same numbers either way.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from webapp.charts import BarChart, LineChart, bar_chart, line_chart
 from webapp.models import Poll
@@ -111,4 +113,35 @@ def trend(points: list[insights.TrendPoint], label: str) -> LineChart | None:
         y_max=100,
         y_format=_percent,
         intervals={name: [(low * 100, high * 100) for low, high in (p.interval for p in points)]},
+    )
+
+
+class ComparedAnswer(Protocol):
+    @property
+    def label(self) -> str: ...
+    @property
+    def counted_share(self) -> float: ...
+    @property
+    def stored_share(self) -> float: ...
+
+
+def with_and_without(rows: Sequence[ComparedAnswer]) -> BarChart | None:
+    """The integrity panel's chart: each answer's share of the counted votes (what
+    readers see) beside its share of every stored vote, set-aside ones included."""
+    if not rows:
+        return None
+    bars: list[tuple[str, float]] = []
+    kinds: list[str] = []
+    for row in rows:
+        bars.append((f"{row.label} · counted", row.counted_share * 100))
+        kinds.append("integrity-counted")
+        bars.append((f"{row.label} · all stored", row.stored_share * 100))
+        kinds.append("integrity-stored")
+    return bar_chart(
+        "Share of each answer: counted votes, and all stored votes (set-aside included)",
+        bars,
+        texts=[f"{value:.1f}%" for _, value in bars],
+        kinds=kinds,
+        x_max=100,
+        x_format=_percent,
     )

@@ -1,8 +1,19 @@
-"""Results pages: one article's poll and comment tone, and every article at a glance."""
+"""Results pages: one article's poll and comment tone, its integrity panel, and every
+article at a glance.
+
+The integrity panel (issue 16) sits on the results page for editors and admins, with
+a form per group of votes to set it aside, restore or clear it; moderators read the
+same panel, without the forms, on its own page (linked from the audit log's entries).
+The forms are plain HTML posts with the CSRF token: they work without JavaScript and
+come back to the panel's anchor with a flash message (post/redirect/get).
+"""
 
 from __future__ import annotations
 
-from flask import render_template
+from dataclasses import dataclass
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from webapp.editor import bp, figures
@@ -11,13 +22,17 @@ from webapp.editor.common import (
     overview_after,
     overview_cursor,
     overview_order,
+    poll_or_404,
     trend_before,
     trend_cursor,
     trend_query,
 )
-from webapp.models import Role
-from webapp.security import role_required
-from webapp.services import articles, insights, polls
+from webapp.errors import DomainError
+from webapp.extensions import db
+from webapp.models import IntegrityGroup, Poll, Role
+from webapp.security import role_required, signed_in_user
+from webapp.services import articles, insights, integrity, polls
+from webapp.services.moderation import MAX_REASON
 
 #: Articles on a page of the overview.
 OVERVIEW_PAGE = 50
@@ -41,6 +56,7 @@ def results(article_id: int) -> ResponseReturnValue:
         chart=figures.vote_shares(poll, days),
         insights=found,
         tone_charts=figures.tone_charts(poll, found),
+        panel=integrity_panel(poll, can_decide=True) if poll is not None else None,
         labels=insights.LABELS,
         mean_label=insights.label_for(found.comments.mean),
         neutral_from=figures.signed_text(insights.NEGATIVE_THRESHOLD),
@@ -88,3 +104,162 @@ def overview() -> ResponseReturnValue:
         trend_later_page=before is not None,
         trend_points=insights.TREND_POINTS,
     )
+
+
+# --- the integrity panel -------------------------------------------------------------
+
+#: What each decision's button says, and what the flash says once it is done.
+DECISIONS: dict[str, tuple[str, str]] = {
+    "set_aside": ("Set aside", "set aside: its votes no longer count in the public results"),
+    "restore": ("Restore", "restored: its votes count again"),
+    "clear": ("Clear as honest", "cleared as honest"),
+}
+STATUS_NAMES = {"suspect": "Suspect", "set_aside": "Set aside", "cleared": "Cleared"}
+KIND_NAMES = {
+    "address": "One address",
+    "network": "One network",
+    "fresh_cookies": "Fresh-cookie burst",
+    "account_cohort": "Account cohort",
+    "rate_burst": "Rate burst",
+}
+
+
+@dataclass(frozen=True)
+class GroupAnswer:
+    label: str
+    votes: int
+    share: float  # of the group's votes
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    group: IntegrityGroup
+    kind: str
+    status: str
+    answers: list[GroupAnswer]
+    #: The decisions this group can take now: (action, button text).
+    actions: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    label: str
+    counted: int
+    counted_share: float
+    stored: int
+    stored_share: float
+
+    @property
+    def shift(self) -> float:
+        """How many points the set-aside votes would move this answer, if counted."""
+        return (self.stored_share - self.counted_share) * 100
+
+
+@dataclass(frozen=True)
+class IntegrityPanel:
+    report: integrity.IntegrityReport
+    groups: list[GroupRow]
+    compare: list[CompareRow]
+    chart: Any
+    can_decide: bool
+    max_reason: int
+
+
+def _actions(status: str) -> list[tuple[str, str]]:
+    if status == "set_aside":
+        wanted = ["restore"]
+    elif status == "cleared":
+        wanted = ["set_aside"]
+    else:
+        wanted = ["set_aside", "clear"]
+    return [(action, DECISIONS[action][0]) for action in wanted]
+
+
+def integrity_panel(poll: Poll, *, can_decide: bool) -> IntegrityPanel:
+    """The panel's figures: the report, each group's answers by label, and the results
+    with and without the set-aside votes, option by option."""
+    report = integrity.integrity_report(poll)
+    labels = {option.id: option.label for option in poll.options}
+    rows = []
+    for group in report.groups:
+        by_option = {int(key): value for key, value in (group.by_option or {}).items()}
+        answers = [
+            GroupAnswer(label, by_option[option_id], by_option[option_id] / group.votes)
+            for option_id, label in labels.items()
+            if group.votes and by_option.get(option_id)
+        ]
+        answers.sort(key=lambda answer: answer.votes, reverse=True)
+        rows.append(
+            GroupRow(
+                group=group,
+                kind=KIND_NAMES.get(group.kind, group.kind),
+                status=STATUS_NAMES.get(group.status, group.status),
+                answers=answers,
+                actions=_actions(group.status) if can_decide else [],
+            )
+        )
+    raw = {option.id: option for option in report.raw.options}
+    compare = [
+        CompareRow(
+            option.label,
+            option.votes,
+            option.share,
+            raw[option.id].votes if option.id in raw else option.votes,
+            raw[option.id].share if option.id in raw else option.share,
+        )
+        for option in report.clean.options
+    ]
+    return IntegrityPanel(
+        report=report,
+        groups=rows,
+        compare=compare,
+        chart=figures.with_and_without(compare),
+        can_decide=can_decide,
+        max_reason=MAX_REASON,
+    )
+
+
+@bp.get("/articles/<int:article_id>/integrity")
+@role_required(Role.EDITOR, Role.MODERATOR)
+def integrity_page(article_id: int) -> ResponseReturnValue:
+    """The integrity panel on its own: moderators read it (no forms); editors and
+    admins can decide here too."""
+    article = article_or_404(article_id)
+    poll = poll_or_404(article)
+    can_decide = signed_in_user().has_role(Role.EDITOR)
+    return render_template(
+        "editor/integrity.html",
+        article=article,
+        poll=poll,
+        panel=integrity_panel(poll, can_decide=can_decide),
+    )
+
+
+def _back_to_panel(article_id: int) -> ResponseReturnValue:
+    if request.form.get("back") == "integrity":
+        target = url_for("editor.integrity_page", article_id=article_id, _anchor="integrity-title")
+    else:
+        target = url_for("editor.results", article_id=article_id, _anchor="integrity-title")
+    return redirect(target)
+
+
+@bp.post("/articles/<int:article_id>/integrity/groups/<int:group_id>")
+@role_required(Role.EDITOR)
+def decide_group(article_id: int, group_id: int) -> ResponseReturnValue:
+    """Set aside, restore or clear one group of votes, then back to the panel."""
+    article = article_or_404(article_id)
+    poll = poll_or_404(article)
+    action = request.form.get("action", "")
+    reason = (request.form.get("reason") or "").strip()[:MAX_REASON] or None
+    try:
+        group = integrity.decide(group_id, poll.id, action, signed_in_user(), reason)
+    except DomainError as error:
+        db.session.rollback()
+        if error.status == 404:
+            raise
+        flash(error.message, "error")
+        return _back_to_panel(article_id)
+    db.session.commit()
+    polls.forget_cached(article.slug)
+    flash(f"Group {group.id} ({group.votes:,} votes) {DECISIONS[action][1]}.", "success")
+    return _back_to_panel(article_id)

@@ -90,6 +90,7 @@ PARAMETERS: dict[str, Any] = {
     "comment_id": {"name": "comment_id", "in": "path", "required": True, "schema": ID},
     "user_id": {"name": "user_id", "in": "path", "required": True, "schema": ID},
     "term_id": {"name": "term_id", "in": "path", "required": True, "schema": ID},
+    "group_id": {"name": "group_id", "in": "path", "required": True, "schema": ID},
     "limit": {
         "name": "limit",
         "in": "query",

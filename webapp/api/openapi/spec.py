@@ -18,7 +18,16 @@ import copy
 from functools import lru_cache
 from typing import Any
 
-from webapp.api.openapi import articles, auth, comments, components, moderation, polls, sentiment
+from webapp.api.openapi import (
+    articles,
+    auth,
+    comments,
+    components,
+    integrity,
+    moderation,
+    polls,
+    sentiment,
+)
 from webapp.api.openapi.components import PARAMETERS, RESPONSES, SECURITY_SCHEMES
 from webapp.api.openapi.operations import ANYONE, operation
 from webapp.api.openapi.primitives import Schema
@@ -32,6 +41,7 @@ SCHEMAS: dict[str, Schema] = {
     **comments.SCHEMAS,
     **moderation.SCHEMAS,
     **sentiment.SCHEMAS,
+    **integrity.SCHEMAS,
 }
 
 # The document describes itself too.
@@ -73,6 +83,7 @@ def _document() -> dict[str, Any]:
             **auth.PATHS,
             **articles.PATHS,
             **polls.PATHS,
+            **integrity.PATHS,
             **sentiment.PATHS,
             **comments.PATHS,
             **moderation.PATHS,
