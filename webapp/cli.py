@@ -103,7 +103,8 @@ def recount(poll_id: int | None) -> None:
         return
     for drift in drifts:
         click.echo(
-            f"option {drift.option_id}: stored {drift.stored}, counted {drift.counted}"
+            f"option {drift.option_id} {drift.count}: stored {drift.stored}, "
+            f"counted {drift.counted}"
             f" (fixed, {drift.counted - drift.stored:+d})"
         )
     click.echo(f"Fixed {len(drifts)} drifted tall{'y' if len(drifts) == 1 else 'ies'}.")

@@ -47,7 +47,14 @@ from webapp.services.polls.state import (
     my_vote,
     poll_for_article,
 )
-from webapp.services.polls.tallies import Drift, TimelineDay, export_rows, recount, timeline
+from webapp.services.polls.tallies import (
+    Drift,
+    TimelineDay,
+    export_rows,
+    lock_for_set_aside,
+    recount,
+    timeline,
+)
 from webapp.services.polls.view import (
     PollView,
     answers_visible_to,
@@ -94,6 +101,7 @@ __all__ = [
     "is_closed",
     "my_vote",
     "poll_for_article",
+    "lock_for_set_aside",
     "recount",
     "refusals",
     "results",

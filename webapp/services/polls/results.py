@@ -1,7 +1,10 @@
-"""Results: the pure maths (shares, the Wilson interval) and who may see them.
+"""Results: the pure maths (shares, the Wilson interval, the methodology a reader is
+shown with them) and who may see them.
 
 Nothing here touches the database: the results come from the stored tallies the
-poll was read with, so they cost the same for ten votes or ten million.
+poll was read with (each option's counted votes, the signed-in ones among them and
+its votes set aside by the integrity checks), so they cost the same for ten votes or
+ten million.
 """
 
 from __future__ import annotations
@@ -10,10 +13,15 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app, has_app_context
+
 from webapp.models import ResultsVisibility, Role, User
 from webapp.services.polls.state import AnyPoll, is_closed
 
 Z_95 = 1.959963984540054
+#: Below this many counted votes, results show counts but no shares (the
+#: POLL_MIN_VOTES_FOR_SHARES setting; this outside an app).
+MIN_VOTES_FOR_SHARES = 30
 
 
 def wilson_interval(successes: int, total: int, z: float = Z_95) -> tuple[float, float]:
@@ -39,16 +47,59 @@ class OptionResult:
 
 
 @dataclass(frozen=True)
+class Methodology:
+    """What kind of number the results are, as a reader is told under them."""
+
+    #: The votes the results count (not set aside).
+    counted: int
+    #: The share of those from signed-in readers (0 when none are counted).
+    signed_in_share: float
+    #: The largest Wilson half-width among the options, as a share (0.028: ±2.8 points).
+    margin_of_error: float
+    #: Whether there are enough counted votes to show shares (POLL_MIN_VOTES_FOR_SHARES);
+    #: below, pages show counts without percentages or bars.
+    shares_shown: bool
+
+
+def margin_of_error(options: list[OptionResult]) -> float:
+    """The largest half-width of the options' 95 % Wilson intervals; 0 without votes."""
+    return max(((o.ci_high - o.ci_low) / 2 for o in options), default=0.0)
+
+
+def min_votes_for_shares() -> int:
+    if has_app_context():
+        minimum: int = current_app.config.get("POLL_MIN_VOTES_FOR_SHARES", MIN_VOTES_FOR_SHARES)
+        return minimum
+    return MIN_VOTES_FOR_SHARES
+
+
+@dataclass(frozen=True)
 class PollResults:
+    #: Counted votes: set-aside ones are in none of these figures.
     total: int
     options: list[OptionResult]
     closed: bool
+    #: Votes set aside by the integrity checks.
+    set_aside: int = 0
+    #: Counted votes from signed-in readers.
+    signed_in: int = 0
+    #: The least counted votes for shares to be shown (POLL_MIN_VOTES_FOR_SHARES).
+    min_votes_for_shares: int = MIN_VOTES_FOR_SHARES
 
     @property
     def leader(self) -> OptionResult | None:
         if self.total == 0:
             return None
         return max(self.options, key=lambda o: o.votes)
+
+    @property
+    def methodology(self) -> Methodology:
+        return Methodology(
+            counted=self.total,
+            signed_in_share=min(1.0, self.signed_in / self.total) if self.total else 0.0,
+            margin_of_error=margin_of_error(self.options),
+            shares_shown=self.total >= self.min_votes_for_shares,
+        )
 
 
 def results(poll: AnyPoll, moment: datetime | None = None) -> PollResults:
@@ -61,7 +112,14 @@ def results(poll: AnyPoll, moment: datetime | None = None) -> PollResults:
         options.append(
             OptionResult(option_id, label, votes, votes / total if total else 0.0, low, high)
         )
-    return PollResults(total=total, options=options, closed=is_closed(poll, moment))
+    return PollResults(
+        total=total,
+        options=options,
+        closed=is_closed(poll, moment),
+        set_aside=sum(option.set_aside_count for option in poll.options),
+        signed_in=sum(option.signed_in_count for option in poll.options),
+        min_votes_for_shares=min_votes_for_shares(),
+    )
 
 
 def results_visible(

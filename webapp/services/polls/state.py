@@ -24,11 +24,14 @@ from webapp.services.articles import can_see_drafts
 
 @dataclass(frozen=True)
 class OptionState:
-    """An option and its stored tally, as :func:`poll_for_article` reads them."""
+    """An option and its stored tallies, as :func:`poll_for_article` reads them: its
+    counted votes, the signed-in ones among them, and its votes set aside."""
 
     id: int
     label: str
     vote_count: int
+    signed_in_count: int = 0
+    set_aside_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,7 @@ class PollState:
     def with_tallies(self, tallies: dict[int, int], *, fresh: bool | None = None) -> PollState:
         """This poll with the given options' tallies changed (and, if given, ``fresh``)."""
         options = tuple(
-            OptionState(option.id, option.label, tallies[option.id])
-            if option.id in tallies
-            else option
+            replace(option, vote_count=tallies[option.id]) if option.id in tallies else option
             for option in self.options
         )
         return replace(self, options=options, fresh=self.fresh if fresh is None else fresh)
@@ -119,6 +120,8 @@ _POLL_BY_SLUG = (
         _options.c.id.label("option_id"),
         _options.c.label,
         _options.c.vote_count,
+        _options.c.signed_in_count,
+        _options.c.set_aside_count,
     )
     .select_from(
         _articles.outerjoin(_polls, _polls.c.article_id == _articles.c.id).outerjoin(
@@ -158,7 +161,9 @@ def _state_from_rows(rows: Sequence[Row[Any]]) -> PollState:
         results_visibility=first.results_visibility,
         allow_anonymous=first.allow_anonymous,
         options=tuple(
-            OptionState(row.option_id, row.label, row.vote_count)
+            OptionState(
+                row.option_id, row.label, row.vote_count, row.signed_in_count, row.set_aside_count
+            )
             for row in rows
             if row.option_id is not None
         ),
@@ -184,7 +189,10 @@ def _cache_encode(value: PollState | ArticleWithoutPoll) -> dict[str, Any]:
         "results_visibility": value.results_visibility,
         "allow_anonymous": value.allow_anonymous,
         "signed_in_only_now": value.signed_in_only_now,
-        "options": [[o.id, o.label, o.vote_count] for o in value.options],
+        "options": [
+            [o.id, o.label, o.vote_count, o.signed_in_count, o.set_aside_count]
+            for o in value.options
+        ],
     }
 
 
@@ -203,7 +211,9 @@ def _cache_decode(data: dict[str, Any]) -> PollState | ArticleWithoutPoll:
         closed_at=when(data["closed_at"]),
         results_visibility=data["results_visibility"],
         allow_anonymous=data["allow_anonymous"],
-        options=tuple(OptionState(i, label, count) for i, label, count in data["options"]),
+        # [id, label, counted, signed in, set aside]; an entry cached before the last
+        # two were kept has only the first three.
+        options=tuple(OptionState(*option) for option in data["options"]),
         article_status=data["status"],
         signed_in_only_now=data.get("signed_in_only_now", False),
         fresh=False,

@@ -1,8 +1,11 @@
 """Tallies: each option's stored vote count, read back after a vote, checked against
 the vote rows, and followed over time (the daily rollup) or exported.
 
-The tallies move with the vote rows in the same statement, by the triggers in
-webapp/models/tally_triggers.py; nothing here writes them except :func:`recount`.
+Each option keeps three counts: ``vote_count`` (its counted votes, those not set aside
+by the integrity checks), ``signed_in_count`` (of those, accounts' votes) and
+``set_aside_count``. They move with the vote rows in the same statement, by the
+triggers in webapp/models/tally_triggers.py; nothing here writes them except
+:func:`recount`.
 """
 
 from __future__ import annotations
@@ -11,10 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 
 from webapp.extensions import db
-from webapp.models import Poll, PollDailyTally, PollOption, Vote
+from webapp.models import Poll, PollDailyTally, PollOption, User, Vote
 
 _options = PollOption.__table__
 
@@ -51,29 +54,100 @@ class Drift:
     option_id: int
     stored: int
     counted: int
+    #: Which of the option's counts drifted: "vote_count", "signed_in_count" or
+    #: "set_aside_count".
+    count: str = "vote_count"
+
+
+#: The counts an option keeps, each as counted from its vote rows.
+_COUNTS = ("vote_count", "signed_in_count", "set_aside_count")
 
 
 def recount(poll_id: int | None = None) -> list[Drift]:
-    """Rebuild the stored tallies from the vote rows; report every option that drifted."""
-    counted_query = select(Vote.option_id, func.count()).group_by(Vote.option_id)
-    options_query = select(PollOption.id, PollOption.vote_count)
+    """Rebuild the stored tallies (all three counts) from the vote rows; report every
+    count that drifted, option by option."""
+    counted_now = Vote.set_aside_at.is_(None)
+    counted_query = select(
+        Vote.option_id,
+        func.count().filter(counted_now),
+        func.count().filter(counted_now, Vote.user_id.is_not(None)),
+        func.count().filter(Vote.set_aside_at.is_not(None)),
+    ).group_by(Vote.option_id)
+    options_query = select(
+        PollOption.id, PollOption.vote_count, PollOption.signed_in_count, PollOption.set_aside_count
+    ).order_by(PollOption.id)
     if poll_id is not None:
         counted_query = counted_query.where(Vote.poll_id == poll_id)
         options_query = options_query.where(PollOption.poll_id == poll_id)
-    counted = dict(db.session.execute(counted_query).tuples().all())
+    counted = {row[0]: tuple(row[1:]) for row in db.session.execute(counted_query).tuples().all()}
     drifts = []
-    for option_id, stored in db.session.execute(options_query).tuples():
-        actual = counted.get(option_id, 0)
-        if actual != stored:
-            drifts.append(Drift(option_id, stored, actual))
+    for option_id, *stored in db.session.execute(options_query).tuples():
+        actual = counted.get(option_id, (0, 0, 0))
+        changes = {}
+        for name, was, now in zip(_COUNTS, stored, actual, strict=True):
+            if was != now:
+                drifts.append(Drift(option_id, was, now, name))
+                changes[name] = now
+        if changes:
             db.session.execute(
                 update(PollOption)
                 .where(PollOption.id == option_id)
-                .values(vote_count=actual)
+                .values(**changes)
                 .execution_options(synchronize_session=False)
             )
     db.session.expire_all()
     return drifts
+
+
+def lock_for_set_aside(poll_id: int, vote_ids: list[int]) -> None:
+    """Before one statement sets aside or restores many of a poll's votes, on
+    PostgreSQL: take the locks it and its triggers will take, in one order, so it
+    cannot deadlock with the votes, moves and comments written meanwhile, nor with
+    another decision over some of the same votes. The caller then runs its UPDATE in
+    the same transaction. SQLite has one writer: nothing to do.
+
+    Every write of a vote locks its row first, then (its triggers run at the end of
+    the statement) its options in ascending id order, then, for an account's vote,
+    the author's lock (the tone counters' triggers), then tone rows. A statement of many
+    rows locks its rows in the order it finds them, and its triggers take tone rows
+    for one author before the next author's lock. So this takes, in order: the votes'
+    rows by ascending id, the poll's options by ascending id, and the batch's authors'
+    locks by ascending author; the UPDATE then finds them held.
+    """
+    if db.session.get_bind().dialect.name != "postgresql" or not vote_ids:
+        return
+    ids = sorted(set(vote_ids))
+    authors = db.session.scalars(
+        select(Vote.user_id)
+        .where(Vote.id.in_(ids), Vote.poll_id == poll_id)
+        .order_by(Vote.id)
+        .with_for_update()
+    ).all()
+    db.session.execute(
+        select(PollOption.id)
+        .where(PollOption.poll_id == poll_id)
+        .order_by(PollOption.id)
+        .with_for_update(key_share=True)
+    )
+    signed_in = sorted({author for author in authors if author is not None})
+    if not signed_in:
+        return
+    # The authors, as the tone triggers lock them: their rows (FOR NO KEY UPDATE), and
+    # the (article, author) advisory lock the triggers took before revision b4d6f8a0c2e4.
+    db.session.execute(
+        select(User.id)
+        .where(User.id.in_(signed_in))
+        .order_by(User.id)
+        .with_for_update(key_share=True)
+    )
+    article_id = db.session.scalar(select(Poll.article_id).where(Poll.id == poll_id))
+    db.session.execute(
+        text(
+            "SELECT count(pg_advisory_xact_lock(:article, author)) "
+            "FROM unnest(CAST(:authors AS integer[])) WITH ORDINALITY AS a(author, n)"
+        ),
+        {"article": article_id, "authors": signed_in},
+    )
 
 
 # --- over time and export -------------------------------------------------------------
