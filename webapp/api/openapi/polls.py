@@ -45,14 +45,54 @@ SCHEMAS: dict[str, Schema] = {
             "ci_high": {"type": "number", "minimum": 0, "maximum": 1},
         }
     ),
+    "Methodology": obj(
+        {
+            "counted": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Votes counted (not set aside): `total`.",
+            },
+            "signed_in_share": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1,
+                "description": "Share of the counted votes from signed-in readers; 0 "
+                "when none are counted.",
+            },
+            "margin_of_error": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 0.5,
+                "description": "The largest half-width of the options' 95 % Wilson "
+                "intervals, as a share (0.028 for ±2.8 points); 0 without votes.",
+            },
+            "shares_shown": {
+                "type": "boolean",
+                "description": "Whether there are enough counted votes "
+                "(POLL_MIN_VOTES_FOR_SHARES, 30 by default) for pages to show "
+                "percentages and bars; below, they show counts only. The numeric "
+                "fields are there either way.",
+            },
+        },
+        description="What kind of number the results are: readers chose to take part, "
+        "so they are not a scientific survey.",
+    ),
     "Results": obj(
         {
             "total": {"type": "integer", "minimum": 0},
             "options": {"type": "array", "items": ref("OptionResult")},
             "closed": BOOLEAN,
+            "set_aside": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Votes set aside by the integrity checks (kept, not "
+                "counted); 0 when none.",
+            },
+            "methodology": ref("Methodology"),
         },
-        description="Votes per option; `share` is votes/total, `ci_low`/`ci_high` its 95 % "
-        "Wilson score interval.",
+        description="Counted votes per option (votes set aside by the integrity checks "
+        "are in none of the figures but `set_aside`); `share` is votes/total, "
+        "`ci_low`/`ci_high` its 95 % Wilson score interval.",
     ),
     "VoteAnswer": {
         "description": "The results with `my_vote` when they are visible to this voter, "
@@ -111,10 +151,26 @@ PATHS: dict[str, Any] = {
             [*UNSAFE, 401, 404, 409, 422],
             security=UNSAFE_ANYONE,
             body="Vote",
+            parameters=[
+                {
+                    "name": "X-Pulse-Page",
+                    "in": "header",
+                    "required": False,
+                    "schema": STRING,
+                    "description": "The article page's token (its vote form's `page_token`), "
+                    "which the page's script sends: kept with the vote as a sign that the "
+                    "voter loaded the article. A missing, expired or wrong one never refuses "
+                    "the vote.",
+                }
+            ],
             description="Readers, or anyone when the poll allows anonymous votes (kept in "
             "a signed cookie). 201 for a first vote, 200 for a changed one; 409 "
             "`poll_closed`, or `poll_not_published` for an editor voting on a draft "
-            "(its poll takes no votes); 422 for an option not in this poll.",
+            "(its poll takes no votes); 422 for an option not in this poll; 401 for a "
+            "signed-out voter where the poll takes accounts' votes only, or while it is "
+            "under attack and takes signed-in readers' votes only then. 429 when the "
+            "vote budget (shared with the page's vote form) or the hourly cap of "
+            "anonymous votes in one poll from one address is spent.",
         ),
     },
     "/articles/{slug}/poll/votes/mine": {

@@ -67,18 +67,12 @@ NO_SIGNALS = VoteSignals()
 # --- keys ----------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=16)
 def _keyed(secret_key: str, purpose: bytes) -> hmac.HMAC:
     """An HMAC keyed with a key derived from the site's secret for one purpose; copied
     per use rather than keyed again."""
     derived = hmac.new(secret_key.encode(), purpose, hashlib.sha256).digest()
     return hmac.new(derived, digestmod=hashlib.sha256)
-
-
-def _digest(purpose: bytes, value: str) -> str:
-    hasher = _keyed(current_app.config["SECRET_KEY"], purpose).copy()
-    hasher.update(value.encode())
-    return hasher.hexdigest()
 
 
 # --- the address and its network -----------------------------------------------------
@@ -147,16 +141,31 @@ def agent_family(user_agent: str | None) -> str:
     return f"{parsed.family} {parsed.major}" if parsed.major else parsed.family
 
 
+@lru_cache(maxsize=1024)
+def _family_hash(secret_key: str, family: str) -> str:
+    hasher = _keyed(secret_key, b"pulse-integrity-agent-v1").copy()
+    hasher.update(family.encode())
+    return hasher.hexdigest()[:AGENT_HASH_LENGTH]
+
+
 def agent_hash(user_agent: str | None) -> str:
     """A short keyed hash of the user agent's family (never of the string itself)."""
-    return _digest(b"pulse-integrity-agent-v1", agent_family(user_agent))[:AGENT_HASH_LENGTH]
+    return _family_hash(current_app.config["SECRET_KEY"], agent_family(user_agent))
 
 
 # --- the page token ------------------------------------------------------------------
 
 
 def _page_mac(poll_id: int, window: int) -> str:
-    return _digest(b"pulse-integrity-page-v1", f"{poll_id}:{window}")[:32]
+    return _window_mac(current_app.config["SECRET_KEY"], poll_id, window)
+
+
+@lru_cache(maxsize=4096)
+def _window_mac(secret_key: str, poll_id: int, window: int) -> str:
+    # One per poll and window: the article pages and the votes of an hour share it.
+    hasher = _keyed(secret_key, b"pulse-integrity-page-v1").copy()
+    hasher.update(f"{poll_id}:{window}".encode())
+    return hasher.hexdigest()[:32]
 
 
 def page_token(poll_id: int, now: float | None = None) -> str:
