@@ -25,7 +25,6 @@ from webapp.models import Comment, CommentStatus, Role, User, Vote
 from webapp.services import comments, polls
 from webapp.services.accounts import create_user
 from webapp.services.comments.rules import DEEPEST_SHOWN
-from webapp.services.insights import comment_tone
 
 SORTS = ("oldest", "newest", "top")
 ROOT_INDEXES = {
@@ -190,17 +189,6 @@ def test_a_page_costs_the_same_queries_whatever_its_size(site, who):
                     )  # fmt: skip
                 counts.append(len(selects(ran)))
     assert max(counts) <= most, counts
-
-
-def test_tone_by_vote_joins_each_comment_to_its_author_s_vote_in_the_poll(site):
-    article_id = site.article.id
-    with statements(db.engine) as ran:
-        comment_tone.tone_by_vote(article_id, site.poll_id, site.option_ids)
-    [(statement, plan)] = _plans(ran)
-    assert plan.indexes("votes") == {"ix_votes_poll_id_user_id"}, plan.text
-    assert not plan.full_reads("comments", "votes"), plan.text
-    votes = next(a for a in plan.accesses if a.table == "votes")
-    assert "user_id" in votes.condition, plan.text
 
 
 def test_signing_in_adopts_anonymous_votes_by_an_index_lookup(site):
