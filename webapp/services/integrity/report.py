@@ -8,14 +8,14 @@ for a poll of ten votes or a million.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import IntegrityGroup, Poll, PollOption
-from webapp.services.polls import PollResults, is_closed, wilson_interval
+from webapp.models import IntegrityGroup, Poll
+from webapp.services.polls import PollResults, results, wilson_interval
 from webapp.services.polls.results import OptionResult
 
 
@@ -37,24 +37,26 @@ class IntegrityReport:
     under_attack_since: datetime | None
 
 
-def _results(counts: list[tuple[int, str, int]], closed: bool) -> PollResults:
-    total = sum(votes for _, _, votes in counts)
-    options = []
-    for option_id, label, votes in counts:
-        low, high = wilson_interval(votes, total)
-        share = votes / total if total else 0.0
-        options.append(OptionResult(option_id, label, votes, share, low, high))
-    return PollResults(total=total, options=options, closed=closed)
-
-
 def integrity_report(poll: Poll, moment: datetime | None = None) -> IntegrityReport:
     """The report from the options' tallies and the groups table only: the same cost
-    for a poll of ten votes or a million."""
-    rows = db.session.execute(
-        select(PollOption.id, PollOption.label, PollOption.vote_count, PollOption.set_aside_count)
-        .where(PollOption.poll_id == poll.id)
-        .order_by(PollOption.position)
-    ).all()
+    for a poll of ten votes or a million.
+
+    ``clean`` is exactly the public results (webapp.services.polls.results); ``raw``
+    has the same shape over every stored vote (counted + set aside), its shares and
+    intervals over that total (its ``signed_in`` is the counted signed-in votes: the
+    tallies keep no count of set-aside signed-in votes)."""
+    clean = results(poll, moment)
+    raw_counts = [
+        (option.id, option.label, option.vote_count + option.set_aside_count)
+        for option in sorted(poll.options, key=lambda o: o.position)
+    ]
+    raw_total = sum(votes for _, _, votes in raw_counts)
+    raw_options = []
+    for option_id, label, votes in raw_counts:
+        low, high = wilson_interval(votes, raw_total)
+        share = votes / raw_total if raw_total else 0.0
+        raw_options.append(OptionResult(option_id, label, votes, share, low, high))
+    raw = replace(clean, total=raw_total, options=raw_options)
     groups = list(
         db.session.scalars(
             select(IntegrityGroup)
@@ -62,13 +64,10 @@ def integrity_report(poll: Poll, moment: datetime | None = None) -> IntegrityRep
             .order_by(IntegrityGroup.votes.desc(), IntegrityGroup.id)
         )
     )
-    closed = is_closed(poll, moment)
-    clean = _results([(r.id, r.label, r.vote_count) for r in rows], closed)
-    raw = _results([(r.id, r.label, r.vote_count + r.set_aside_count) for r in rows], closed)
     return IntegrityReport(
-        total=raw.total,
+        total=raw_total,
         counted=clean.total,
-        set_aside=raw.total - clean.total,
+        set_aside=raw_total - clean.total,
         groups=groups,
         clean=clean,
         raw=raw,
