@@ -1,4 +1,5 @@
-"""Who is voting: the signed-in user, or an anonymous visitor's signed cookie id."""
+"""Who is voting: the signed-in user, or an anonymous visitor's signed cookie id; and
+what the request tells of their vote (its integrity signals, issue 16)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ class _KeyOnceSigner(Signer):
 
 
 class _VoterCookieSerializer(URLSafeSerializer):
-    """The voter cookie's format, unchanged: itsdangerous' URL-safe signed JSON.
+    """The voter cookie's format: itsdangerous' URL-safe signed JSON, of ``[id, mint
+    time]`` (Unix seconds) since cookies carry their mint time, of the bare id before.
 
     Every first vote mints and signs a cookie, so this one is made once per secret
     key and keeps its signer. It does not compress the id: that saves a dozen bytes
@@ -186,12 +188,6 @@ def visitor(user: User | None, poll_id: int | None = None) -> Visitor:
         saw_article=poll_id is not None and saw_article(_page_token(), poll_id, now),
     )
     return Visitor(user, ensure_anonymous_id, address_hash(address), signals)
-
-
-def client_hash(address: str | None) -> str | None:
-    """Keyed hash of the client address: spots stuffing without storing the address
-    (webapp.services.integrity.signals.address_hash)."""
-    return address_hash(address)
 
 
 def adopt_anonymous_votes(user: User) -> int:

@@ -281,7 +281,7 @@ def test_a_form_vote_without_the_page_did_not_see_it(api, make_article, db):
     assert _only_vote(db).saw_article is False
 
 
-@pytest.mark.parametrize("which", ["none", "expired", "other_article", "forged"])
+@pytest.mark.parametrize("which", ["none", "expired", "other_article", "forged", "garbled"])
 def test_an_api_vote_without_a_good_page_token_is_taken_and_did_not_see_the_article(
     make_api, make_article, db, which
 ):
@@ -292,6 +292,7 @@ def test_an_api_vote_without_a_good_page_token_is_taken_and_did_not_see_the_arti
         "expired": page_token(article.poll.id, now - 2 * 86400),
         "other_article": page_token(other.poll.id, now),
         "forged": page_token(article.poll.id, now).split(".")[0] + ".0123456789abcdef",
+        "garbled": "1234.ééé",
     }[which]
     headers = {"X-Pulse-Page": token} if token else {}
     response = make_api().post(

@@ -182,7 +182,7 @@ def saw_article(token: str | None, poll_id: int, now: float | None = None) -> bo
     """Whether ``token`` is a genuine page token of this poll's article issued within
     the last day (PAGE_TOKEN_VALID_SECONDS after its window). Anything else, forged,
     expired, another article's or missing, is False: never an error."""
-    if not token or len(token) > 64:
+    if not token or len(token) > 64 or not token.isascii():
         return False
     stamp, _, mac = token.partition(".")
     if not stamp.isdigit():
