@@ -42,8 +42,8 @@ def test_answer_has_the_contracts_shape_and_numbers(api, discussed):
     yes, no, early = (o.id for o in discussed.poll.options)
 
     poll = body["poll"]
-    assert set(poll) == {"total", "options", "closed"}
-    assert poll["total"] == 2 and poll["closed"] is False
+    assert set(poll) == {"total", "options", "closed", "set_aside", "methodology"}
+    assert poll["total"] == 2 and poll["closed"] is False and poll["set_aside"] == 0
     assert [(o["id"], o["votes"], o["share"]) for o in poll["options"]] == [
         (yes, 1, 0.5),
         (no, 1, 0.5),

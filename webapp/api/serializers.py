@@ -86,6 +86,11 @@ def poll_json(poll: poll_rules.AnyPoll, my_vote: int | None) -> dict[str, Any]:
 
 
 def results_json(results: poll_rules.PollResults) -> dict[str, Any]:
+    """The contract's results: counted votes only (``total`` too), with how many were
+    set aside by the integrity checks and the methodology a reader is told. The
+    shares are there whatever ``shares_shown`` says; a page leaves them out below the
+    minimum of counted votes."""
+    methodology = results.methodology
     return {
         "total": results.total,
         "options": [
@@ -100,6 +105,13 @@ def results_json(results: poll_rules.PollResults) -> dict[str, Any]:
             for o in results.options
         ],
         "closed": results.closed,
+        "set_aside": results.set_aside,
+        "methodology": {
+            "counted": methodology.counted,
+            "signed_in_share": methodology.signed_in_share,
+            "margin_of_error": methodology.margin_of_error,
+            "shares_shown": methodology.shares_shown,
+        },
     }
 
 
