@@ -77,38 +77,6 @@ SCHEMAS: dict[str, Schema] = {
         description="What kind of number the results are: readers chose to take part, "
         "so they are not a scientific survey.",
     ),
-    "Methodology": obj(
-        {
-            "counted": {
-                "type": "integer",
-                "minimum": 0,
-                "description": "Votes counted (not set aside): `total`.",
-            },
-            "signed_in_share": {
-                "type": "number",
-                "minimum": 0,
-                "maximum": 1,
-                "description": "Share of the counted votes from signed-in readers; 0 "
-                "when none are counted.",
-            },
-            "margin_of_error": {
-                "type": "number",
-                "minimum": 0,
-                "maximum": 0.5,
-                "description": "The largest half-width of the options' 95 % Wilson "
-                "intervals, as a share (0.028 for ±2.8 points); 0 without votes.",
-            },
-            "shares_shown": {
-                "type": "boolean",
-                "description": "Whether there are enough counted votes "
-                "(POLL_MIN_VOTES_FOR_SHARES, 30 by default) for pages to show "
-                "percentages and bars; below, they show counts only. The numeric "
-                "fields are there either way.",
-            },
-        },
-        description="What kind of number the results are: readers chose to take part, "
-        "so they are not a scientific survey.",
-    ),
     "Results": obj(
         {
             "total": {"type": "integer", "minimum": 0},
