@@ -31,7 +31,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, event, exists, select, update
+from sqlalchemy import event, exists, select, update
 from sqlalchemy.orm import Session
 
 from webapp.errors import InvalidInput, NotFound
@@ -71,12 +71,33 @@ _FORGET = "pulse_integrity_forget_results"
 
 
 def _held_by_set_aside_group() -> Any:
-    """EXISTS: a set-aside group holds the vote of the enclosing UPDATE."""
+    """EXISTS: a set-aside group holds the vote of the enclosing query."""
     return exists().where(
         _members.c.vote_id == _votes.c.id,
         _groups.c.id == _members.c.group_id,
         _groups.c.status == GroupStatus.SET_ASIDE.value,
     )
+
+
+#: Votes per UPDATE (PostgreSQL takes at most 65,535 parameters in a statement).
+_BATCH = 5000
+
+
+def _mark(poll_id: int, vote_ids: list[int], value: datetime | None) -> None:
+    """Set (or clear) set_aside_at on these votes, in batches, each after taking the
+    locks its triggers take in their order (polls.lock_for_set_aside: no deadlock with
+    votes and comments written meanwhile, nor with another decision)."""
+    from webapp.services.polls import lock_for_set_aside
+
+    for start in range(0, len(vote_ids), _BATCH):
+        batch = vote_ids[start : start + _BATCH]
+        lock_for_set_aside(poll_id, batch)
+        db.session.execute(
+            update(Vote)
+            .where(Vote.poll_id == poll_id, Vote.id.in_(batch))
+            .values(set_aside_at=value)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def apply_set_aside(
@@ -87,41 +108,50 @@ def apply_set_aside(
     released_group: int | None = None,
 ) -> None:
     """Make votes.set_aside_at follow the poll's set-aside groups: set on every vote a
-    set-aside group holds (read from the groups' members, not the poll's votes), and
-    cleared on the ``released`` votes or those of ``released_group`` that no set-aside
-    group holds any more."""
-    in_set_aside_groups = (
+    set-aside group holds and not yet set aside (read from the groups' members, not
+    the poll's votes), and cleared on the ``released`` votes or those of
+    ``released_group`` that no set-aside group holds any more."""
+    to_set = db.session.scalars(
         select(_members.c.vote_id)
+        .distinct()
         .join(_groups, _groups.c.id == _members.c.group_id)
-        .where(_groups.c.poll_id == poll_id, _groups.c.status == GroupStatus.SET_ASIDE.value)
-    )
-    db.session.execute(
-        update(Vote)
-        .where(Vote.set_aside_at.is_(None), Vote.id.in_(in_set_aside_groups))
-        .values(set_aside_at=moment)
-        .execution_options(synchronize_session=False)
-    )
-    candidates: list[Any] = []
-    if released:
-        candidates.append(Vote.id.in_(sorted(released)))
-    if released_group is not None:
-        candidates.append(
-            Vote.id.in_(select(_members.c.vote_id).where(_members.c.group_id == released_group))
+        .join(_votes, _votes.c.id == _members.c.vote_id)
+        .where(
+            _groups.c.poll_id == poll_id,
+            _groups.c.status == GroupStatus.SET_ASIDE.value,
+            _votes.c.set_aside_at.is_(None),
         )
-    for chosen in candidates:
-        db.session.execute(
-            update(Vote)
-            .where(
-                and_(
-                    Vote.poll_id == poll_id,
-                    Vote.set_aside_at.is_not(None),
-                    chosen,
-                    ~_held_by_set_aside_group(),
+        .order_by(_members.c.vote_id)
+    ).all()
+    _mark(poll_id, list(to_set), moment)
+    still_set_aside = (
+        _votes.c.poll_id == poll_id,
+        _votes.c.set_aside_at.is_not(None),
+        ~_held_by_set_aside_group(),
+    )
+    to_clear: set[int] = set()
+    if released:
+        ids = sorted(released)
+        for start in range(0, len(ids), _BATCH):
+            to_clear.update(
+                db.session.scalars(
+                    select(_votes.c.id).where(
+                        _votes.c.id.in_(ids[start : start + _BATCH]), *still_set_aside
+                    )
                 )
             )
-            .values(set_aside_at=None)
-            .execution_options(synchronize_session=False)
+    if released_group is not None:
+        to_clear.update(
+            db.session.scalars(
+                select(_votes.c.id).where(
+                    _votes.c.id.in_(
+                        select(_members.c.vote_id).where(_members.c.group_id == released_group)
+                    ),
+                    *still_set_aside,
+                )
+            )
         )
+    _mark(poll_id, sorted(to_clear), None)
 
 
 def forget_results(slug: str) -> None:
@@ -178,10 +208,11 @@ def decide(
             fields={"action": "Choose set_aside, restore or clear."},
         )
     moment = moment or utcnow()
+    # FOR NO KEY UPDATE: votes keep coming in (their foreign key takes KEY SHARE).
     poll = db.session.scalar(
         select(Poll)
         .where(Poll.id == poll_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     group = db.session.scalar(

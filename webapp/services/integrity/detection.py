@@ -466,11 +466,12 @@ def scan_poll(poll_id: int, moment: datetime | None = None) -> list[IntegrityGro
     candidates = find_candidates(poll_id)
 
     # Decisions and the pass serialise on the poll's row (decisions.decide takes it
-    # too), so an editor's decision made during the reads above is seen below.
+    # too), so an editor's decision made during the reads above is seen below; FOR NO
+    # KEY UPDATE, so votes (whose foreign key takes KEY SHARE) keep coming in.
     poll = db.session.scalar(
         select(Poll)
         .where(Poll.id == poll_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if poll is None:
