@@ -41,7 +41,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench import scale_moderation, scale_tone
+from bench import scale_integrity, scale_moderation, scale_tone
 from bench.comments import BODIES
 from bench.harness import ROOT, SECRET_KEY, seeding
 from bench.scale_sql import Dialect
@@ -287,6 +287,7 @@ def _load_rows(
         print(f"    [{scale.name}] {step.name}: {time.perf_counter() - began:.1f}s", flush=True)
     scale_tone.set_counters(connection)  # tone counters and daily comment rollups, from the rows
     scale_moderation.set_counters(connection)  # queue counts and open reports, from the rows
+    scale_integrity.set_counts(connection)  # counted, signed-in, set-aside votes; rollups
     if sql.pg:
         for table in ("users", "articles", "polls", "poll_options", "comments"):
             connection.execute(
@@ -362,14 +363,16 @@ def check(site: Site) -> tuple[bool, list[str]]:
     ok = recount_ok and rollup_drift == 0 and count_drift == 0 and hot == stored
     tone_ok, tone_said = scale_tone.check(site.url)  # the tone counters equal the rows
     queues_ok, queues_said = scale_moderation.check(site.url)  # queue counts, open reports
+    counts_ok, counts_said = scale_integrity.check(site.url)  # the options' three counts
     said = recount.stdout.strip().splitlines()[-1:] or [recount.stderr.strip()[-200:]]
-    return ok and tone_ok and queues_ok, [
+    return ok and tone_ok and queues_ok and counts_ok, [
         f"{name}: `flask polls recount`: {said[0]!r}; options whose daily rollups do not "
         f"add up to the tally: {rollup_drift}; articles whose comment count differs from "
         f"their rows: {count_drift}; hot article {stored:,} stored, recount_article "
         f"{hot:,}: {'all consistent' if ok else 'INCONSISTENT'}",
         f"{name}: {tone_said}: {'consistent' if tone_ok else 'INCONSISTENT'}",
         f"{name}: {queues_said}: {'consistent' if queues_ok else 'INCONSISTENT'}",
+        f"{name}: {counts_said}: {'consistent' if counts_ok else 'INCONSISTENT'}",
     ]
 
 
