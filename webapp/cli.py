@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from webapp.demo.loader import DEMO_ACCOUNTS, load_demo
 from webapp.errors import DomainError
 from webapp.extensions import db
+from webapp.integrity_runner import integrity
 from webapp.models import Comment, Role, User
 from webapp.services import accounts, names
 from webapp.services import polls as poll_rules
@@ -23,6 +24,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(polls)
     app.cli.add_command(sentiment)
+    app.cli.add_command(integrity)
 
 
 @click.command("seed-demo")
