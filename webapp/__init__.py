@@ -125,6 +125,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     hardening.init_app(app)
 
+    from webapp import integrity_runner
+
+    # The integrity pass in the background, started by each worker's first request.
+    integrity_runner.init_app(app)
+
     from webapp.cli import register_commands
 
     register_commands(app)

@@ -51,6 +51,9 @@ DEFAULTS: dict[str, Any] = {
     # How often each worker's integrity pass looks for new votes, in seconds (0: only
     # `flask --app wsgi integrity scan` runs it). Suspect groups show within 2x this.
     "INTEGRITY_SCAN_SECONDS": 20.0,
+    # Whether this process runs the pass in the background (None: yes, except under
+    # TESTING). Set INTEGRITY_RUNNER=0 where a separate `flask integrity scan` runs it.
+    "INTEGRITY_RUNNER": None,
     # A group whose answers differ from the rest of the poll's by at least this many
     # standard errors (two-proportion z) is suspect, when it is also concentrated ...
     "INTEGRITY_SUSPECT_Z": 4.0,
@@ -254,6 +257,8 @@ def build_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> di
     for setting in RATE_LIMIT_SETTINGS:
         if env.get(setting):
             config[setting] = env[setting]
+    if env.get("INTEGRITY_RUNNER"):
+        config["INTEGRITY_RUNNER"] = _env_bool(env["INTEGRITY_RUNNER"])
     for setting, kind in INTEGRITY_SETTINGS:
         if env.get(setting):
             config[setting] = _number(setting, env[setting], kind)
