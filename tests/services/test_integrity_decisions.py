@@ -252,3 +252,17 @@ def test_the_report_reads_the_tallies_and_the_groups(db, poll, count_queries):
     # The clean results are the public ones.
     assert report.clean == poll_rules.results(fresh)
     assert report.scanned_at is not None and report.under_attack_since is None
+
+
+def test_asking_for_signed_in_readers_after_a_set_aside_takes_effect_at_the_next_pass(
+    db, poll, editor
+):
+    group = _suspect_address(db, poll)
+    integrity.decide(group.id, poll.id, "set_aside", editor, None, MOMENT)
+    db.session.commit()
+    poll.signed_in_only_under_attack = True
+    db.session.commit()
+    add_votes(poll, 5, ALL_NO, address="suspect", start=START + timedelta(hours=11))
+    assert integrity.scan_due(MOMENT + timedelta(minutes=1)) == 1
+    db.session.expire_all()
+    assert db.session.get(Poll, poll.id).under_attack_since == MOMENT + timedelta(minutes=1)

@@ -154,6 +154,23 @@ def apply_set_aside(
     _mark(poll_id, sorted(to_clear), None)
 
 
+def sync_under_attack(poll: Poll, moment: datetime) -> None:
+    """Start the poll's "under attack" time when a group of it is set aside and the
+    poll asks for signed-in readers only then; end it when no group is set aside."""
+    any_set_aside = db.session.scalar(
+        select(
+            exists().where(
+                IntegrityGroup.poll_id == poll.id,
+                IntegrityGroup.status == GroupStatus.SET_ASIDE.value,
+            )
+        )
+    )
+    if any_set_aside and poll.signed_in_only_under_attack and poll.under_attack_since is None:
+        poll.under_attack_since = moment
+    elif not any_set_aside and poll.under_attack_since is not None:
+        poll.under_attack_since = None
+
+
 def forget_results(slug: str) -> None:
     """Drop the poll's cached results now and again when the session commits: a read
     between now and the commit may have cached the figures from before."""
@@ -238,18 +255,7 @@ def decide(
     else:
         apply_set_aside(poll_id, moment, released_group=group.id)
 
-    any_set_aside = db.session.scalar(
-        select(
-            exists().where(
-                IntegrityGroup.poll_id == poll_id,
-                IntegrityGroup.status == GroupStatus.SET_ASIDE.value,
-            )
-        )
-    )
-    if any_set_aside and poll.signed_in_only_under_attack and poll.under_attack_since is None:
-        poll.under_attack_since = moment
-    elif not any_set_aside and poll.under_attack_since is not None:
-        poll.under_attack_since = None
+    sync_under_attack(poll, moment)
 
     slug = db.session.scalar(select(Article.slug).where(Article.id == poll.article_id))
     details: dict[str, Any] = {

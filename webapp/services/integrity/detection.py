@@ -455,7 +455,7 @@ def scan_poll(poll_id: int, moment: datetime | None = None) -> list[IntegrityGro
     INTEGRITY_AUTO_SET_ASIDE_Z, and mark the poll scanned (integrity_scanned_at,
     integrity_last_vote_id). Returns the poll's groups found in this pass (any
     status), largest first. The caller commits."""
-    from webapp.services.integrity.decisions import apply_set_aside, decide
+    from webapp.services.integrity.decisions import apply_set_aside, decide, sync_under_attack
 
     moment = moment or utcnow()
     suspect_z = float(current_app.config["INTEGRITY_SUSPECT_Z"])
@@ -553,6 +553,8 @@ def scan_poll(poll_id: int, moment: datetime | None = None) -> list[IntegrityGro
             log.info(
                 "integrity: set aside group %s of poll %s (%s)", group.id, poll_id, group.reason
             )
+    # Also when the editor asked for signed-in readers only after a group was set aside.
+    sync_under_attack(poll, moment)
     poll.integrity_scanned_at = moment
     if last_vote_id is not None:
         poll.integrity_last_vote_id = max(poll.integrity_last_vote_id or 0, last_vote_id)
