@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -408,10 +409,17 @@ def test_setting_aside_while_readers_vote_and_comment_neither_deadlocks_nor_drif
             )
             _db.session.commit()
 
-    def commenter() -> None:
-        for n in range(ROUNDS):
-            add_comment(_db, article, brigade[n % len(brigade)], 0.1, "neutral", utcnow())
-            _db.session.commit()
+    where = SimpleNamespace(id=article.id)
+    authors = [SimpleNamespace(id=member_id) for member_id in brigade_ids]
+
+    def commenter(start: int) -> Any:
+        def work() -> None:
+            for n in range(ROUNDS):
+                author = authors[(start + n) % len(authors)]
+                add_comment(_db, where, author, 0.1, "neutral", utcnow())
+                _db.session.commit()
+
+        return work
 
     errors = _together(
         app,
@@ -421,7 +429,9 @@ def test_setting_aside_while_readers_vote_and_comment_neither_deadlocks_nor_drif
             mover(readers[0], options),
             mover(readers[1], options[::-1]),
             brigade_mover,
-            commenter,
+            commenter(len(brigade) - 1),
+            commenter(len(brigade) // 2),
+            commenter(1),
         ],
     )
     assert not errors, errors

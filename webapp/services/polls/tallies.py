@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, func, select, update
 
 from webapp.extensions import db
 from webapp.models import Poll, PollDailyTally, PollOption, User, Vote
@@ -121,7 +121,7 @@ def lock_for_set_aside(poll_id: int, vote_ids: list[int]) -> None:
         select(Vote.user_id)
         .where(Vote.id.in_(ids), Vote.poll_id == poll_id)
         .order_by(Vote.id)
-        .with_for_update()
+        .with_for_update(key_share=True)  # as the UPDATE of set_aside_at will
     ).all()
     db.session.execute(
         select(PollOption.id)
@@ -132,21 +132,13 @@ def lock_for_set_aside(poll_id: int, vote_ids: list[int]) -> None:
     signed_in = sorted({author for author in authors if author is not None})
     if not signed_in:
         return
-    # The authors, as the tone triggers lock them: their rows (FOR NO KEY UPDATE), and
-    # the (article, author) advisory lock the triggers took before revision b4d6f8a0c2e4.
+    # The authors, as the tone counters' triggers lock them: their rows, FOR NO KEY
+    # UPDATE (which the votes' and comments' foreign key checks do not wait for).
     db.session.execute(
         select(User.id)
         .where(User.id.in_(signed_in))
         .order_by(User.id)
         .with_for_update(key_share=True)
-    )
-    article_id = db.session.scalar(select(Poll.article_id).where(Poll.id == poll_id))
-    db.session.execute(
-        text(
-            "SELECT count(pg_advisory_xact_lock(:article, author)) "
-            "FROM unnest(CAST(:authors AS integer[])) WITH ORDINALITY AS a(author, n)"
-        ),
-        {"article": article_id, "authors": signed_in},
     )
 
 
