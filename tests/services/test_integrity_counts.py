@@ -22,6 +22,7 @@ from webapp.extensions import db as _db
 from webapp.models import Article, PollDailyTally, PollOption, Vote, utcnow
 from webapp.models.tone_counters import NO_VOTE, ArticleToneCount
 from webapp.services import polls
+from webapp.services.polls import tallies
 from webapp.services.insights import counters, tone_by_vote
 
 
@@ -343,8 +344,9 @@ def _together(app, works) -> list[BaseException]:
 
 @pytest.mark.postgres_only
 def test_setting_aside_while_readers_vote_and_comment_neither_deadlocks_nor_drifts(
-    app, db, make_article, make_user
+    app, db, make_article, make_user, monkeypatch
 ):
+    monkeypatch.setattr(tallies, "LOCK_BATCH", 5)  # the helper's locks in several queries
     article = make_article(poll=True)
     poll = article.poll
     options = [option.id for option in poll.options]

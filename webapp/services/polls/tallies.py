@@ -99,6 +99,11 @@ def recount(poll_id: int | None = None) -> list[Drift]:
     return drifts
 
 
+#: Ids per locking query of :func:`lock_for_set_aside` (PostgreSQL takes at most 65,535
+#: parameters in a statement).
+LOCK_BATCH = 10_000
+
+
 def lock_for_set_aside(poll_id: int, vote_ids: list[int]) -> None:
     """Before one statement sets aside or restores many of a poll's votes, on
     PostgreSQL: take the locks it and its triggers will take, in one order, so it
@@ -112,34 +117,42 @@ def lock_for_set_aside(poll_id: int, vote_ids: list[int]) -> None:
     rows locks its rows in the order it finds them, and its triggers take tone rows
     for one author before the next author's lock. So this takes, in order: the votes'
     rows by ascending id, the poll's options by ascending id, and the batch's authors'
-    locks by ascending author; the UPDATE then finds them held.
+    locks by ascending author; the UPDATE then finds them held. Give it every vote the
+    transaction will change, once, before the first UPDATE, even when the UPDATEs go
+    in batches: a later batch's authors locked after an earlier batch's tone rows could
+    deadlock with their comments. Any number of ids (it queries in batches).
     """
     if db.session.get_bind().dialect.name != "postgresql" or not vote_ids:
         return
     ids = sorted(set(vote_ids))
-    authors = db.session.scalars(
-        select(Vote.user_id)
-        .where(Vote.id.in_(ids), Vote.poll_id == poll_id)
-        .order_by(Vote.id)
-        .with_for_update(key_share=True)  # as the UPDATE of set_aside_at will
-    ).all()
+    authors: set[int] = set()
+    for start in range(0, len(ids), LOCK_BATCH):  # ascending across the batches too
+        authors.update(
+            author
+            for author in db.session.scalars(
+                select(Vote.user_id)
+                .where(Vote.id.in_(ids[start : start + LOCK_BATCH]), Vote.poll_id == poll_id)
+                .order_by(Vote.id)
+                .with_for_update(key_share=True)  # as the UPDATE of set_aside_at will
+            )
+            if author is not None
+        )
     db.session.execute(
         select(PollOption.id)
         .where(PollOption.poll_id == poll_id)
         .order_by(PollOption.id)
         .with_for_update(key_share=True)
     )
-    signed_in = sorted({author for author in authors if author is not None})
-    if not signed_in:
-        return
+    signed_in = sorted(authors)
     # The authors, as the tone counters' triggers lock them: their rows, FOR NO KEY
     # UPDATE (which the votes' and comments' foreign key checks do not wait for).
-    db.session.execute(
-        select(User.id)
-        .where(User.id.in_(signed_in))
-        .order_by(User.id)
-        .with_for_update(key_share=True)
-    )
+    for start in range(0, len(signed_in), LOCK_BATCH):
+        db.session.execute(
+            select(User.id)
+            .where(User.id.in_(signed_in[start : start + LOCK_BATCH]))
+            .order_by(User.id)
+            .with_for_update(key_share=True)
+        )
 
 
 # --- over time and export -------------------------------------------------------------
