@@ -22,8 +22,8 @@ from webapp.extensions import db as _db
 from webapp.models import Article, PollDailyTally, PollOption, Vote, utcnow
 from webapp.models.tone_counters import NO_VOTE, ArticleToneCount
 from webapp.services import polls
-from webapp.services.polls import tallies
 from webapp.services.insights import counters, tone_by_vote
+from webapp.services.polls import tallies
 
 
 def _counts(db, poll) -> list[tuple[int, int, int]]:
