@@ -475,3 +475,16 @@ def test_the_cap_is_off_with_the_rate_limits(make_app, make_article):
     with app.app_context():
         article = make_article(poll={"allow_anonymous": True})
         assert [_script_vote(app, article, "api").status_code for _ in range(4)] == [201] * 4
+
+
+def test_a_poll_loaded_before_a_vote_shows_its_new_counts_after_it(db, make_article, make_user):
+    from webapp.services import polls
+
+    poll = make_article(poll=True).poll
+    reader = make_user()
+    yes, no = poll.options[0], poll.options[1]
+    assert (yes.vote_count, yes.signed_in_count) == (0, 0)  # loaded before the votes
+    polls.cast_vote(poll, polls.Voter(polls.user_voter_key(reader), reader.id), yes.id)
+    assert (yes.vote_count, yes.signed_in_count) == (1, 1)
+    polls.cast_vote(poll, polls.Voter(polls.user_voter_key(reader), reader.id), no.id)
+    assert (yes.vote_count, yes.signed_in_count, no.signed_in_count) == (0, 0, 1)

@@ -375,4 +375,4 @@ def _expire_tallies(poll: AnyPoll) -> None:
     the results read them afresh."""
     if isinstance(poll, Poll):
         for option in poll.options:
-            db.session.expire(option, ["vote_count"])
+            db.session.expire(option, ["vote_count", "signed_in_count", "set_aside_count"])
