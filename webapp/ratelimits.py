@@ -90,9 +90,9 @@ def limit_action(action: str, *, account: int | None = None, client: str | None 
         enforce(f"{action}-client", limits, client, action=doing)
 
 
-def limit_anonymous_poll_votes(poll: str, client: str) -> None:
-    """Count one anonymous vote (cast or changed) in one poll (``poll``: its article's
-    slug) from one client address against RATELIMIT_ANONYMOUS_POLL_VOTES, whichever
+def limit_anonymous_poll_votes(poll_id: int, client: str) -> None:
+    """Count one anonymous vote (cast or changed) in the poll ``poll_id`` from one
+    client address against RATELIMIT_ANONYMOUS_POLL_VOTES, whichever
     door it came by (the API or the page's form: one count); raise RateLimited when
     spent. On top of the vote budget (limit_action): a script that drops its voter
     cookie to vote again and again gets this many votes an hour into one poll from
@@ -102,7 +102,7 @@ def limit_anonymous_poll_votes(poll: str, client: str) -> None:
     enforce(
         "anonymous-poll-votes",
         current_app.config["RATELIMIT_ANONYMOUS_POLL_VOTES"],
-        poll,
+        str(poll_id),
         client,
         action="voting in this poll",
     )

@@ -43,10 +43,10 @@ def get_results(slug: str) -> ResponseReturnValue:
 def cast_vote(slug: str) -> ResponseReturnValue:
     limit_action("vote", client=client_address())  # one bucket with the page's vote form
     who = viewer()
-    if who is None:
-        limit_anonymous_poll_votes(slug, client_address())  # both doors count, per poll
     # The cached poll is enough to start: poll_rules.vote checks it again as it writes.
     poll = poll_rules.cached_poll_for_article(slug, who)
+    if who is None:
+        limit_anonymous_poll_votes(poll.id, client_address())  # both doors count, per poll
     option_id: int = json_object()["option_id"]  # a whole number: the Vote schema says so
     poll, outcome = poll_rules.vote(slug, poll, visitor(who, poll.id), option_id)
     db.session.commit()

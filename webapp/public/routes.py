@@ -229,11 +229,14 @@ def vote(slug: str) -> ResponseReturnValue:
     found = articles.get_article(slug, who)
     try:
         limit_action("vote", client=client_address())  # one bucket with the API's votes
-        if who is None:
-            limit_anonymous_poll_votes(slug, client_address())  # both doors, per poll
     except RateLimited as error:
         return refuse_on_page(found, who, error)
-    _poll_of(found)  # 404 first for an article without a poll, as ever
+    poll = _poll_of(found)  # 404 first for an article without a poll, as ever
+    if who is None:
+        try:
+            limit_anonymous_poll_votes(poll.id, client_address())  # both doors, per poll
+        except RateLimited as error:
+            return refuse_on_page(found, who, error)
     try:
         option_id = int(request.form.get("option_id", ""))
     except ValueError:
