@@ -151,7 +151,7 @@ PAGE_TOKEN_HEADER = "X-Pulse-Page"
 
 def _page_token() -> str | None:
     token = request.headers.get(PAGE_TOKEN_HEADER)
-    if token is None and not request.is_json and request.method == "POST":
+    if not token and not request.is_json and request.method == "POST":
         # A form post (the page's vote form); a JSON body has no form to parse.
         token = request.form.get(PAGE_TOKEN_FIELD)
     return token

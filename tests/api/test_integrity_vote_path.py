@@ -272,6 +272,19 @@ def test_a_vote_from_the_article_page_saw_the_article(api, make_article, make_ap
     assert _only_vote(db).saw_article is True
 
 
+def test_an_empty_page_header_leaves_the_forms_token_to_count(api, make_article, db):
+    # pulse.js sends the header empty from a form without a token of its own
+    article = make_article(poll={"allow_anonymous": True})
+    token = _page_token_of(api.get(f"/articles/{article.slug}").get_data(as_text=True))
+    response = api.form(
+        f"/articles/{article.slug}/poll",
+        {"option_id": _option(article), "page_token": token},
+        headers={"X-Pulse-Page": "", "X-Pulse-Fragment": "poll"},
+    )
+    assert response.status_code == 200
+    assert _only_vote(db).saw_article is True
+
+
 def test_a_form_vote_without_the_page_did_not_see_it(api, make_article, db):
     article = make_article(poll={"allow_anonymous": True})
     assert (
