@@ -158,3 +158,31 @@ def test_a_decision_without_the_csrf_token_is_refused(brigaded, as_role):
     assert answer.status_code == 403
     assert answer.get_json()["error"]["code"] == "csrf_failed"
     assert editor.get(_url(brigaded)).get_json()["set_aside"] == 0
+
+
+def test_editors_choose_signed_in_readers_only_under_attack_in_the_article_body(as_role, db):
+    from webapp.models import Article
+
+    editor = as_role("editor")
+    poll = {"question": "Will it hold?", "options": ["Yes", "No"], "allow_anonymous": True}
+    made = editor.post(
+        "/api/v1/articles",
+        {
+            "title": "Ceasefire",
+            "body": "Text.",
+            "status": "published",
+            "poll": {**poll, "signed_in_only_under_attack": True},
+        },
+    )
+    assert made.status_code == 201, made.get_json()
+    slug = made.get_json()["slug"]
+    article = db.session.scalar(db.select(Article).where(Article.slug == slug))
+    assert article.poll.signed_in_only_under_attack is True
+    changed = editor.patch(f"/api/v1/articles/{slug}", {"poll": poll})
+    assert changed.status_code == 200
+    db.session.expire_all()
+    assert article.poll.signed_in_only_under_attack is False  # absent: false
+    bad = editor.patch(
+        f"/api/v1/articles/{slug}", {"poll": {**poll, "signed_in_only_under_attack": "yes"}}
+    )
+    assert bad.status_code == 400
