@@ -78,7 +78,14 @@ def test_votes_comments_and_a_rescore_at_once_neither_deadlock_nor_drift(
     def rescorer() -> None:
         for n in range(ROUNDS):
             rows = _db.session.execute(
-                sa.select(Comment.id, Comment.body, Comment.sentiment, Comment.sentiment_label)
+                sa.select(
+                    Comment.id,
+                    Comment.body,
+                    Comment.sentiment,
+                    Comment.sentiment_label,
+                    Comment.article_id,
+                    Comment.author_id,
+                )
                 .where(Comment.article_id == article.id)
                 .order_by(Comment.id.desc())
             ).all()

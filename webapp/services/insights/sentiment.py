@@ -132,8 +132,9 @@ def _sentiment_with(analyser: SentimentAnalyser, text: str) -> Sentiment:
 
 # --- re-scoring stored comments ----------------------------------------------------------
 
-#: A batch as read: id, body and the stored values, for the comparison before writing.
-_Batch = Sequence[sa.Row[tuple[int, str, float | None, str | None]]]
+#: A batch as read: id, body and the stored values, for the comparison before writing,
+#: and the article and author, whose tone counters the writing moves.
+_Batch = Sequence[sa.Row[tuple[int, str, float | None, str | None, int, int]]]
 #: (score, label) per comment of a batch, in the batch's order.
 _Scores = list[tuple[float, str]]
 
@@ -208,7 +209,14 @@ def _batches(after_id: int, batch_size: int) -> Generator[_Batch, None, None]:
     last_id = after_id
     while True:
         rows = db.session.execute(
-            sa.select(Comment.id, Comment.body, Comment.sentiment, Comment.sentiment_label)
+            sa.select(
+                Comment.id,
+                Comment.body,
+                Comment.sentiment,
+                Comment.sentiment_label,
+                Comment.article_id,
+                Comment.author_id,
+            )
             .where(Comment.id > last_id)
             .order_by(Comment.id)
             .limit(batch_size)
@@ -233,43 +241,49 @@ _WRITE = (
 
 def _write(rows: _Batch, scores: _Scores) -> int:
     """Store the scores that differ from the stored ones, in one transaction; how many."""
-    changes = [
-        {"row_id": row.id, "old_body": row.body, "new_score": score, "new_label": label}
+    changed = [
+        (row, score, label)
         for row, (score, label) in zip(rows, scores, strict=True)
         if (row.sentiment, row.sentiment_label) != (score, label)
     ]
-    if changes:
-        _lock_counters([change["row_id"] for change in changes])
-        db.session.execute(_WRITE, changes)
+    if changed:
+        _lock_counters(
+            {row.article_id for row, _, _ in changed}, {row.author_id for row, _, _ in changed}
+        )
+        db.session.execute(
+            _WRITE,
+            [
+                {"row_id": row.id, "old_body": row.body, "new_score": score, "new_label": label}
+                for row, score, label in changed
+            ],
+        )
         db.session.commit()
-    return len(changes)
+    return len(changed)
 
 
-def _lock_counters(comment_ids: list[int]) -> None:
+def _lock_counters(article_ids: set[int], author_ids: set[int]) -> None:
     """On PostgreSQL, take the locks a batch's updates will take in their triggers
     before writing it, in the order every single-row write takes them
     (webapp/models/tone_counters.py: the authors' rows, the articles' groups, then
-    their days, each ascending): the triggers would
-    otherwise take them comment by comment, and a reader voting or commenting
-    meanwhile, taking two of them the other way round, could deadlock with the batch.
-    SQLite has one writer at a time anyway."""
+    their days, each ascending): the triggers would otherwise take them comment by
+    comment, and a reader voting or commenting meanwhile, taking two of them the
+    other way round, could deadlock with the batch. SQLite has one writer at a time
+    anyway."""
     if db.session.get_bind().dialect.name != "postgresql":
         return
-    authors = sa.select(Comment.author_id).where(Comment.id.in_(comment_ids))
     db.session.execute(
         sa.select(User.id)
-        .where(User.id.in_(authors))
+        .where(User.id.in_(sorted(author_ids)))
         .order_by(User.id)
         .with_for_update(key_share=True)  # FOR NO KEY UPDATE, as the triggers take it
     )
-    articles = sa.select(Comment.article_id).where(Comment.id.in_(comment_ids))
     for table, key in (
         (ArticleToneCount, ArticleToneCount.option_id),
         (ArticleCommentDay, ArticleCommentDay.day),
     ):
         db.session.execute(
             sa.select(table.article_id)
-            .where(table.article_id.in_(articles))
+            .where(table.article_id.in_(sorted(article_ids)))
             .order_by(table.article_id, key)
             .with_for_update()
         )
