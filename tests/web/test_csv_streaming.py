@@ -12,6 +12,7 @@ and Python's own allocation peak (``tracemalloc``) for two sizes of poll.
 from __future__ import annotations
 
 import contextvars
+import importlib
 import logging
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -282,6 +283,34 @@ def test_every_piece_of_an_export_tells_gunicorn_the_worker_is_alive(
     assert b"".join(pieces).count(b"\n") == SMALL + 1
     assert len(pieces) > 3  # several pieces, one beat each
     assert len(beats) == len(pieces)
+
+
+@pytest.mark.parametrize("sort", ["title", "published", "leader", "turnout", "comments", "tone"])
+def test_the_overview_csv_reads_the_articles_a_page_at_a_time(
+    editor, make_article, monkeypatch, sort
+):
+    """The overview's file is every article in the page's order, read as it is sent a
+    page of articles at a time (a worker holds one page, whatever the site's size)."""
+    made = [make_article(f"Story {n}", poll=n % 2 == 0) for n in range(7)]
+    every = [row.slug for row in insights.overview(sort, None, per_page=None).rows]
+    assert sorted(every) == sorted(a.slug for a in made)
+    all_articles = importlib.import_module("webapp.services.insights.all_articles")
+    monkeypatch.setattr(all_articles, "EXPORT_BATCH", 2)
+    pages: list[int] = []
+    real_overview = all_articles.overview
+
+    def counted(*args, **kwargs):
+        pages.append(1)
+        return real_overview(*args, **kwargs)
+
+    monkeypatch.setattr(all_articles, "overview", counted)
+    export = Unread(editor, f"/editor/overview.csv?sort={sort}")
+    body: list[bytes] = []
+    export.read(body.append)
+    assert export.response.status_code == 200
+    lines = b"".join(body).decode().splitlines()[1:]
+    assert [line.split(",")[1].strip('"') for line in lines] == every
+    assert len(pages) == 4  # 7 articles, 2 a page
 
 
 # --- contents --------------------------------------------------------------------------

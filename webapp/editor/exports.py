@@ -61,10 +61,11 @@ def sentiment_csv(article_id: int) -> ResponseReturnValue:
 @bp.get("/overview.csv")
 @role_required(Role.EDITOR)
 def overview_csv() -> ResponseReturnValue:
-    """The overview's figures for every article, in the page's order."""
+    """The overview's figures for every article, in the page's order, read a page at
+    a time as the file is sent."""
     sort, direction = overview_order()
-    page = insights.overview(sort, direction, per_page=None)
-    return _csv_file("overview.csv", insights.overview_table(page))
+    rows = insights.overview_rows(sort, insights.resolve_order(sort, direction))
+    return _csv_file("overview.csv", insights.overview_table(rows))
 
 
 @bp.get("/overview/trend.csv")

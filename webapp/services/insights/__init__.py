@@ -37,6 +37,7 @@ from webapp.services.insights.all_articles import (
     OverviewRow,
     OverviewSort,
     overview,
+    overview_rows,
     resolve_order,
 )
 from webapp.services.insights.article import ArticleInsights, for_article
@@ -119,6 +120,7 @@ __all__ = [
     "TrendKey",
     "TrendPage",
     "overview",
+    "overview_rows",
     "overview_table",
     "poll_labels",
     "rescore_comments",

@@ -11,6 +11,7 @@ sorting by tone groups those counters, never the comments.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -152,6 +153,29 @@ def overview(
             )
         )
     return OverviewPage(rows=rows, sort=sort, direction=direction, next_key=next_key)
+
+
+#: Articles read per query by ``overview_rows`` (the CSV download).
+EXPORT_BATCH = 500
+
+
+def overview_rows(
+    sort: OverviewSort = DEFAULT_SORT,
+    direction: Direction | None = None,
+    batch: int | None = None,
+) -> Iterator[OverviewRow]:
+    """Every article's row in the overview's order, read a page of ``batch`` at a
+    time as they are consumed (``EXPORT_BATCH`` when None): a streamed CSV sends its
+    first rows after one page's queries and holds one page, whatever the number of
+    articles."""
+    size = EXPORT_BATCH if batch is None else batch
+    after: OverviewKey | None = None
+    while True:
+        page = overview(sort, direction, after, size)
+        yield from page.rows
+        if page.next_key is None:
+            return
+        after = page.next_key
 
 
 def _ordered(sort: OverviewSort) -> tuple[Select[Any], SortColumn]:

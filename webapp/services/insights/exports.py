@@ -8,13 +8,13 @@ figure goes in through ``csv_export.figure`` so it stays a number in the file
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Literal
 
 from webapp.csv_export import Cell, CsvTable, figure
 from webapp.models import Poll
 from webapp.services import polls
-from webapp.services.insights.all_articles import OverviewPage
+from webapp.services.insights.all_articles import OverviewRow
 from webapp.services.insights.article import ArticleInsights
 from webapp.services.insights.comment_tone import Tone
 from webapp.services.insights.trend import TrendPoint
@@ -78,8 +78,9 @@ def votes_table(poll: Poll) -> CsvTable:
     return CsvTable(["vote", "option", "voter", "cast_at", "changed_at"], rows())
 
 
-def overview_table(page: OverviewPage) -> CsvTable:
-    """The overview's figures, in the page's order."""
+def overview_table(rows: Iterable[OverviewRow]) -> CsvTable:
+    """The overview's figures of ``rows`` (a page's, or ``overview_rows``), in order;
+    read as the file is written."""
     return CsvTable(
         [
             "title",
@@ -92,7 +93,7 @@ def overview_table(page: OverviewPage) -> CsvTable:
             "comments",
             "mean_tone",
         ],
-        [
+        (
             [
                 row.title,
                 row.slug,
@@ -104,8 +105,8 @@ def overview_table(page: OverviewPage) -> CsvTable:
                 row.comments,
                 figure(row.mean_tone) if row.mean_tone is not None else "",
             ]
-            for row in page.rows
-        ],
+            for row in rows
+        ),
     )
 
 
