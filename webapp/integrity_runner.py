@@ -69,7 +69,11 @@ def enabled(app: Flask) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    """Start the runner with the first request this worker serves (when enabled)."""
+    """Start the runner with the first request this worker serves (when enabled).
+    Safe to call twice."""
+    if app.extensions.get("pulse_integrity_runner"):
+        return
+    app.extensions["pulse_integrity_runner"] = True
 
     def start_runner() -> None:
         ensure_started(app)
