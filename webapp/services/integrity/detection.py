@@ -41,9 +41,12 @@ Groups that are not suspect are not stored.
 
 At ``|z| >= INTEGRITY_AUTO_SET_ASIDE_Z`` the pass sets a new group aside by itself
 (``decisions.decide(..., automatic=True)``, audit entry with details
-``{"automatic": true}``), except rate bursts: a window holds everyone who voted
-then, so it waits for an editor (the votes of a brigade in it are in its address,
-network or cookie groups anyway). A person's decision stands: the pass never sets
+``{"automatic": true}``), except rate bursts and fresh cookies in one browser
+family: they share no origin narrower than a moment (and a browser millions use),
+so they hold honest readers too, and a crowd that arrived together from one link
+(or one time zone's morning) can answer unlike the day's other readers; they wait
+for an editor (a brigade's votes in them are in its address, network or
+network-cookie groups anyway). A person's decision stands: the pass never sets
 aside by itself a group an editor restored or cleared, and never changes a status
 except that a cleared group found again with at least ``REFLAG_FACTOR`` (2) times
 the votes it had when cleared, and still suspect, becomes suspect again (the editor
@@ -543,7 +546,7 @@ def scan_poll(poll_id: int, moment: datetime | None = None) -> list[IntegrityGro
             group.status == GroupStatus.SUSPECT
             and group.decided_at is None
             and abs(comparison.z) >= auto_z
-            and candidate.kind != GroupKind.RATE_BURST
+            and automatic_allowed(candidate)
         ):
             to_set_aside.append(group)
 
@@ -565,6 +568,14 @@ def scan_poll(poll_id: int, moment: datetime | None = None) -> list[IntegrityGro
     db.session.flush()
     found.sort(key=lambda g: (-g.votes, g.id))
     return found
+
+
+def automatic_allowed(candidate: Candidate) -> bool:
+    """Whether the pass may set this kind of group aside by itself (see the module's
+    docstring): not a window of everyone, nor of one browser family."""
+    if candidate.kind == GroupKind.RATE_BURST:
+        return False
+    return not (candidate.kind == GroupKind.FRESH_COOKIES and candidate.origin.startswith("b:"))
 
 
 def due_polls() -> list[int]:
