@@ -12,7 +12,7 @@ it: a lease. On PostgreSQL it is a session-level advisory lock
 transaction-level one would end with the first poll's commit); a worker that
 finds it taken skips its turn; a dead worker's lease goes with its connection. On
 SQLite (one server process in practice) it is an exclusive, non-blocking ``flock``
-on a file in the instance folder, which also keeps two threads of one process apart.
+on a file beside the database's, which also keeps two threads of one process apart.
 
 Off under TESTING unless the config sets INTEGRITY_RUNNER = True; INTEGRITY_SCAN_SECONDS
 <= 0 turns it off everywhere. Never on the vote path, and it runs whatever
@@ -128,6 +128,11 @@ def _loop(app: Flask, stopped: threading.Event) -> None:
 
 
 def _lease_file() -> Path:
+    """Beside the SQLite database's file (every process using it sees it there), or in
+    the instance folder for a database in memory."""
+    database = db.engine.url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        return Path(database).with_name(Path(database).name + "-integrity.lock")
     url = str(current_app.config.get("SQLALCHEMY_DATABASE_URI"))
     digest = hashlib.sha256(url.encode()).hexdigest()[:16]
     return Path(current_app.instance_path) / f"integrity-pass-{digest}.lock"
