@@ -27,10 +27,11 @@ scenario a fresh poll gets an honest population and, but for the first, one atta
 Attackers answer "No" (or as said). The honest population: ``--honest`` voters (3,000;
 600 with ``--quick``) over a 10-hour day, busier early; each answers Yes, No or Too
 early to tell with probability 46/38/16 %; 25 % are signed in (accounts made months
-ago, each signed in once through the API from their home address and reused across
-polls); of the anonymous ones some are returning readers whose voter cookie survives
-from an earlier poll; 8 % of the anonymous ones share three addresses of a mobile
-carrier's NAT; and an office of 40 (10 of them signed in) votes from one address.
+ago, whose browsers hold the session cookie the app issued them, made in process
+with the app's own login; reused across polls); of the anonymous ones some are
+returning readers whose voter cookie survives from an earlier poll; 8 % of the
+anonymous ones share three addresses of a mobile carrier's NAT; and an office of 40
+(10 of them signed in) votes from one address.
 Honest readers load the article's page (the page token the vote form carries; one real
 page load per poll and hour gives the token every reader of that hour holds) and use
 one of eight browsers. Every address is sent as ``X-Forwarded-For``.
@@ -691,30 +692,52 @@ def make_site(
     return polls, made
 
 
-def sign_in_all(port: int, readers: list[Reader], limits: Limits) -> None:
-    """Each account signs in once, from its home address, two at a time (on SQLite a
-    sign-in holds the write lock while it checks the password hash)."""
+def sign_in_all(url: str, port: int, readers: list[Reader]) -> None:
+    """Readers with accounts made months ago are signed in already: their browsers hold
+    the session cookie the app issued them (made here in process with the app's own
+    login_user and session interface, from the address and browser they use, without
+    spending a password hash each: the run is about votes, not sign-ins). Each then
+    gets its CSRF token from the server."""
+    from flask import session
+    from flask_login import login_user
 
-    def one(reader: Reader) -> None:
-        browser = reader.browser
-        for _ in range(5):
-            browser.session(port)
-            status, _, body = browser.send(
-                port, "POST", "/api/v1/auth/login", {"email": reader.email, "password": PASSWORD}
-            )
-            if status != 503:
-                break
-            time.sleep(0.5)
-        if status != 200:
-            raise RuntimeError(f"sign-in of {reader.email} answered {status}: {body[:200]!r}")
-        reader.user_id = json.loads(body)["id"]
-        browser.voter_key = f"u:{reader.user_id}"
-        browser.session(port)
+    from webapp import create_app
+    from webapp.extensions import db
+    from webapp.models import User
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for start in range(0, len(readers), 100):
-            list(pool.map(one, readers[start : start + 100]))
-            limits.advance(hour=True)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        try:
+            users = {
+                user.email: user
+                for user in db.session.scalars(
+                    sa.select(User).where(User.email.in_([r.email for r in readers]))
+                )
+            }
+            for reader in readers:
+                user = users[reader.email or ""]
+                browser = reader.browser
+                with app.test_request_context(
+                    environ_base={"REMOTE_ADDR": browser.address},
+                    headers={"User-Agent": browser.agent},
+                ):
+                    login_user(user)
+                    response = app.response_class()
+                    app.session_interface.save_session(app, session, response)
+                    for cookie in response.headers.getlist("Set-Cookie"):
+                        name, _, value = cookie.split(";", 1)[0].partition("=")
+                        browser.cookies[name.strip()] = value.strip()
+                reader.user_id = user.id
+                browser.voter_key = f"u:{user.id}"
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+    def token(reader: Reader) -> None:
+        reader.browser.session(port)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(token, readers))
 
 
 def simulate(
@@ -763,7 +786,7 @@ def simulate(
         try:
             server.wait_ready()
             with ThreadPoolExecutor(max_workers=8) as pool:
-                sign_in_all(server.port, people.accounts + people.office_accounts, limits)
+                sign_in_all(url, server.port, people.accounts + people.office_accounts)
                 for day, name in enumerate(scenarios):
                     slug, poll_id, option_ids = polls[name]
                     run = PollRun(name, slug, poll_id, option_ids, day)
