@@ -8,7 +8,7 @@ poll with a vote since its last pass) and ``drop_expired_signals`` (retention).
 
 Only one pass runs at a time on the whole site, whichever worker or command starts
 it: a lease. On PostgreSQL it is a session-level advisory lock
-(``pg_try_advisory_lock``) held on a connection of its own for the pass (a
+(``pg_try_advisory_lock``, per schema) held on a connection of its own for the pass (a
 transaction-level one would end with the first poll's commit); a worker that
 finds it taken skips its turn; a dead worker's lease goes with its connection. On
 SQLite (one server process in practice) it is an exclusive, non-blocking ``flock``
@@ -37,15 +37,17 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from sqlalchemy import select, text
+from sqlalchemy import Connection, select, text
 
 from webapp.extensions import db
 from webapp.models import IntegrityGroup, Poll, utcnow
 
 log = logging.getLogger(__name__)
 
-#: The advisory lock's key on PostgreSQL: "pulse-integrity" in a signed 64-bit int.
-LEASE_KEY = 0x70756C73_65496E74
+#: The advisory lock's first key on PostgreSQL ("puls" as a signed 32-bit int); the
+#: second is the schema's name hashed, since advisory locks are database-wide and
+#: sites (or test runs) in other schemas of the same database have passes of their own.
+LEASE_KEY = 0x70756C73
 
 
 @dataclass
@@ -138,24 +140,35 @@ def _lease_file() -> Path:
     return Path(current_app.instance_path) / f"integrity-pass-{digest}.lock"
 
 
+_LOCK = text("SELECT pg_try_advisory_lock(:k, hashtext(current_schema()))")
+_UNLOCK = text("SELECT pg_advisory_unlock(:k, hashtext(current_schema()))")
+
+
+def _release(connection: Connection) -> None:
+    """Unlock; a connection that cannot say it did is closed, not pooled, so no
+    pooled connection keeps the lease (closing a session ends its advisory locks)."""
+    try:
+        released = bool(connection.execute(_UNLOCK, {"k": LEASE_KEY}).scalar())
+        connection.commit()
+    except Exception:
+        released = False
+    if not released:
+        connection.invalidate()
+
+
 @contextmanager
 def lease() -> Iterator[bool]:
     """Hold the site-wide lease of the integrity pass while in the block; yields
     whether this caller got it (False: another pass is running)."""
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect() as connection:
-            got = bool(
-                connection.execute(
-                    text("SELECT pg_try_advisory_lock(:k)"), {"k": LEASE_KEY}
-                ).scalar()
-            )
+            got = bool(connection.execute(_LOCK, {"k": LEASE_KEY}).scalar())
             connection.commit()
             try:
                 yield got
             finally:
                 if got:
-                    connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LEASE_KEY})
-                    connection.commit()
+                    _release(connection)
         return
     path = _lease_file()
     path.parent.mkdir(parents=True, exist_ok=True)
