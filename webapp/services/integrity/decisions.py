@@ -84,14 +84,16 @@ _BATCH = 5000
 
 
 def _mark(poll_id: int, vote_ids: list[int], value: datetime | None) -> None:
-    """Set (or clear) set_aside_at on these votes, in batches, each after taking the
-    locks its triggers take in their order (polls.lock_for_set_aside: no deadlock with
-    votes and comments written meanwhile, nor with another decision)."""
+    """Set (or clear) set_aside_at on these votes, in batches, after taking once, for
+    all of them, the locks their triggers take, in their order (polls.lock_for_set_aside:
+    no deadlock with votes and comments written meanwhile, nor with another decision;
+    locking per batch would take a later batch's authors after an earlier batch's tone
+    rows)."""
     from webapp.services.polls import lock_for_set_aside
 
+    lock_for_set_aside(poll_id, vote_ids)
     for start in range(0, len(vote_ids), _BATCH):
         batch = vote_ids[start : start + _BATCH]
-        lock_for_set_aside(poll_id, batch)
         db.session.execute(
             update(Vote)
             .where(Vote.poll_id == poll_id, Vote.id.in_(batch))
