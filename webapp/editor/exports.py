@@ -72,5 +72,5 @@ def overview_csv() -> ResponseReturnValue:
 @role_required(Role.EDITOR)
 def trend_csv() -> ResponseReturnValue:
     label, option = trend_query()
-    table = insights.trend_table(insights.option_trend(label, option))
+    table = insights.trend_table(insights.trend_rows(label, option))
     return _csv_file(f"{articles.slugify(label) or 'label'}-trend.csv", table)

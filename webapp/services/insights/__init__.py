@@ -81,6 +81,7 @@ from webapp.services.insights.trend import (
     option_trend,
     poll_labels,
     recent_trend,
+    trend_rows,
 )
 
 __all__ = [
@@ -116,6 +117,7 @@ __all__ = [
     "option_choices",
     "option_trend",
     "recent_trend",
+    "trend_rows",
     "TREND_POINTS",
     "TrendKey",
     "TrendPage",

@@ -110,13 +110,14 @@ def overview_table(rows: Iterable[OverviewRow]) -> CsvTable:
     )
 
 
-def trend_table(points: list[TrendPoint]) -> CsvTable:
-    """One answer's share in each poll of a label, with its 95% Wilson interval."""
-    rows: list[list[Cell]] = []
-    for point in points:
-        low, high = point.interval
-        rows.append(
-            [
+def trend_table(points: Iterable[TrendPoint]) -> CsvTable:
+    """One answer's share in each poll of a label, with its 95% Wilson interval; the
+    points are read as the file is written."""
+
+    def rows() -> Iterator[list[Cell]]:
+        for point in points:
+            low, high = point.interval
+            yield [
                 point.published_at.isoformat(),
                 point.title,
                 point.slug,
@@ -127,7 +128,7 @@ def trend_table(points: list[TrendPoint]) -> CsvTable:
                 figure(low),
                 figure(high),
             ]
-        )
+
     return CsvTable(
         [
             "published_at",
@@ -140,5 +141,5 @@ def trend_table(points: list[TrendPoint]) -> CsvTable:
             "ci_low",
             "ci_high",
         ],
-        rows,
+        rows(),
     )

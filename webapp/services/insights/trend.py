@@ -8,6 +8,7 @@ latest polls, never by grouping every article; the CSV holds every poll.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -123,10 +124,26 @@ def option_trend(label_slug: str, option_text: str) -> list[TrendPoint]:
     trimmed; SQLite folds the case of ASCII letters only) in each published poll
     under ``label_slug``, in publication order.
 
-    Articles whose poll has no such option are left out. One grouped query: each
-    matching option beside the sum of its poll's tallies.
+    Articles whose poll has no such option are left out.
     """
-    return _trend_points(label_slug, option_text)[::-1]
+    return list(trend_rows(label_slug, option_text))
+
+
+#: Polls read per query by ``trend_rows`` (the CSV download).
+EXPORT_BATCH = 200
+
+
+def trend_rows(label_slug: str, option_text: str, batch: int | None = None) -> Iterator[TrendPoint]:
+    """``option_trend``'s points in publication order, read ``batch`` polls at a time
+    as they are consumed: a streamed file's first rows leave after one short query."""
+    size = EXPORT_BATCH if batch is None else batch
+    after: TrendKey | None = None
+    while True:
+        points = _trend_points(label_slug, option_text, size, after=after, oldest_first=True)
+        yield from points
+        if len(points) < size:
+            return
+        after = (points[-1].published_at, points[-1].article_id)
 
 
 def _trend_points(
@@ -134,14 +151,42 @@ def _trend_points(
     option_text: str,
     limit: int | None = None,
     before: TrendKey | None = None,
+    after: TrendKey | None = None,
+    oldest_first: bool = False,
 ) -> list[TrendPoint]:
-    """The trend's points newest first: ``limit`` of them (all when None) published
-    before ``before``."""
+    """The trend's points: ``limit`` of them (all when None), newest first (published
+    before ``before``), or with ``oldest_first`` oldest first (after ``after``).
+
+    The polls are chosen first (the label's published articles whose poll has such
+    an option, in publication order, limited), and only theirs are summed: a page
+    costs its own polls' options, not a grouping of every poll of the label."""
     wanted = option_text.strip().lower()
     if not wanted:
         return []
     chosen = aliased(PollOption)
     every = aliased(PollOption)
+    has_option = exists(
+        select(PollOption.id).where(
+            PollOption.poll_id == Poll.id, func.lower(PollOption.label) == wanted
+        )
+    )
+    order = (
+        (Article.published_at.asc(), Article.id.asc())
+        if oldest_first
+        else (Article.published_at.desc(), Article.id.desc())
+    )
+    page = (
+        select(Article.id)
+        .join(Poll, Poll.article_id == Article.id)
+        .where(Article.id.in_(_labelled_polls(label_slug)), has_option)
+        .order_by(*order)
+    )
+    if before is not None:
+        page = page.where(tuple_(Article.published_at, Article.id) < before)
+    if after is not None:
+        page = page.where(tuple_(Article.published_at, Article.id) > after)
+    if limit is not None:
+        page = page.limit(limit)
     query = (
         select(
             Article.id,
@@ -155,7 +200,7 @@ def _trend_points(
         .join(Poll, Poll.article_id == Article.id)
         .join(chosen, chosen.poll_id == Poll.id)
         .join(every, every.poll_id == Poll.id)
-        .where(Article.id.in_(_labelled_polls(label_slug)), func.lower(chosen.label) == wanted)
+        .where(Article.id.in_(page.scalar_subquery()), func.lower(chosen.label) == wanted)
         .group_by(
             Article.id,
             Article.slug,
@@ -166,22 +211,14 @@ def _trend_points(
             chosen.label,
             chosen.vote_count,
         )
-        .order_by(Article.published_at.desc(), Article.id.desc(), chosen.position)
+        .order_by(*order, chosen.position)
     )
-    if before is not None:
-        query = query.where(tuple_(Article.published_at, Article.id) < before)
-    if limit is not None:
-        # A poll with two options differing only in case gives two rows: read enough
-        # rows for ``limit`` polls whatever their options (at most 10 each).
-        query = query.limit(limit * 10)
     points: dict[int, TrendPoint] = {}
     for article_id, slug, title, published_at, label, votes, turnout in db.session.execute(
         query
     ).tuples():
         # Published articles always have a publication time; the type cannot say so.
         assert published_at is not None
-        if article_id not in points and limit is not None and len(points) == limit:
-            break
         # Two options of one poll differing only in case: the first one counts.
         points.setdefault(
             article_id,
