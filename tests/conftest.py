@@ -29,6 +29,11 @@ from webapp.extensions import db as _db
 from webapp.models import Base
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# No background integrity pass in apps the tests build without TESTING (an outage's
+# app, the served browser app): its thread would outlive the test, keep querying a
+# database the test has dropped, and allocate inside other tests' memory measurements.
+# Tests of the runner turn it on in their app's config, which wins over this.
+os.environ["INTEGRITY_RUNNER"] = "0"
 TEST_SECRET = "test-secret-key-not-for-production"
 PASSWORD = "correct horse battery"
 
