@@ -81,7 +81,7 @@ def _sqlite_upsert(deltas: dict[str, str]) -> str:
     values = ", ".join(deltas[q] for q in QUEUES)
     return (
         f"INSERT INTO moderation_queue_counts (id, {_COLUMNS}) VALUES (1, {values})\n"
-        f"    ON CONFLICT (id) DO UPDATE SET {_ADD};"
+        f"    ON CONFLICT (id) DO UPDATE SET {_ADD};"  # nosec B608
     )
 
 
@@ -199,7 +199,7 @@ BEGIN
     RETURN NULL;
 END
 $$
-""",
+""",  # nosec B608
     f"""
 CREATE CONSTRAINT TRIGGER moderation_queue_counts_insert AFTER INSERT ON comments
 DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ({_any(_NEW)})

@@ -58,7 +58,7 @@ def _sqlite_counts(row: str, sign: str) -> str:
         vote_count = vote_count {sign} {_COUNTED.format(row=row)},
         signed_in_count = signed_in_count {sign} {_SIGNED_IN.format(row=row)},
         set_aside_count = set_aside_count {sign} {_ASIDE.format(row=row)}
-    WHERE id = {row}.option_id;"""
+    WHERE id = {row}.option_id;"""  # nosec B608
 
 
 def _sqlite_rollup(row: str, day: str, cast: str, withdrawn: str, where: str) -> str:
@@ -68,7 +68,7 @@ def _sqlite_rollup(row: str, day: str, cast: str, withdrawn: str, where: str) ->
     WHERE {where}
     ON CONFLICT (option_id, day) DO UPDATE SET
         votes_cast = votes_cast + excluded.votes_cast,
-        votes_withdrawn = votes_withdrawn + excluded.votes_withdrawn;"""
+        votes_withdrawn = votes_withdrawn + excluded.votes_withdrawn;"""  # nosec B608
 
 
 _BOTH_COUNTED = "OLD.set_aside_at IS NULL AND NEW.set_aside_at IS NULL"

@@ -139,7 +139,7 @@ def _option_of(article: str, author: str) -> str:
     return (
         f"coalesce((SELECT v.option_id FROM polls p JOIN votes v ON v.poll_id = p.id "
         f"WHERE p.article_id = {article} AND v.user_id = {author} "
-        f"AND v.user_id IS NOT NULL AND v.set_aside_at IS NULL), {NO_VOTE})"
+        f"AND v.user_id IS NOT NULL AND v.set_aside_at IS NULL), {NO_VOTE})"  # nosec B608
     )
 
 
@@ -181,7 +181,7 @@ def _sqlite_tone_add(row: str, where: str) -> str:
     SELECT {row}.article_id, {_option_of(f"{row}.article_id", f"{row}.author_id")},
         {_sqlite_tone_values(row)}
     WHERE {where}
-    ON CONFLICT (article_id, option_id) DO UPDATE SET {_TONE_ADD};"""
+    ON CONFLICT (article_id, option_id) DO UPDATE SET {_TONE_ADD};"""  # nosec B608
 
 
 def _sqlite_tone_take(row: str, where: str) -> str:
@@ -192,7 +192,7 @@ def _sqlite_tone_take(row: str, where: str) -> str:
         negative = negative - ({_label(row, "negative")}),
         scored = scored - ({_scored(row)}), total = total - ({_units(row, "INTEGER")})
     WHERE {where} AND article_id = {row}.article_id
-        AND option_id = {_option_of(f"{row}.article_id", f"{row}.author_id")};"""
+        AND option_id = {_option_of(f"{row}.article_id", f"{row}.author_id")};"""  # nosec B608
 
 
 def _sqlite_day_add(row: str, where: str) -> str:
@@ -200,14 +200,14 @@ def _sqlite_day_add(row: str, where: str) -> str:
     INSERT INTO article_comment_days (article_id, day, comments, scored, total)
     SELECT {row}.article_id, date({row}.created_at), 1, {_scored(row)}, {_units(row, "INTEGER")}
     WHERE {where}
-    ON CONFLICT (article_id, day) DO UPDATE SET {_DAY_ADD};"""
+    ON CONFLICT (article_id, day) DO UPDATE SET {_DAY_ADD};"""  # nosec B608
 
 
 def _sqlite_day_take(row: str, where: str) -> str:
     return f"""
     UPDATE article_comment_days SET comments = comments - 1,
         scored = scored - ({_scored(row)}), total = total - ({_units(row, "INTEGER")})
-    WHERE {where} AND article_id = {row}.article_id AND day = date({row}.created_at);"""
+    WHERE {where} AND article_id = {row}.article_id AND day = date({row}.created_at);"""  # nosec B608
 
 
 def _sqlite_move(poll: str, user: str, from_option: str, to_option: str) -> str:
@@ -225,7 +225,7 @@ def _sqlite_move(poll: str, user: str, from_option: str, to_option: str) -> str:
     WHERE p.id = {poll} AND c.author_id = {user}
         AND c.status = 'published' AND c.deleted_at IS NULL
     GROUP BY p.article_id
-    ON CONFLICT (article_id, option_id) DO UPDATE SET {_TONE_ADD};""")
+    ON CONFLICT (article_id, option_id) DO UPDATE SET {_TONE_ADD};""")  # nosec B608
     return "".join(statements)
 
 
@@ -270,7 +270,7 @@ BEGIN
         total = total + ({_units("NEW", "INTEGER")}) - ({_units("OLD", "INTEGER")})
     WHERE article_id = NEW.article_id AND day = date(NEW.created_at);
 END
-""",
+""",  # nosec B608
     # Anything else: the comment leaves its old place (if it counted) and joins its new
     # one (if it counts).
     f"""
@@ -319,7 +319,7 @@ BEGIN
     DELETE FROM article_tone_counts
     WHERE article_id = OLD.article_id AND option_id <> {NO_VOTE};
 END
-""",
+""",  # nosec B608
 )
 
 SQLITE_DROP = (
@@ -367,7 +367,7 @@ BEGIN
     END IF;
 END
 $$
-""",
+""",  # nosec B608
     """
 CREATE OR REPLACE FUNCTION pulse_day_bump(
     p_article integer, p_day date, d_comments integer, d_scored integer, d_total bigint
@@ -490,7 +490,7 @@ BEGIN
     END IF;
 END
 $$
-""",
+""",  # nosec B608
     f"""
 CREATE OR REPLACE FUNCTION pulse_vote_tone() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -534,7 +534,7 @@ BEGIN
     RETURN NULL;
 END
 $$
-""",
+""",  # nosec B608
     """
 CREATE OR REPLACE TRIGGER comments_tone
 AFTER INSERT OR DELETE OR UPDATE OF status, deleted_at, sentiment, sentiment_label, article_id,

@@ -101,7 +101,7 @@ _CHECKED_FIRST_VOTE = text(
     "AND (p.closes_at IS NULL OR p.closes_at > :b_moment) "
     "AND (:b_signed_in OR (p.allow_anonymous "
     "AND (p.under_attack_since IS NULL OR NOT p.signed_in_only_under_attack))) "
-    "ON CONFLICT (poll_id, voter_key) DO NOTHING"
+    "ON CONFLICT (poll_id, voter_key) DO NOTHING"  # nosec B608
 ).bindparams(
     bindparam("b_moment", type_=_votes.c.created_at.type),
     bindparam("b_saw", type_=_votes.c.saw_article.type),
