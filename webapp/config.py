@@ -106,24 +106,21 @@ CACHE_SETTINGS = (
 
 def _cache_seconds(setting: str, raw: str) -> float:
     """A cache's lifetime from the environment, or a clear error at start."""
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds < float("inf"):
-        raise RuntimeError(f"{setting}={raw!r} must be a number of seconds (0 turns it off).")
-    return seconds
+    return float(_number(setting, raw, float, "a number of seconds (0 turns it off)"))
 
 
-def _number(setting: str, raw: str, kind: type[int] | type[float]) -> int | float:
+def _number(
+    setting: str, raw: str, kind: type[int] | type[float], what: str | None = None
+) -> int | float:
     """A number of the setting's kind, 0 or more, from the environment, or a clear
-    error at start."""
+    error at start saying ``what`` it must be."""
     try:
         value = kind(raw)
     except ValueError:
         value = -1
     if not 0 <= value < float("inf"):
-        raise RuntimeError(f"{setting}={raw!r} must be a {kind.__name__} of 0 or more.")
+        described = what or ("a whole number" if kind is int else "a number") + " of 0 or more"
+        raise RuntimeError(f"{setting}={raw!r} must be {described}.")
     return value
 
 
