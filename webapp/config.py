@@ -64,6 +64,21 @@ DEFAULTS: dict[str, Any] = {
     "INTEGRITY_SIGNAL_RETENTION_DAYS": 30,
     # Below this many counted votes the results show counts, never percentages.
     "POLL_MIN_VOTES_FOR_SHARES": 30,
+    # --- comment sentiment (webapp/services/insights/) ---
+    # The analyser whose scores results show ("module:Class"); one that is slow
+    # (``fast = False``) scores comments in the background (the job runner), and
+    # SENTIMENT_FAST_ANALYSER scores them at once meanwhile.
+    "SENTIMENT_ANALYSER": None,
+    "SENTIMENT_FAST_ANALYSER": None,
+    # Tone by poll answer is shown only for answers with at least this many comments.
+    "SENTIMENT_MIN_GROUP_COMMENTS": 10,
+    # --- the job runner (flask --app wsgi worker) ---
+    # How long an idle worker waits before looking for jobs again, in seconds.
+    "JOBS_POLL_SECONDS": 1.0,
+    # Tries before a job is marked failed; the wait before try n is
+    # JOBS_BACKOFF_SECONDS * 2 ** (n - 2).
+    "JOBS_MAX_ATTEMPTS": 5,
+    "JOBS_BACKOFF_SECONDS": 10.0,
     "REDIS_URL": None,
     # The site's own address (https://news.example): every absolute link (the Atom
     # feed, later mail) is built from it, never from the request's Host header.
@@ -189,13 +204,17 @@ RATE_LIMIT_SETTINGS = (
     "RATELIMIT_ANONYMOUS_POLL_VOTES",
 )
 
-#: The integrity and results settings read from the environment: (name, type).
-INTEGRITY_SETTINGS = (
+#: The numeric settings read from the environment: (name, type).
+NUMBER_SETTINGS = (
     ("INTEGRITY_SCAN_SECONDS", float),
     ("INTEGRITY_SUSPECT_Z", float),
     ("INTEGRITY_AUTO_SET_ASIDE_Z", float),
     ("INTEGRITY_SIGNAL_RETENTION_DAYS", int),
     ("POLL_MIN_VOTES_FOR_SHARES", int),
+    ("SENTIMENT_MIN_GROUP_COMMENTS", int),
+    ("JOBS_POLL_SECONDS", float),
+    ("JOBS_MAX_ATTEMPTS", int),
+    ("JOBS_BACKOFF_SECONDS", float),
 )
 
 
@@ -256,7 +275,10 @@ def build_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> di
             config[setting] = env[setting]
     if env.get("INTEGRITY_RUNNER"):
         config["INTEGRITY_RUNNER"] = _env_bool(env["INTEGRITY_RUNNER"])
-    for setting, kind in INTEGRITY_SETTINGS:
+    for setting in ("SENTIMENT_ANALYSER", "SENTIMENT_FAST_ANALYSER"):
+        if env.get(setting):
+            config[setting] = env[setting].strip()
+    for setting, kind in NUMBER_SETTINGS:
         if env.get(setting):
             config[setting] = _number(setting, env[setting], kind)
 
