@@ -16,6 +16,7 @@ from webapp.models.integrity import (
     IntegrityGroup,
     IntegrityGroupVote,
 )
+from webapp.models.jobs import Job, JobStatus  # noqa: F401 (the job queue's table)
 from webapp.models.moderation import (
     ModerationAction,
     ModerationActionKind,

@@ -78,6 +78,9 @@ class Comment(Base):
     # comment_flags and on moderated_at (webapp/models/moderation_counts.py); the
     # Reported queue's rank.
     open_reports: Mapped[int] = mapped_column(default=0, server_default="0")
+    # True while a background re-score by the slow analyser is queued (the job runner,
+    # webapp/services/insights/refine.py); the stored score is the fast one meanwhile.
+    tone_pending: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     article: Mapped[Article] = relationship()
     author: Mapped[User] = relationship()
@@ -86,6 +89,7 @@ class Comment(Base):
         # Every column set on a new comment, as posting's one-statement INSERT wants
         # (webapp/services/comments/storage.py, ``_insert``): a new comment has no reports.
         values.setdefault("open_reports", 0)
+        values.setdefault("tone_pending", False)
         super().__init__(**values)
 
     @property
@@ -234,3 +238,13 @@ class CommentReaction(Base):
     )
     value: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The comments of an article still waiting for their refined score ("N comments still
+# waiting"): only those rows are in it, so it stays small and counting is one range.
+sa.Index(
+    "ix_comments_tone_pending",
+    Comment.article_id,
+    postgresql_where=sa.text("tone_pending"),
+    sqlite_where=sa.text("tone_pending"),
+)
