@@ -79,6 +79,12 @@ DEFAULTS: dict[str, Any] = {
     # JOBS_BACKOFF_SECONDS * 2 ** (n - 2).
     "JOBS_MAX_ATTEMPTS": 5,
     "JOBS_BACKOFF_SECONDS": 10.0,
+    # A job still running this long after it was claimed belongs to a worker that was
+    # killed: it is queued again (or failed, out of tries). Longer than any job runs.
+    "JOBS_STALE_SECONDS": 600.0,
+    # Done jobs are deleted this long after they finished (failed ones stay for admins:
+    # `flask --app wsgi worker purge --failed`); 0 keeps them.
+    "JOBS_KEEP_DONE_HOURS": 24.0,
     "REDIS_URL": None,
     # The site's own address (https://news.example): every absolute link (the Atom
     # feed, later mail) is built from it, never from the request's Host header.
@@ -215,6 +221,8 @@ NUMBER_SETTINGS = (
     ("JOBS_POLL_SECONDS", float),
     ("JOBS_MAX_ATTEMPTS", int),
     ("JOBS_BACKOFF_SECONDS", float),
+    ("JOBS_STALE_SECONDS", float),
+    ("JOBS_KEEP_DONE_HOURS", float),
 )
 
 
