@@ -26,6 +26,7 @@ from webapp.models.moderation import (
 )
 from webapp.models.moderation_counts import ModerationQueueCounts  # noqa: F401 (table, triggers)
 from webapp.models.polls import Poll, PollDailyTally, PollOption, ResultsVisibility, Vote
+from webapp.models.tone_corrections import ToneCorrection  # noqa: F401 (issue 17)
 from webapp.models.tone_counters import ArticleToneCount  # noqa: F401 (tables, triggers)
 from webapp.models.users import Role, User
 

@@ -24,6 +24,8 @@ class ModerationActionKind(StrEnum):
     SET_ASIDE_VOTES = "set_aside_votes"
     RESTORE_VOTES = "restore_votes"
     CLEAR_VOTES = "clear_votes"
+    # A moderator's correction of a comment's tone label (webapp/models/tone_corrections.py).
+    CORRECT_TONE = "correct_tone"
 
 
 class ModerationAction(Base):

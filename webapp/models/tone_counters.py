@@ -2,7 +2,8 @@
 
 - ``article_tone_counts``: per article and per poll answer, the counted comments
   (published and not deleted, as ``insights.PUBLIC_COMMENTS``) by label, how many
-  have a score and the sum of their scores. A comment belongs to the answer its
+  have a score, the sum of their scores and the sum of their squares (for the
+  interval around a mean, issue 17). A comment belongs to the answer its
   author holds in the article's poll (an account has at most one vote per poll;
   anonymous votes belong to nobody), or to ``option_id`` 0 (``NO_VOTE``): no vote,
   or no poll at all. The groups of an article add up to its whole tone.
@@ -42,9 +43,9 @@ rescore`` writes a batch of rows in one transaction, so it takes the batch's loc
 that order before writing (``insights.sentiment``).
 
 The statements are attached to the metadata so ``create_all`` installs them; the
-Alembic revisions e8f2b4d6a0c1, (for the set-aside votes) f1c3e5a7b9d0 and (for the
-authors' row locks) b4d6f8a0c2e4 carry their own frozen copies, and
-tests/test_migrations.py checks the two agree.
+Alembic revisions e8f2b4d6a0c1, (for the set-aside votes) f1c3e5a7b9d0, (for the
+authors' row locks) b4d6f8a0c2e4 and (for the sums of squares) c3d5e7f9a1b3 carry their
+own frozen copies, and tests/test_migrations.py checks the two agree.
 """
 
 from __future__ import annotations
@@ -82,6 +83,9 @@ class ArticleToneCount(Base):
     scored: Mapped[int] = mapped_column(default=0, server_default="0")
     # The sum of the scores, in trillionths (TOTAL_SCALE).
     total: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    # The sum of the squared scores, in trillionths too (each square rounded once):
+    # with ``total`` and ``scored``, the spread behind a mean's 95 % interval (issue 17).
+    total_sq: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
 
 
 class ArticleCommentDay(Base):
@@ -132,6 +136,12 @@ def _units(row: str, integer: str) -> str:
     return f"coalesce(CAST(round({row}.sentiment * {TOTAL_SCALE}) AS {integer}), 0)"
 
 
+def _squares(row: str, integer: str) -> str:
+    """A score's square in trillionths (at most TOTAL_SCALE: scores are in [-1, 1])."""
+    square = f"{row}.sentiment * {row}.sentiment * {TOTAL_SCALE}"
+    return f"coalesce(CAST(round({square}) AS {integer}), 0)"
+
+
 def _option_of(article: str, author: str) -> str:
     """The option the author holds in the article's poll, or NO_VOTE (also when their
     vote is set aside by the integrity checks): one lookup in the poll's accounts'
@@ -149,11 +159,12 @@ def _answer(row: str) -> str:
     return f"CASE WHEN {row}.set_aside_at IS NULL THEN {row}.option_id ELSE {NO_VOTE} END"
 
 
-_TONE_COLUMNS = "comments, positive, neutral, negative, scored, total"
+_TONE_COLUMNS = "comments, positive, neutral, negative, scored, total, total_sq"
 _TONE_ADD = (
     "comments = comments + excluded.comments, positive = positive + excluded.positive, "
     "neutral = neutral + excluded.neutral, negative = negative + excluded.negative, "
-    "scored = scored + excluded.scored, total = total + excluded.total"
+    "scored = scored + excluded.scored, total = total + excluded.total, "
+    "total_sq = total_sq + excluded.total_sq"
 )
 _DAY_ADD = (
     "comments = comments + excluded.comments, scored = scored + excluded.scored, "
@@ -171,6 +182,7 @@ def _sqlite_tone_values(row: str, sign: str = "") -> str:
             _label(row, "negative"),
             _scored(row),
             _units(row, "INTEGER"),
+            _squares(row, "INTEGER"),
         )
     )
 
@@ -190,7 +202,8 @@ def _sqlite_tone_take(row: str, where: str) -> str:
         positive = positive - ({_label(row, "positive")}),
         neutral = neutral - ({_label(row, "neutral")}),
         negative = negative - ({_label(row, "negative")}),
-        scored = scored - ({_scored(row)}), total = total - ({_units(row, "INTEGER")})
+        scored = scored - ({_scored(row)}), total = total - ({_units(row, "INTEGER")}),
+        total_sq = total_sq - ({_squares(row, "INTEGER")})
     WHERE {where} AND article_id = {row}.article_id
         AND option_id = {_option_of(f"{row}.article_id", f"{row}.author_id")};"""  # nosec B608
 
@@ -220,7 +233,8 @@ def _sqlite_move(poll: str, user: str, from_option: str, to_option: str) -> str:
     INSERT INTO article_tone_counts (article_id, option_id, {_TONE_COLUMNS})
     SELECT p.article_id, {option}, {sign}count(*), {sign}sum({_label("c", "positive")}),
         {sign}sum({_label("c", "neutral")}), {sign}sum({_label("c", "negative")}),
-        {sign}count(c.sentiment), {sign}sum({_units("c", "INTEGER")})
+        {sign}count(c.sentiment), {sign}sum({_units("c", "INTEGER")}),
+        {sign}sum({_squares("c", "INTEGER")})
     FROM polls p JOIN comments c ON c.article_id = p.article_id
     WHERE p.id = {poll} AND c.author_id = {user}
         AND c.status = 'published' AND c.deleted_at IS NULL
@@ -262,7 +276,8 @@ BEGIN
         neutral = neutral + ({_label("NEW", "neutral")}) - ({_label("OLD", "neutral")}),
         negative = negative + ({_label("NEW", "negative")}) - ({_label("OLD", "negative")}),
         scored = scored + ({_scored("NEW")}) - ({_scored("OLD")}),
-        total = total + ({_units("NEW", "INTEGER")}) - ({_units("OLD", "INTEGER")})
+        total = total + ({_units("NEW", "INTEGER")}) - ({_units("OLD", "INTEGER")}),
+        total_sq = total_sq + ({_squares("NEW", "INTEGER")}) - ({_squares("OLD", "INTEGER")})
     WHERE article_id = NEW.article_id
         AND option_id = {_option_of("NEW.article_id", "NEW.author_id")};
     UPDATE article_comment_days SET
@@ -310,7 +325,7 @@ CREATE TRIGGER IF NOT EXISTS polls_tone_delete AFTER DELETE ON polls
 BEGIN
     INSERT INTO article_tone_counts (article_id, option_id, {_TONE_COLUMNS})
     SELECT t.article_id, {NO_VOTE}, sum(t.comments), sum(t.positive), sum(t.neutral),
-        sum(t.negative), sum(t.scored), sum(t.total)
+        sum(t.negative), sum(t.scored), sum(t.total), sum(t.total_sq)
     FROM article_tone_counts t
     WHERE t.article_id = OLD.article_id AND t.option_id <> {NO_VOTE}
         AND EXISTS (SELECT 1 FROM articles a WHERE a.id = OLD.article_id)
@@ -343,6 +358,7 @@ def _pg_parts(row: str, prefix: str) -> str:
         {prefix}_neg := {_label(row, "negative")};
         {prefix}_sc := {_scored(row)};
         {prefix}_tot := {_units(row, "bigint")};
+        {prefix}_sq := {_squares(row, "bigint")};
         {prefix}_day := CAST(({row}.created_at AT TIME ZONE 'UTC') AS date);"""
 
 
@@ -350,20 +366,21 @@ POSTGRES_CREATE = (
     f"""
 CREATE OR REPLACE FUNCTION pulse_tone_bump(
     p_article integer, p_option integer, d_comments integer, d_pos integer, d_neu integer,
-    d_neg integer, d_scored integer, d_total bigint
+    d_neg integer, d_scored integer, d_total bigint, d_sq bigint
 ) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE article_tone_counts SET comments = comments + d_comments,
         positive = positive + d_pos, neutral = neutral + d_neu, negative = negative + d_neg,
-        scored = scored + d_scored, total = total + d_total
+        scored = scored + d_scored, total = total + d_total, total_sq = total_sq + d_sq
     WHERE article_id = p_article AND option_id = p_option;
     IF NOT FOUND AND d_comments > 0 THEN
         INSERT INTO article_tone_counts AS t (article_id, option_id, {_TONE_COLUMNS})
-        VALUES (p_article, p_option, d_comments, d_pos, d_neu, d_neg, d_scored, d_total)
+        VALUES (p_article, p_option, d_comments, d_pos, d_neu, d_neg, d_scored, d_total, d_sq)
         ON CONFLICT (article_id, option_id) DO UPDATE SET
             comments = t.comments + excluded.comments, positive = t.positive + excluded.positive,
             neutral = t.neutral + excluded.neutral, negative = t.negative + excluded.negative,
-            scored = t.scored + excluded.scored, total = t.total + excluded.total;
+            scored = t.scored + excluded.scored, total = t.total + excluded.total,
+            total_sq = t.total_sq + excluded.total_sq;
     END IF;
 END
 $$
@@ -392,9 +409,9 @@ DECLARE
     is_in boolean := false;  -- it counts after it
     was_first boolean;  -- its old place comes first in lock order
     o_opt integer; o_pos integer; o_neu integer; o_neg integer; o_sc integer;
-    o_tot bigint; o_day date;
+    o_tot bigint; o_sq bigint; o_day date;
     n_opt integer; n_pos integer; n_neu integer; n_neg integer; n_sc integer;
-    n_tot bigint; n_day date;
+    n_tot bigint; n_sq bigint; n_day date;
 BEGIN
     IF TG_OP <> 'INSERT' THEN
         was_in := {_counted("OLD")};
@@ -416,23 +433,25 @@ BEGIN
     IF is_in THEN{_pg_parts("NEW", "n")}
     END IF;
     IF was_in AND is_in AND OLD.article_id = NEW.article_id AND o_opt = n_opt THEN
-        IF (o_pos, o_neu, o_neg, o_sc, o_tot) IS DISTINCT FROM (n_pos, n_neu, n_neg, n_sc, n_tot)
+        IF (o_pos, o_neu, o_neg, o_sc, o_tot, o_sq)
+            IS DISTINCT FROM (n_pos, n_neu, n_neg, n_sc, n_tot, n_sq)
         THEN
             PERFORM pulse_tone_bump(NEW.article_id, n_opt, 0, n_pos - o_pos, n_neu - o_neu,
-                n_neg - o_neg, n_sc - o_sc, n_tot - o_tot);
+                n_neg - o_neg, n_sc - o_sc, n_tot - o_tot, n_sq - o_sq);
         END IF;
     ELSE
         was_first := was_in AND (NOT is_in OR (OLD.article_id, o_opt) < (NEW.article_id, n_opt));
         IF was_first THEN
             PERFORM pulse_tone_bump(OLD.article_id, o_opt, -1, -o_pos, -o_neu, -o_neg, -o_sc,
-                -o_tot);
+                -o_tot, -o_sq);
         END IF;
         IF is_in THEN
-            PERFORM pulse_tone_bump(NEW.article_id, n_opt, 1, n_pos, n_neu, n_neg, n_sc, n_tot);
+            PERFORM pulse_tone_bump(NEW.article_id, n_opt, 1, n_pos, n_neu, n_neg, n_sc, n_tot,
+                n_sq);
         END IF;
         IF was_in AND NOT was_first THEN
             PERFORM pulse_tone_bump(OLD.article_id, o_opt, -1, -o_pos, -o_neu, -o_neg, -o_sc,
-                -o_tot);
+                -o_tot, -o_sq);
         END IF;
     END IF;
     IF was_in AND is_in AND OLD.article_id = NEW.article_id AND o_day = n_day THEN
@@ -461,6 +480,7 @@ CREATE OR REPLACE FUNCTION pulse_tone_move(
 ) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     art integer; c integer; pos integer; neu integer; neg integer; sc integer; tot bigint;
+    sq bigint;
 BEGIN
     IF p_from = p_to THEN
         RETURN;
@@ -473,8 +493,9 @@ BEGIN
     PERFORM 1 FROM users WHERE id = p_user FOR NO KEY UPDATE;
     SELECT count(*), coalesce(sum({_label("c", "positive")}), 0),
         coalesce(sum({_label("c", "neutral")}), 0), coalesce(sum({_label("c", "negative")}), 0),
-        count(c.sentiment), coalesce(sum({_units("c", "bigint")}), 0)
-    INTO c, pos, neu, neg, sc, tot
+        count(c.sentiment), coalesce(sum({_units("c", "bigint")}), 0),
+        coalesce(sum({_squares("c", "bigint")}), 0)
+    INTO c, pos, neu, neg, sc, tot, sq
     FROM comments c
     WHERE c.author_id = p_user AND c.article_id = art
         AND c.status = 'published' AND c.deleted_at IS NULL;
@@ -482,11 +503,11 @@ BEGIN
         RETURN;
     END IF;
     IF p_from < p_to THEN
-        PERFORM pulse_tone_bump(art, p_from, -c, -pos, -neu, -neg, -sc, -tot);
-        PERFORM pulse_tone_bump(art, p_to, c, pos, neu, neg, sc, tot);
+        PERFORM pulse_tone_bump(art, p_from, -c, -pos, -neu, -neg, -sc, -tot, -sq);
+        PERFORM pulse_tone_bump(art, p_to, c, pos, neu, neg, sc, tot, sq);
     ELSE
-        PERFORM pulse_tone_bump(art, p_to, c, pos, neu, neg, sc, tot);
-        PERFORM pulse_tone_bump(art, p_from, -c, -pos, -neu, -neg, -sc, -tot);
+        PERFORM pulse_tone_bump(art, p_to, c, pos, neu, neg, sc, tot, sq);
+        PERFORM pulse_tone_bump(art, p_from, -c, -pos, -neu, -neg, -sc, -tot, -sq);
     END IF;
 END
 $$
@@ -520,7 +541,7 @@ CREATE OR REPLACE FUNCTION pulse_poll_tone() RETURNS trigger LANGUAGE plpgsql AS
 BEGIN
     INSERT INTO article_tone_counts AS t (article_id, option_id, {_TONE_COLUMNS})
     SELECT s.article_id, {NO_VOTE}, sum(s.comments), sum(s.positive), sum(s.neutral),
-        sum(s.negative), sum(s.scored), sum(s.total)
+        sum(s.negative), sum(s.scored), sum(s.total), sum(s.total_sq)
     FROM article_tone_counts s
     WHERE s.article_id = OLD.article_id AND s.option_id <> {NO_VOTE}
         AND EXISTS (SELECT 1 FROM articles a WHERE a.id = OLD.article_id)
@@ -528,7 +549,8 @@ BEGIN
     ON CONFLICT (article_id, option_id) DO UPDATE SET
         comments = t.comments + excluded.comments, positive = t.positive + excluded.positive,
         neutral = t.neutral + excluded.neutral, negative = t.negative + excluded.negative,
-        scored = t.scored + excluded.scored, total = t.total + excluded.total;
+        scored = t.scored + excluded.scored, total = t.total + excluded.total,
+        total_sq = t.total_sq + excluded.total_sq;
     DELETE FROM article_tone_counts
     WHERE article_id = OLD.article_id AND option_id <> {NO_VOTE};
     RETURN NULL;
@@ -572,7 +594,8 @@ POSTGRES_DROP = (
     "DROP FUNCTION IF EXISTS pulse_poll_tone()",
     "DROP FUNCTION IF EXISTS pulse_tone_move(integer, integer, integer, integer)",
     "DROP FUNCTION IF EXISTS "
-    "pulse_tone_bump(integer, integer, integer, integer, integer, integer, integer, bigint)",
+    "pulse_tone_bump(integer, integer, integer, integer, integer, integer, integer, bigint, "
+    "bigint)",
     "DROP FUNCTION IF EXISTS pulse_day_bump(integer, date, integer, integer, bigint)",
 )
 

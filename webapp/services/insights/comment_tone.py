@@ -8,6 +8,7 @@ short walks along ``ix_comments_tone``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,11 +35,18 @@ class Tone:
     # kept so that tones add up exactly (the whole is the sum of its groups).
     scored: int = 0
     total: float = 0.0
+    # The sum of the squared scores: the spread behind the mean's interval.
+    total_sq: float = 0.0
 
     @property
     def mean(self) -> float:
         """Mean score in [-1, 1]; 0.0 when no comment has a score (never null)."""
         return self.total / self.scored if self.scored else 0.0
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        """The mean's 95 % interval (``mean_interval``); None below two scores."""
+        return mean_interval(self.scored, self.total, self.total_sq)
 
     def share(self, label: str) -> float:
         """The part of the comments with ``label``; 0.0 when there are none."""
@@ -57,7 +65,30 @@ class Tone:
             negative=self.negative + other.negative,
             scored=self.scored + other.scored,
             total=self.total + other.total,
+            total_sq=self.total_sq + other.total_sq,
         )
+
+
+#: The normal quantile of a two-sided 95 % interval.
+Z_95 = 1.959963984540054
+
+
+def mean_interval(n: int, total: float, total_sq: float) -> tuple[float, float] | None:
+    """A normal-approximation 95 % interval for the mean of ``n`` scores from their sum
+    and the sum of their squares: ``mean ± z·s/√n`` with ``s`` the sample standard
+    deviation, clipped to [-1, 1] (scores cannot leave it). None below two scores,
+    where there is no spread to measure.
+
+    The counters hold both sums (``article_tone_counts``), so an interval costs no
+    more than the mean, at any size. Rounding can leave the variance a hair below
+    zero when every score is equal; it is then zero.
+    """
+    if n < 2:
+        return None
+    mean = total / n
+    variance = max(0.0, (total_sq - n * mean * mean) / (n - 1))
+    half = Z_95 * math.sqrt(variance / n)
+    return (max(-1.0, mean - half), min(1.0, mean + half))
 
 
 @dataclass(frozen=True)
@@ -110,6 +141,7 @@ def _tone_of_counts(row: ArticleToneCount) -> Tone:
         negative=row.negative,
         scored=row.scored,
         total=row.total / TOTAL_SCALE,
+        total_sq=row.total_sq / TOTAL_SCALE,
     )
 
 

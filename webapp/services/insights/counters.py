@@ -28,13 +28,19 @@ from webapp.services.insights.comment_tone import PUBLIC_COMMENTS
 from webapp.services.insights.days import utc_day
 from webapp.services.insights.sentiment import NEGATIVE, NEUTRAL, POSITIVE
 
-TONE_FIGURES = ("comments", "positive", "neutral", "negative", "scored", "total")
+TONE_FIGURES = ("comments", "positive", "neutral", "negative", "scored", "total", "total_sq")
 DAY_FIGURES = ("comments", "scored", "total")
 
 
 def _units() -> sa.ColumnElement[int]:
     """A score in trillionths, rounded as the triggers round it."""
     return sa.cast(func.round(Comment.sentiment * literal_column(str(TOTAL_SCALE))), sa.BigInteger)
+
+
+def _square_units() -> sa.ColumnElement[int]:
+    """A score's square in trillionths, rounded as the triggers round it."""
+    square = Comment.sentiment * Comment.sentiment * literal_column(str(TOTAL_SCALE))
+    return sa.cast(func.round(square), sa.BigInteger)
 
 
 def _labelled(label: str) -> sa.ColumnElement[int]:
@@ -49,6 +55,7 @@ def _sums() -> tuple[sa.Label[Any], ...]:
         _labelled(NEGATIVE).label("negative"),
         func.count(Comment.sentiment).label("scored"),
         func.coalesce(func.sum(_units()), 0).label("total"),
+        func.coalesce(func.sum(_square_units()), 0).label("total_sq"),
     )
 
 
