@@ -25,6 +25,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(polls)
     app.cli.add_command(sentiment)
     app.cli.add_command(integrity)
+    from webapp.jobs.cli import worker  # the job runner's commands live with it
+
+    app.cli.add_command(worker)
 
 
 @click.command("seed-demo")

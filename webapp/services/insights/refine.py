@@ -1,0 +1,174 @@
+"""Comments scored twice when the configured analyser is slow: at once by the fast one,
+then again in the background by the slow one (the job runner, webapp/jobs/).
+
+An analyser class with ``fast = False`` (a model too slow for the request) is slow.
+Then writing a comment (``posting.write_text``) stores the score of
+SENTIMENT_FAST_ANALYSER (VADER by default), sets ``comments.tone_pending`` and queues a
+"sentiment.refine" job in the same transaction; the worker scores the comment's body
+with the slow analyser and stores that score only if the body is still the one it
+scored (an edit meanwhile queued a job of its own), clearing ``tone_pending``. The
+tone counters follow the stored score by trigger (webapp/models/tone_counters.py).
+With a fast analyser (VADER, the default) nothing is queued: posting scores as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from typing import Any, cast
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from sqlalchemy import CursorResult
+from werkzeug.utils import import_string
+
+from webapp.extensions import db
+from webapp.jobs import RunningJob, enqueue, handler
+from webapp.models import Article, Comment, CommentStatus
+from webapp.services.insights.sentiment import (
+    DEFAULT_ANALYSER,
+    Sentiment,
+    SentimentAnalyser,
+    get_analyser,
+    label_for,
+    text_for_analysis,
+)
+from webapp.services.pluggable import Pluggable
+
+log = logging.getLogger(__name__)
+
+KIND = "sentiment.refine"
+
+_fast_analysers: Pluggable[SentimentAnalyser] = Pluggable(
+    "SENTIMENT_FAST_ANALYSER", DEFAULT_ANALYSER, SentimentAnalyser, "Fast sentiment analyser"
+)
+_speeds: dict[str | Callable[[], object], bool] = {}
+
+
+def _configured_spec() -> str | Callable[[], object]:
+    if has_app_context():
+        configured: str | Callable[[], object] | None = current_app.config.get("SENTIMENT_ANALYSER")
+        return configured or DEFAULT_ANALYSER
+    return DEFAULT_ANALYSER
+
+
+def analyser_is_slow() -> bool:
+    """Whether the configured analyser's class says ``fast = False``. Read from the
+    class, never an instance: the web process does not load a slow model just to ask."""
+    spec = _configured_spec()
+    slow = _speeds.get(spec)
+    if slow is None:
+        factory = import_string(spec) if isinstance(spec, str) else spec
+        slow = _speeds[spec] = getattr(factory, "fast", True) is False
+    return slow
+
+
+def topic_words(article: object) -> frozenset[str]:
+    """The article's topic words (``insights.topics.topic_words_for``), when that
+    helper exists; none otherwise."""
+    try:
+        from webapp.services.insights import topics
+    except ImportError:
+        return frozenset()
+    words_for: Callable[[Any], frozenset[str]] | None = getattr(topics, "topic_words_for", None)
+    return frozenset() if words_for is None else words_for(article)
+
+
+def score_with(
+    analyser: SentimentAnalyser, text: str, words: frozenset[str] = frozenset()
+) -> Sentiment:
+    """``analyser``'s sentiment of ``text``, topic-neutral when it can be (it defines
+    ``score_in_topic``) and the article has topic words; clipped and labelled like
+    ``sentiment.analyse``."""
+    prepared = text_for_analysis(text)
+    in_topic = getattr(analyser, "score_in_topic", None)
+    if words and in_topic is not None:
+        raw = float(in_topic(prepared, words))
+    else:
+        raw = float(analyser.score(prepared))
+    if math.isnan(raw):
+        raise ValueError("the sentiment analyser returned NaN")
+    score = max(-1.0, min(1.0, raw))
+    return Sentiment(score=score, label=label_for(score))
+
+
+def score_at_once(text: str, article: object) -> Sentiment:
+    """The score a comment gets when written while the configured analyser is slow:
+    the fast analyser's."""
+    return score_with(_fast_analysers.get(), text, topic_words(article))
+
+
+def queue_refinement(comment: Comment) -> int:
+    """Queue the slow re-score of a stored comment, in the caller's transaction (the
+    comment's own): one INSERT. The job's id."""
+    if comment.id is None:
+        raise ValueError("a comment is refined once it is stored")
+    return enqueue(KIND, {"comment_id": comment.id})
+
+
+_REFINED = (
+    sa.update(Comment.__table__)
+    .where(
+        Comment.__table__.c.id == sa.bindparam("row_id"),
+        Comment.__table__.c.body == sa.bindparam("scored_body"),
+    )
+    .values(
+        sentiment=sa.bindparam("new_score"),
+        sentiment_label=sa.bindparam("new_label"),
+        tone_pending=False,
+    )
+)
+
+
+@handler(KIND)
+def refine(job: RunningJob) -> None:
+    """Score the comment's current body with the configured analyser and store it if
+    the body is unchanged. Safe to repeat (it writes the same values)."""
+    comment_id = int(job.payload["comment_id"])
+    row = db.session.execute(
+        sa.select(Comment.body, Comment.article_id).where(Comment.id == comment_id)
+    ).first()
+    if row is None:
+        db.session.commit()
+        return  # deleted meanwhile: nothing to refine
+    article = db.session.get(Article, row.article_id)
+    words = topic_words(article) if article is not None else frozenset()
+    # End the read before scoring: no transaction (on SQLite, no write lock) is held
+    # while the slow analyser runs.
+    db.session.commit()
+    feeling = score_with(get_analyser(), row.body, words)
+    result = cast(
+        CursorResult[Any],
+        db.session.execute(
+            _REFINED,
+            {
+                "row_id": comment_id,
+                "scored_body": row.body,
+                "new_score": feeling.score,
+                "new_label": feeling.label,
+            },
+        ),
+    )
+    if result.rowcount != 1:
+        log.info(
+            "sentiment.refine: comment %s changed meanwhile; its own job scores it", comment_id
+        )
+
+
+def pending_refinements(article_id: int) -> int:
+    """How many of an article's shown comments still wait for their refined score (the
+    results page's "N comments still waiting"): a range of ix_comments_tone_pending."""
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Comment)
+            .where(
+                Comment.article_id == article_id,
+                sa.text("tone_pending"),  # as the partial index says it (SQLite)
+                Comment.status == CommentStatus.PUBLISHED.value,
+                Comment.deleted_at.is_(None),
+            )
+        )
+        or 0
+    )
