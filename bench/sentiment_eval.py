@@ -32,8 +32,11 @@ batch of 64 divided by its size for analysers with ``score_many``, as the job
 runner calls them).
 
 Writes bench/results/sentiment-latest.md (the tables) and sentiment-latest.json
-(per analyser and set: n, accuracy, macro_f1, confusion, shares, ms per comment;
-what the editors' "measured N % on news sentences" line reads).
+(per analyser and set: n, accuracy, macro_f1, confusion, shares, ms per comment).
+With ``--publish`` it also records each measured analyser's accuracy and macro-F1
+per set in webapp/services/insights/accuracy.json, which is committed and shipped:
+what the editors' "measured N % on news sentences" line reads. Analysers measured
+before and not in this run keep their entries there.
 """
 
 from __future__ import annotations
@@ -68,6 +71,8 @@ from bench.sentiment_data import (  # noqa: E402
 )
 
 RESULTS = ROOT / "bench" / "results"
+#: The figures the site shows editors (webapp/services/insights/accuracy.py reads them).
+PUBLISHED = ROOT / "webapp" / "services" / "insights" / "accuracy.json"
 DEFAULT_ANALYSER = "webapp.services.insights.sentiment:VaderAnalyser"
 BATCH = 64
 
@@ -421,6 +426,35 @@ def full_markdown(report: dict[str, Any]) -> str:
     return "\n".join(header) + markdown(report)
 
 
+def publish(report: dict[str, Any], path: Path = PUBLISHED) -> None:
+    """Merge this run's figures into the shipped file, analyser by analyser."""
+    try:
+        published: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        published = {}
+    published["about"] = (
+        "Written by bench/sentiment_eval.py --publish: each analyser's accuracy and "
+        "macro-F1 per labelled set (bench/results/sentiment-latest.md explains the sets)."
+    )
+    analysers = published.setdefault("analysers", {})
+    for spec, entry in report["analysers"].items():
+        analysers[spec] = {
+            "name": entry["name"],
+            "measured_at": report["generated_at"],
+            "commit": report["commit"],
+            "sets": {
+                name: {
+                    "n": result["n"],
+                    "accuracy": result["accuracy"],
+                    "macro_f1": result["macro_f1"],
+                    "scoring": result["scoring"],
+                }
+                for name, result in entry["sets"].items()
+            },
+        }
+    path.write_text(json.dumps(published, indent=2) + "\n", encoding="utf-8")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument(
@@ -438,6 +472,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--out", type=Path, default=RESULTS, help="where sentiment-latest.{md,json} go"
     )
     parser.add_argument("--no-write", action="store_true", help="print only, write no files")
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help=f"also record the figures the site shows editors ({PUBLISHED.relative_to(ROOT)})",
+    )
     args = parser.parse_args(argv)
 
     specs = args.analyser or [os.environ.get("SENTIMENT_ANALYSER", "").strip() or DEFAULT_ANALYSER]
@@ -458,6 +497,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         (args.out / "sentiment-latest.json").write_text(
             json.dumps(report, indent=2) + "\n", encoding="utf-8"
         )
+    if args.publish:
+        publish(report)
     print(json.dumps(report, indent=2) if args.json else "\n" + text)
     return 0
 

@@ -271,3 +271,24 @@ def test_the_report_measures_each_analyser_on_the_news_set(
     table = (tmp_path / "sentiment-latest.md").read_text()
     assert f"| AlwaysNeutral | news | {len(rows)} |" in table
     assert "LikesTopicWords | news (topic words)" in capsys.readouterr().out
+
+
+def test_publishing_replaces_the_measured_analysers_and_keeps_the_others(tmp_path: Path) -> None:
+    path = tmp_path / "accuracy.json"
+    old = {"sets": {"news": {"n": 10, "accuracy": 0.5, "macro_f1": 0.4}}}
+    path.write_text(json.dumps({"analysers": {"a:Old": old, "a:Measured": old}}))
+    result = {"n": 364, "accuracy": 0.61, "macro_f1": 0.6, "scoring": "score", "f1": {}}
+    report = {
+        "generated_at": "2026-12-03T23:00:00+00:00",
+        "commit": "abc1234",
+        "analysers": {"a:Measured": {"name": "Measured", "sets": {"news": result}}},
+    }
+
+    sentiment_eval.publish(report, path)
+
+    published = json.loads(path.read_text())["analysers"]
+    assert published["a:Old"] == old
+    assert published["a:Measured"]["sets"] == {
+        "news": {"n": 364, "accuracy": 0.61, "macro_f1": 0.6, "scoring": "score"}
+    }
+    assert published["a:Measured"]["commit"] == "abc1234"
