@@ -112,6 +112,8 @@ DEFAULTS: dict[str, Any] = {
     "NEIGHBOURS_CACHE_SECONDS": 1.0,
     # The queue counts in the moderators' navigation, per worker.
     "QUEUE_COUNTS_CACHE_SECONDS": 2.0,
+    # Each article's topic words, which a comment's tone is scored without, per worker.
+    "TOPIC_WORDS_CACHE_SECONDS": 5.0,
 }
 
 #: Every cache's setting (webapp/caching): each read from the environment alike.
@@ -122,6 +124,7 @@ CACHE_SETTINGS = (
     "POSTING_ARTICLE_CACHE_SECONDS",
     "NEIGHBOURS_CACHE_SECONDS",
     "QUEUE_COUNTS_CACHE_SECONDS",
+    "TOPIC_WORDS_CACHE_SECONDS",
 )
 
 

@@ -44,6 +44,11 @@ SECONDS)                   every page a moderator views)    decision made from a
                                                             page shows at once in the worker
                                                             that made it; the queues and the
                                                             API's counts are never cached
+``TOPIC_WORDS``            each article's topic words       up to TOPIC_WORDS_CACHE_SECONDS
+(TOPIC_WORDS_CACHE_        (title, poll, labels and the     (5 s) after an article's edit;
+SECONDS)                   site-wide list), which comment   a change to the site-wide list
+                           tone is scored without           shows at once in the worker
+                                                            that made it
 =========================  ===============================  ===========================
 
 Signed-in readers are never served a cached thread (they see their own pending
@@ -61,8 +66,9 @@ THREADS = WorkerCache("THREAD_CACHE_SECONDS", 1.0)
 POSTING_ARTICLES = WorkerCache("POSTING_ARTICLE_CACHE_SECONDS", 1.0)
 NEIGHBOURS = WorkerCache("NEIGHBOURS_CACHE_SECONDS", 1.0)
 QUEUE_COUNTS = WorkerCache("QUEUE_COUNTS_CACHE_SECONDS", 2.0)
+TOPIC_WORDS = WorkerCache("TOPIC_WORDS_CACHE_SECONDS", 5.0)
 
-WORKER_CACHES = (RULES, THREADS, POSTING_ARTICLES, NEIGHBOURS, QUEUE_COUNTS)
+WORKER_CACHES = (RULES, THREADS, POSTING_ARTICLES, NEIGHBOURS, QUEUE_COUNTS, TOPIC_WORDS)
 
 
 def clear_all() -> None:
@@ -78,6 +84,7 @@ __all__ = [
     "QUEUE_COUNTS",
     "RULES",
     "THREADS",
+    "TOPIC_WORDS",
     "WORKER_CACHES",
     "WorkerCache",
     "clear_all",

@@ -28,6 +28,7 @@ from webapp.models.moderation_counts import ModerationQueueCounts  # noqa: F401 
 from webapp.models.polls import Poll, PollDailyTally, PollOption, ResultsVisibility, Vote
 from webapp.models.tone_corrections import ToneCorrection  # noqa: F401 (issue 17)
 from webapp.models.tone_counters import ArticleToneCount  # noqa: F401 (tables, triggers)
+from webapp.models.topic_words import SiteTopicWord  # noqa: F401 (issue 17)
 from webapp.models.users import Role, User
 
 tally_triggers.TRIGGERS.attach(Base.metadata)

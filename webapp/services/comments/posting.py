@@ -32,6 +32,7 @@ from webapp.services.comments.rules import (
 from webapp.services.comments.storage import PostingArticle
 from webapp.services.comments.thread import article_for_comments
 from webapp.services.insights.sentiment import analyse
+from webapp.services.insights.topics import topic_words_for
 from webapp.services.markup import render_comment
 
 #: The article a comment is posted to: as this worker read it a moment ago
@@ -104,7 +105,8 @@ def write_text(
     assessment = moderation.assess(
         text, author, article, exclude_comment_id=comment.id, moment=moment
     )
-    feeling = analyse(text)
+    # Scored with the words naming the article's subject carrying no valence (issue 17).
+    feeling = analyse(text, topic_words_for(article))
     comment.body = text
     comment.html = render_comment(text)
     comment.status = assessment.status
