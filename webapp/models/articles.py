@@ -55,6 +55,9 @@ class Article(Base):
             "comment_mode IN ('open', 'premoderated', 'closed')", name="comment_mode"
         ),
         sa.Index("ix_articles_status_published_at", "status", "published_at", "id"),
+        # Every article newest first, drafts too (the editors' overview and its CSV,
+        # a running question's trend): SQLite's descending scan puts NULLs last.
+        sa.Index("ix_articles_published_at_id", "published_at", "id"),
         # The editor dashboard, last changed first, by keyset (updated_at, id).
         sa.Index("ix_articles_updated_at_id", "updated_at", "id"),
     )
