@@ -90,6 +90,8 @@ def request_bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("api.add_term", "POST"): {"term": unlikely_word(n), "kind": "suspect"},
         ("api.decide_integrity_group", "POST"): {"action": "clear"},
         ("editor.decide_group", "POST"): {"action": "clear"},
+        ("editor.topic_words", "POST"): {"word": unlikely_word(n)},
+        ("editor.remove_topic_word", "POST"): {"word": unlikely_word(n)},
         ("public.vote", "POST"): {"option_id": str(option)},
         ("public.post_comment", "POST"): {"body": "Well argued."},
         ("public.edit_comment", "POST"): {"body": "Changed words."},

@@ -116,6 +116,9 @@ EXPECTED: dict[str, dict[str, Row]] = {
     "editor.sentiment_csv":    {"GET":    (401, 403, 403, 200, 200)},
     "editor.integrity_page":   {"GET":    (401, 403, 200, 200, 200)},  # moderators: read only
     "editor.decide_group":     {"POST":   (401, 403, 403, 302, 302)},
+    "editor.topic_words":      {"GET":    (401, 403, 403, 200, 200),
+                                "POST":   (401, 403, 403, 302, 302)},
+    "editor.remove_topic_word": {"POST":  (401, 403, 403, 302, 302)},
     # --- moderation pages -----------------------------------------------------
     "moderation.index":        {"GET":    (401, 403, 302, 403, 302)},
     "moderation.queue":        {"GET":    (401, 403, 200, 403, 200)},

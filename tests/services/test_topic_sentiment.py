@@ -304,9 +304,12 @@ def test_a_site_word_is_kept_lower_case_and_logged(db, make_user):
     assert [(e.actor_id, e.action, e.details) for e in logged] == [
         (editor.id, "settings", {"term": "security", "kind": "topic word"})
     ]
-    assert topics.remove_site_topic_word(editor, entry.id) == "security"
+    assert topics.remove_site_topic_word(editor, "Security") == "security"
     db.session.commit()
     assert topics.site_topic_words() == []
+    assert topics.remove_site_topic_word(editor, "security") is None  # already gone
+    logged = db.session.scalars(sa.select(ModerationAction).order_by(ModerationAction.id)).all()
+    assert [e.details for e in logged][1:] == [{"term": "security", "kind": "topic word removed"}]
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from vaderSentiment.vaderSentiment import BOOSTER_DICT, NEGATE
 
 from webapp.caching import TOPIC_WORDS
-from webapp.errors import InvalidInput, NotFound
+from webapp.errors import InvalidInput
 from webapp.extensions import db
 from webapp.models import Article, Label, ModerationActionKind, Poll, PollOption, User
 from webapp.models import article_labels as _ARTICLE_LABELS
@@ -256,13 +256,14 @@ def _logged(word: str, what: str) -> dict[str, str]:
     return {"term": word, "kind": what}
 
 
-def remove_site_topic_word(actor: User, word_id: int) -> str:
-    """Take a word off the site-wide list (logged like adding one); the word removed.
-    Flushes; the caller commits."""
-    entry = db.session.get(SiteTopicWord, word_id)
+def remove_site_topic_word(actor: User, typed: str) -> str | None:
+    """Take a word off the site-wide list (logged like adding one); the word removed, or
+    None when it was not on the list (removing twice is no error: the list is as
+    asked). Flushes; the caller commits."""
+    word = clean_line(unicodedata.normalize("NFKC", typed)).strip(_PUNCTUATION).lower()
+    entry = db.session.scalar(sa.select(SiteTopicWord).where(SiteTopicWord.word == word))
     if entry is None:
-        raise NotFound("That word is not on the list.")
-    word = entry.word
+        return None
     db.session.delete(entry)
     record(actor, ModerationActionKind.SETTINGS.value, details=_logged(word, "topic word removed"))
     TOPIC_WORDS.changed()
