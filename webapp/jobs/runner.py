@@ -44,6 +44,12 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+def summary(error: BaseException) -> str:
+    """The error's type and the first line of its message."""
+    lines = traceback.format_exception_only(type(error), error)[-1].strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 @dataclass
 class Outcome:
     """What one ``run_one`` did: nothing due, or a job and how it ended."""
@@ -80,9 +86,11 @@ class Worker:
             else:
                 db.session.rollback()
                 status = "lost"
-        except Exception:
+        except Exception as raised:
             db.session.rollback()
-            error = traceback.format_exc()
+            # The whole traceback, then the error's own first line (what status and the
+            # log show; a long error keeps its end).
+            error = traceback.format_exc() + summary(raised)
             failure = queue.mark_failed(
                 job,
                 self.name,

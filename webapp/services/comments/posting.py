@@ -31,6 +31,7 @@ from webapp.services.comments.rules import (
 )
 from webapp.services.comments.storage import PostingArticle
 from webapp.services.comments.thread import article_for_comments
+from webapp.services.insights import refine
 from webapp.services.insights.sentiment import analyse
 from webapp.services.insights.topics import topic_words_for
 from webapp.services.markup import render_comment
@@ -106,7 +107,11 @@ def write_text(
         text, author, article, exclude_comment_id=comment.id, moment=moment
     )
     # Scored with the words naming the article's subject carrying no valence (issue 17).
-    feeling = analyse(text, topic_words_for(article))
+    # A slow analyser scores in the background (insights.refine), the fast one now.
+    refining = refine.analyser_is_slow()
+    feeling = (
+        refine.score_at_once(text, article) if refining else analyse(text, topic_words_for(article))
+    )
     comment.body = text
     comment.html = render_comment(text)
     comment.status = assessment.status
@@ -114,6 +119,9 @@ def write_text(
     comment.toxicity = assessment.toxicity
     comment.sentiment = feeling.score
     comment.sentiment_label = feeling.label
+    comment.tone_pending = refining
+    if refining and comment.id is not None:  # an edit; a new comment's job comes with store
+        refine.queue_refinement(comment)
 
 
 def store(comment: Comment) -> Comment:
@@ -122,6 +130,8 @@ def store(comment: Comment) -> Comment:
     The parent is checked again here, as it may have gone since it was read (when
     prepared in an earlier transaction)."""
     storage.store_row(comment)
+    if comment.tone_pending:
+        refine.queue_refinement(comment)  # in the comment's transaction
     return comment
 
 
@@ -131,7 +141,10 @@ def store_if_unchanged(comment: Comment, article: PostedTo) -> bool:
     under that slug with that comment mode, which the INSERT itself checks. False,
     with nothing written, when it changed meanwhile: read it afresh and prepare the
     comment again. Flushes; the caller commits."""
-    return storage.store_row(comment, article if isinstance(article, PostingArticle) else None)
+    stored = storage.store_row(comment, article if isinstance(article, PostingArticle) else None)
+    if stored and comment.tone_pending:
+        refine.queue_refinement(comment)  # in the comment's transaction
+    return stored
 
 
 def article_for_posting(slug: str, viewer: User | None) -> PostedTo:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -25,7 +26,7 @@ from werkzeug.utils import import_string
 
 from webapp.extensions import db
 from webapp.jobs import RunningJob, enqueue, handler
-from webapp.models import Article, Comment, CommentStatus
+from webapp.models import Comment, CommentStatus
 from webapp.services.insights.sentiment import (
     DEFAULT_ANALYSER,
     Sentiment,
@@ -34,6 +35,7 @@ from webapp.services.insights.sentiment import (
     label_for,
     text_for_analysis,
 )
+from webapp.services.insights.topics import HasId, topic_words_for
 from webapp.services.pluggable import Pluggable
 
 log = logging.getLogger(__name__)
@@ -64,15 +66,9 @@ def analyser_is_slow() -> bool:
     return slow
 
 
-def topic_words(article: object) -> frozenset[str]:
-    """The article's topic words (``insights.topics.topic_words_for``), when that
-    helper exists; none otherwise."""
-    try:
-        from webapp.services.insights import topics
-    except ImportError:
-        return frozenset()
-    words_for: Callable[[Any], frozenset[str]] | None = getattr(topics, "topic_words_for", None)
-    return frozenset() if words_for is None else words_for(article)
+def topic_words(article: HasId) -> frozenset[str]:
+    """The words naming the article's subject, which carry no valence when scoring."""
+    return topic_words_for(article)
 
 
 def score_with(
@@ -93,7 +89,7 @@ def score_with(
     return Sentiment(score=score, label=label_for(score))
 
 
-def score_at_once(text: str, article: object) -> Sentiment:
+def score_at_once(text: str, article: HasId) -> Sentiment:
     """The score a comment gets when written while the configured analyser is slow:
     the fast analyser's."""
     return score_with(_fast_analysers.get(), text, topic_words(article))
@@ -121,6 +117,11 @@ _REFINED = (
 )
 
 
+@dataclass(frozen=True)
+class _ArticleId:
+    id: int
+
+
 @handler(KIND)
 def refine(job: RunningJob) -> None:
     """Score the comment's current body with the configured analyser and store it if
@@ -132,8 +133,7 @@ def refine(job: RunningJob) -> None:
     if row is None:
         db.session.commit()
         return  # deleted meanwhile: nothing to refine
-    article = db.session.get(Article, row.article_id)
-    words = topic_words(article) if article is not None else frozenset()
+    words = topic_words(_ArticleId(row.article_id))
     # End the read before scoring: no transaction (on SQLite, no write lock) is held
     # while the slow analyser runs.
     db.session.commit()
