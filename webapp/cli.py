@@ -211,3 +211,30 @@ def recount_tone(check_only: bool) -> None:
         click.echo(f"Found {rows}; run without --check to fix them.")
         raise SystemExit(1)
     click.echo(f"Fixed {rows}.")
+
+
+@sentiment.command("evaluate")
+def evaluate_on_corrections() -> None:
+    """Measure the configured analyser on the moderators' tone corrections: each
+    corrected text scored afresh (with its article's topic words) against the
+    moderator's latest label: accuracy, macro-F1 and the confusion matrix."""
+    from webapp.services.insights import corrections
+    from webapp.services.insights.sentiment import LABELS
+
+    found = corrections.evaluate()
+    if not found.count:
+        click.echo(
+            f"No tone corrections yet: nothing to measure {found.analyser} on. Moderators "
+            "correct a comment's tone from the moderation queue."
+        )
+        return
+    click.echo(f"Analyser: {found.analyser}")
+    click.echo(f"Corrected comments: {found.count}")
+    click.echo(f"Accuracy: {found.accuracy:.3f}")
+    click.echo(f"Macro-F1: {found.macro_f1:.3f}")
+    click.echo("Confusion matrix (rows: moderators' label; columns: analyser's label):")
+    width = max(len(label) for label in LABELS) + 2
+    click.echo(" " * width + "".join(label.rjust(width) for label in LABELS))
+    for true in LABELS:
+        row = "".join(str(found.confusion[true][predicted]).rjust(width) for predicted in LABELS)
+        click.echo(true.ljust(width) + row)

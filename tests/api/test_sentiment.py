@@ -11,6 +11,10 @@ from webapp.models import utcnow
 
 CONTRACT_KEYS = {"poll", "comments", "by_vote", "timeline"}
 TONE_KEYS = {"count", "mean", "positive", "neutral", "negative"}
+# Added beside the contract's fields (issue 17): the mean's 95 % interval, and whether a
+# poll answer's group is too small to show its tone.
+TRUST_KEYS = {"interval"}
+GROUP_KEYS = {"interval", "suppressed"}
 
 
 def _url(article) -> str:
@@ -53,7 +57,7 @@ def test_answer_has_the_contracts_shape_and_numbers(api, discussed):
     assert api.get(f"/api/v1/articles/{discussed.slug}/poll/results").get_json() == poll
 
     comments = body["comments"]
-    assert set(comments) == TONE_KEYS
+    assert set(comments) == TONE_KEYS | TRUST_KEYS
     assert (comments["count"], comments["positive"], comments["neutral"]) == (4, 1, 1)
     assert comments["negative"] == 2
     assert comments["mean"] == pytest.approx((0.5 - 0.7 - 0.1 + 0.0) / 4)
@@ -66,6 +70,8 @@ def test_answer_has_the_contracts_shape_and_numbers(api, discussed):
         "positive": 1,
         "neutral": 0,
         "negative": 0,
+        "interval": None,
+        "suppressed": True,
     }
     assert by_vote[str(no)]["count"] == 2
     assert by_vote[str(no)]["mean"] == pytest.approx(-0.4)
@@ -75,6 +81,8 @@ def test_answer_has_the_contracts_shape_and_numbers(api, discussed):
         "positive": 0,
         "neutral": 0,
         "negative": 0,
+        "interval": None,
+        "suppressed": True,
     }
     assert body["no_vote"]["count"] == 1 and body["no_vote"]["neutral"] == 1
 
@@ -107,7 +115,14 @@ def test_article_without_poll_answers_anyone_with_poll_null(api, db, make_user, 
 
 def test_article_without_comments_has_mean_zero(api, make_article):
     body = api.get(_url(make_article(poll=True))).get_json()
-    assert body["comments"] == {"count": 0, "mean": 0.0, "positive": 0, "neutral": 0, "negative": 0}
+    assert body["comments"] == {
+        "count": 0,
+        "mean": 0.0,
+        "positive": 0,
+        "neutral": 0,
+        "negative": 0,
+        "interval": None,
+    }
     assert body["timeline"] == []
 
 

@@ -114,6 +114,7 @@ def request_bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("editor.edit_article", "POST"): {"action": "preview", "title": "T", "body": "B"},
         ("moderation.decide", "POST"): {"action": "approve"},
         ("moderation.bulk", "POST"): {"ids": str(world.comment.id), "action": "approve"},
+        ("moderation.correct_tone", "POST"): {"label": "neutral"},
         ("moderation.ban", "POST"): {"reason": "Spamming."},
         ("moderation.unban", "POST"): {"reason": "Served the time."},
         ("moderation.settings", "POST"): settings,

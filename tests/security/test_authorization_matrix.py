@@ -124,6 +124,7 @@ EXPECTED: dict[str, dict[str, Row]] = {
     "moderation.queue":        {"GET":    (401, 403, 200, 403, 200)},
     "moderation.decide":       {"POST":   (401, 403, 302, 403, 302)},
     "moderation.bulk":         {"POST":   (401, 403, 302, 403, 302)},
+    "moderation.correct_tone": {"POST":   (401, 403, 302, 403, 302)},
     "moderation.user":         {"GET":    (401, 403, 200, 403, 200)},
     "moderation.ban":          {"POST":   (401, 403, 302, 403, 302)},
     "moderation.unban":        {"POST":   (401, 403, 302, 403, 302)},

@@ -421,7 +421,8 @@ def test_figures_take_a_few_grouped_queries_whatever_the_number_of_articles(db, 
     with QueryCounter(db.engine) as counter:
         insights.for_article(article)
         insights.examples(article.id)
-    assert counter.count <= 5
+    # Five, and one more for the comments still waiting for their refined score.
+    assert counter.count <= 6
 
 
 # --- one answer across a label ----------------------------------------------------------------

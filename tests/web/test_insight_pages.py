@@ -58,7 +58,8 @@ def article(db, make_user, make_article):
     return found
 
 
-def test_results_page_shows_tone_by_label_by_day_and_by_vote(editor, article):
+def test_results_page_shows_tone_by_label_by_day_and_by_vote(app, editor, article):
+    app.config["SENTIMENT_MIN_GROUP_COMMENTS"] = 1  # every group shown (suppression: below)
     page = main_of(text(editor.get(f"/editor/articles/{article.id}/results")))
     assert "Comment tone" in page
     assert "<dd>4</dd>" in page  # published comments
@@ -73,10 +74,15 @@ def test_results_page_shows_tone_by_label_by_day_and_by_vote(editor, article):
     assert "-0.07" in page  # D2: (0.4 - 0.6 + 0.0) / 3
     # Tone by poll answer, including those who did not vote.
     assert "Mean tone of comments by how their author voted" in page
+    # Yes: 0.8 and 0.4, so 0.6 ± 1.96·√(0.08/2) = ±0.39; one comment has no interval.
     assert (
-        '<th scope="row">Yes</th><td class="numeric">2</td><td class="numeric">+0.60</td>' in page
+        '<th scope="row">Yes</th><td class="numeric">2</td>'
+        '<td class="numeric">+0.60 (+0.21 to +0.99)</td>' in page
     )
-    assert '<th scope="row">No</th><td class="numeric">1</td><td class="numeric">-0.60</td>' in page
+    assert (
+        '<th scope="row">No</th><td class="numeric">1</td>'
+        '<td class="numeric">\N{MINUS SIGN}0.60</td>' in page
+    )
     assert '<th scope="row">Did not vote</th><td class="numeric">1</td>' in page
     # The poll's own figures are still there.
     assert "Share of votes held by each option, day by day" in page
@@ -95,7 +101,10 @@ def test_results_page_quotes_the_most_positive_and_negative_comments(editor, art
     assert "-0.95" not in examples  # held for moderation: not an example
 
 
-def test_results_pages_have_no_inline_style_or_script_and_charts_have_text(editor, article):
+def test_results_pages_have_no_inline_style_or_script_and_charts_have_text(
+    app, editor, article
+):
+    app.config["SENTIMENT_MIN_GROUP_COMMENTS"] = 1
     page = main_of(text(editor.get(f"/editor/articles/{article.id}/results")))
     assert "style=" not in page
     assert "<script" not in page
@@ -159,7 +168,8 @@ def test_overview_lists_every_article_with_its_figures(editor, article, make_art
     truce = page.split("Will the truce last</a></th>")[1].split("</tr>")[0]
     cells = re.findall(r'<td class="numeric">(.*?)</td>', truce)
     # Leader: a tie of one vote each goes to the first option, as on the results page.
-    assert cells == ["Yes · 50%", "2", "4", "+0.15"]
+    # Mean tone with its 95 % interval: 0.15 ± 1.96·√(((1.16 − 4·0.15²)/3)/4) = ±0.585.
+    assert cells == ["Yes · 50%", "2", "4", "+0.15 (\N{MINUS SIGN}0.44 to +0.74)"]
     quiet = page.split("Quiet piece</a></th>")[1].split("</tr>")[0]
     assert "no poll" in quiet and "—" in quiet
     unfinished = page.split("Unfinished</a></th>")[1].split("</tr>")[0]

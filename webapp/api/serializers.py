@@ -115,14 +115,21 @@ def results_json(results: poll_rules.PollResults) -> dict[str, Any]:
     }
 
 
-def tone_json(tone: insights.Tone) -> dict[str, Any]:
-    return {
+def tone_json(tone: insights.Tone, suppressed: bool | None = None) -> dict[str, Any]:
+    """The contract's fields, plus ``interval`` (the mean's 95 % interval, null below
+    two scored comments) and, for a poll answer's group, ``suppressed``: too few
+    comments for the pages to show its tone (``SENTIMENT_MIN_GROUP_COMMENTS``)."""
+    body: dict[str, Any] = {
         "count": tone.count,
         "mean": tone.mean,
         "positive": tone.positive,
         "neutral": tone.neutral,
         "negative": tone.negative,
+        "interval": list(tone.interval) if tone.interval is not None else None,
     }
+    if suppressed is not None:
+        body["suppressed"] = suppressed
+    return body
 
 
 def sentiment_json(found: insights.ArticleInsights) -> dict[str, Any]:
@@ -133,9 +140,14 @@ def sentiment_json(found: insights.ArticleInsights) -> dict[str, Any]:
         "poll": results_json(found.results) if found.results is not None else None,
         "comments": tone_json(found.comments),
         "by_vote": {
-            str(option_id): tone_json(tone) for option_id, tone in found.by_vote.options.items()
+            str(option_id): tone_json(tone, found.suppressed(tone))
+            for option_id, tone in found.by_vote.options.items()
         },
-        "no_vote": tone_json(found.by_vote.no_vote) if has_poll else None,
+        "no_vote": (
+            tone_json(found.by_vote.no_vote, found.suppressed(found.by_vote.no_vote))
+            if has_poll
+            else None
+        ),
         "timeline": [
             {
                 "date": day.date,

@@ -26,6 +26,22 @@ def signed_text(value: float) -> str:
     return signed(value).replace("-", "\N{MINUS SIGN}")
 
 
+def mean_text(mean: float | None, interval: tuple[float, float] | None) -> str:
+    """A mean tone with its 95 % interval as prose writes it: ``−0.21 (−0.30 to
+    −0.12)``; the mean alone below two scored comments; ``—`` without a mean."""
+    if mean is None:
+        return "—"
+    if interval is None:
+        return signed_text(mean)
+    low, high = interval
+    return f"{signed_text(mean)} ({signed_text(low)} to {signed_text(high)})"
+
+
+def tone_text(tone: insights.Tone) -> str:
+    """A group's mean tone with its interval (``mean_text``); ``—`` without comments."""
+    return mean_text(tone.mean, tone.interval) if tone.count else "—"
+
+
 def _percent(value: float) -> str:
     return f"{value:.0f}%"
 
@@ -86,14 +102,25 @@ def tone_charts(poll: Poll | None, found: insights.ArticleInsights) -> ToneChart
     if poll is not None:
         groups = [(option.label, found.by_vote.options[option.id]) for option in poll.options]
         groups.append(("Did not vote", found.by_vote.no_vote))
+
+        def text(group: insights.Tone) -> str:
+            if not group.count:
+                return "no comments"
+            if found.suppressed(group):
+                return f"{_comments(group.count)}: too few to show tone"
+            return f"{signed(group.mean)} · {_comments(group.count)}"
+
+        # A group too small to show its tone draws no bar (its text says why).
         by_vote = bar_chart(
             "Mean tone of comments by how their author voted",
-            [(label, group.mean) for label, group in groups],
-            texts=[
-                f"{signed(group.mean)} · {_comments(group.count)}" if group.count else "no comments"
+            [(label, 0.0 if found.suppressed(group) else group.mean) for label, group in groups],
+            texts=[text(group) for _, group in groups],
+            kinds=[
+                "tone-neutral"
+                if found.suppressed(group)
+                else f"tone-{insights.label_for(group.mean)}"
                 for _, group in groups
             ],
-            kinds=[f"tone-{insights.label_for(group.mean)}" for _, group in groups],
             x_min=-1.0,
             x_max=1.0,
             x_format=signed,

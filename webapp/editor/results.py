@@ -32,6 +32,7 @@ from webapp.extensions import db
 from webapp.models import IntegrityGroup, Poll, Role
 from webapp.security import role_required, signed_in_user
 from webapp.services import articles, insights, integrity, polls
+from webapp.services.insights import accuracy, corrections
 from webapp.services.moderation import MAX_REASON
 
 #: Articles on a page of the overview.
@@ -56,6 +57,13 @@ def results(article_id: int) -> ResponseReturnValue:
         chart=figures.vote_shares(poll, days),
         insights=found,
         tone_charts=figures.tone_charts(poll, found),
+        tone_text=figures.tone_text,
+        by_vote_rows=[(o.label, found.by_vote.options[o.id]) for o in poll.options]
+        + [("Did not vote", found.by_vote.no_vote)]
+        if poll is not None
+        else [],
+        trust=accuracy.for_analyser(),
+        can_correct=corrections.can_correct(signed_in_user()),
         panel=integrity_panel(poll, can_decide=True) if poll is not None else None,
         labels=insights.LABELS,
         mean_label=insights.label_for(found.comments.mean),
@@ -90,6 +98,8 @@ def overview() -> ResponseReturnValue:
     return render_template(
         "editor/overview.html",
         table=table,
+        mean_text=figures.mean_text,
+        trust=accuracy.for_analyser(),
         next_cursor=overview_cursor(table),
         later_page=after is not None,
         labels=labels,

@@ -34,6 +34,7 @@ from webapp.redirects import safe_redirect_target
 from webapp.security import role_required, signed_in_user
 from webapp.services import moderation
 from webapp.services.accounts import user_by_id
+from webapp.services.insights import corrections
 from webapp.times import parse_datetime
 
 moderator_only = role_required(Role.MODERATOR)
@@ -113,6 +114,28 @@ def decide(comment_id: int) -> ResponseReturnValue:
     db.session.commit()
     flash(f"Comment {ACTION_DONE.get(action, action)}.", "success")
     return _back_to_queue()
+
+
+@bp.post("/comments/<int:comment_id>/tone")
+@moderator_only
+def correct_tone(comment_id: int) -> ResponseReturnValue:
+    """One click sets a comment's tone label (issue 17): kept as labelled data, and
+    every tone figure follows. Back to the queue, or the results page it came from."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        raise NotFound("No such comment.")
+    label = request.form.get("label", "")
+    target = safe_redirect_target(request.form.get("next"))
+    if target is None or not target.startswith(("/moderation", "/editor")):
+        target = url_for("moderation.queue", status="pending")
+    try:
+        corrections.correct_tone(comment, signed_in_user(), label)
+    except DomainError as error:
+        _refused(error)
+        return redirect(target)
+    db.session.commit()
+    flash(f"Comment {comment.id}'s tone is now {label}.", "success")
+    return redirect(target)
 
 
 @bp.post("/bulk")

@@ -15,7 +15,19 @@ SCHEMAS: dict[str, Schema] = {
             "positive": INTEGER,
             "neutral": INTEGER,
             "negative": INTEGER,
-        }
+            # Issue 17: the mean's 95 % interval (null below two scored comments), and
+            # for a poll answer's group whether it is too small to show its tone.
+            "interval": nullable(
+                {
+                    "type": "array",
+                    "items": {"type": "number", "minimum": -1, "maximum": 1},
+                    "minItems": 2,
+                    "maxItems": 2,
+                }
+            ),
+            "suppressed": {"type": "boolean"},
+        },
+        ["count", "mean", "positive", "neutral", "negative"],
     ),
     "Sentiment": obj(
         {

@@ -24,6 +24,7 @@ from webapp.errors import InvalidInput
 from webapp.extensions import db
 from webapp.models import Article, Poll, PollOption
 from webapp.models.tone_counters import TOTAL_SCALE, ArticleToneCount
+from webapp.services.insights.comment_tone import mean_interval
 
 OverviewSort = Literal["title", "published", "leader", "turnout", "comments", "tone"]
 Direction = Literal["asc", "desc"]
@@ -68,6 +69,9 @@ class OverviewRow:
     turnout: int
     comments: int
     mean_tone: float | None  # None when the article has no counted comment
+    #: The mean tone's 95 % interval (``comment_tone.mean_interval``); None below two
+    #: scored comments.
+    tone_interval: tuple[float, float] | None = None
 
     @property
     def leader_share(self) -> float | None:
@@ -134,8 +138,8 @@ def overview(
     figures = _figures([row.id for row in found] if per_page is not None else None)
     rows = []
     for row in found:
-        poll_id, label, vote_count, turnout, mean_tone = figures.get(
-            row.id, (None, None, None, None, None)
+        poll_id, label, vote_count, turnout, mean_tone, interval = figures.get(
+            row.id, (None, None, None, None, None, None)
         )
         rows.append(
             OverviewRow(
@@ -150,6 +154,7 @@ def overview(
                 turnout=int(turnout or 0),
                 comments=int(row.comment_count),
                 mean_tone=float(mean_tone) if mean_tone is not None else None,
+                tone_interval=interval,
             )
         )
     return OverviewPage(rows=rows, sort=sort, direction=direction, next_key=next_key)
@@ -245,6 +250,10 @@ def _tones() -> Select[Any]:
     return select(
         ArticleToneCount.article_id,
         case((scored > 0, total / scored), else_=None).label("mean_tone"),
+        # What the interval around the mean is made of (``mean_interval``).
+        scored.label("scored"),
+        func.sum(ArticleToneCount.total).label("total"),
+        func.sum(ArticleToneCount.total_sq).label("total_sq"),
     ).group_by(ArticleToneCount.article_id)
 
 
@@ -258,10 +267,23 @@ def _after(key: SortColumn, after: OverviewKey, ascending: bool) -> ColumnElemen
     return or_(key.is_(None), beyond, and_(key == value, beyond_id))
 
 
-def _figures(
-    article_ids: list[int] | None,
-) -> dict[int, tuple[int | None, str | None, int | None, int | None, float | None]]:
-    """(poll id, leading option, its votes, turnout, mean tone) of each article, by
+_Figures = tuple[
+    int | None, str | None, int | None, int | None, float | None, tuple[float, float] | None
+]
+
+
+def _interval(
+    scored: int | None, total: int | None, total_sq: int | None
+) -> tuple[float, float] | None:
+    if not scored:
+        return None
+    return mean_interval(
+        int(scored), int(total or 0) / TOTAL_SCALE, int(total_sq or 0) / TOTAL_SCALE
+    )
+
+
+def _figures(article_ids: list[int] | None) -> dict[int, _Figures]:
+    """(poll id, leading option, its votes, turnout, mean tone, its interval) of each article, by
     id; of these articles only (every article when None), in one query: poll leaders
     by a window over the stored tallies, like :attr:`polls.PollResults.leader` (most
     votes, the earlier option on a tie), and mean tone from these articles' tone
@@ -292,13 +314,14 @@ def _figures(
     tone = tones.subquery("tone")
     rows = db.session.execute(
         articles.add_columns(ranked.c.label, ranked.c.vote_count, ranked.c.turnout)
-        .add_columns(tone.c.mean_tone)
+        .add_columns(tone.c.mean_tone, tone.c.scored, tone.c.total, tone.c.total_sq)
         .select_from(Article)
         .outerjoin(Poll, Poll.article_id == Article.id)
         .outerjoin(ranked, and_(ranked.c.poll_id == Poll.id, ranked.c.rank == 1))
         .outerjoin(tone, tone.c.article_id == Article.id)
     ).tuples()
-    return {
-        article_id: (poll_id, label, vote_count, turnout, mean_tone)
-        for article_id, poll_id, label, vote_count, turnout, mean_tone in rows
-    }
+    found: dict[int, _Figures] = {}
+    for article_id, poll_id, label, vote_count, turnout, mean_tone, *sums in rows:
+        interval = _interval(*sums)
+        found[article_id] = (poll_id, label, vote_count, turnout, mean_tone, interval)
+    return found
