@@ -16,8 +16,8 @@ Each analyser ("module:Class", built with no arguments; default: the
 - ``news``: the project's 364 news comments (bench/data/news_comments.csv, labelled
   by bench/data/LABELLING.md before any analyser ran). An analyser with
   ``score_in_topic`` gets each comment's topic words from its article's title, poll
-  question, options and labels (``topics.topic_words_from``, as the site computes
-  them, without the site-wide list, which lives in the database); it is then also
+  question, options and labels and the site-wide list a new site starts with
+  (``topics.topic_words_from``, as the site computes them); it is then also
   measured with plain ``score`` as ``news_plain``, so the table shows what the topic
   words change. Without ``topics.topic_words_from`` every analyser uses ``score``,
   and the report says so.
@@ -171,7 +171,12 @@ class SetResult:
         }
 
 
-TopicWordsFrom = Callable[[str, str | None, Sequence[str], Sequence[str]], frozenset[str]]
+TopicWordsFrom = Callable[..., frozenset[str]]
+
+#: The site-wide topic words a new site starts with (the migration that creates the
+#: list, 2026_12_03_a1b3c5d7e9f1_sentiment_topic_words.py, STARTING_WORDS; a test keeps
+#: the two equal): the news set is scored as a fresh site would score it.
+SITE_TOPIC_WORDS = ("party", "security", "united")
 
 
 def find_topic_words_from() -> TopicWordsFrom | None:
@@ -268,7 +273,9 @@ def topic_words_of(examples: Sequence[Example], rule: TopicWordsFrom) -> list[fr
         if topic is None:
             return frozenset()
         if topic.id not in cache:
-            cache[topic.id] = rule(topic.title, topic.question, topic.options, topic.labels)
+            cache[topic.id] = rule(
+                topic.title, topic.question, topic.options, topic.labels, SITE_TOPIC_WORDS
+            )
         return cache[topic.id]
 
     return [words(example.topic) for example in examples]

@@ -3,6 +3,7 @@ loaders and the news set (no network: the VADER sdist is faked where it is neede
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import random
@@ -238,7 +239,7 @@ def test_the_report_measures_each_analyser_on_the_news_set(
         sentiment_eval,
         "find_topic_words_from",
         lambda: (
-            lambda title, question, options, labels: frozenset(
+            lambda title, question, options, labels, extra: frozenset(
                 (question or "").lower().replace("?", " ").split()
             )
         ),
@@ -292,3 +293,14 @@ def test_publishing_replaces_the_measured_analysers_and_keeps_the_others(tmp_pat
         "news": {"n": 364, "accuracy": 0.61, "macro_f1": 0.6, "scoring": "score"}
     }
     assert published["a:Measured"]["commit"] == "abc1234"
+
+
+def test_the_news_set_is_scored_with_the_site_wide_words_a_new_site_starts_with() -> None:
+    versions = Path(__file__).resolve().parents[1] / "migrations" / "versions"
+    path = next(versions.glob("*_sentiment_topic_words.py"))
+    spec = importlib.util.spec_from_file_location("topic_words_revision", path)
+    assert spec is not None and spec.loader is not None
+    revision = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(revision)
+
+    assert set(sentiment_eval.SITE_TOPIC_WORDS) == set(revision.STARTING_WORDS)
