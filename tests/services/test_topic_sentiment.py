@@ -291,6 +291,30 @@ def test_rescoring_uses_each_comments_own_articles_words(db, make_article, make_
     assert db.session.get(Comment, on_sport.id).sentiment == plain(text)  # "peace" is opinion there
 
 
+def test_rescoring_reads_the_topic_words_once_per_batch_and_alike_in_a_pool(
+    db, make_article, make_user, count_queries
+):
+    reader = make_user()
+    texts = ["This peace won't last a week", "What a win!", "Growth figures out today"]
+    for spec in (CEASEFIRE, ELECTION, ECONOMY):
+        article = make_article(**spec)
+        for text in texts:
+            comment = comments.submit(article, reader, text)
+            comment.sentiment, comment.sentiment_label = 0.99, "positive"
+    db.session.commit()
+    with count_queries() as queries:
+        assert rescore_comments(batch_size=5) == 9
+    assert len([sql for sql in queries if "site_topic_words" in sql]) == 2  # 2 batches
+    one_process = db.session.execute(sa.select(Comment.id, Comment.sentiment)).all()
+    labels = db.session.scalars(sa.select(Comment.sentiment_label)).all()
+    assert sorted(labels) == ["neutral"] * 3 + ["positive"] * 6  # each article's own word
+    db.session.execute(sa.update(Comment).values(sentiment=0.99, sentiment_label="positive"))
+    db.session.commit()
+    assert rescore_comments(batch_size=2, workers=2) == 9
+    db.session.expire_all()
+    assert db.session.execute(sa.select(Comment.id, Comment.sentiment)).all() == one_process
+
+
 # --- the site-wide list ---------------------------------------------------------------
 
 

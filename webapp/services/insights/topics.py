@@ -127,8 +127,13 @@ _LABEL = Label.__table__
 _SITE = SiteTopicWord.__table__
 
 #: (article id, role, text) for each piece of the articles' topics, and (NULL, "site",
-#: word) for the site-wide list: one round trip for any number of articles.
-_IDS: sa.BindParameter[list[int]] = sa.bindparam("article_ids", expanding=True)
+#: word) for the site-wide list: one round trip for any number of articles. The ids
+#: (integers read from the database) are written into the SQL, as
+#: ``comments.storage.literal_ids`` does: four lists of a batch's ids, bound one
+#: parameter each, could pass a database's limit on parameters.
+_IDS: sa.BindParameter[list[int]] = sa.bindparam(
+    "article_ids", type_=sa.Integer, expanding=True, literal_execute=True
+)
 _PIECES = sa.union_all(
     sa.select(_ARTICLE.c.id, sa.literal_column("'title'"), _ARTICLE.c.title).where(
         _ARTICLE.c.id.in_(_IDS)
@@ -149,7 +154,7 @@ _PIECES = sa.union_all(
 def topic_words_by_article(article_ids: Iterable[int]) -> dict[int, frozenset[str]]:
     """Each article's topic words, with the site-wide list, in one query: what re-scoring
     reads once per batch. Articles that do not exist get the site-wide words alone."""
-    ids = sorted(set(article_ids))
+    ids = sorted({int(article_id) for article_id in article_ids})
     if not ids:
         return {}
     pieces: dict[int, dict[str, list[str]]] = {
