@@ -127,7 +127,9 @@ def test_accuracy_is_read_for_the_configured_analyser(app, figures):
                 "analysers": {
                     VADER: {
                         "sets": {
-                            "vader_nyt": {"accuracy": 0.535, "macro_f1": 0.526},
+                            # The shape bench/sentiment_eval.py --publish writes.
+                            "vader_test": {"accuracy": 0.535, "macro_f1": 0.526},
+                            "news_plain": {"accuracy": 0.55, "macro_f1": 0.5, "n": 364},
                             "news": {"accuracy": 0.612, "macro_f1": 0.58, "n": 364},
                         }
                     }
@@ -138,9 +140,10 @@ def test_accuracy_is_read_for_the_configured_analyser(app, figures):
     found = accuracy.for_analyser(files=[figures])
     assert found.analyser == accuracy.analyser_key() == VADER
     assert found.headline is not None and found.headline.name == "news"
-    assert found.sentence.startswith("Tone is indicative: measured 61 % on news (VADER")
+    assert found.sentence.startswith("Tone is indicative: measured 61 % on news comments (VADER")
     assert [(s.name, s.macro_f1, s.size) for s in found.sets] == [
-        ("vader_nyt", 0.526, None),
+        ("vader_test", 0.526, None),
+        ("news_plain", 0.5, 364),
         ("news", 0.58, 364),
     ]
 

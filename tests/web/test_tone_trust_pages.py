@@ -61,10 +61,10 @@ def test_results_and_overview_state_the_measured_accuracy(editor, story, figures
         json.dumps({"analysers": {VADER: {"sets": {"news": {"accuracy": 0.61, "macro_f1": 0.6}}}}})
     )
     page = text(editor.get(f"/editor/articles/{story.id}/results"))
-    assert "Tone is indicative: measured 61 % on news (VADER" in page
-    assert "news 61% accuracy, macro-F1 0.60." in page
+    assert "Tone is indicative: measured 61 % on news comments (VADER" in page
+    assert "news comments 61% accuracy, macro-F1 0.60." in page
     overview = text(editor.get("/editor/overview"))
-    assert "Tone is indicative: measured 61 % on news (VADER" in overview
+    assert "Tone is indicative: measured 61 % on news comments (VADER" in overview
 
 
 def test_without_figures_the_pages_say_accuracy_not_measured(editor, story, figures):

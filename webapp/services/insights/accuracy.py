@@ -39,6 +39,14 @@ ANALYSER_NAMES = {
 }
 
 
+#: What prose calls the evaluation's sets (bench/sentiment_eval.py).
+SET_NAMES = {
+    "news": "news comments",
+    "news_plain": "news comments scored without topic words",
+    "vader_test": "VADER's human-rated test sentences",
+}
+
+
 @dataclass(frozen=True)
 class SetFigures:
     """One labelled set's figures for one analyser."""
@@ -54,8 +62,8 @@ class SetFigures:
 
     @property
     def described(self) -> str:
-        """The set as prose says it: its name without underscores."""
-        return self.name.replace("_", " ").replace("-", " ")
+        """The set as prose says it (``SET_NAMES``, else its name without underscores)."""
+        return SET_NAMES.get(self.name) or self.name.replace("_", " ").replace("-", " ")
 
 
 @dataclass(frozen=True)
@@ -68,8 +76,11 @@ class Accuracy:
 
     @property
     def headline(self) -> SetFigures | None:
-        """The set the sentence quotes: news comments where measured (what Pulse
-        scores), else the first."""
+        """The set the sentence quotes: news comments as the site scores them where
+        measured (``news``), else another news set, else the first."""
+        for figures in self.sets:
+            if figures.name == "news":
+                return figures
         for figures in self.sets:
             if figures.is_news:
                 return figures
