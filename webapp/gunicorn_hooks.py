@@ -15,14 +15,14 @@ from typing import Any
 
 from webapp import heartbeat
 from webapp.extensions import db
-from webapp.services.insights.sentiment import get_analyser
+from webapp.services.insights.refine import request_analyser
 from webapp.services.moderation.toxicity import get_scorer
 
 
 def when_ready(server: Any) -> None:
     app = server.app.wsgi()
     with app.app_context():
-        get_analyser()
+        request_analyser()  # a slow analyser runs in the job worker, not here
         get_scorer()
 
 

@@ -19,6 +19,9 @@ down_revision = "a1b3c5d7e9f1"
 branch_labels = None
 depends_on = None
 
+# As webapp/models/comments.py says it: the shown comments waiting for a refined score.
+_TONE_PENDING = "tone_pending AND status = 'published' AND deleted_at IS NULL"
+
 
 def upgrade() -> None:
     op.create_table(
@@ -54,7 +57,13 @@ def upgrade() -> None:
         postgresql_where=sa.text("status = 'running'"),
         sqlite_where=sa.text("status = 'running'"),
     )
-    op.create_index("ix_jobs_status_finished_at", "jobs", ["status", "finished_at"])
+    op.create_index(
+        "ix_jobs_finished",
+        "jobs",
+        ["status", "finished_at"],
+        postgresql_where=sa.text("finished_at IS NOT NULL"),
+        sqlite_where=sa.text("finished_at IS NOT NULL"),
+    )
     # A constant default: PostgreSQL adds the column without rewriting the table, and
     # SQLite's ADD COLUMN takes it as is.
     op.add_column(
@@ -65,8 +74,8 @@ def upgrade() -> None:
         "ix_comments_tone_pending",
         "comments",
         ["article_id"],
-        postgresql_where=sa.text("tone_pending"),
-        sqlite_where=sa.text("tone_pending"),
+        postgresql_where=sa.text(_TONE_PENDING),
+        sqlite_where=sa.text(_TONE_PENDING),
     )
 
 
@@ -78,7 +87,7 @@ def downgrade() -> None:
         # SQLite drops a column in place (3.35+); a batch copy of the table would take
         # the triggers on comments with it.
         op.execute("ALTER TABLE comments DROP COLUMN tone_pending")
-    op.drop_index("ix_jobs_status_finished_at", table_name="jobs")
+    op.drop_index("ix_jobs_finished", table_name="jobs")
     op.drop_index("ix_jobs_running", table_name="jobs")
     op.drop_index("ix_jobs_due", table_name="jobs")
     op.drop_table("jobs")

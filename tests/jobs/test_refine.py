@@ -235,3 +235,15 @@ def test_sigterm_lets_the_worker_finish_its_job_then_exit(backend, app, make_use
     assert _db.session.scalar(sa.select(Job.status)) == "done"
     refined = _comment(comment.id)
     assert (refined.sentiment, refined.tone_pending) == (-0.3, False)
+
+
+def test_the_web_process_warms_the_fast_analyser_not_the_slow_one(app):
+    built: list[str] = []
+
+    class Counted(SlowAnalyser):
+        def __init__(self) -> None:
+            built.append("slow")
+
+    app.config["SENTIMENT_ANALYSER"] = Counted
+    assert type(refine.request_analyser()).__name__ == "VaderAnalyser"
+    assert refine.analyser_is_slow() and built == []

@@ -25,7 +25,7 @@ from sqlalchemy import CursorResult
 from webapp.extensions import db
 from webapp.jobs.registry import RunningJob
 from webapp.models import utcnow
-from webapp.models.jobs import LAST_ERROR_CHARS, QUEUED, RUNNING, Job, JobStatus
+from webapp.models.jobs import FINISHED, LAST_ERROR_CHARS, QUEUED, RUNNING, Job, JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +247,7 @@ def purge(
     while True:
         batch = (
             sa.select(_JOBS.c.id)
-            .where(_JOBS.c.status.in_(names), _JOBS.c.finished_at < cutoff)
+            .where(sa.text(FINISHED), _JOBS.c.status.in_(names), _JOBS.c.finished_at < cutoff)
             .limit(batch_size)
             .scalar_subquery()
         )
@@ -286,8 +286,8 @@ def latest_failures(limit: int = 10) -> list[Job]:
     return list(
         db.session.scalars(
             sa.select(Job)
-            .where(Job.status == JobStatus.FAILED.value)
-            .order_by(Job.finished_at.desc(), Job.id.desc())
+            .where(sa.text(FINISHED), Job.status == JobStatus.FAILED.value)
+            .order_by(Job.finished_at.desc())
             .limit(limit)
         )
     )

@@ -240,11 +240,13 @@ class CommentReaction(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-# The comments of an article still waiting for their refined score ("N comments still
-# waiting"): only those rows are in it, so it stays small and counting is one range.
+# The shown comments of an article still waiting for their refined score ("N comments
+# still waiting", webapp/services/insights/refine.py, whose query repeats the condition
+# as SQLite wants): only those rows are in it, so it stays small and counting is one range.
+TONE_PENDING = "tone_pending AND status = 'published' AND deleted_at IS NULL"
 sa.Index(
     "ix_comments_tone_pending",
     Comment.article_id,
-    postgresql_where=sa.text("tone_pending"),
-    sqlite_where=sa.text("tone_pending"),
+    postgresql_where=sa.text(TONE_PENDING),
+    sqlite_where=sa.text(TONE_PENDING),
 )

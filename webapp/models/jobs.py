@@ -68,4 +68,12 @@ sa.Index(
     sqlite_where=sa.text(RUNNING),
 )
 # Finished jobs by status and time: the purge of old done jobs, the latest failures.
-sa.Index("ix_jobs_status_finished_at", Job.status, Job.finished_at)
+# Partial, so enqueueing (on the posting path) adds no entry to it.
+FINISHED = "finished_at IS NOT NULL"
+sa.Index(
+    "ix_jobs_finished",
+    Job.status,
+    Job.finished_at,
+    postgresql_where=sa.text(FINISHED),
+    sqlite_where=sa.text(FINISHED),
+)
