@@ -247,3 +247,23 @@ def test_the_web_process_warms_the_fast_analyser_not_the_slow_one(app):
     app.config["SENTIMENT_ANALYSER"] = Counted
     assert type(refine.request_analyser()).__name__ == "VaderAnalyser"
     assert refine.analyser_is_slow() and built == []
+
+
+def test_a_moderators_tone_correction_is_not_replaced_by_the_refined_score(
+    app, make_user, make_article
+):
+    from webapp.services.insights.corrections import correct_tone
+
+    article = make_article()
+    comment_id = comments.submit(article, make_user(), WORDS).id
+    _db.session.commit()
+    correct_tone(_comment(comment_id), make_user("moderator"), "neutral")
+    _db.session.commit()
+    corrected = _comment(comment_id)
+    kept = (corrected.sentiment, corrected.sentiment_label)
+    assert kept[1] == "neutral"
+
+    assert Worker().run_one().status == "done"
+    after = _comment(comment_id)
+    assert (after.sentiment, after.sentiment_label) == kept  # not the slow -0.8
+    assert not after.tone_pending and refine.pending_refinements(article.id) == 0

@@ -28,6 +28,7 @@ from webapp.extensions import db
 from webapp.jobs import RunningJob, enqueue, handler
 from webapp.models import Comment
 from webapp.models.comments import TONE_PENDING
+from webapp.models.tone_corrections import ToneCorrection
 from webapp.services.insights.sentiment import (
     DEFAULT_ANALYSER,
     Sentiment,
@@ -110,15 +111,21 @@ def queue_refinement(comment: Comment) -> int:
     return enqueue(KIND, {"comment_id": comment.id})
 
 
+_COMMENTS = Comment.__table__
+#: A moderator's correction (webapp/models/tone_corrections.py) is the comment's tone:
+#: the refined score does not replace it, and the comment waits no more.
+_CORRECTED = sa.exists().where(ToneCorrection.comment_id == _COMMENTS.c.id)
 _REFINED = (
-    sa.update(Comment.__table__)
+    sa.update(_COMMENTS)
     .where(
-        Comment.__table__.c.id == sa.bindparam("row_id"),
-        Comment.__table__.c.body == sa.bindparam("scored_body"),
+        _COMMENTS.c.id == sa.bindparam("row_id"),
+        _COMMENTS.c.body == sa.bindparam("scored_body"),
     )
     .values(
-        sentiment=sa.bindparam("new_score"),
-        sentiment_label=sa.bindparam("new_label"),
+        sentiment=sa.case((_CORRECTED, _COMMENTS.c.sentiment), else_=sa.bindparam("new_score")),
+        sentiment_label=sa.case(
+            (_CORRECTED, _COMMENTS.c.sentiment_label), else_=sa.bindparam("new_label")
+        ),
         tone_pending=False,
     )
 )
@@ -132,7 +139,8 @@ class _ArticleId:
 @handler(KIND)
 def refine(job: RunningJob) -> None:
     """Score the comment's current body with the configured analyser and store it if
-    the body is unchanged. Safe to repeat (it writes the same values)."""
+    the body is unchanged and no moderator has corrected its tone. Safe to repeat (it
+    writes the same values)."""
     comment_id = int(job.payload["comment_id"])
     row = db.session.execute(
         sa.select(Comment.body, Comment.article_id).where(Comment.id == comment_id)
