@@ -162,6 +162,17 @@ def test_accuracy_not_measured_when_the_file_or_the_analyser_is_missing(app, fig
     assert "accuracy not measured" in accuracy.for_analyser(files=[figures]).sentence
 
 
+def test_the_shipped_figures_name_the_default_analyser(app):
+    accuracy.clear_cache()
+    found = accuracy.for_analyser()
+    news = found.headline
+    assert news is not None and news.name == "news" and 0 < news.accuracy < 1
+    assert found.sentence == (
+        f"Tone is indicative: measured {news.accuracy * 100:.0f} % on news comments "
+        "(VADER, topic-aware)."
+    )
+
+
 def test_rows_shaped_results_are_read_too():
     parsed = accuracy.parse(
         {"results": [{"analyser": VADER, "set": "news", "accuracy": 0.6, "macro_f1": 0.5}]}
@@ -188,6 +199,8 @@ def test_a_correction_sets_the_label_keeps_the_data_and_moves_the_counters(
     db, make_user, make_article, moderator
 ):
     article, comment = _one_comment(db, make_user, make_article)
+    comment.tone_pending = True  # queued for the refined score
+    db.session.commit()
     before = insights.tone(article.id)
     assert (before.positive, before.negative) == (1, 0)
 
@@ -195,6 +208,7 @@ def test_a_correction_sets_the_label_keeps_the_data_and_moves_the_counters(
     db.session.commit()
 
     assert (comment.sentiment_label, comment.sentiment) == ("negative", -0.5)
+    assert comment.tone_pending is False
     after = insights.tone(article.id)
     assert (after.positive, after.negative, after.mean) == (0, 1, pytest.approx(-0.5))
     assert counters.recount(fix=False) == []

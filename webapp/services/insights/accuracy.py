@@ -35,6 +35,7 @@ FIGURE_FILES: tuple[Path, ...] = (
 #: What the sentence calls the analysers the project ships.
 ANALYSER_NAMES = {
     "webapp.services.insights.sentiment:VaderAnalyser": "VADER",
+    "webapp.services.insights.sentiment:PlainVaderAnalyser": "VADER as shipped",
     "webapp.services.insights.minilm:MiniLMAnalyser": "MiniLM",
 }
 

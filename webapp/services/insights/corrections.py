@@ -97,6 +97,9 @@ def correct_tone(comment: Comment, moderator: User, label: str) -> ToneCorrectio
     db.session.add(correction)
     comment.sentiment = corrected_score(label, score)
     comment.sentiment_label = label
+    # A moderator's label is final: the comment no longer waits for a refined score
+    # (the refinement skips corrected comments).
+    comment.tone_pending = False
     record(
         moderator,
         ModerationActionKind.CORRECT_TONE.value,
