@@ -131,7 +131,7 @@ _SITE = SiteTopicWord.__table__
 #: (integers read from the database) are written into the SQL, as
 #: ``comments.storage.literal_ids`` does: four lists of a batch's ids, bound one
 #: parameter each, could pass a database's limit on parameters.
-_IDS: sa.BindParameter[list[int]] = sa.bindparam(
+_IDS: sa.BindParameter[int] = sa.bindparam(
     "article_ids", type_=sa.Integer, expanding=True, literal_execute=True
 )
 _PIECES = sa.union_all(
