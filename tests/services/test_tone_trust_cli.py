@@ -54,3 +54,22 @@ def test_evaluate_prints_accuracy_macro_f1_and_the_confusion_matrix(
     assert matrix[1].split() == ["positive", "0", "0", "1"]
     assert matrix[2].split() == ["neutral", "0", "0", "1"]
     assert matrix[3].split() == ["negative", "0", "0", "2"]
+
+
+def test_recount_check_reports_a_drifted_sum_of_squares(runner, db, make_user, make_article):
+    import sqlalchemy as sa
+
+    from webapp.models.tone_counters import ArticleToneCount
+
+    article = make_article("Derby day")
+    add_comment(db, article, make_user(), -0.4, "negative", D1)
+    db.session.commit()
+    assert runner.invoke(args=["sentiment", "recount", "--check"]).exit_code == 0
+    db.session.execute(sa.update(ArticleToneCount).values(total_sq=ArticleToneCount.total_sq + 1))
+    db.session.commit()
+
+    result = runner.invoke(args=["sentiment", "recount", "--check"])
+    assert result.exit_code == 1
+    assert "total_sq 160000000001 -> 160000000000" in result.output
+    assert runner.invoke(args=["sentiment", "recount"]).exit_code == 0
+    assert runner.invoke(args=["sentiment", "recount", "--check"]).exit_code == 0
