@@ -308,3 +308,22 @@ def test_evaluate_compares_the_analyser_with_the_moderators_latest_labels(
 def test_evaluate_with_no_corrections_counts_none(app, db):
     found = corrections.evaluate()
     assert (found.count, found.accuracy, found.macro_f1) == (0, 0.0, 0.0)
+
+
+def test_evaluate_scores_with_the_articles_topic_words(app, db, make_user, make_article, moderator):
+    """Plain VADER reads "peace" as +2.5; scored as the site scores it, with the article's
+    subject carrying no valence, the sentence is no longer called positive."""
+    from webapp.services.insights import sentiment
+
+    app.config["SENTIMENT_ANALYSER"] = VADER
+    sentiment.clear_cache()
+    try:
+        article = make_article("Will the fragile peace hold")
+        _corrected(db, article, make_user(), moderator, "This peace won't last a week", "negative")
+        db.session.commit()
+        found = corrections.evaluate()
+        assert sentiment.analyse("This peace won't last a week").label == "positive"
+    finally:
+        sentiment.clear_cache()
+    assert found.count == 1
+    assert found.confusion["negative"]["positive"] == 0

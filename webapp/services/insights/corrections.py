@@ -16,9 +16,7 @@ wsgi sentiment evaluate``.
 
 from __future__ import annotations
 
-import importlib
-import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -37,6 +35,7 @@ from webapp.services.insights.sentiment import (
     POSITIVE,
     label_for,
 )
+from webapp.services.insights.topics import topic_words_for
 from webapp.services.moderation.audit import record
 
 #: The score a corrected comment takes when the analyser's score lies outside the
@@ -169,29 +168,6 @@ class Evaluation:
         return sum(self.f1(label) for label in LABELS) / len(LABELS)
 
 
-def _topic_words() -> Callable[[Article], frozenset[str]] | None:
-    """``topics.topic_words_for`` where the topic-neutral scoring is installed."""
-    try:
-        topics = importlib.import_module("webapp.services.insights.topics")
-    except ImportError:
-        return None
-    found = getattr(topics, "topic_words_for", None)
-    return found if callable(found) else None
-
-
-def _scorer() -> Callable[[str, frozenset[str]], str]:
-    """The label the configured analyser gives a text, with topic words when
-    ``analyse`` takes them."""
-    takes_topics = "topic_words" in inspect.signature(scoring.analyse).parameters
-
-    def label(text: str, words: frozenset[str]) -> str:
-        if takes_topics:
-            return scoring.analyse(text, topic_words=words).label  # type: ignore[call-arg,unused-ignore]
-        return scoring.analyse(text).label
-
-    return label
-
-
 #: Corrections read per query by ``evaluate``.
 EVALUATE_BATCH = 500
 
@@ -200,8 +176,6 @@ def evaluate(batch: int = EVALUATE_BATCH) -> Evaluation:
     """Each corrected comment's latest label against the configured analyser's label
     for the text as the moderator read it, scored now."""
     result = Evaluation(analyser=accuracy.analyser_key())
-    words_for = _topic_words()
-    label_of = _scorer()
     latest = (
         select(func.max(ToneCorrection.id).label("id"))
         .group_by(ToneCorrection.comment_id)
@@ -221,13 +195,12 @@ def evaluate(batch: int = EVALUATE_BATCH) -> Evaluation:
         if not rows:
             return result
         for correction_id, true, body, article_id in rows:
-            words = frozenset[str]()
-            if words_for is not None:
-                if article_id not in articles:
-                    article = db.session.get(Article, article_id)
-                    articles[article_id] = words_for(article) if article else frozenset()
-                words = articles[article_id]
-            result.add(true, label_of(body, words))
+            if article_id not in articles:
+                article = db.session.get(Article, article_id)
+                articles[article_id] = topic_words_for(article) if article else frozenset()
+            # Scored as the site scores a comment now: its article's topic words carry
+            # no valence where the analyser can leave them out.
+            result.add(true, scoring.analyse(body, topic_words=articles[article_id]).label)
             after = correction_id
 
 
