@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +11,7 @@ from webapp.models import Article
 from webapp.services import polls
 from webapp.services.insights.comment_tone import Tone, ToneByVote, tone_by_vote
 from webapp.services.insights.days import Day, timeline
+from webapp.services.insights.refine import pending_refinements
 
 
 @dataclass(frozen=True)
@@ -31,23 +30,12 @@ class ArticleInsights:
     #: (``SENTIMENT_MIN_GROUP_COMMENTS``): a mean of a handful says little, and can
     #: say how a few named commenters voted.
     min_group_comments: int = 0
-    #: Comments still waiting for their refined score (the job runner); None where
-    #: the refinement is not installed.
-    pending: int | None = None
+    #: Comments still waiting for their refined score (the job runner).
+    pending: int = 0
 
     def suppressed(self, group: Tone) -> bool:
         """Whether a poll answer's group is too small to show its tone."""
         return group.count < self.min_group_comments
-
-
-def _pending_counter() -> Callable[[int], int] | None:
-    """``refine.pending_refinements`` where the background refinement is installed."""
-    try:
-        refine = importlib.import_module("webapp.services.insights.refine")
-    except ImportError:
-        return None
-    found = getattr(refine, "pending_refinements", None)
-    return found if callable(found) else None
 
 
 def for_article(
@@ -61,12 +49,11 @@ def for_article(
     by_vote = tone_by_vote(article.id, poll_id, option_ids)
     if min_group_comments is None:
         min_group_comments = int(current_app.config.get("SENTIMENT_MIN_GROUP_COMMENTS", 10))
-    pending = _pending_counter()
     return ArticleInsights(
         results=polls.results(poll, moment) if poll is not None else None,
         comments=by_vote.overall,
         by_vote=by_vote,
         timeline=timeline(article.id, poll_id, option_ids),
         min_group_comments=min_group_comments,
-        pending=int(pending(article.id)) if pending is not None else None,
+        pending=pending_refinements(article.id),
     )
