@@ -165,6 +165,9 @@ def test_the_queue_offers_tone_buttons_that_work_without_script(db, moderator, h
     stored = db.session.scalars(sa.select(ToneCorrection)).one()
     assert (stored.label, stored.analyser_label, stored.body) == ("negative", "positive", held.body)
     assert "tone is now negative" in text(moderator.get("/moderation/queue/pending"))
+    log = text(moderator.get("/moderation/log"))
+    assert "Corrected the tone to negative (the analyser said positive)" in log
+    assert '<option value="correct_tone" >correct tone</option>' in log
 
 
 def test_a_correction_needs_the_csrf_token_and_a_known_label(db, moderator, held):
