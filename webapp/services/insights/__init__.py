@@ -24,7 +24,15 @@ read the request, so the API, the editor's pages and the tests share them.
 - ``article``: one article's figures together (``for_article``);
 - ``all_articles``: the sortable overview of every article;
 - ``trend``: one answer followed across the polls of a label;
-- ``exports``: those figures as CSV tables.
+- ``exports``: those figures as CSV tables;
+- ``accuracy``: the configured analyser's measured accuracy, as the evaluation
+  published it (the pages' "how far to trust it" line);
+- ``corrections``: moderators' tone corrections, and the analyser measured on them.
+
+A mean tone comes with its normal-approximation 95 % interval
+(``comment_tone.mean_interval``, from the counters' sums of scores and squares), and
+a poll answer's group below ``SENTIMENT_MIN_GROUP_COMMENTS`` comments shows its count
+only (``ArticleInsights.suppressed``).
 """
 
 from webapp.services.insights.all_articles import (
