@@ -435,3 +435,102 @@ def test_a_crash_in_a_worker_stops_the_run_and_keeps_the_batches_before(
 def test_rescore_refuses_no_workers(app, db):
     with pytest.raises(ValueError):
         rescore_comments(workers=0)
+
+
+# --- moderators' corrections and batch analysers ------------------------------------------
+
+
+class CorrectingAnalyser:
+    """While scoring "correct me", a moderator corrects that comment's tone to neutral
+    through another connection: the run must not overwrite the correction."""
+
+    def score(self, text: str) -> float:
+        if "correct me" in text:
+            from webapp.models.tone_corrections import ToneCorrection
+
+            comments, corrections = Comment.__table__, ToneCorrection.__table__
+            with _db.engine.begin() as connection:
+                comment_id = connection.execute(
+                    sa.select(comments.c.id).where(comments.c.body == text)
+                ).scalar_one()
+                moderator_id = connection.execute(
+                    sa.select(comments.c.author_id).where(comments.c.id == comment_id)
+                ).scalar_one()
+                connection.execute(
+                    sa.insert(corrections).values(
+                        comment_id=comment_id,
+                        label="neutral",
+                        moderator_id=moderator_id,
+                        analyser="tests",
+                        body=text,
+                    )
+                )
+                connection.execute(
+                    sa.update(comments)
+                    .where(comments.c.id == comment_id)
+                    .values(sentiment=0.0, sentiment_label="neutral")
+                )
+        return -0.8
+
+
+class BatchAnalyser:
+    """Scores whole batches only (as a model does), recording each batch's size and the
+    topic words it was given."""
+
+    batches: list[int] = []
+    topic_words: list[frozenset[str]] = []
+
+    def score(self, text: str) -> float:
+        raise AssertionError("a batch analyser is given whole batches")
+
+    def score_many_in_topic(self, texts, topic_words):
+        BatchAnalyser.batches.append(len(texts))
+        BatchAnalyser.topic_words.extend(topic_words)
+        return [0.9 if "good" in text else float("-inf") for text in texts]
+
+
+def test_rescore_leaves_a_moderators_correction_as_it_is(app, db, make_user, make_article):
+    from webapp.models import Comment as CommentModel
+    from webapp.services.insights.corrections import correct_tone
+
+    ids = add_comments(db, make_user, make_article)
+    moderator = make_user("moderator")
+    correct_tone(db.session.get(CommentModel, ids[0]), moderator, "negative")
+    db.session.commit()
+    corrected_before = stored(db)[0]
+    app.config["SENTIMENT_ANALYSER"] = "tests.services.test_sentiment:FakeAnalyser"
+    assert rescore_comments(batch_size=2) == 4  # the corrected comment is not re-scored
+    rows = stored(db)
+    assert rows[0] == corrected_before
+    assert corrected_before[3] == "negative"
+    assert [row[3] for row in rows[1:]] == ["positive"] * 4
+
+
+def test_a_correction_made_while_a_batch_is_scored_is_kept(app, db, make_user, make_article):
+    rows = [("first", None, None), ("please correct me", None, None), ("third", None, None)]
+    ids = add_comments(db, make_user, make_article, rows)
+    app.config["SENTIMENT_ANALYSER"] = "tests.services.test_sentiment:CorrectingAnalyser"
+    rescore_comments(batch_size=10)
+    assert stored(db) == [
+        (ids[0], "first", -0.8, "negative"),
+        (ids[1], "please correct me", 0.0, "neutral"),
+        (ids[2], "third", -0.8, "negative"),
+    ]
+
+
+def test_an_analyser_that_scores_batches_is_given_each_batch_at_once(
+    app, db, make_user, make_article
+):
+    BatchAnalyser.batches, BatchAnalyser.topic_words = [], []
+    rows = [("good one", None, None), ("bad one", None, None), ("good two", None, None)]
+    add_comments(db, make_user, make_article, rows)
+    app.config["SENTIMENT_ANALYSER"] = "tests.services.test_sentiment:BatchAnalyser"
+    assert rescore_comments(batch_size=2) == 3
+    assert BatchAnalyser.batches == [2, 1]
+    # Every comment went with its article's words; scores are clipped and labelled.
+    assert all(words for words in BatchAnalyser.topic_words)
+    assert [(row[2], row[3]) for row in stored(db)] == [
+        (0.9, "positive"),
+        (-1.0, "negative"),
+        (0.9, "positive"),
+    ]
