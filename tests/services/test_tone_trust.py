@@ -327,3 +327,21 @@ def test_evaluate_scores_with_the_articles_topic_words(app, db, make_user, make_
         sentiment.clear_cache()
     assert found.count == 1
     assert found.confusion["negative"]["positive"] == 0
+
+
+def test_rescoring_leaves_a_corrected_comment_alone(db, make_user, make_article, moderator):
+    from webapp.services.insights.sentiment import rescore_comments
+
+    article = make_article("Cup final")
+    corrected = add_comment(db, article, make_user(), 0.0, "neutral", D1)
+    corrected.body = "What a wonderful, brilliant match"  # VADER: strongly positive
+    other = add_comment(db, article, make_user(), 0.0, "neutral", D1)
+    other.body = corrected.body
+    corrections.correct_tone(corrected, moderator, "negative")
+    db.session.commit()
+
+    rescore_comments()
+    db.session.expire_all()
+    assert (corrected.sentiment_label, corrected.sentiment) == ("negative", -0.5)
+    assert other.sentiment_label == "positive"  # the same text, not corrected
+    assert counters.recount(fix=False) == []
