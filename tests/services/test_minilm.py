@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from webapp.demo.loader import DEMO_OPTIONS, DEMO_QUESTION
-from webapp.services.insights import minilm
+from webapp.services.insights import minilm, sentiment
 from webapp.services.insights.minilm import (
     HEAD_PATH,
     MiniLMAnalyser,
@@ -131,6 +131,19 @@ def test_the_shipped_head_reads_plain_opinions() -> None:
     assert analyser.score(
         "This is a disgrace and everyone responsible should resign."
     ) == pytest.approx(scores[1], abs=1e-6)
+
+
+@needs_model
+def test_the_site_scores_comments_with_the_model_when_it_is_configured(make_app) -> None:
+    app = make_app(SENTIMENT_ANALYSER="webapp.services.insights.minilm:MiniLMAnalyser")
+    sentiment.clear_cache()
+    try:
+        with app.app_context():
+            assert isinstance(sentiment.get_analyser(), MiniLMAnalyser)
+            found = sentiment.analyse("This peace won't last a week", CEASEFIRE_WORDS)
+    finally:
+        sentiment.clear_cache()
+    assert found.label == NEGATIVE
 
 
 # --- the head's file ------------------------------------------------------------------------
