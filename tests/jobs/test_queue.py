@@ -264,8 +264,9 @@ def test_stopping_the_worker_lets_the_current_job_finish(app):
     assert statuses == ["done", "queued"]
 
 
-@pytest.mark.postgres_only
-def test_workers_on_postgresql_never_run_one_job_twice(app):
+def test_workers_never_run_one_job_twice(app):
+    """Four workers with sessions of their own share the queue: on PostgreSQL by SKIP
+    LOCKED, on SQLite (where one worker is advised) by the claim's guarded UPDATE."""
     ids = [enqueue("test.note", {"sleep": 0.005}) for _ in range(60)]
     _db.session.commit()
     counts: dict[str, Any] = {}
@@ -289,3 +290,18 @@ def test_workers_on_postgresql_never_run_one_job_twice(app):
     assert sum(1 for ran in counts.values() if ran) >= 2  # they shared the queue
     assert set(_db.session.scalars(sa.select(Job.status))) == {"done"}
     assert {f"note-{i}" for i in ids} <= _notes()
+
+
+@pytest.mark.postgres_only
+def test_a_job_locked_by_another_worker_is_skipped_not_waited_for(app):
+    first = enqueue("test.note", {})
+    second = enqueue("test.note", {})
+    _db.session.commit()
+    with _db.engine.connect() as other:
+        # Another worker's claim, mid-transaction: it holds the first job's row lock.
+        other.execute(sa.select(Job.id).where(Job.id == first).with_for_update())
+        _db.session.execute(sa.text("SET LOCAL lock_timeout = '2s'"))  # waiting fails
+        claimed = queue.claim("second-worker")
+        assert claimed is not None and claimed.id == second
+        other.rollback()
+    assert _job(first).status == "queued"
