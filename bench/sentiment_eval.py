@@ -7,7 +7,8 @@
     .venv/bin/python bench/sentiment_eval.py --sets news --json   # offline, JSON on stdout
 
 Each analyser ("module:Class", built with no arguments; default: the
-``SENTIMENT_ANALYSER`` environment setting, else VADER) is measured on
+``SENTIMENT_ANALYSER`` environment setting, else the site's default analyser) is
+measured on
 
 - ``vader_test``: the held-out 30 % of the human-rated sentences shipped with the
   vaderSentiment sdist (NYT editorial sentences, tweets, movie and product review
@@ -73,7 +74,9 @@ from bench.sentiment_data import (  # noqa: E402
 RESULTS = ROOT / "bench" / "results"
 #: The figures the site shows editors (webapp/services/insights/accuracy.py reads them).
 PUBLISHED = ROOT / "webapp" / "services" / "insights" / "accuracy.json"
-DEFAULT_ANALYSER = "webapp.services.insights.sentiment:VaderAnalyser"
+#: Measured when neither --analyser nor SENTIMENT_ANALYSER names one and the site's
+#: default cannot be read.
+FALLBACK_ANALYSER = "webapp.services.insights.sentiment:VaderAnalyser"
 BATCH = 64
 
 #: Set name -> what it is, for the report.
@@ -189,11 +192,27 @@ def find_topic_words_from() -> TopicWordsFrom | None:
     return found
 
 
+def configured_analyser() -> str:
+    """What the site scores with when nothing else is said: SENTIMENT_ANALYSER from the
+    environment, else the site's own default (so the plain command follows a change of
+    default)."""
+    configured = os.environ.get("SENTIMENT_ANALYSER", "").strip()
+    if configured:
+        return configured
+    try:
+        from webapp.services.insights.sentiment import DEFAULT_ANALYSER
+    except ImportError:
+        return FALLBACK_ANALYSER
+    return DEFAULT_ANALYSER
+
+
 def build_analyser(spec: str) -> object:
     from werkzeug.utils import import_string
 
-    factory = import_string(spec)
-    analyser = factory()
+    try:
+        analyser = import_string(spec)()
+    except Exception as error:  # an analyser's own failure to build, said plainly
+        raise SystemExit(f"cannot build {spec}: {error}") from error
     if not callable(getattr(analyser, "score", None)):
         raise SystemExit(f"{spec} has no score(text) method")
     return analyser
@@ -467,7 +486,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--analyser",
         action="append",
-        help='"module:Class" (repeatable); default: $SENTIMENT_ANALYSER, else VADER',
+        help='"module:Class" (repeatable); default: $SENTIMENT_ANALYSER, else the site default',
     )
     parser.add_argument(
         "--sets",
@@ -486,7 +505,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    specs = args.analyser or [os.environ.get("SENTIMENT_ANALYSER", "").strip() or DEFAULT_ANALYSER]
+    specs = args.analyser or [configured_analyser()]
     sets = [s.strip() for s in args.sets.split(",") if s.strip()]
     unknown = sorted(set(sets) - {"vader", "news"})
     if unknown or not sets:

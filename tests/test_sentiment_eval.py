@@ -304,3 +304,19 @@ def test_the_news_set_is_scored_with_the_site_wide_words_a_new_site_starts_with(
     spec.loader.exec_module(revision)
 
     assert set(sentiment_eval.SITE_TOPIC_WORDS) == set(revision.STARTING_WORDS)
+
+
+def test_without_a_choice_the_configured_analyser_is_measured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from webapp.services.insights.sentiment import DEFAULT_ANALYSER
+
+    monkeypatch.delenv("SENTIMENT_ANALYSER", raising=False)
+    assert sentiment_eval.configured_analyser() == DEFAULT_ANALYSER
+    monkeypatch.setenv("SENTIMENT_ANALYSER", " tests.test_sentiment_eval:AlwaysNeutral ")
+    assert sentiment_eval.configured_analyser() == "tests.test_sentiment_eval:AlwaysNeutral"
+
+
+def test_an_analyser_that_cannot_be_built_is_a_clear_error() -> None:
+    with pytest.raises(SystemExit, match="cannot build tests.test_sentiment_eval:Missing"):
+        sentiment_eval.build_analyser("tests.test_sentiment_eval:Missing")
