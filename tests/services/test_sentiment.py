@@ -9,7 +9,7 @@ from werkzeug.utils import ImportStringError
 
 from webapp.extensions import db as _db
 from webapp.models import Comment
-from webapp.services.insights import sentiment
+from webapp.services.insights import minilm, sentiment
 from webapp.services.insights.sentiment import (
     Sentiment,
     VaderAnalyser,
@@ -78,7 +78,10 @@ class EditingAnalyser:
 
 
 @pytest.fixture(autouse=True)
-def fresh_analysers():
+def fresh_analysers(monkeypatch):
+    # Outside an app these tests read VADER (inside one, tests/conftest.py names it):
+    # the site's default is the MiniLM model (tests/services/test_minilm.py).
+    monkeypatch.setattr(sentiment._analysers, "default", sentiment.FAST_ANALYSER)
     sentiment.clear_cache()
     FakeAnalyser.instances = 0
     FakeAnalyser.texts = []
@@ -141,10 +144,17 @@ def test_empty_text_is_neutral():
     assert analyse("") == Sentiment(score=0.0, label="neutral")
 
 
-def test_default_analyser_is_vader_built_once():
+def test_vader_is_built_once():
     analyser = get_analyser()
     assert isinstance(analyser, VaderAnalyser)
     assert get_analyser() is analyser
+
+
+@pytest.mark.skipif(not minilm.model_is_installed(), reason="the MiniLM weights are not installed")
+def test_the_sites_default_analyser_is_the_model(monkeypatch):
+    monkeypatch.setattr(sentiment._analysers, "default", sentiment.DEFAULT_ANALYSER)
+    assert isinstance(get_analyser(), minilm.MiniLMAnalyser)
+    assert get_analyser() is get_analyser()
 
 
 # --- replacing the analyser --------------------------------------------------------------

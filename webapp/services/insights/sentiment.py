@@ -1,10 +1,13 @@
 """Comment sentiment: a score in [-1, 1], its label, and re-scoring stored comments.
 
 The analyser sits behind the small ``SentimentAnalyser`` protocol so that the
-default (VADER, a lexicon shipped with its package: no network, no model
-download, microseconds a comment) can be swapped for another one through the
-``SENTIMENT_ANALYSER`` setting without touching the comment pipeline. After a
-swap, ``flask --app wsgi sentiment rescore`` brings the stored scores in line.
+default (the MiniLM model, webapp/services/insights/minilm.py, milliseconds a comment,
+so scored in the background: webapp/services/insights/refine.py) can be swapped for
+another one through the ``SENTIMENT_ANALYSER`` setting without touching the comment
+pipeline; VADER (a lexicon shipped with its package, microseconds a comment) scores
+each comment at once meanwhile, and is the analyser to name there for a site that
+wants no model. After a swap, ``flask --app wsgi sentiment rescore`` brings the stored
+scores in line.
 
 A comment is scored with its article's topic words carrying no valence
 (webapp/services/insights/topics.py): an analyser that can do so defines
@@ -41,7 +44,14 @@ from webapp.services.pluggable import Pluggable
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ANALYSER = "webapp.services.insights.sentiment:VaderAnalyser"
+#: The analyser whose scores results show: all-MiniLM-L6-v2 with the project's head,
+#: which bench/sentiment_eval.py measured 10 points of macro-F1 above topic-aware VADER
+#: on the held-out vaderSentiment sentences and 7 on news comments (the issue's rule to
+#: ship it: 5 on both; README, "How accurate the sentiment is"). It is slow, so
+#: comments are scored at once by FAST_ANALYSER and re-scored by the job runner.
+DEFAULT_ANALYSER = "webapp.services.insights.minilm:MiniLMAnalyser"
+#: What a request scores a comment with meanwhile (SENTIMENT_FAST_ANALYSER's default).
+FAST_ANALYSER = "webapp.services.insights.sentiment:VaderAnalyser"
 
 POSITIVE = "positive"
 NEUTRAL = "neutral"
