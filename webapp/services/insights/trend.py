@@ -141,9 +141,11 @@ def option_trend(label_slug: str, option_text: str) -> list[TrendPoint]:
 
 
 #: Polls read per query by ``trend_rows`` (the CSV download), the first query fewer:
-#: a long-running question's file starts as soon as a new one's.
+#: a long-running question's file starts as soon as a new one's. The first query's
+#: rows (about 100 bytes each) fill the file's first piece
+#: (``csv_export.FIRST_CHUNK_SIZE``), so it leaves before a second query is made.
 EXPORT_BATCH = 200
-FIRST_EXPORT_BATCH = 20
+FIRST_EXPORT_BATCH = 50
 
 
 def trend_rows(label_slug: str, option_text: str, batch: int | None = None) -> Iterator[TrendPoint]:
