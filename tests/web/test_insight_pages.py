@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
+import statistics
 from datetime import UTC, datetime
 
 import pytest
@@ -143,13 +145,30 @@ def test_sentiment_csv_has_the_timeline_the_groups_and_the_shares(editor, articl
         ["2026-03-01", "1", "0", "0", "1", "1", "0.8000"],
         ["2026-03-02", "0", "1", "0", "1", "3", "-0.0667"],
     ]
+
+    def interval(scores: list[float]) -> list[str]:
+        """mean ± 1.96·s/√n, as the results page shows it, four places."""
+        half = 1.96 * statistics.stdev(scores) / math.sqrt(len(scores))
+        mean = statistics.fmean(scores)
+        return [f"{mean - half:.4f}", f"{mean + half:.4f}"]
+
     assert rows(editor.get(base, query_string={"table": "tone"})) == [
-        ["group", "comments", "mean_tone", "positive", "neutral", "negative"],
-        ["all comments", "4", "0.1500", "2", "1", "1"],
-        ["voted: Yes", "2", "0.6000", "2", "0", "0"],
-        ["voted: No", "1", "-0.6000", "0", "0", "1"],
-        ["voted: Too early to tell", "0", "", "0", "0", "0"],
-        ["did not vote", "1", "0.0000", "0", "1", "0"],
+        [
+            "group",
+            "comments",
+            "mean_tone",
+            "mean_tone_low",
+            "mean_tone_high",
+            "positive",
+            "neutral",
+            "negative",
+        ],
+        ["all comments", "4", "0.1500", *interval([0.8, 0.4, -0.6, 0.0]), "2", "1", "1"],
+        ["voted: Yes", "2", "0.6000", *interval([0.8, 0.4]), "2", "0", "0"],
+        # One score or none: no spread to measure, so no interval.
+        ["voted: No", "1", "-0.6000", "", "", "0", "0", "1"],
+        ["voted: Too early to tell", "0", "", "", "", "0", "0", "0"],
+        ["did not vote", "1", "0.0000", "", "", "0", "1", "0"],
     ]
     low, high = polls.wilson_interval(1, 2)
     shares = rows(editor.get(base, query_string={"table": "shares"}))

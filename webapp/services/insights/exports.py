@@ -26,7 +26,10 @@ SENTIMENT_TABLES: tuple[SentimentTable, ...] = ("timeline", "tone", "shares")
 
 def _tone_row(name: str, tone: Tone) -> list[Cell]:
     mean = figure(tone.mean) if tone.count else ""
-    return [name, tone.count, mean, tone.positive, tone.neutral, tone.negative]
+    # The mean's 95 % interval, as the results page shows it; empty below two scores.
+    interval = tone.interval
+    low, high = ("", "") if interval is None else (figure(interval[0]), figure(interval[1]))
+    return [name, tone.count, mean, low, high, tone.positive, tone.neutral, tone.negative]
 
 
 def sentiment_table(
@@ -54,7 +57,19 @@ def sentiment_table(
         if poll is not None:
             rows += [_tone_row(f"voted: {o.label}", found.by_vote.options[o.id]) for o in options]
             rows.append(_tone_row("did not vote", found.by_vote.no_vote))
-        return CsvTable(["group", "comments", "mean_tone", "positive", "neutral", "negative"], rows)
+        return CsvTable(
+            [
+                "group",
+                "comments",
+                "mean_tone",
+                "mean_tone_low",
+                "mean_tone_high",
+                "positive",
+                "neutral",
+                "negative",
+            ],
+            rows,
+        )
     if found.results is None:
         return None
     return CsvTable(
