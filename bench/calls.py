@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
                 "RATELIMIT_ENABLED": False,
                 "ARGON2_PROFILE": "CHEAPEST",
                 "REQUEST_LOG": False,
+                "INTEGRITY_RUNNER": False,
                 **caches_off,
             }
         )

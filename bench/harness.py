@@ -231,7 +231,16 @@ def seeding(url: str) -> Iterator[None]:
     engine = sa.create_engine(database_url_from(url))
     Base.metadata.create_all(engine)
     engine.dispose()
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "RATELIMIT_ENABLED": False})
+    # No background integrity pass: its thread would outlive the seeding and query a
+    # throwaway database after the run dropped it.
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": SECRET_KEY,
+            "RATELIMIT_ENABLED": False,
+            "INTEGRITY_RUNNER": False,
+        }
+    )
     with app.app_context():
         try:
             yield

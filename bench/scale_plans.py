@@ -125,6 +125,7 @@ class Capture:
             "SECRET_KEY": SECRET_KEY,
             "RATELIMIT_ENABLED": False,
             "REQUEST_LOG": False,
+            "INTEGRITY_RUNNER": False,
         }
         config.update(dict.fromkeys(CACHE_SETTINGS, 0))
         self.app = create_app(config)
