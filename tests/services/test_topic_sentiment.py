@@ -45,7 +45,11 @@ ECONOMY = {
 
 
 @pytest.fixture(autouse=True)
-def fresh_analysers():
+def fresh_analysers(monkeypatch):
+    # Outside an app these tests read VADER (inside one, tests/conftest.py names it):
+    # the site's default is the MiniLM model, whose topic words tests/services/test_minilm.py
+    # covers.
+    monkeypatch.setattr(sentiment._analysers, "default", sentiment.FAST_ANALYSER)
     sentiment.clear_cache()
     yield
     sentiment.clear_cache()
@@ -167,7 +171,7 @@ def test_a_topic_word_in_an_emoji_description_is_hidden_too():
     assert VaderAnalyser().score_in_topic(text, frozenset({"smiling"})) == 0.0
 
 
-def test_without_topic_words_the_default_analyser_is_vader_as_shipped():
+def test_without_topic_words_vader_scores_as_shipped():
     for text in ("VADER is smart, handsome, and funny.", "This peace won't last a week", ""):
         assert analyse(text).score == plain(text)
         assert VaderAnalyser().score_in_topic(text, frozenset({"unrelated"})) == plain(text)
