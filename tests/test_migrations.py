@@ -86,6 +86,7 @@ def test_upgrade_from_empty_matches_the_models_and_downgrades_to_base(backend, e
     assert any("comment_count" in definition for definition in migrated.values())
     assert any("last_rejected_at" in definition for definition in migrated.values())
     assert any("article_tone_counts" in definition for definition in migrated.values())
+    assert any("sentiment.refine" in definition for definition in migrated.values())
 
     result = runner.invoke(args=["db", "downgrade", "base"])
     assert result.exit_code == 0, result.output

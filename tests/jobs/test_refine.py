@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -173,6 +174,33 @@ def test_a_comment_edited_before_its_refinement_ran_gets_the_new_texts_score(
     Worker().run(burst=True)
     final = _comment(comment.id)
     assert (final.sentiment, final.tone_pending) == (0.6, False)
+
+
+def test_a_pending_comment_written_outside_the_app_is_queued_by_the_database(
+    app, make_user, make_article
+):
+    """The job comes with the row by trigger: a console's INSERT or UPDATE that leaves
+    a comment waiting queues its refinement too; an update that keeps the body and an
+    already pending state queues nothing more."""
+    article = make_article()
+    comment = comments.submit(article, make_user(), WORDS)
+    _db.session.commit()
+    assert len(_jobs()) == 1
+    Worker().run(burst=True)
+    assert not _comment(comment.id).tone_pending
+
+    table = Comment.__table__
+    _db.session.execute(sa.update(table).where(table.c.id == comment.id).values(tone_pending=True))
+    _db.session.commit()
+    _db.session.execute(sa.update(table).where(table.c.id == comment.id).values(toxicity=0.1))
+    _db.session.execute(sa.update(table).where(table.c.id == comment.id).values(tone_pending=True))
+    _db.session.commit()
+    queued = [job for job in _jobs() if job.status == "queued"]
+    assert [job.payload for job in queued] == [{"comment_id": comment.id}]
+    assert queued[0].run_after <= queued[0].created_at + timedelta(seconds=1)
+
+    assert Worker().run(burst=True) == 1
+    assert (_comment(comment.id).sentiment, _comment(comment.id).tone_pending) == (-0.8, False)
 
 
 def test_a_comment_deleted_before_its_refinement_leaves_nothing_to_do(app, make_user, make_article):

@@ -1,6 +1,6 @@
 """The whole data model; importing this module registers every table."""
 
-from webapp.models import comment_triggers, tally_triggers
+from webapp.models import comment_triggers, refine_triggers, tally_triggers
 from webapp.models.articles import Article, ArticleStatus, CommentMode, Label, article_labels
 from webapp.models.base import Base, utcnow
 from webapp.models.comments import (
@@ -33,6 +33,8 @@ from webapp.models.users import Role, User
 
 tally_triggers.TRIGGERS.attach(Base.metadata)
 comment_triggers.TRIGGERS.attach(Base.metadata)
+# After jobs and comments: they queue a comment's background re-score (issue 17).
+refine_triggers.TRIGGERS.attach(Base.metadata)
 
 __all__ = [
     "Article",

@@ -32,7 +32,8 @@ class TriggerSet:
         the functions with ``drop_all`` (the triggers go with their tables)."""
         for dialect, statements in self.create.items():
             for statement in statements:
-                ddl = sa.DDL(statement).execute_if(dialect=dialect)
+                # DDL formats its text with %: a literal one (strftime's) is doubled.
+                ddl = sa.DDL(statement.replace("%", "%%")).execute_if(dialect=dialect)
                 sa.event.listen(metadata, "after_create", ddl)
         for statement in self.drop["postgresql"]:
             if statement.startswith("DROP FUNCTION"):

@@ -119,9 +119,8 @@ def write_text(
     comment.toxicity = assessment.toxicity
     comment.sentiment = feeling.score
     comment.sentiment_label = feeling.label
+    # Storing the comment pending queues its re-score, by trigger (models/refine_triggers).
     comment.tone_pending = refining
-    if refining and comment.id is not None:  # an edit; a new comment's job comes with store
-        refine.queue_refinement(comment)
 
 
 def store(comment: Comment) -> Comment:
@@ -130,8 +129,6 @@ def store(comment: Comment) -> Comment:
     The parent is checked again here, as it may have gone since it was read (when
     prepared in an earlier transaction)."""
     storage.store_row(comment)
-    if comment.tone_pending:
-        refine.queue_refinement(comment)  # in the comment's transaction
     return comment
 
 
@@ -141,10 +138,7 @@ def store_if_unchanged(comment: Comment, article: PostedTo) -> bool:
     under that slug with that comment mode, which the INSERT itself checks. False,
     with nothing written, when it changed meanwhile: read it afresh and prepare the
     comment again. Flushes; the caller commits."""
-    stored = storage.store_row(comment, article if isinstance(article, PostingArticle) else None)
-    if stored and comment.tone_pending:
-        refine.queue_refinement(comment)  # in the comment's transaction
-    return stored
+    return storage.store_row(comment, article if isinstance(article, PostingArticle) else None)
 
 
 def article_for_posting(slug: str, viewer: User | None) -> PostedTo:

@@ -3,8 +3,9 @@ then again in the background by the slow one (the job runner, webapp/jobs/).
 
 An analyser class with ``fast = False`` (a model too slow for the request) is slow.
 Then writing a comment (``posting.write_text``) stores the score of
-SENTIMENT_FAST_ANALYSER (VADER by default), sets ``comments.tone_pending`` and queues a
-"sentiment.refine" job in the same transaction; the worker scores the comment's body
+SENTIMENT_FAST_ANALYSER (VADER by default) and sets ``comments.tone_pending``; the
+statement that stores it queues a "sentiment.refine" job by trigger
+(webapp/models/refine_triggers.py); the worker scores the comment's body
 with the slow analyser and stores that score only if the body is still the one it
 scored (an edit meanwhile queued a job of its own), clearing ``tone_pending``. The
 tone counters follow the stored score by trigger (webapp/models/tone_counters.py).
@@ -26,9 +27,10 @@ from sqlalchemy import CursorResult
 from werkzeug.utils import import_string
 
 from webapp.extensions import db
-from webapp.jobs import RunningJob, enqueue, handler
+from webapp.jobs import RunningJob, handler
 from webapp.models import Comment
 from webapp.models.comments import TONE_PENDING
+from webapp.models.refine_triggers import REFINE_JOB_KIND
 from webapp.models.tone_corrections import ToneCorrection
 from webapp.services.insights.sentiment import (
     DEFAULT_ANALYSER,
@@ -44,7 +46,7 @@ from webapp.services.pluggable import Pluggable
 
 log = logging.getLogger(__name__)
 
-KIND = "sentiment.refine"
+KIND = REFINE_JOB_KIND  # queued by trigger as a pending comment is stored
 
 _fast_analysers: Pluggable[SentimentAnalyser] = Pluggable(
     "SENTIMENT_FAST_ANALYSER", FAST_ANALYSER, SentimentAnalyser, "Fast sentiment analyser"
@@ -103,14 +105,6 @@ def score_at_once(text: str, article: HasId) -> Sentiment:
     """The score a comment gets when written while the configured analyser is slow:
     the fast analyser's."""
     return score_with(_fast_analysers.get(), text, topic_words(article))
-
-
-def queue_refinement(comment: Comment) -> int:
-    """Queue the slow re-score of a stored comment, in the caller's transaction (the
-    comment's own): one INSERT. The job's id."""
-    if comment.id is None:
-        raise ValueError("a comment is refined once it is stored")
-    return enqueue(KIND, {"comment_id": comment.id})
 
 
 _COMMENTS = Comment.__table__
