@@ -85,6 +85,17 @@ DEFAULTS: dict[str, Any] = {
     # Done jobs are deleted this long after they finished (failed ones stay for admins:
     # `flask --app wsgi worker purge --failed`); 0 keeps them.
     "JOBS_KEEP_DONE_HOURS": 24.0,
+    # --- the HTTP cache in front of Pulse (issue 18: webapp/http_cache.py) ---
+    # Signed-out pages are public for this long in a shared cache (s-maxage, seconds):
+    # new comments and results show within it; moderators' removals are purged at once.
+    "HTTP_CACHE_SECONDS": 5,
+    # ... and may be served stale this much longer while the cache fetches a fresh copy.
+    "HTTP_CACHE_STALE_SECONDS": 30,
+    # The caches to purge by surrogate key (Varnish with xkey), e.g.
+    # "http://127.0.0.1:6081 http://10.0.0.2:6081"; empty: nothing is sent.
+    "HTTP_CACHE_PURGE_URLS": "",
+    # How long one purge request may take before it is given up (and logged), seconds.
+    "HTTP_CACHE_PURGE_TIMEOUT": 2.0,
     "REDIS_URL": None,
     # The site's own address (https://news.example): every absolute link (the Atom
     # feed, later mail) is built from it, never from the request's Host header.
@@ -226,6 +237,9 @@ NUMBER_SETTINGS = (
     ("JOBS_BACKOFF_SECONDS", float),
     ("JOBS_STALE_SECONDS", float),
     ("JOBS_KEEP_DONE_HOURS", float),
+    ("HTTP_CACHE_SECONDS", int),
+    ("HTTP_CACHE_STALE_SECONDS", int),
+    ("HTTP_CACHE_PURGE_TIMEOUT", float),
 )
 
 
@@ -286,6 +300,8 @@ def build_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> di
             config[setting] = env[setting]
     if env.get("INTEGRITY_RUNNER"):
         config["INTEGRITY_RUNNER"] = _env_bool(env["INTEGRITY_RUNNER"])
+    if env.get("HTTP_CACHE_PURGE_URLS"):
+        config["HTTP_CACHE_PURGE_URLS"] = env["HTTP_CACHE_PURGE_URLS"].strip()
     for setting in ("SENTIMENT_ANALYSER", "SENTIMENT_FAST_ANALYSER"):
         if env.get(setting):
             config[setting] = env[setting].strip()
