@@ -6,7 +6,7 @@ label and score), so ``flask --app wsgi sentiment evaluate`` can measure any ana
 on them later. A comment may be corrected more than once; the latest row is its
 label. A comment with a row here is "corrected": its stored label is the
 moderator's, and background re-scoring (the job runner, ``sentiment rescore``)
-leaves it alone (``webapp.services.insights.corrections.corrected``).
+leaves it alone (``has_correction``, the one condition every such statement uses).
 
 The rows go with their comment (a comment erased is erased from the data too); a
 moderator's account going keeps their corrections, without the name.
@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import InstrumentedAttribute, Mapped, mapped_column
 
 from webapp.models.base import Base, utcnow
 
@@ -44,3 +44,10 @@ class ToneCorrection(Base):
     analyser_label: Mapped[str | None] = mapped_column(sa.String(10))
     # The comment's text at that moment: the labelled example, whatever edits follow.
     body: Mapped[str] = mapped_column(sa.Text)
+
+
+def has_correction(comment_id: sa.ColumnElement[int] | InstrumentedAttribute[int]) -> sa.Exists:
+    """The comment whose id is ``comment_id`` (a column of the statement, e.g.
+    ``Comment.id``) has a moderator's correction: one walk of
+    ix_tone_corrections_comment_id_id."""
+    return sa.exists().where(ToneCorrection.comment_id == comment_id)

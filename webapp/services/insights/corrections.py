@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from webapp.errors import Forbidden, InvalidInput
 from webapp.extensions import db
 from webapp.models import Article, Comment, ModerationActionKind, Role, User
-from webapp.models.tone_corrections import ToneCorrection
+from webapp.models.tone_corrections import ToneCorrection, has_correction
 from webapp.services.insights import accuracy
 from webapp.services.insights import sentiment as scoring
 from webapp.services.insights.sentiment import (
@@ -124,7 +124,7 @@ def corrected(comment_ids: Iterable[int]) -> set[int]:
 
 def is_corrected() -> sa.ColumnElement[bool]:
     """A filter on ``Comment``: the comment has a moderator's correction."""
-    return sa.exists().where(ToneCorrection.comment_id == Comment.id)
+    return has_correction(Comment.id)
 
 
 # --- measuring the analyser on the corrections ------------------------------------------

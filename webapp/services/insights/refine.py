@@ -16,7 +16,6 @@ default analyser, the MiniLM model, is slow.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -31,15 +30,14 @@ from webapp.jobs import RunningJob, handler
 from webapp.models import Comment
 from webapp.models.comments import TONE_PENDING
 from webapp.models.refine_triggers import REFINE_JOB_KIND
-from webapp.models.tone_corrections import ToneCorrection
+from webapp.models.tone_corrections import has_correction
 from webapp.services.insights.sentiment import (
     DEFAULT_ANALYSER,
     FAST_ANALYSER,
     Sentiment,
     SentimentAnalyser,
     get_analyser,
-    label_for,
-    text_for_analysis,
+    sentiment_with,
 )
 from webapp.services.insights.topics import HasId, topic_words_for
 from webapp.services.pluggable import Pluggable
@@ -82,17 +80,8 @@ def score_with(
 ) -> Sentiment:
     """``analyser``'s sentiment of ``text``, topic-neutral when it can be (it defines
     ``score_in_topic``) and the article has topic words; clipped and labelled like
-    ``sentiment.analyse``."""
-    prepared = text_for_analysis(text)
-    in_topic = getattr(analyser, "score_in_topic", None)
-    if words and in_topic is not None:
-        raw = float(in_topic(prepared, words))
-    else:
-        raw = float(analyser.score(prepared))
-    if math.isnan(raw):
-        raise ValueError("the sentiment analyser returned NaN")
-    score = max(-1.0, min(1.0, raw))
-    return Sentiment(score=score, label=label_for(score))
+    ``sentiment.analyse``, which scores the same way."""
+    return sentiment_with(analyser, text, words)
 
 
 def request_analyser() -> SentimentAnalyser:
@@ -110,7 +99,7 @@ def score_at_once(text: str, article: HasId) -> Sentiment:
 _COMMENTS = Comment.__table__
 #: A moderator's correction (webapp/models/tone_corrections.py) is the comment's tone:
 #: the refined score does not replace it, and the comment waits no more.
-_CORRECTED = sa.exists().where(ToneCorrection.comment_id == _COMMENTS.c.id)
+_CORRECTED = has_correction(_COMMENTS.c.id)
 _REFINED = (
     sa.update(_COMMENTS)
     .where(

@@ -37,7 +37,7 @@ from werkzeug.utils import import_string
 
 from webapp.extensions import db
 from webapp.models import Comment, User
-from webapp.models.tone_corrections import ToneCorrection
+from webapp.models.tone_corrections import has_correction
 from webapp.models.tone_counters import ArticleCommentDay, ArticleToneCount
 from webapp.services.insights.topics import topic_words_by_article
 from webapp.services.pluggable import Pluggable
@@ -213,10 +213,10 @@ def analyse(text: str, topic_words: frozenset[str] = NO_TOPIC_WORDS) -> Sentimen
     Scores outside [-1, 1] from a custom analyser are clipped, so aggregates
     stay meaningful; a NaN is a bug in that analyser and is refused.
     """
-    return _sentiment_with(get_analyser(), text, topic_words)
+    return sentiment_with(get_analyser(), text, topic_words)
 
 
-def _sentiment_with(
+def sentiment_with(
     analyser: SentimentAnalyser, text: str, topic_words: frozenset[str] = NO_TOPIC_WORDS
 ) -> Sentiment:
     in_topic = getattr(analyser, "score_in_topic", None) if topic_words else None
@@ -334,14 +334,14 @@ def _batches(after_id: int, batch_size: int) -> Generator[tuple[_Batch, _Texts],
 
 #: A moderator's tone correction is final: re-scoring never overwrites it, whether
 #: it was there when the batch was read or came while it was scored.
-_NOT_CORRECTED = ~sa.exists().where(ToneCorrection.comment_id == Comment.id)
+_NOT_CORRECTED = ~has_correction(Comment.id)
 
 _WRITE = (
     sa.update(Comment.__table__)
     .where(
         Comment.__table__.c.id == sa.bindparam("row_id"),
         Comment.__table__.c.body == sa.bindparam("old_body"),
-        ~sa.exists().where(ToneCorrection.comment_id == Comment.__table__.c.id),
+        ~has_correction(Comment.__table__.c.id),
     )
     .values(sentiment=sa.bindparam("new_score"), sentiment_label=sa.bindparam("new_label"))
 )
@@ -404,7 +404,7 @@ def _scores_in_topic(texts: _Texts, analyser: SentimentAnalyser | None = None) -
     if many is None:
         return [
             (result.score, result.label)
-            for result in (_sentiment_with(found, body, words) for body, words in texts)
+            for result in (sentiment_with(found, body, words) for body, words in texts)
         ]
     # A model scores a batch at once far cheaper than text by text.
     raws = many([text_for_analysis(body) for body, _ in texts], [words for _, words in texts])
