@@ -28,6 +28,7 @@ from webapp.models import (
     utcnow,
 )
 from webapp.services.articles.rules import ArticleChanges, PollInput, slugify, validate_changes
+from webapp.services.cache_purge import purge_article_after_commit
 from webapp.services.markup import render_article
 
 
@@ -75,6 +76,7 @@ def update_article(article: Article, changes: ArticleChanges) -> Article:
     _apply(article, changes)
     _flush_or_slug_taken()
     NEIGHBOURS.changed()
+    purge_article_after_commit(article.id, lists=True)
     return article
 
 
@@ -115,6 +117,7 @@ def _flush_or_slug_taken() -> None:
 def publish(article: Article) -> None:
     results_cache.forget(article.slug)
     NEIGHBOURS.changed()
+    purge_article_after_commit(article.id, lists=True)
     article.status = ArticleStatus.PUBLISHED.value
     # The first publication date stands: unpublishing to fix a typo keeps its place.
     if article.published_at is None:
@@ -149,6 +152,7 @@ def _drop_draft_votes(poll: Poll) -> None:
 def unpublish(article: Article) -> None:
     results_cache.forget(article.slug)
     NEIGHBOURS.changed()
+    purge_article_after_commit(article.id, lists=True)
     article.status = ArticleStatus.DRAFT.value
 
 
@@ -200,10 +204,12 @@ def set_poll(article: Article, data: PollInput) -> Poll:
 
 def close_poll(poll: Poll) -> None:
     results_cache.forget(poll.article.slug)
+    purge_article_after_commit(poll.article_id)
     if poll.closed_at is None:
         poll.closed_at = utcnow()
 
 
 def reopen_poll(poll: Poll) -> None:
     results_cache.forget(poll.article.slug)
+    purge_article_after_commit(poll.article_id)
     poll.closed_at = None

@@ -26,6 +26,7 @@ from webapp.models import (
 )
 from webapp.services import moderation
 from webapp.services.accounts import ensure_can_write
+from webapp.services.cache_purge import purge_article_after_commit
 from webapp.services.comments import storage
 from webapp.services.comments.posting import write_text
 from webapp.services.comments.rules import (
@@ -78,6 +79,7 @@ def edit(comment: Comment, user: User, body: str, moment: datetime | None = None
         comment.reasons_held = [report_hold_reason(reporters), *comment.reasons_held]
     comment.edited_at = moment
     THREADS.changed()
+    purge_article_after_commit(comment.article_id)
     db.session.flush()
     return comment
 
@@ -99,6 +101,7 @@ def delete(comment: Comment, actor: User, moment: datetime | None = None) -> Non
             details={"body": comment.body[:500]},
         )
     THREADS.changed()
+    purge_article_after_commit(comment.article_id)
     if comment.reply_count > 0:
         comment.deleted_at = moment
         comment.body = ""
@@ -194,6 +197,7 @@ def flag(
         if weight >= settings.report_threshold:
             comment.status = CommentStatus.PENDING.value
             comment.reasons_held = [*comment.reasons_held, report_hold_reason(reporters)]
+            purge_article_after_commit(comment.article_id)
     db.session.flush()
     # The report's trigger moved the comment's open reports (the Reported queue's rank,
     # webapp/models/moderation_counts.py): read afresh when next asked.

@@ -48,6 +48,7 @@ from webapp.models import (
     Vote,
     utcnow,
 )
+from webapp.services.cache_purge import purge_article_after_commit
 from webapp.services.moderation import audit
 
 ACTIONS = ("set_aside", "restore", "clear")
@@ -275,6 +276,7 @@ def decide(
     db.session.flush()
     if slug is not None:
         forget_results(slug)
+    purge_article_after_commit(poll.article_id)
     _expire_tallies(poll_id)
     return group
 

@@ -27,6 +27,7 @@ from webapp.models import (
     utcnow,
 )
 from webapp.services.accounts import end_sessions
+from webapp.services.cache_purge import purge_article_after_commit
 from webapp.services.moderation.audit import record
 from webapp.text import clean_line
 
@@ -104,6 +105,7 @@ def decide(
     # The article's comment_count and the author's last_rejected_at move with the row
     # (webapp/models/comment_triggers.py); what readers see of the thread changed.
     THREADS.changed()
+    purge_article_after_commit(comment.article_id)
     record(
         actor,
         action,
