@@ -120,10 +120,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
 
-    from webapp import hardening, templating
+    from webapp import hardening, http_cache, templating
 
     templating.init_app(app)
     hardening.init_app(app)
+    # Registered last, so its after_request runs first: the request log sees its 304s.
+    http_cache.init_app(app)
 
     from webapp import integrity_runner
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import csrf as flask_wtf_csrf
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from webapp.models.base import Base
 
@@ -35,6 +39,100 @@ class CSRFProtect(flask_wtf_csrf.CSRFProtect):
             if token:
                 return token
         return None
+
+    def init_app(self, app: Flask) -> None:
+        super().init_app(app)
+        app.jinja_env.globals["csrf_field"] = csrf_field
+
+    def protect(self, apply_exemptions: bool = False) -> None:
+        """Flask-WTF's token check, except for a page's form posted without a session.
+
+        Cached pages carry no per-visitor secret (webapp.http_cache), so a signed-out
+        reader's vote, sign-in or registration form comes without a token. Such a
+        request has no session or remember-me cookie, so no signed-in authority a
+        forged request could borrow; what is left to stop is another site making the
+        browser post (a vote in the reader's name, signing them in to the attacker's
+        account), which the browser's own headers tell: OWASP's "Verifying Origin
+        With Standard Headers" and Fetch Metadata (``cross_site_refusal``). A request
+        with a session, and every JSON API request, keeps the token check: the
+        contract's ``X-CSRFToken``, from ``GET /api/v1/csrf``.
+        """
+        from webapp.http_cache import carries_session
+
+        if (
+            request.method not in current_app.config["WTF_CSRF_METHODS"]
+            or request.blueprint == "api"
+            or carries_session()
+        ):
+            super().protect(apply_exemptions=apply_exemptions)
+            return
+        if apply_exemptions and (not request.endpoint or self._is_exempt()):
+            return
+        refusal = cross_site_refusal()
+        if refusal is not None:
+            self._error_response(refusal)
+        # Flask-WTF's forms skip their own token check on a request marked valid.
+        g.csrf_valid = True
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) address, or None for anything else."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]
+
+
+def site_origin() -> tuple[str, str, int] | None:
+    """The site's own origin: ``PUBLIC_URL``'s when set (a proxy may hand the app
+    another Host than the browser used), else the request's."""
+    public_url = current_app.config.get("PUBLIC_URL")
+    return _origin(public_url or f"{request.scheme}://{request.host}")
+
+
+def cross_site_refusal() -> str | None:
+    """Why a form post without a session may not be trusted to come from this site's
+    own pages, or None when it may.
+
+    ``Sec-Fetch-Site``, which browsers send on every request and pages cannot set,
+    decides when it is there: ``same-origin``, or ``none`` (the reader's own doing,
+    such as a bookmark). Without it (an older browser), ``Origin``, which browsers
+    send on every POST, must be the site's own. A request with neither is refused:
+    it did not come from a browser we can check, and the pages' forms always send them.
+    """
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        if fetch_site in ("same-origin", "none"):
+            return None
+        return "The form was posted from another site."
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return "The request does not say which site it came from."
+    found = _origin(origin)
+    if found is None or found != site_origin():
+        return "The form was posted from another site."
+    return None
+
+
+def csrf_field() -> Markup:
+    """The CSRF token's hidden field for a page's form when the request carries a
+    session (the token is kept in it), and nothing otherwise: a signed-out page stays
+    the same for everyone and sets no cookie (its posts are checked by origin,
+    ``CSRFProtect.protect``)."""
+    from webapp.http_cache import carries_session
+
+    if not carries_session():
+        return Markup("")
+    # Safe: the token is URL-safe base64 and dots, escaped anyway.
+    return Markup('<input type="hidden" name="csrf_token" value="%s">') % generate_csrf()
 
 
 db = SQLAlchemy(model_class=Base)

@@ -19,6 +19,7 @@ from webapp.api.article_input import changes_from_json
 from webapp.api.common import json_object, viewer
 from webapp.api.serializers import article_json
 from webapp.extensions import db
+from webapp.http_cache import ARTICLES_KEY, add_surrogate_keys, article_key
 from webapp.models import Article, Role, User
 from webapp.pagination import (
     ARTICLES,
@@ -64,13 +65,16 @@ def list_articles() -> ResponseReturnValue:
         article_json(item.article, item.neighbours, item.article.poll, item.my_vote)
         for item in listed
     ]
+    add_surrogate_keys(ARTICLES_KEY)
     return jsonify(items=items, next_cursor=next_cursor)
 
 
 @bp.get("/articles/<slug>")
 def get_article(slug: str) -> ResponseReturnValue:
     who = viewer()
-    return jsonify(_article_json(articles.get_article(slug, who), current_voter_key(who)))
+    found = articles.get_article(slug, who)
+    add_surrogate_keys(article_key(found.id), ARTICLES_KEY)  # it names its neighbours
+    return jsonify(_article_json(found, current_voter_key(who)))
 
 
 @bp.post("/articles")

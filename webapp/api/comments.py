@@ -16,6 +16,7 @@ from webapp.api import bp
 from webapp.api.common import json_object, viewer
 from webapp.api.serializers import comment_json, node_json
 from webapp.extensions import db
+from webapp.http_cache import add_surrogate_keys, article_key
 from webapp.pagination import COMMENTS, cursor_int, decode_key, encode_cursor, parse_limit
 from webapp.ratelimits import limit_action
 from webapp.security import signed_in_user
@@ -41,6 +42,7 @@ def thread_cursor(key: comment_rules.ThreadKey | None) -> str | None:
 def list_comments(slug: str) -> ResponseReturnValue:
     who = viewer()
     article = comment_rules.article_for_comments(slug, who)
+    add_surrogate_keys(article_key(article.id))
     sort = request.args.get("sort", "oldest")
     limit = parse_limit(request.args.get("limit"))
     after = thread_key(request.args.get("cursor"))

@@ -18,6 +18,7 @@ from webapp.api.common import json_object, viewer
 from webapp.api.serializers import poll_json, results_json
 from webapp.errors import NotFound, ResultsHidden
 from webapp.extensions import client_address, db
+from webapp.http_cache import add_article_key_for_slug
 from webapp.ratelimits import limit_action, limit_anonymous_poll_votes
 from webapp.services import polls as poll_rules
 from webapp.voters import anonymous_id, current_voter_key, set_cookie_if_minted, visitor
@@ -27,6 +28,7 @@ from webapp.voters import anonymous_id, current_voter_key, set_cookie_if_minted,
 def get_poll(slug: str) -> ResponseReturnValue:
     who = viewer()
     poll = poll_rules.poll_for_article(slug, who)
+    add_article_key_for_slug(slug)
     return jsonify(poll_json(poll, poll_rules.my_vote(poll, current_voter_key(who))))
 
 
@@ -36,6 +38,7 @@ def get_results(slug: str) -> ResponseReturnValue:
     poll = poll_rules.cached_poll_for_article(slug, who)
     if not poll_rules.results_visible_to(poll, who, current_voter_key(who)):
         raise ResultsHidden()
+    add_article_key_for_slug(slug)
     return jsonify(results_json(poll_rules.results(poll)))
 
 

@@ -1,20 +1,35 @@
 from __future__ import annotations
 
+from functools import cached_property
+
+from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from webapp.http_cache import carries_session
 from webapp.services.accounts import MIN_PASSWORD_LENGTH
 
 
-class LoginForm(FlaskForm):
+class SignedOutForm(FlaskForm):
+    """A form signed-out readers post (sign in, register): it has a CSRF token field
+    only when the request carries a session to keep the token in. Without one the page
+    sets no cookie, and CSRFProtect checks the post's origin instead (webapp.extensions)."""
+
+    class Meta(FlaskForm.Meta):
+        @cached_property
+        def csrf(self) -> bool:
+            return bool(current_app.config.get("WTF_CSRF_ENABLED", True)) and carries_session()
+
+
+class LoginForm(SignedOutForm):
     email = EmailField("Email", validators=[DataRequired()])
     password = PasswordField("Password", validators=[DataRequired()])
     remember = BooleanField("Keep me signed in on this device")
     next = HiddenField()
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(SignedOutForm):
     display_name = StringField(
         "Display name",
         validators=[DataRequired(), Length(max=80)],

@@ -22,6 +22,7 @@ from webapp.api.comments import thread_cursor, thread_key
 from webapp.errors import DomainError, NotFound
 from webapp.extensions import client_address, db
 from webapp.forms.comments import COMMENT_FORMS
+from webapp.http_cache import ARTICLES_KEY, add_surrogate_keys, article_key
 from webapp.models import Article, Poll, User
 from webapp.public import bp
 from webapp.ratelimits import RateLimited, limit_action, limit_anonymous_poll_votes
@@ -70,6 +71,7 @@ def home() -> ResponseReturnValue:
     rows, pages = articles.page_of_published(page, current_app.config["ARTICLES_PER_PAGE"])
     if page > pages:
         raise NotFound("No such page.")
+    add_surrogate_keys(ARTICLES_KEY)
     return render_template("public/home.html", articles=rows, page=page, pages=pages)
 
 
@@ -80,6 +82,7 @@ def label(slug: str) -> ResponseReturnValue:
     rows, pages = articles.page_of_published(page, current_app.config["ARTICLES_PER_PAGE"], slug)
     if page > pages:
         raise NotFound("No such page.")
+    add_surrogate_keys(ARTICLES_KEY)
     return render_template("public/label.html", label=found, articles=rows, page=page, pages=pages)
 
 
@@ -187,12 +190,16 @@ def refuse_on_page(
 @bp.get("/articles/<slug>")
 def article(slug: str) -> ResponseReturnValue:
     who = _viewer()
-    return render_article_page(articles.get_article(slug, who), who)
+    found = articles.get_article(slug, who)
+    # Its comments pages too (?after=); ARTICLES_KEY: it links its neighbours.
+    add_surrogate_keys(article_key(found.id), ARTICLES_KEY)
+    return render_article_page(found, who)
 
 
 @bp.get("/feed.atom")
 def feed() -> ResponseReturnValue:
     rows, _ = articles.list_published(20)
+    add_surrogate_keys(ARTICLES_KEY)
     body = render_template(
         "public/feed.xml",
         articles=rows,
