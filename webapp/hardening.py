@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask, g, request, session
 from flask.wrappers import Response
+from whitenoise import WhiteNoise
 
 from webapp.auth_setup import parse_session_id
 from webapp.errors import UnloadedUser
@@ -39,20 +40,28 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+#: The headers every page and API answer carries (a view may set its own first), built
+#: once: one pass over a response's headers instead of one case-blind search per name.
+SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Frame-Options", "DENY"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+STRICT_TRANSPORT_SECURITY = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
 def security_headers(app: Flask) -> None:
     production = app.config["WEBAPP_ENV"] == "production"
+    wanted = SECURITY_HEADERS + ((STRICT_TRANSPORT_SECURITY,) if production else ())
 
     @app.after_request
     def add_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if production:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        present = {name.lower() for name, _value in headers}
+        headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
         # Cache-Control, API included, is webapp.http_cache's (issue 18).
         return response
 
@@ -123,12 +132,20 @@ def request_logging(app: Flask) -> None:
     @app.before_request
     def start_timer() -> None:
         g.request_started = time.perf_counter()
-        g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex[:16]
+        # 16 hex digits, as uuid4().hex[:16] gave, without building a UUID.
+        g.request_id = request.environ.get("HTTP_X_REQUEST_ID") or os.urandom(8).hex()
 
     @app.after_request
     def log_request(response: Response) -> Response:
         started = g.get("request_started")
         if started is None:
+            return response
+        response.headers.setdefault("X-Request-ID", g.request_id)
+        # A healthy health check is not worth a line: load balancers ask every few
+        # seconds. An unhealthy one is logged (and health.py says why).
+        if not log.isEnabledFor(logging.INFO) or (
+            response.status_code == 200 and request.blueprint == "health"
+        ):
             return response
         # The id the session signs in with (the one Flask-Login loads the user by):
         # logging never loads or refreshes the user itself, a query the request may not
@@ -141,7 +158,6 @@ def request_logging(app: Flask) -> None:
         # The session names "<id>:<generation>" (User.get_id); the log wants the id.
         session_id = parse_session_id(session.get("_user_id")) if signed_in else None
         user_id = session_id[0] if session_id else None
-        response.headers.setdefault("X-Request-ID", g.request_id)
         fields: dict[str, Any] = {
             "request_id": g.request_id,
             "method": request.method,
@@ -180,13 +196,56 @@ def _file_version(path: str, mtime: float) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
 
-def static_files(app: Flask) -> None:
-    """Versioned static URLs (?v=hash) served by WhiteNoise: compressed (.gz/.br made by
-    `python -m whitenoise.compress`) and cached for a year, safe because the URL
-    changes whenever the file does."""
-    from whitenoise import WhiteNoise
+#: A versioned URL (``?v=<hash>``, as ``url_for('static', ...)`` builds every one) names
+#: one content for good: caches keep it a year and never revalidate it.
+VERSIONED_CACHE_CONTROL = "public, max-age=31536000, immutable"
+#: A bare /static/ URL (typed by hand, linked from elsewhere) may change under its
+#: name: caches ask again each time, a 304 when it has not.
+UNVERSIONED_CACHE_CONTROL = "public, no-cache"
+STATIC_HEADERS = (("X-Content-Type-Options", "nosniff"),)
 
+
+def _is_versioned(query_string: str) -> bool:
+    return query_string.startswith("v=") or "&v=" in query_string
+
+
+class StaticFiles(WhiteNoise):
+    """WhiteNoise, answering /static/ before Flask builds a request (no session, hooks
+    or request log: a static file costs a dictionary look-up and the file), with the
+    cache lifetime the URL earns: a year and ``immutable`` when versioned, else
+    revalidated each time. ETag, Last-Modified and 304s are WhiteNoise's."""
+
+    def __init__(
+        self, application: Any, *, extra_headers: tuple[tuple[str, str], ...], **kw: Any
+    ) -> None:
+        super().__init__(application, max_age=None, **kw)
+        self.extra_headers = list(extra_headers)
+
+    # An instance method here (a static method in WhiteNoise): it needs the headers.
+    def serve(
+        self, static_file: Any, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        cache_control = (
+            VERSIONED_CACHE_CONTROL
+            if _is_versioned(environ.get("QUERY_STRING", ""))
+            else UNVERSIONED_CACHE_CONTROL
+        )
+
+        def start(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            headers = [*headers, ("Cache-Control", cache_control), *self.extra_headers]
+            return start_response(status, headers, *exc_info)
+
+        served: Iterable[bytes] = WhiteNoise.serve(static_file, environ, start)
+        return served
+
+
+def static_files(app: Flask) -> None:
+    """Versioned static URLs (?v=hash), served by WhiteNoise in every mode: compressed
+    where the .gz/.br copies exist (``python -m whitenoise.compress``, which
+    scripts/serve-prod runs at every start) and cached for a year, ``immutable``,
+    safe because the URL changes whenever the file does."""
     static_folder = Path(app.static_folder or "")
+    production = app.config["WEBAPP_ENV"] == "production"
 
     @app.url_defaults
     def add_version(endpoint: str, values: dict[str, Any]) -> None:
@@ -196,15 +255,18 @@ def static_files(app: Flask) -> None:
                 values["v"] = _file_version(str(file), file.stat().st_mtime)
 
     max_age = app.config.get("STATIC_MAX_AGE", 31536000)
-    # Flask's own static route caches as long (development and tests) ...
+    # Flask's own static route (a file WhiteNoise does not know) caches as long.
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = max_age
-    if app.config["WEBAPP_ENV"] != "production" and not app.config.get("STATIC_WHITENOISE"):
-        return
-    # ... and in production WhiteNoise serves the pre-compressed copies that
-    # scripts/serve-prod makes at every start, so they are never older than the source.
+    extra = STATIC_HEADERS + ((STRICT_TRANSPORT_SECURITY,) if production else ())
+    # Outside production files change while the app runs: WhiteNoise looks each one up
+    # as it is asked for (autorefresh) instead of listing the folder once.
     # Flask's documented way to add WSGI middleware; mypy refuses assigning to a method.
-    app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]
-        app.wsgi_app, root=str(static_folder), prefix="static/", max_age=max_age
+    app.wsgi_app = StaticFiles(  # type: ignore[method-assign]
+        app.wsgi_app,
+        root=str(static_folder),
+        prefix="static/",
+        autorefresh=not production,
+        extra_headers=extra,
     )
 
 
