@@ -2,9 +2,10 @@
 
 Each view reads what the article's JSON shows (the article with its author, labels
 and poll, its neighbours, the reader's vote) and hands it to ``article_json``, which
-only shapes it; the list reads the neighbours and votes for its whole page at once
-(``articles.published_for_reader``), so its queries do not grow with ``limit``. A
-create or an edit re-reads the article after its commit, as a reader would get it.
+only shapes it; the list reads its whole page, neighbours, labels, polls and the
+reader's votes included, as plain rows in two queries (``list_page.published_page``),
+so its queries do not grow with ``limit``. A create or an edit re-reads the article
+after its commit, as a reader would get it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from flask.typing import ResponseReturnValue
 from webapp.api import bp
 from webapp.api.article_input import changes_from_json
 from webapp.api.common import json_object, viewer
-from webapp.api.serializers import article_json
+from webapp.api.serializers import article_json, listed_article_json
 from webapp.extensions import db
 from webapp.http_cache import ARTICLES_KEY, add_surrogate_keys, article_key
 from webapp.models import Article, Role, User
@@ -33,6 +34,7 @@ from webapp.security import role_required, signed_in_user
 from webapp.services import articles
 from webapp.services import polls as poll_rules
 from webapp.services.accounts import ensure_can_write
+from webapp.services.articles import list_page
 from webapp.voters import current_voter_key
 
 
@@ -51,7 +53,7 @@ def _reread_json(slug: str, who: User) -> Response:
 def list_articles() -> ResponseReturnValue:
     limit = parse_limit(request.args.get("limit"))
     after = decode_key(request.args.get("cursor"), ARTICLES, (cursor_time, cursor_int))
-    listed, next_key = articles.published_for_reader(
+    listed, next_key = list_page.published_page(
         limit,
         (after[0], after[1]) if after else None,
         request.args.get("label") or None,
@@ -61,10 +63,7 @@ def list_articles() -> ResponseReturnValue:
     if next_key is not None:
         when, last_id = next_key
         next_cursor = encode_cursor([when.isoformat(), last_id], ARTICLES)
-    items = [
-        article_json(item.article, item.neighbours, item.article.poll, item.my_vote)
-        for item in listed
-    ]
+    items = [listed_article_json(row) for row in listed]
     add_surrogate_keys(ARTICLES_KEY)
     return jsonify(items=items, next_cursor=next_cursor)
 

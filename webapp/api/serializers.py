@@ -5,10 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from webapp.models import Article, Comment, ModerationAction, ModerationTerm, Poll, User
+from webapp.models import (
+    Article,
+    Comment,
+    ModerationAction,
+    ModerationTerm,
+    Poll,
+    User,
+    utcnow,
+)
 from webapp.services import insights
 from webapp.services import polls as poll_rules
 from webapp.services.articles import ArticleLink, Neighbours
+from webapp.services.articles.list_page import ListedPoll, ListedRow
 from webapp.services.comments import AuthorView, CommentNode, CommentView
 from webapp.services.moderation import QueueItem
 
@@ -70,15 +79,16 @@ def node_json(node: CommentNode) -> dict[str, Any]:
     return data
 
 
-def poll_json(poll: poll_rules.AnyPoll, my_vote: int | None) -> dict[str, Any]:
-    """A poll as read (a PollState, or a Poll with its options loaded) and the reader's
-    vote in it; ``closed`` is the poll's own dates against the clock, no query."""
+def poll_json(poll: poll_rules.AnyPoll | ListedPoll, my_vote: int | None) -> dict[str, Any]:
+    """A poll as read (a PollState, a Poll with its options loaded, or a list's
+    ListedPoll) and the reader's vote in it; ``closed`` is the poll's own dates against
+    the clock (``polls.is_closed``), no query."""
     return {
         "id": poll.id,
         "question": poll.question,
         "options": [{"id": option.id, "label": option.label} for option in poll.options],
         "closes_at": iso(poll.closes_at),
-        "closed": poll_rules.is_closed(poll),
+        "closed": poll.is_closed_at(utcnow()),
         "results_visibility": poll.results_visibility,
         "allow_anonymous": poll.allow_anonymous,
         "my_vote": my_vote,
@@ -190,6 +200,31 @@ def article_json(
         "previous": _link(previous),
         "next": _link(following),
         "poll": poll_json(poll, my_vote) if poll else None,
+    }
+
+
+def listed_article_json(row: ListedRow) -> dict[str, Any]:
+    """An article of the API's list, read as a row (``list_page.published_page``): the
+    same object ``article_json`` makes of the article on its own."""
+    previous, following = row.neighbours
+    return {
+        "id": row.id,
+        "slug": row.slug,
+        "title": row.title,
+        "summary": row.summary,
+        "labels": row.labels,
+        "status": row.status,
+        "comments": row.comment_mode,
+        "published_at": iso(row.published_at),
+        "updated_at": iso(row.updated_at),
+        "author": {"id": row.author_id, "display_name": row.author_name},
+        "comment_count": row.comment_count,
+        "url": f"/articles/{row.slug}",
+        "body": row.body,
+        "html": row.html,
+        "previous": _link(previous),
+        "next": _link(following),
+        "poll": poll_json(row.poll, row.my_vote) if row.poll else None,
     }
 
 
