@@ -1,9 +1,11 @@
 # Shortcuts; the scripts work without make too.
-.PHONY: serve serve-prod test lint
+.PHONY: serve serve-prod serve-cached test lint
 serve:
 	./scripts/serve
 serve-prod:
 	./scripts/serve-prod
+serve-cached:
+	./scripts/serve-cached
 test:
 	./scripts/test
 lint:
