@@ -117,6 +117,9 @@ sub vcl_backend_response {
     if (beresp.http.Cache-Control !~ "(?i)stale-while-revalidate") {
         set beresp.grace = 0s;
     }
+    # The app's request id names the one request that made this copy; every hit would
+    # repeat it. X-Varnish names each request the cache answers instead.
+    unset beresp.http.X-Request-ID;
     return (deliver);
 }
 
