@@ -270,7 +270,23 @@ def static_files(app: Flask) -> None:
     )
 
 
+def health_checks(app: Flask) -> None:
+    """GET /healthz answered before Flask (``webapp.health.HealthCheck``)."""
+    from webapp.health import HealthCheck
+
+    production = app.config["WEBAPP_ENV"] == "production"
+    headers = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+        *((STRICT_TRANSPORT_SECURITY,) if production else ()),
+    ]
+    # Flask's documented way to add WSGI middleware; mypy refuses assigning to a method.
+    app.wsgi_app = HealthCheck(app.wsgi_app, app, headers)  # type: ignore[method-assign]
+
+
 def init_app(app: Flask) -> None:
     security_headers(app)
     request_logging(app)
     static_files(app)
+    health_checks(app)

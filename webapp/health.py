@@ -1,21 +1,41 @@
-"""Liveness and readiness for load balancers: GET /healthz checks the database."""
+"""Liveness and readiness for load balancers: GET /healthz checks the database.
+
+Load balancers ask every few seconds, and a reader never sees the answer: it is
+answered before Flask (``HealthCheck``, installed by ``webapp.hardening``), with no
+session, CSRF check, request log or hooks, only the check and its headers. The route
+stays registered (``url_for('health.healthz')``), and answers anything the early path
+leaves to it: another method, or a Host header that cannot name the site (which
+``webapp.site_address.RejectInvalidHost`` refuses with a 400, as for every page).
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
+from sqlalchemy.engine import Engine
 
 from webapp.extensions import db
+from webapp.site_address import host_header_is_valid
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
 
+PATH = "/healthz"
 
-@bp.get("/healthz")
-def healthz() -> ResponseReturnValue:
+
+def check(engine: Engine, redis_url: str | None) -> tuple[bool, dict[str, Any]]:
+    """(healthy, the answer's body): the database answers SELECT 1; Redis, when
+    configured, answers a ping (without it rate limits count per process: degraded,
+    still serving)."""
     checks: dict[str, str] = {}
     healthy = True
     started = time.perf_counter()
@@ -24,7 +44,7 @@ def healthz() -> ResponseReturnValue:
         # "can a connection be had and answer", and the session's transaction
         # machinery cost more than the round trip. Returned to the pool (and rolled
         # back there) at once.
-        connection = db.engine.raw_connection()
+        connection = engine.raw_connection()
         try:
             cursor = connection.cursor()
             cursor.execute("SELECT 1")
@@ -36,7 +56,6 @@ def healthz() -> ResponseReturnValue:
         log.warning("health check: database unavailable: %s", exc)
         checks["database"] = "unavailable"
         healthy = False
-    redis_url = current_app.config.get("REDIS_URL")
     if redis_url:
         try:
             import redis
@@ -44,7 +63,6 @@ def healthz() -> ResponseReturnValue:
             redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5).ping()
             checks["redis"] = "ok"
         except Exception as exc:
-            # Rate limits fall back to per-process memory: degraded, still serving.
             log.warning("health check: redis unavailable: %s", exc)
             checks["redis"] = "degraded"
     body = {
@@ -52,4 +70,47 @@ def healthz() -> ResponseReturnValue:
         "checks": checks,
         "duration_ms": round((time.perf_counter() - started) * 1000, 1),
     }
+    return healthy, body
+
+
+@bp.get(PATH)
+def healthz() -> ResponseReturnValue:
+    healthy, body = check(db.engine, current_app.config.get("REDIS_URL"))
     return jsonify(body), 200 if healthy else 503
+
+
+class HealthCheck:
+    """WSGI middleware: GET or HEAD /healthz answered here, before Flask.
+
+    Its headers are the ones Flask's hooks would have added that matter for a JSON
+    answer nobody renders: never cached (``webapp.http_cache`` makes health private
+    too), no sniffing, no framing, HSTS in production."""
+
+    def __init__(self, app: WSGIApplication, flask_app: Flask, headers: list[tuple[str, str]]):
+        self.app = app
+        self.flask_app = flask_app
+        self.headers = [
+            ("Content-Type", "application/json"),
+            ("Cache-Control", "private, no-store"),
+            *headers,
+        ]
+        self._engine: Engine | None = None
+
+    def engine(self) -> Engine:
+        if self._engine is None:
+            with self.flask_app.app_context():
+                self._engine = db.engine
+        return self._engine
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if (
+            environ.get("PATH_INFO") != PATH
+            or environ.get("REQUEST_METHOD") not in ("GET", "HEAD")
+            or not host_header_is_valid(environ.get("HTTP_HOST"))
+        ):
+            return self.app(environ, start_response)
+        healthy, body = check(self.engine(), self.flask_app.config.get("REDIS_URL"))
+        data = json.dumps(body).encode() + b"\n"
+        headers = [*self.headers, ("Content-Length", str(len(data)))]
+        start_response("200 OK" if healthy else "503 Service Unavailable", headers)
+        return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [data]
