@@ -85,6 +85,25 @@ DEFAULTS: dict[str, Any] = {
     # Done jobs are deleted this long after they finished (failed ones stay for admins:
     # `flask --app wsgi worker purge --failed`); 0 keeps them.
     "JOBS_KEEP_DONE_HOURS": 24.0,
+    # --- comments in place (issue 19) ---
+    # The shortest comment accepted, in characters after trimming (a lone "." is noise).
+    "COMMENT_MIN_LENGTH": 2,
+    # Seconds a deleted comment can be brought back with "Undo" by its author.
+    "COMMENT_UNDO_SECONDS": 10,
+    # --- article images (issue 19: webapp/services/media) ---
+    # Where uploaded images and their resized copies are kept; None: instance/media.
+    "MEDIA_DIR": None,
+    # An S3-compatible store instead (all of endpoint, bucket and keys set): e.g.
+    # https://s3.eu-west-1.amazonaws.com or a MinIO address; MEDIA_PUBLIC_URL is the
+    # address readers load the images from (a CDN or the bucket's public URL).
+    "MEDIA_S3_ENDPOINT_URL": None,
+    "MEDIA_S3_BUCKET": None,
+    "MEDIA_S3_REGION": None,
+    "MEDIA_S3_ACCESS_KEY_ID": None,
+    "MEDIA_S3_SECRET_ACCESS_KEY": None,
+    "MEDIA_PUBLIC_URL": None,
+    # The largest image upload accepted, in bytes.
+    "MEDIA_MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
     # --- the HTTP cache in front of Pulse (issue 18: webapp/http_cache.py) ---
     # Signed-out pages are public for this long in a shared cache (s-maxage, seconds):
     # new comments and results show within it; moderators' removals are purged at once.
@@ -240,6 +259,20 @@ NUMBER_SETTINGS = (
     ("HTTP_CACHE_SECONDS", int),
     ("HTTP_CACHE_STALE_SECONDS", int),
     ("HTTP_CACHE_PURGE_TIMEOUT", float),
+    ("COMMENT_MIN_LENGTH", int),
+    ("COMMENT_UNDO_SECONDS", int),
+    ("MEDIA_MAX_UPLOAD_BYTES", int),
+)
+
+#: Text settings read from the environment as they are (surrounding spaces trimmed).
+TEXT_SETTINGS = (
+    "MEDIA_DIR",
+    "MEDIA_S3_ENDPOINT_URL",
+    "MEDIA_S3_BUCKET",
+    "MEDIA_S3_REGION",
+    "MEDIA_S3_ACCESS_KEY_ID",
+    "MEDIA_S3_SECRET_ACCESS_KEY",
+    "MEDIA_PUBLIC_URL",
 )
 
 
@@ -300,8 +333,9 @@ def build_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> di
             config[setting] = env[setting]
     if env.get("INTEGRITY_RUNNER"):
         config["INTEGRITY_RUNNER"] = _env_bool(env["INTEGRITY_RUNNER"])
-    if env.get("HTTP_CACHE_PURGE_URLS"):
-        config["HTTP_CACHE_PURGE_URLS"] = env["HTTP_CACHE_PURGE_URLS"].strip()
+    for setting in ("HTTP_CACHE_PURGE_URLS", *TEXT_SETTINGS):
+        if env.get(setting):
+            config[setting] = env[setting].strip()
     for setting in ("SENTIMENT_ANALYSER", "SENTIMENT_FAST_ANALYSER"):
         if env.get(setting):
             config[setting] = env[setting].strip()
