@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
@@ -196,6 +197,17 @@ def _file_version(path: str, mtime: float) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
 
+def _static_version(file: Path) -> str | None:
+    """The version of a static file (a hash of its content), None when it is not one."""
+    try:
+        found = file.stat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(found.st_mode):
+        return None
+    return _file_version(str(file), found.st_mtime)
+
+
 #: A versioned URL (``?v=<hash>``, as ``url_for('static', ...)`` builds every one) names
 #: one content for good: caches keep it a year and never revalidate it.
 VERSIONED_CACHE_CONTROL = "public, max-age=31536000, immutable"
@@ -247,12 +259,23 @@ def static_files(app: Flask) -> None:
     static_folder = Path(app.static_folder or "")
     production = app.config["WEBAPP_ENV"] == "production"
 
+    # In production the files do not change while the app runs (scripts/serve-prod
+    # compresses them before it starts): each version is worked out once. Elsewhere one
+    # stat per link notices an edit.
+    known: dict[str, str | None] = {}
+
     @app.url_defaults
     def add_version(endpoint: str, values: dict[str, Any]) -> None:
-        if endpoint == "static" and "filename" in values and "v" not in values:
-            file = static_folder / values["filename"]
-            if file.is_file():
-                values["v"] = _file_version(str(file), file.stat().st_mtime)
+        if endpoint != "static" or "filename" not in values or "v" in values:
+            return
+        filename = values["filename"]
+        version = known.get(filename) if production else None
+        if version is None:
+            version = _static_version(static_folder / filename)
+            if production:
+                known[filename] = version
+        if version is not None:
+            values["v"] = version
 
     max_age = app.config.get("STATIC_MAX_AGE", 31536000)
     # Flask's own static route (a file WhiteNoise does not know) caches as long.
