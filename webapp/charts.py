@@ -2,6 +2,12 @@
 
 Series differ by marker shape and dash pattern as well as colour, so a chart
 reads without colour; every chart is also offered as a table.
+
+A chart scales with its viewBox: on a 390 px phone it is drawn at about half its
+width, so pulse.css sets larger text (in the chart's own units) below 40rem. The
+geometry leaves room for that text: at most five labels along the x axis and bar
+names cut to what the label column holds at that size (the full name stays in the
+bar's title, the chart's description and the table).
 """
 
 from __future__ import annotations
@@ -22,6 +28,12 @@ MARKERS = (
     "plus",
 )
 DASHES = ("", "6 3", "2 3", "8 3 2 3", "1 2", "10 4", "4 4", "6 2 2 2", "3 6", "12 3")
+
+
+#: At most this many labels along a line chart's x axis.
+X_LABELS = 5
+#: The longest bar name drawn in a bar chart's label column (longer ones are cut).
+BAR_NAME_CHARS = 24
 
 
 @dataclass(frozen=True)
@@ -115,7 +127,7 @@ def line_chart(
                 index=index,
             )
         )
-    step = max(1, -(-count // 8))  # at most about eight labels on the x axis
+    step = max(1, -(-count // X_LABELS))  # few enough to stay apart at phone text size
     x_ticks = [Tick(x_at(i), x_labels[i]) for i in range(0, count, step)]
     y_ticks = [Tick(y_at(y_min + span * k / 4), y_format(y_min + span * k / 4)) for k in range(5)]
     return LineChart(
@@ -204,7 +216,7 @@ def bar_chart(
         drawn.append(
             Bar(
                 label=label,
-                short=_cut(label, 40),
+                short=_cut(label, BAR_NAME_CHARS),
                 value=value,
                 text=texts[index] if texts is not None else x_format(value),
                 x=min(base, end),

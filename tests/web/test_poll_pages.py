@@ -36,7 +36,7 @@ def test_results_chart_is_accessible_text_and_svg(app, api, make_article, make_u
     api.login(make_user())
     api.form(f"/articles/{article.slug}/poll", {"option_id": _option_ids(article)[1]})
     page = text(api.get(f"/articles/{article.slug}"))
-    assert 'role="img" aria-label="No: 100%, 1 votes, 95% interval' in page
+    assert 'role="img" aria-label="No: 100%, 1 vote"' in page
     assert "<script>" not in page.split("</main>")[0]
 
 

@@ -56,8 +56,9 @@ def _count_axis(largest: int) -> int:
 
 
 def vote_shares(poll: Poll | None, days: list[polls.TimelineDay]) -> LineChart | None:
-    """Each option's share of the votes held at the end of each day."""
-    if poll is None or not days:
+    """Each option's share of the votes held at the end of each day; None before a
+    second day (one day would be a lone dot: the page says "one day so far" instead)."""
+    if poll is None or len(days) < 2:
         return None
     return line_chart(
         "Share of votes held by each option, day by day",
@@ -90,13 +91,18 @@ def tone_charts(poll: Poll | None, found: insights.ArticleInsights) -> ToneChart
         x_format=lambda v: f"{v:.0f}",
     )
     commented = [day for day in found.timeline if day.comments]
-    over_time = line_chart(
-        "Mean tone of each day's comments (−1 most negative, +1 most positive)",
-        [day.day.strftime("%d %b") for day in commented],
-        {"Mean tone": [day.mean for day in commented]},
-        y_min=-1.0,
-        y_max=1.0,
-        y_format=signed,
+    # One day of comments would draw a lone dot: the page says "one day so far".
+    over_time = (
+        line_chart(
+            "Mean tone of each day's comments (−1 most negative, +1 most positive)",
+            [day.day.strftime("%d %b") for day in commented],
+            {"Mean tone": [day.mean for day in commented]},
+            y_min=-1.0,
+            y_max=1.0,
+            y_format=signed,
+        )
+        if len(commented) >= 2
+        else None
     )
     by_vote = None
     if poll is not None:

@@ -60,6 +60,15 @@ class Methodology:
     #: below, pages show counts without percentages or bars.
     shares_shown: bool
 
+    @property
+    def margin_points(self) -> int:
+        """The margin of error in whole percentage points, as readers are told it
+        ("± 4 points"): rounded, and never 0 while there is any margin at all, which
+        would read as certainty."""
+        if self.margin_of_error <= 0:
+            return 0
+        return max(1, round(self.margin_of_error * 100))
+
 
 def margin_of_error(options: list[OptionResult]) -> float:
     """The largest half-width of the options' 95 % Wilson intervals; 0 without votes."""
@@ -88,9 +97,22 @@ class PollResults:
 
     @property
     def leader(self) -> OptionResult | None:
+        """The option with the most votes; None without votes or when two or more
+        share the most (a tie has no leader, and pages must not paint one)."""
         if self.total == 0:
             return None
-        return max(self.options, key=lambda o: o.votes)
+        most = max(o.votes for o in self.options)
+        top = [o for o in self.options if o.votes == most]
+        return top[0] if len(top) == 1 else None
+
+    @property
+    def tied(self) -> list[OptionResult]:
+        """The options sharing the most votes when two or more do; empty otherwise."""
+        if self.total == 0:
+            return []
+        most = max(o.votes for o in self.options)
+        top = [o for o in self.options if o.votes == most]
+        return top if len(top) > 1 else []
 
     @property
     def methodology(self) -> Methodology:
