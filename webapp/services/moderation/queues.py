@@ -24,9 +24,12 @@ from sqlalchemy import (
     Connection,
     ScalarSelect,
     Select,
+    Text,
     and_,
     bindparam,
+    cast,
     delete,
+    exists,
     func,
     insert,
     or_,
@@ -449,3 +452,242 @@ def _items(rows: list[Comment], reporters: dict[int, int]) -> list[QueueItem]:
         )
         for c in rows
     ]
+
+
+# --- Filtered pages: by article, by reason, by author or text ---------------------------
+
+#: The reasons a moderator can filter a queue by: why a comment was held (the start of
+#: one of its ``reasons_held``, as ``rules.assess`` words them) or what readers reported
+#: it for. Key → (label, how it is matched).
+HELD_REASONS: dict[str, tuple[str, str]] = {
+    "premoderated": ("Held: article is premoderated", '%"article is premoderated%'),
+    "suspect_words": ("Held: suspect words", '%"suspect words: %'),
+    "links": ("Held: too many links", "% links (more than %"),
+    "toxicity": ("Held: toxicity", '%"toxicity %'),
+    "new_author": ("Held: new author", '%"new author %'),
+    "author_rejected": ("Held: author often rejected", '%"author rejected %'),
+}
+REPORT_REASONS: dict[str, str] = {
+    "spam": "Reported: spam",
+    "abuse": "Reported: abuse",
+    "off_topic": "Reported: off topic",
+    "other": "Reported: other",
+}
+#: Every reason to filter by, in the order the form lists them: key → label.
+REASON_FILTERS: dict[str, str] = {
+    **{key: label for key, (label, _) in HELD_REASONS.items()},
+    **REPORT_REASONS,
+}
+#: The longest search text taken (longer is cut, not refused: it is a filter).
+MAX_SEARCH = 100
+#: How many entries of a queue one filtered page looks through at most: a filter reads
+#: a bounded stretch of the queue's own index, never the whole queue or table, and the
+#: page says when it stopped looking so the moderator can look further.
+SEARCH_WINDOW = 1000
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What a moderator narrowed a queue to; every field None is the whole queue."""
+
+    article_id: int | None = None
+    reason: str | None = None
+    search: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.article_id or self.reason or self.search)
+
+
+def queue_filters(
+    article_id: int | None = None, reason: str | None = None, search: str | None = None
+) -> QueueFilters:
+    """Filters from what a request sent: an unknown reason or a blank search is no
+    filter (a filter is a view, never an error); a search is cut to MAX_SEARCH."""
+    text = " ".join((search or "").split())[:MAX_SEARCH]
+    return QueueFilters(
+        article_id=article_id,
+        reason=reason if reason in REASON_FILTERS else None,
+        search=text or None,
+    )
+
+
+@dataclass
+class QueuePage:
+    """One page of a queue as the moderator asked for it."""
+
+    items: list[QueueItem]
+    #: Where the next page starts; None when the queue has no more.
+    next_key: QueueKey | None
+    #: True when a filtered page stopped at SEARCH_WINDOW entries of the queue rather
+    #: than at the page size: what follows may still match.
+    stopped_looking: bool = False
+
+
+def _like(text: str) -> str:
+    """``text`` as a LIKE pattern that matches it anywhere, its wildcards escaped."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filter_conditions(filters: QueueFilters) -> list[ColumnElement[bool]]:
+    """The conditions ``filters`` put on a queue's comments. Each reads the comment's
+    own row or rows found by key (its author by primary key, its reports by the index
+    led by comment_id), so applied to a bounded set of comments they stay bounded."""
+    conditions: list[ColumnElement[bool]] = []
+    if filters.article_id is not None:
+        conditions.append(Comment.article_id == filters.article_id)
+    if filters.reason in HELD_REASONS:
+        _, pattern = HELD_REASONS[filters.reason]
+        conditions.append(cast(Comment.reasons_held, Text).like(pattern))
+    elif filters.reason in REPORT_REASONS:
+        conditions.append(
+            exists().where(
+                CommentFlag.comment_id == Comment.id, CommentFlag.reason == filters.reason
+            )
+        )
+    if filters.search:
+        pattern = _like(filters.search)
+        conditions.append(
+            or_(
+                func.lower(Comment.body).like(pattern, escape="\\"),
+                exists().where(
+                    User.id == Comment.author_id,
+                    func.lower(User.display_name).like(pattern, escape="\\"),
+                ),
+            )
+        )
+    return conditions
+
+
+def _window(status: str, after: QueueKey | None) -> list[tuple[Any, ...]]:
+    """The sort keys of the next SEARCH_WINDOW entries of queue ``status`` after
+    ``after``, read in order from the queue's partial index (its keys alone)."""
+    if status != "reported":
+        query = select(Comment.created_at, Comment.id).where(_queue_filter(status))
+        if after is not None:
+            if len(after) != 2:
+                raise ValueError("the queues page by (created_at, id)")
+            query = query.where(tuple_(Comment.created_at, Comment.id) > tuple(after))
+        return [
+            tuple(row)
+            for row in db.session.execute(
+                query.order_by(Comment.created_at, Comment.id).limit(SEARCH_WINDOW)
+            )
+        ]
+
+    def ranks(*conditions: ColumnElement[bool], rows: int) -> list[tuple[Any, ...]]:
+        return [
+            tuple(row)
+            for row in db.session.execute(
+                select(Comment.open_reports, Comment.reported_at, Comment.id)
+                .where(_queue_filter("reported"), *conditions)
+                .order_by(Comment.open_reports.desc(), Comment.reported_at, Comment.id)
+                .limit(rows)
+            )
+        ]
+
+    if after is None:
+        return ranks(rows=SEARCH_WINDOW)
+    if len(after) != 3:
+        raise ValueError("the Reported queue pages by (open reports, reported_at, id)")
+    count, when, last_id = after
+    found = ranks(
+        Comment.open_reports == count,
+        tuple_(Comment.reported_at, Comment.id) > (when, last_id),
+        rows=SEARCH_WINDOW,
+    )
+    if len(found) < SEARCH_WINDOW:
+        found += ranks(Comment.open_reports < count, rows=SEARCH_WINDOW - len(found))
+    return found
+
+
+def _key_of(status: str, comment: Comment) -> QueueKey:
+    if status == "reported":
+        assert comment.reported_at is not None
+        return (comment.open_reports, comment.reported_at, comment.id)
+    return (comment.created_at, comment.id)
+
+
+def queue_page(
+    status: str = "pending",
+    limit: int = 20,
+    after: QueueKey | None = None,
+    filters: QueueFilters | None = None,
+) -> QueuePage:
+    """One page of queue ``status`` narrowed by ``filters``, in the queue's order.
+
+    Unfiltered, this is ``queue``. Filtered, the page is the matches among the next
+    SEARCH_WINDOW entries of the queue (read from its index), so however big the
+    queue and however rare the match a page reads a bounded number of rows; when the
+    window runs out first the page says so and its key continues after the window."""
+    _queue_filter(status)  # an unknown queue is refused before anything is read
+    if filters is None or not filters.active:
+        items, last = queue(status, limit, after)
+        return QueuePage(items, last)
+    window = _window(status, after)
+    if not window:
+        return QueuePage([], None)
+    order = (
+        (Comment.open_reports.desc(), Comment.reported_at, Comment.id)
+        if status == "reported"
+        else (Comment.created_at, Comment.id)
+    )
+    rows = list(
+        db.session.scalars(
+            select(Comment)
+            .where(Comment.id.in_([key[-1] for key in window]), *_filter_conditions(filters))
+            .options(selectinload(Comment.author), selectinload(Comment.article))
+            .order_by(*order)
+            .limit(limit + 1)
+        )
+    )
+    next_key: QueueKey | None = None
+    stopped = False
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_key = _key_of(status, rows[-1])
+    elif len(window) == SEARCH_WINDOW:
+        next_key, stopped = tuple(window[-1]), True
+    reporters = (
+        {c.id: c.open_reports for c in rows}
+        if status == "reported"
+        else (open_report_counts([c.id for c in rows if c.reported_at is not None]))
+    )
+    return QueuePage(_items(rows, reporters), next_key, stopped)
+
+
+def in_queue(comment: Comment, status: str) -> bool:
+    """Whether ``comment`` as it stands belongs in queue ``status`` (what
+    ``_queue_filter`` selects), so a page can drop what a decision moved out."""
+    live = comment.deleted_at is None
+    if status == "pending":
+        return live and comment.status == CommentStatus.PENDING
+    if status == "reported":
+        return live and comment.reported_at is not None and comment.status != CommentStatus.REJECTED
+    if status == "rejected":
+        return live and comment.status == CommentStatus.REJECTED
+    if status == "approved":
+        return (
+            live and comment.status == CommentStatus.PUBLISHED and comment.moderated_at is not None
+        )
+    return False
+
+
+def recent_articles(limit: int = 30, include: int | None = None) -> list[Article]:
+    """The articles a moderator is offered to filter a queue by: the ``limit`` most
+    recently published (from the index on published_at), and ``include`` if it is
+    another (the one the filter holds now)."""
+    found = list(
+        db.session.scalars(
+            select(Article)
+            .where(Article.published_at.is_not(None))
+            .order_by(Article.published_at.desc(), Article.id.desc())
+            .limit(limit)
+        )
+    )
+    if include is not None and all(a.id != include for a in found):
+        chosen = db.session.get(Article, include)
+        if chosen is not None:
+            found.append(chosen)
+    return found
