@@ -45,6 +45,9 @@ def _changes_from(form: ArticleForm, status: str | None) -> articles.ArticleChan
         status=status,
         present={"title", "body", "summary", "labels", "comments"},
     )
+    publish_at = form.publish_at.data
+    if publish_at is not None and status == ArticleStatus.PUBLISHED.value:
+        changes.publish_at = publish_at.replace(tzinfo=UTC)
     if question or options:
         closes_at = form.poll_closes_at.data
         changes.poll = articles.PollInput(
@@ -67,6 +70,8 @@ def _fill_form(form: ArticleForm, article: Article) -> None:
     form.body.data = article.body
     form.labels.data = ", ".join(label.name for label in article.labels)
     form.comments.data = article.comment_mode
+    if article.is_scheduled and article.published_at is not None:
+        form.publish_at.data = article.published_at.astimezone(UTC).replace(tzinfo=None)
     poll = article.poll
     if poll is not None:
         form.poll_question.data = poll.question
@@ -101,6 +106,8 @@ def _save(form: ArticleForm, article: Article | None) -> ResponseReturnValue:
             preview = render_article(form.body.data or "")
         elif form.validate():
             status = ArticleStatus.PUBLISHED.value if action == "publish" else None
+            if article is not None and article.is_scheduled and form.publish_at.data:
+                status = ArticleStatus.PUBLISHED.value  # saving keeps (or moves) the schedule
             if article is None and status is None:
                 status = ArticleStatus.DRAFT.value
             changes = _changes_from(form, status)
@@ -120,7 +127,7 @@ def _save(form: ArticleForm, article: Article | None) -> ResponseReturnValue:
                 status_code = error.status
             else:
                 db.session.commit()
-                flash("Published." if action == "publish" else "Saved.", "success")
+                flash(_saved_message(action, article), "success")
                 return redirect(url_for("editor.edit_article", article_id=article.id))
         else:
             status_code = 422
@@ -132,6 +139,13 @@ def _save(form: ArticleForm, article: Article | None) -> ResponseReturnValue:
         min_options=articles.MIN_OPTIONS,
         max_options=articles.MAX_OPTIONS,
     ), status_code
+
+
+def _saved_message(action: str, article: Article) -> str:
+    if article.is_scheduled and article.published_at is not None:
+        when = article.published_at.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC")
+        return f"Scheduled: readers see it from {when}."
+    return "Published." if action == "publish" else "Saved."
 
 
 @bp.get("/")

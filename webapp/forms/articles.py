@@ -47,6 +47,13 @@ class ArticleForm(FlaskForm):
     body = TextAreaField("Body (Markdown)", validators=[DataRequired()])
     labels = StringField("Labels", description="Separated by commas, e.g. South Asia, Diplomacy")
     comments = RadioField("Comments", choices=COMMENT_MODES, default="open")
+    publish_at = DateTimeLocalField(
+        "Publish at (UTC)",
+        format="%Y-%m-%dT%H:%M",
+        validators=[Optional()],
+        description="Leave empty to publish at once. A time ahead schedules the article: "
+        "readers see it from then on.",
+    )
 
     poll_question = StringField(
         "Question",

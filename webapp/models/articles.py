@@ -90,4 +90,30 @@ class Article(Base):
 
     @property
     def is_published(self) -> bool:
-        return self.status == ArticleStatus.PUBLISHED
+        """Whether readers see it now: published, and its publication time has come
+        (a scheduled article is published with a time still ahead)."""
+        return self.is_published_at(utcnow())
+
+    def is_published_at(self, moment: datetime) -> bool:
+        return (
+            self.status == ArticleStatus.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= moment
+        )
+
+    @property
+    def is_scheduled(self) -> bool:
+        """Published for a time still ahead: readers do not see it yet."""
+        return (
+            self.status == ArticleStatus.PUBLISHED
+            and self.published_at is not None
+            and self.published_at > utcnow()
+        )
+
+
+def public_articles_at(moment: datetime | sa.BindParameter[datetime]) -> sa.ColumnElement[bool]:
+    """The SQL condition of an article readers see at ``moment``: published, and its
+    publication time reached. Both columns lead ix_articles_status_published_at, so a
+    list newest first reads the index from ``moment`` down (no background job turns a
+    scheduled article public: every read compares with its own now)."""
+    return sa.and_(Article.status == ArticleStatus.PUBLISHED.value, Article.published_at <= moment)

@@ -29,6 +29,7 @@ from webapp.services.articles.neighbours import ArticleLink, Neighbours, neighbo
 from webapp.services.articles.reading import (
     DeskRow,
     PublishedKey,
+    Topic,
     UpdatedKey,
     articles_for_editors,
     get_article,
@@ -36,6 +37,7 @@ from webapp.services.articles.reading import (
     list_published,
     page_of_published,
     published_articles_query,
+    topics,
 )
 from webapp.services.articles.rules import (
     MAX_BODY,
@@ -78,6 +80,7 @@ __all__ = [
     "Neighbours",
     "PollInput",
     "PublishedKey",
+    "Topic",
     "UpdatedKey",
     "articles_for_editors",
     "can_see_drafts",
@@ -98,6 +101,7 @@ __all__ = [
     "reopen_poll",
     "set_poll",
     "slugify",
+    "topics",
     "unpublish",
     "update_article",
     "validate_changes",

@@ -8,6 +8,8 @@ the poll's cached results (``webapp.caching.results``) and the neighbours' links
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import delete, inspect, select
 from sqlalchemy.exc import IntegrityError
 
@@ -93,7 +95,7 @@ def _apply(article: Article, changes: ArticleChanges) -> None:
             raise Conflict("This poll already has votes; close it instead of removing it.")
         article.poll = None
     if changes.status == ArticleStatus.PUBLISHED:
-        publish(article)
+        publish(article, at=changes.publish_at)
     elif changes.status == ArticleStatus.DRAFT:
         unpublish(article)
 
@@ -114,14 +116,22 @@ def _flush_or_slug_taken() -> None:
         raise SlugTaken(fields={"slug": "already used by another article"}) from exc
 
 
-def publish(article: Article) -> None:
+def publish(article: Article, at: datetime | None = None) -> None:
+    """Publish now, or at ``at`` (a time ahead: scheduled; readers see it from then on,
+    as every read compares publication times with its own now)."""
     results_cache.forget(article.slug)
     NEIGHBOURS.changed()
     purge_article_after_commit(article.id, lists=True)
     article.status = ArticleStatus.PUBLISHED.value
-    # The first publication date stands: unpublishing to fix a typo keeps its place.
-    if article.published_at is None:
-        article.published_at = utcnow()
+    now = utcnow()
+    first_time = article.published_at is None or article.published_at > now
+    if at is not None:
+        article.published_at = at
+    elif first_time:
+        # Published now, or a scheduled article brought forward. Otherwise the first
+        # publication date stands: unpublishing to fix a typo keeps its place.
+        article.published_at = now
+    if first_time:
         with db.session.no_autoflush:  # the caller flushes (and reports a taken slug)
             poll = article.poll
         if poll is not None:

@@ -29,12 +29,15 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from webapp.extensions import db
-from webapp.models import Article, ArticleStatus, Label, Poll, PollOption, User, Vote
+from webapp.models import Article, ArticleStatus, Label, Poll, PollOption, User, Vote, utcnow
 from webapp.models import article_labels as labelled
 from webapp.services.articles.neighbours import ArticleLink, Neighbours
 from webapp.services.articles.reading import PublishedKey
 
 _LABEL, _OPTION, _VOTE = 0, 1, 2
+#: Times bound against published_at are typed as the column, so SQLite compares them
+#: as stored.
+_PUBLISHED_AT_TYPE = Article.__table__.c.published_at.type
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,11 @@ def _beside(here: type[Article], *, earlier: bool) -> sa.ScalarSelect[int]:
         order = (other.published_at.asc(), other.id.asc())
     return (
         select(other.id)
-        .where(other.status == ArticleStatus.PUBLISHED, side)
+        .where(
+            other.status == ArticleStatus.PUBLISHED,
+            other.published_at <= bindparam("now", type_=_PUBLISHED_AT_TYPE),
+            side,
+        )
         .order_by(*order)
         .limit(1)
         .correlate(here)
@@ -114,7 +121,12 @@ def _page_statement(after: bool, label: bool) -> Select[Any]:
     a next page exists); bound: ``limit``, and ``when``/``last_id``, ``label`` when
     asked for."""
     here = aliased(Article, name="here")
-    conditions: list[ColumnElement[bool]] = [here.status == ArticleStatus.PUBLISHED]
+    # ``now`` is bound, never built in: the statement is kept (``cache``) for every
+    # later request, and a scheduled article must appear once its time has come.
+    conditions: list[ColumnElement[bool]] = [
+        here.status == ArticleStatus.PUBLISHED,
+        here.published_at <= bindparam("now", type_=_PUBLISHED_AT_TYPE),
+    ]
     if label:
         conditions.append(
             here.id.in_(
@@ -128,7 +140,7 @@ def _page_statement(after: bool, label: bool) -> Select[Any]:
             tuple_(here.published_at, here.id)
             # Typed as the column, so SQLite compares the time as stored.
             < tuple_(
-                bindparam("when", type_=Article.__table__.c.published_at.type),
+                bindparam("when", type_=_PUBLISHED_AT_TYPE),
                 bindparam("last_id", type_=sa.Integer),
             )
         )
@@ -230,7 +242,7 @@ def published_page(
     voter_key: str | None,
 ) -> tuple[list[ListedRow], PublishedKey | None]:
     """The page ``listing.published_for_reader`` gives, as rows, in two queries."""
-    values: dict[str, object] = {"limit": limit + 1}
+    values: dict[str, object] = {"limit": limit + 1, "now": utcnow()}
     if after is not None:
         values["when"], values["last_id"] = after
     if label_slug:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 
 from webapp.caching import NEIGHBOURS
 from webapp.extensions import db
-from webapp.models import Article, ArticleStatus
+from webapp.models import Article, ArticleStatus, utcnow
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,12 @@ def neighbours(article: Article) -> Neighbours:
 def _read_neighbours(article_id: int, when: datetime) -> Neighbours:
     """(previous, next) published articles around (``when``, ``article_id``), in one
     round trip."""
-    published = (Article.status == ArticleStatus.PUBLISHED, Article.id != article_id)
+    # Not the scheduled ones yet: the cache keeps this a second at most.
+    published = (
+        Article.status == ArticleStatus.PUBLISHED,
+        Article.published_at <= utcnow(),
+        Article.id != article_id,
+    )
     earlier = (
         select(literal(0).label("side"), Article.slug, Article.title)
         .where(
@@ -125,7 +130,7 @@ def _beside(here: type[Article], *, earlier: bool) -> ScalarSelect[int]:
         order = (other.published_at.asc(), other.id.asc())
     return (
         select(other.id)
-        .where(other.status == ArticleStatus.PUBLISHED, side)
+        .where(other.status == ArticleStatus.PUBLISHED, other.published_at <= utcnow(), side)
         .order_by(*order)
         .limit(1)
         .correlate(here)

@@ -18,7 +18,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from webapp.errors import NotFound
 from webapp.extensions import db
-from webapp.models import Article, ArticleStatus, Label, Poll, User, article_labels
+from webapp.models import Article, ArticleStatus, Label, Poll, User, article_labels, utcnow
+from webapp.models.articles import public_articles_at
 from webapp.services.articles.rules import can_see_drafts
 
 #: Where a page of published articles ends: (published_at, id) of its last article.
@@ -46,7 +47,9 @@ def get_article(slug: str, viewer: User | None) -> Article:
 
 
 def published_articles_query(label_slug: str | None = None) -> Select[tuple[Article]]:
-    query = select(Article).where(Article.status == ArticleStatus.PUBLISHED)
+    """The articles readers see now: a scheduled one joins the lists when its time
+    comes, at the first read after it (cached pages show it within their s-maxage)."""
+    query = select(Article).where(public_articles_at(utcnow()))
     if label_slug:
         query = query.where(
             Article.id.in_(
@@ -127,7 +130,20 @@ class DeskRow:
 
     @property
     def is_published(self) -> bool:
-        return self.status == ArticleStatus.PUBLISHED
+        """Whether readers see it now (a scheduled one is not yet)."""
+        return (
+            self.status == ArticleStatus.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= utcnow()
+        )
+
+    @property
+    def is_scheduled(self) -> bool:
+        return (
+            self.status == ArticleStatus.PUBLISHED
+            and self.published_at is not None
+            and self.published_at > utcnow()
+        )
 
 
 def articles_for_editors(
@@ -194,3 +210,26 @@ def label_by_slug(slug: str) -> Label:
     if label is None:
         raise NotFound("No such label.")
     return label
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A label as readers browse it: its name, address and published articles."""
+
+    name: str
+    slug: str
+    article_count: int
+
+
+def topics() -> list[Topic]:
+    """Every label that readers can see an article under, by name, with how many: one
+    grouped query over article_labels and the articles public now."""
+    found = db.session.execute(
+        select(Label.name, Label.slug, func.count(article_labels.c.article_id))
+        .join(article_labels, article_labels.c.label_id == Label.id)
+        .join(Article, Article.id == article_labels.c.article_id)
+        .where(public_articles_at(utcnow()))
+        .group_by(Label.id, Label.name, Label.slug)
+        .order_by(Label.name, Label.id)
+    ).tuples()
+    return [Topic(name, slug, count) for name, slug, count in found]

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from webapp.models import ArticleStatus, CommentMode, ResultsVisibility, Role, User
+from webapp.models import ArticleStatus, CommentMode, ResultsVisibility, Role, User, utcnow
 from webapp.text import clean_block, clean_line
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -53,6 +53,9 @@ class ArticleChanges:
     comments: str | None = None
     poll: PollInput | None = None
     remove_poll: bool = False
+    #: With status "published": when readers first see it (a time ahead schedules the
+    #: article); None publishes now.
+    publish_at: datetime | None = None
     present: set[str] = field(default_factory=set)
 
 
@@ -85,6 +88,11 @@ def validate_changes(changes: ArticleChanges, creating: bool) -> dict[str, str]:
             errors["summary"] = f"at most {MAX_SUMMARY} characters"
     if changes.status is not None and changes.status not in {s.value for s in ArticleStatus}:
         errors["status"] = "draft or published"
+    if changes.publish_at is not None:
+        if changes.publish_at.tzinfo is None:
+            errors["publish_at"] = "a time with its time zone"
+        elif changes.publish_at <= utcnow():
+            errors["publish_at"] = "a time still ahead (leave it empty to publish now)"
     if changes.comments is not None and changes.comments not in {m.value for m in CommentMode}:
         errors["comments"] = "open, premoderated or closed"
     if changes.labels is not None:
