@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from webapp.api.moderation import queue_cursor, queue_key
@@ -67,11 +67,53 @@ def _refused(error: DomainError) -> None:
     flash(error.message, "error")
 
 
-def _back_to_queue() -> ResponseReturnValue:
+def _queue_page_sent() -> str:
+    """The queue page the form was sent from (its path with its filters), or Pending."""
     target = safe_redirect_target(request.form.get("next"))
     if target is None or not target.startswith("/moderation"):
         target = url_for("moderation.queue", status="pending")
-    return redirect(target)
+    return target
+
+
+def _back_to_queue() -> ResponseReturnValue:
+    return redirect(_queue_page_sent())
+
+
+def _answers_in_place() -> bool:
+    """Whether the queue's script sent this form and reads the outcome as JSON (it
+    asks for JSON); a plain form post gets post/redirect/get."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _refused_in_place(error: DomainError) -> Response:
+    db.session.rollback()
+    response = jsonify(error={"code": error.code, "message": error.message})
+    response.status_code = error.status
+    return response
+
+
+def _decided_in_place(comments: list[Comment], message: str) -> Response:
+    """What the queue's script needs after a decision: the message, the queues' sizes
+    now, and per comment whether it stays on the page the moderator is on (then its
+    item as shown now) or leaves it."""
+    status = request.form.get("queue", "")
+    here = _queue_page_sent()
+    answers = []
+    for item in moderation.queue_items(comments):
+        stays = moderation.in_queue(item.comment, status)
+        answers.append(
+            {
+                "id": item.comment.id,
+                "in_queue": stays,
+                "html": render_template(
+                    "moderation/_queue_item.html", item=item, here=here, status=status
+                )
+                if stays
+                else None,
+            }
+        )
+    return jsonify(message=message, counts=moderation.queue_counts(), items=answers)
 
 
 @bp.get("/")
@@ -86,14 +128,41 @@ def queue(status: str) -> ResponseReturnValue:
     if status not in QUEUE_TITLES:
         raise NotFound("No such queue.")
     after = queue_key(status, request.args.get("after"))
-    items, next_key = moderation.queue(status, QUEUE_PAGE, after)
+    filters = moderation.queue_filters(
+        _number_arg("article"), request.args.get("reason"), request.args.get("q")
+    )
+    page = moderation.queue_page(status, QUEUE_PAGE, after, filters)
+    # The filters as the page's links and forms carry them (in the URL, so they work
+    # without script and survive a decision's redirect).
+    filter_args: dict[str, Any] = {
+        name: value
+        for name, value in (
+            ("article", filters.article_id),
+            ("reason", filters.reason),
+            ("q", filters.search),
+        )
+        if value
+    }
+    next_url = None
+    if page.next_key is not None:
+        next_url = url_for(
+            "moderation.queue", status=status, after=queue_cursor(page.next_key), **filter_args
+        )
     return render_template(
         "moderation/queue.html",
         status=status,
         title=QUEUE_TITLES[status],
-        items=items,
+        items=page.items,
+        stopped_looking=page.stopped_looking,
+        search_window=moderation.SEARCH_WINDOW,
         bulk_actions=moderation.COMMENT_ACTIONS,
-        next_cursor=queue_cursor(next_key),
+        next_url=next_url,
+        filters=filters,
+        filter_args=filter_args,
+        reasons=moderation.REASON_FILTERS,
+        articles=moderation.recent_articles(include=filters.article_id),
+        max_search=moderation.MAX_SEARCH,
+        select_all=request.args.get("select") == "all",
     )
 
 
@@ -107,12 +176,17 @@ def decide(comment_id: int) -> ResponseReturnValue:
     try:
         moderation.decide(comment, signed_in_user(), action, request.form.get("reason"))
     except DomainError as error:
+        if _answers_in_place():
+            return _refused_in_place(error)
         _refused(error)
         return _back_to_queue()
     # The queue this moderator goes back to counts the decision at once (this worker).
     QUEUE_COUNTS.changed()
     db.session.commit()
-    flash(f"Comment {ACTION_DONE.get(action, action)}.", "success")
+    message = f"Comment {ACTION_DONE.get(action, action)}."
+    if _answers_in_place():
+        return _decided_in_place([comment], message)
+    flash(message, "success")
     return _back_to_queue()
 
 
@@ -146,14 +220,18 @@ def bulk() -> ResponseReturnValue:
     try:
         done = moderation.decide_many(ids, signed_in_user(), action, request.form.get("reason"))
     except DomainError as error:
+        if _answers_in_place():
+            return _refused_in_place(error)
         _refused(error)
         return _back_to_queue()
     QUEUE_COUNTS.changed()
     db.session.commit()
-    flash(
-        f"{len(done)} comment{'s' if len(done) != 1 else ''} {ACTION_DONE.get(action, action)}.",
-        "success",
+    message = (
+        f"{len(done)} comment{'s' if len(done) != 1 else ''} {ACTION_DONE.get(action, action)}."
     )
+    if _answers_in_place():
+        return _decided_in_place(done, message)
+    flash(message, "success")
     return _back_to_queue()
 
 
@@ -207,7 +285,10 @@ def ban(user_id: int) -> ResponseReturnValue:
             parse_datetime(until, "until") if until else None,
         )
     except DomainError as error:
+        if _answers_in_place():
+            return _refused_in_place(error)
         _refused(error)
+        # The reader's page shows the ban form again with what was typed.
         return redirect(
             url_for(
                 "moderation.user",
@@ -217,7 +298,12 @@ def ban(user_id: int) -> ResponseReturnValue:
             )
         )
     db.session.commit()
-    flash(f"{reader.display_name} is banned from writing.", "success")
+    message = f"{reader.display_name} is banned from writing."
+    if _answers_in_place():
+        return jsonify(message=message, author_id=reader.id, counts=moderation.queue_counts())
+    flash(message, "success")
+    if request.form.get("next"):  # banned from a queue item: back to that queue page
+        return _back_to_queue()
     return redirect(url_for("moderation.user", user_id=user_id))
 
 
