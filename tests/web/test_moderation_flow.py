@@ -63,7 +63,13 @@ def test_the_queue_filters_by_article_reason_and_search_in_the_url(queue, modera
 
 @pytest.mark.parametrize(
     "query",
-    ["article=abc", "article=99999999999999999999", "reason=%C3%A9t%C3%A9", "q=" + "x" * 5000, "q=%25_"],
+    [
+        "article=abc",
+        "article=99999999999999999999",
+        "reason=%C3%A9t%C3%A9",
+        "q=" + "x" * 5000,
+        "q=%25_",
+    ],
 )
 def test_a_filter_that_means_nothing_is_never_an_error(queue, moderator, query):
     response = moderator.get(f"/moderation/queue/pending?{query}")
