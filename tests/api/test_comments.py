@@ -102,9 +102,11 @@ def test_list_nests_replies_and_shows_the_poll_answer(reader_api, make_api, make
     assert first["replies"][0]["author_vote"] is None
 
 
-def test_list_sorts_and_paginates(reader_api, article):
+def test_list_sorts_and_paginates(reader_api, article, make_api, make_user):
     ids = [reader_api.post(url(article), {"body": f"c{i}"}).get_json()["id"] for i in range(3)]
-    reader_api.post(f"/api/v1/comments/{ids[2]}/votes", {"value": 1})
+    voter = make_api()
+    voter.login(make_user())
+    voter.post(f"/api/v1/comments/{ids[2]}/votes", {"value": 1})
     newest = reader_api.get(url(article, "?sort=newest")).get_json()["items"]
     assert [c["id"] for c in newest] == ids[::-1]
     top = reader_api.get(url(article, "?sort=top")).get_json()["items"]

@@ -341,7 +341,8 @@ def test_each_comment_says_what_its_reader_may_do(app, db, article, reader, make
             node.can_reply,
         )
 
-    assert facts(reader) == (True, True, True, True, True)
+    # Its author neither votes on nor reports it (issue 19), but may answer it.
+    assert facts(reader) == (True, True, False, False, True)
     assert facts(make_user()) == (False, False, True, True, True)
     assert facts(make_user(role="moderator")) == (False, True, True, True, True)
     assert facts(None) == (False, False, False, False, False)

@@ -30,10 +30,14 @@ def test_a_refused_comment_keeps_what_was_typed_and_says_why(reader, make_articl
     article = make_article()
     long_text = "word " * 1001
     response = reader.form(f"/articles/{article.slug}/comments", {"body": long_text})
-    assert response.status_code == 422
-    page = text(response)
+    # Post/redirect/get (issue 19): back to the form, which shows the text and the reason.
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("#comment-form")
+    page = text(reader.get(response.headers["Location"]))
     assert "at most 5,000 characters" in page
     assert long_text.strip()[:200] in page
+    # Shown once: reloading the page does not bring the refusal back.
+    assert "at most 5,000 characters" not in text(reader.get(f"/articles/{article.slug}"))
 
 
 def test_rate_limited_comment_keeps_the_text_and_says_when(make_app, make_article, make_user):
@@ -46,10 +50,18 @@ def test_rate_limited_comment_keeps_the_text_and_says_when(make_app, make_articl
         client.login(make_user())
         client.form(f"/articles/{article.slug}/comments", {"body": "first"})
         response = client.form(f"/articles/{article.slug}/comments", {"body": "second thought"})
+        assert response.status_code == 302
+        page = text(client.get(response.headers["Location"]))
+        assert "please try again in" in page and "second thought" in page
+        # In place (pulse.js), the refusal keeps its status and says when to retry.
+        response = client.form(
+            f"/articles/{article.slug}/comments",
+            {"body": "third thought"},
+            headers={"X-Pulse-Fragment": "comments"},
+        )
         assert response.status_code == 429
         assert response.headers["Retry-After"]
-        page = text(response)
-        assert "please try again in" in page and "second thought" in page
+        assert "please try again in" in text(response) and "third thought" in text(response)
 
 
 def test_replies_edits_and_deletes_through_the_page(reader, make_article, make_api, make_user):
@@ -87,8 +99,17 @@ def test_others_get_no_edit_button_and_cannot_edit(reader, make_article, make_ap
     other = make_api()
     other.login(make_user())
     assert "<summary>Edit</summary>" not in text(other.get(f"/articles/{article.slug}"))
-    assert other.form(f"/comments/{comment.id}/edit", {"body": "Hijack"}).status_code == 403
-    assert other.form(f"/comments/{comment.id}/delete", {}).status_code == 403
+    # Refused, back on the page with the reason (post/redirect/get), nothing changed.
+    refused = other.form(f"/comments/{comment.id}/edit", {"body": "Hijack"})
+    assert refused.status_code == 302
+    assert "Only its author can edit a comment." in text(other.get(refused.headers["Location"]))
+    refused = other.form(f"/comments/{comment.id}/delete", {})
+    assert refused.status_code == 302
+    assert "You can only delete your own comments." in text(
+        other.get(refused.headers["Location"])
+    )
+    db.session.expire_all()
+    assert db.session.get(Comment, comment.id).body == "Mine"
 
 
 def test_reacting_and_reporting_through_the_page(reader, make_article, make_api, make_user):
@@ -102,7 +123,7 @@ def test_reacting_and_reporting_through_the_page(reader, make_article, make_api,
     fan.login(make_user())
     fan.form(f"/comments/{comment.id}/react", {"value": "1"})
     page = text(fan.get(f"/articles/{article.slug}"))
-    assert 'aria-label="Score 1"' in page
+    assert '<span class="score-label">Score</span> +1' in page
     assert 'aria-pressed="true" aria-label="Up-vote this comment"' in page
     response = fan.form(f"/comments/{comment.id}/report", {"reason": "spam", "note": "ad"})
     assert response.status_code == 302
@@ -182,16 +203,24 @@ def test_sort_tabs_and_more_link(make_app, make_article, make_user):
             routes.COMMENTS_PER_PAGE = original
 
 
-def test_the_forms_take_their_limits_and_reasons_from_the_service(reader, make_article):
+def test_the_forms_take_their_limits_and_reasons_from_the_service(
+    reader, make_article, make_api, make_user
+):
     from webapp.services import comments
 
     article = make_article()
     reader.form(f"/articles/{article.slug}/comments", {"body": "Limits"})
     page = text(reader.get(f"/articles/{article.slug}"))
     assert page.count(f'maxlength="{comments.MAX_BODY}"') == 3  # new, reply, edit
-    assert f'maxlength="{comments.MAX_NOTE}"' in page
-    assert f"Up to {comments.MAX_BODY:,} characters." in page
+    assert f"2 to {comments.MAX_BODY:,} characters." in page
+    assert 'minlength="2"' in page
     assert f"possible for {comments.EDIT_MINUTES} minutes after posting" in page
+    # The report form is on others' comments only (issue 19).
+    assert "<summary>Report</summary>" not in page
+    other = make_api()
+    other.login(make_user())
+    page = text(other.get(f"/articles/{article.slug}"))
+    assert f'maxlength="{comments.MAX_NOTE}"' in page
     for value, label in comments.FLAG_REASONS.items():
         assert f'name="reason" value="{value}"' in page and f"> {label}</label>" in page
     for sort in comments.SORTS:
@@ -207,6 +236,6 @@ def test_moderators_get_the_delete_button_on_others_comments(
     moderator.login(make_user(role="moderator"))
     other = make_api()
     other.login(make_user())
-    assert ">Delete</button>" in text(moderator.get(f"/articles/{article.slug}"))
-    assert ">Delete</button>" not in text(other.get(f"/articles/{article.slug}"))
+    assert "<summary>Delete</summary>" in text(moderator.get(f"/articles/{article.slug}"))
+    assert "<summary>Delete</summary>" not in text(other.get(f"/articles/{article.slug}"))
     assert "<summary>Edit</summary>" not in text(moderator.get(f"/articles/{article.slug}"))

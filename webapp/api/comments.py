@@ -17,6 +17,7 @@ from webapp.api.common import json_object, viewer
 from webapp.api.serializers import comment_json, node_json
 from webapp.extensions import db
 from webapp.http_cache import add_surrogate_keys, article_key
+from webapp.models import Comment, User
 from webapp.pagination import COMMENTS, cursor_int, decode_key, encode_cursor, parse_limit
 from webapp.ratelimits import limit_action
 from webapp.security import signed_in_user
@@ -87,6 +88,12 @@ def post_comment(slug: str) -> ResponseReturnValue:
     # The article as this worker read it a moment ago; the INSERT checks it still holds.
     article = comment_rules.article_for_posting(slug, user)
     payload = json_object()
+    # A POST sent again with the same Idempotency-Key gets the comment the first one
+    # stored, and costs nothing against the rate limit.
+    key = comment_rules.clean_key(request.headers.get("Idempotency-Key"))
+    earlier = comment_rules.posted_with_key(user.id, key)
+    if earlier is not None:
+        return _posted_answer(earlier, user)
     enforce_comment_limits(user.id)
     body: str = payload["body"]
     parent_id: int | None = payload.get("parent_id")
@@ -99,11 +106,23 @@ def post_comment(slug: str) -> ResponseReturnValue:
             comment_rules.article_for_comments(slug, user), user, body, parent_id
         )
         comment_rules.store(comment)
+    if not comment_rules.claim_key(comment, key):
+        # The same POST, sent twice at once: the other one stored it.
+        db.session.rollback()
+        earlier = comment_rules.posted_with_key(user.id, key)
+        assert earlier is not None
+        return _posted_answer(earlier, user)
     # Every field is known once the row is flushed: answer from them, so the commit
     # (which expires the object) is not followed by a query reloading the row.
     posted = comment_json(comment, user)
     posted["reasons_held"] = comment.reasons_held if comment.status == "pending" else []
     db.session.commit()
+    return jsonify(posted), 201
+
+
+def _posted_answer(comment: Comment, user: User) -> ResponseReturnValue:
+    posted = comment_json(comment, user)
+    posted["reasons_held"] = comment.reasons_held if comment.status == "pending" else []
     return jsonify(posted), 201
 
 

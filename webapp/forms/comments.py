@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from webapp.services.comments import EDIT_MINUTES, FLAG_REASONS, MAX_BODY, MAX_NOTE, SORTS
+from webapp.services.comments import EDIT_MINUTES, FLAG_REASONS, MAX_BODY, MAX_NOTE, SORTS, min_body
 
 SORT_LABELS: dict[str, str] = {"oldest": "Oldest", "newest": "Newest", "top": "Top"}
 
@@ -29,6 +29,11 @@ class CommentForms:
     report_reasons: tuple[tuple[str, str], ...]
     #: (value, label) of each sort tab.
     sorts: tuple[tuple[str, str], ...]
+
+    @property
+    def min_body(self) -> int:
+        """The shortest comment taken (the COMMENT_MIN_LENGTH setting, read each time)."""
+        return min_body()
 
     @property
     def max_body_words(self) -> str:

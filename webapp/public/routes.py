@@ -10,9 +10,19 @@ pages.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
-from flask import current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -23,7 +33,7 @@ from webapp.errors import DomainError, NotFound
 from webapp.extensions import client_address, db
 from webapp.forms.comments import COMMENT_FORMS
 from webapp.http_cache import ARTICLES_KEY, add_surrogate_keys, article_key
-from webapp.models import Article, Poll, User
+from webapp.models import Article, Comment, Poll, User, utcnow
 from webapp.public import bp
 from webapp.ratelimits import RateLimited, limit_action, limit_anonymous_poll_votes
 from webapp.security import signed_in_or_none
@@ -94,15 +104,22 @@ def comments_context(
     who: User | None,
     form: dict[str, Any] | None = None,
     answers_visible: bool | None = None,
+    *,
+    after: str | None = None,
+    notice: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What the comments section needs: one page of the thread, sorted as asked, with
     commenters' poll answers when the results are visible to this reader (when not
-    given, comment_rules.thread decides)."""
+    given, comment_rules.thread decides). ``after``: the page holding a comment just
+    acted on (else the request's); ``notice``: what the last action did, shown by the
+    form, with the comment to focus."""
     source = request.form if request.method == "POST" else request.args
     sort = source.get("sort", "oldest")
     if sort not in comment_rules.SORTS:
         sort = "oldest"
-    featured = request.args.get("featured") == "1"
+    featured = request.args.get("featured") == "1" and after is None
+    if after is None and request.method == "GET":
+        after = request.args.get("after")
     page = comment_rules.thread(
         found,
         who,
@@ -110,17 +127,39 @@ def comments_context(
         limit=COMMENTS_PER_PAGE,
         featured_only=featured,
         answers_visible=answers_visible,
-        after=thread_key(request.args.get("after")) if request.method == "GET" else None,
+        after=thread_key(after),
     )
     return {
         "nodes": page.items,
         "sort": sort,
         "featured": featured,
         "open": page.comments_open,
+        "after": after,
         "next_cursor": thread_cursor(page.next_cursor),
         "form": form,
         "forms": COMMENT_FORMS,
+        "notice": notice,
+        "ban": ban_notice(who),
+        "undo_seconds": comment_rules.undo_seconds(),
+        # The comment this reader may still bring back (just deleted, without script).
+        "undo_id": (notice or {}).get("undo_id")
+        or (session.get("comment_undo") if who is not None else None),
+        # A new key per form shown: the same form sent twice stores one comment.
+        "post_key": secrets.token_urlsafe(18) if who is not None else None,
     }
+
+
+def ban_notice(who: User | None) -> dict[str, Any] | None:
+    """What a banned reader is told instead of a comment form: until when and why."""
+    if who is None or not who.is_banned_at(utcnow()):
+        return None
+    return {"until": who.banned_until, "reason": who.ban_reason}
+
+
+def comments_page_of(found: Article, who: User | None, comment: Comment, sort: str) -> str | None:
+    """The ``after`` of the thread page showing ``comment`` to ``who``."""
+    key = comment_rules.page_holding(found, who, comment, sort, COMMENTS_PER_PAGE)
+    return thread_cursor(key)
 
 
 def anonymous_comments_section(found: Article, answers_visible: bool) -> Markup:
@@ -193,7 +232,36 @@ def article(slug: str) -> ResponseReturnValue:
     found = articles.get_article(slug, who)
     # Its comments pages too (?after=); ARTICLES_KEY: it links its neighbours.
     add_surrogate_keys(article_key(found.id), ARTICLES_KEY)
-    return render_article_page(found, who)
+    # A refused comment form comes back (post/redirect/get) with what was typed; only a
+    # signed-in reader posts, so only their session holds one.
+    form = session.pop(REFUSED_COMMENT_FORM, None) if who is not None else None
+    return render_article_page(found, who, form if isinstance(form, dict) else None)
+
+
+#: Where a refused comment form waits for the page it redirects to.
+REFUSED_COMMENT_FORM = "refused_comment_form"
+
+
+@bp.get("/comments/<int:comment_id>")
+def comment_permalink(comment_id: int) -> ResponseReturnValue:
+    """A link to one comment: the article page holding it, at its anchor."""
+    who = _viewer()
+    comment = comment_rules.get_comment(comment_id, who)
+    found = db.session.get(Article, comment.article_id)
+    assert found is not None
+    add_surrogate_keys(article_key(found.id))
+    sort = request.args.get("sort", "oldest")
+    sort = sort if sort in comment_rules.SORTS else "oldest"
+    after = comments_page_of(found, who, comment, sort)
+    return redirect(
+        url_for(
+            "public.article",
+            slug=found.slug,
+            sort=sort if sort != "oldest" else None,
+            after=after,
+            _anchor=f"comment-{comment_id}",
+        )
+    )
 
 
 @bp.get("/feed.atom")

@@ -39,6 +39,7 @@ from webapp.services.comments.rules import (
     STAFF_TITLES,
     CommentsClosed,
     EditWindowOver,
+    OwnComment,
     can_delete,
     can_edit,
     can_react,
@@ -49,6 +50,7 @@ from webapp.services.comments.rules import (
     edit_until,
     is_moderator,
     is_public,
+    min_body,
 )
 from webapp.services.comments.storage import PostingArticle, count_for, recount_article
 from webapp.services.comments.thread import (
@@ -58,7 +60,18 @@ from webapp.services.comments.thread import (
     ThreadKey,
     ThreadPage,
     article_for_comments,
+    page_holding,
     thread,
+)
+from webapp.services.comments.undo import (
+    UndoTooLate,
+    claim_key,
+    clean_key,
+    delete_undoable,
+    finish_deletions,
+    posted_with_key,
+    undo,
+    undo_seconds,
 )
 
 __all__ = [
@@ -78,10 +91,12 @@ __all__ = [
     "CommentView",
     "CommentsClosed",
     "EditWindowOver",
+    "OwnComment",
     "PostedTo",
     "PostingArticle",
     "ThreadKey",
     "ThreadPage",
+    "UndoTooLate",
     "article_for_comments",
     "article_for_posting",
     "can_delete",
@@ -90,15 +105,22 @@ __all__ = [
     "can_reply",
     "can_report",
     "can_see",
+    "claim_key",
+    "clean_key",
     "comments_open",
     "count_for",
     "delete",
+    "delete_undoable",
     "edit",
     "edit_until",
+    "finish_deletions",
     "flag",
     "get_comment",
     "is_moderator",
     "is_public",
+    "min_body",
+    "page_holding",
+    "posted_with_key",
     "prepare",
     "react",
     "recount_article",
@@ -107,4 +129,6 @@ __all__ = [
     "store_if_unchanged",
     "submit",
     "thread",
+    "undo",
+    "undo_seconds",
 ]

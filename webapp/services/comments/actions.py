@@ -37,6 +37,7 @@ from webapp.services.comments.rules import (
     can_edit,
     can_see,
     check_body,
+    check_not_own,
     check_reaction,
     check_reason,
     clean_note,
@@ -119,6 +120,7 @@ def react(comment: Comment, user: User, value: int) -> int:
     ensure_can_write(user)
     if not is_public(comment):
         raise NotFound("No such comment.")
+    check_not_own(comment, user)
     existing = db.session.scalar(
         select(CommentReaction)
         .where(CommentReaction.comment_id == comment.id, CommentReaction.user_id == user.id)
@@ -172,6 +174,7 @@ def flag(
     ensure_can_write(user)
     if not is_public(comment):
         raise NotFound("No such comment.")
+    check_not_own(comment, user)
     moment = moment or utcnow()
     settings = moderation.moderation_settings()
     report = CommentFlag(

@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from flask import current_app, has_app_context
+
 from webapp.errors import Conflict, Forbidden, InvalidInput
 from webapp.models import CommentMode, CommentStatus, FlagReason, Role, User, utcnow
 from webapp.text import clean_block
@@ -62,6 +64,22 @@ class EditWindowOver(Forbidden):
     message = (
         f"Comments can be edited for {EDIT_MINUTES} minutes after posting; this one no longer can."
     )
+
+
+class OwnComment(Forbidden):
+    code = "own_comment"
+    message = "You cannot vote on or report your own comment."
+
+
+#: The shortest comment kept when no app is there to ask (COMMENT_MIN_LENGTH).
+DEFAULT_MIN_BODY = 2
+
+
+def min_body() -> int:
+    """The shortest comment taken, in characters (the COMMENT_MIN_LENGTH setting)."""
+    if not has_app_context():
+        return DEFAULT_MIN_BODY
+    return max(1, int(current_app.config.get("COMMENT_MIN_LENGTH", DEFAULT_MIN_BODY)))
 
 
 class Written(Protocol):
@@ -126,9 +144,15 @@ def can_delete(comment: Written, user: User | None) -> bool:
 
 
 def can_react(comment: Written, user: User | None) -> bool:
-    """Signed-in readers react to public comments and report them. (A banned reader is
-    told so when they try: ``accounts.ensure_can_write``.)"""
-    return user is not None and is_public(comment)
+    """Signed-in readers react to public comments of others and report them: a vote on
+    one's own words would only inflate them. (A banned reader is told so when they
+    try: ``accounts.ensure_can_write``.)"""
+    return user is not None and is_public(comment) and comment.author_id != user.id
+
+
+def check_not_own(comment: Written, user: User) -> None:
+    if comment.author_id == user.id:
+        raise OwnComment()
 
 
 #: Reports follow the reactions' rule.
@@ -137,14 +161,22 @@ can_report = can_react
 
 def can_reply(comment: Written, user: User | None, article: OpenOrClosed) -> bool:
     """The reply form: under a public comment, while the article takes comments."""
-    return can_react(comment, user) and comments_open(article)
+    return user is not None and is_public(comment) and comments_open(article)
 
 
 def check_body(body: str) -> str:
-    """A comment's text as stored (cleaned, trimmed), or 422: empty or too long."""
+    """A comment's text as stored (cleaned, trimmed), or 422: empty, too short (the
+    COMMENT_MIN_LENGTH setting: "ok" or "+" says nothing a reaction would not) or too
+    long."""
     text = clean_block(body).strip()
     if not text:
         raise InvalidInput("Please write something before posting.", fields={"body": "empty"})
+    shortest = min_body()
+    if len(text) < shortest:
+        raise InvalidInput(
+            f"Comments need at least {shortest} characters; use the vote buttons to agree.",
+            fields={"body": f"at least {shortest} characters"},
+        )
     if len(text) > MAX_BODY:
         raise InvalidInput(
             f"Comments can be at most {MAX_BODY:,} characters; this one has {len(text):,}.",

@@ -33,7 +33,15 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from webapp.caching import THREADS
 from webapp.extensions import db
-from webapp.models import Article, ArticleStatus, Comment, CommentFlag, CommentStatus, User
+from webapp.models import (
+    Article,
+    ArticleStatus,
+    Comment,
+    CommentFlag,
+    CommentStatus,
+    User,
+    comment_actions,  # noqa: F401 (registers its tables; lead_requests)
+)
 from webapp.services.comments.rules import is_moderator, not_a_parent
 
 _COMMENTS = Comment.__table__

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, select, union_all
+from sqlalchemy import Integer, Select, and_, bindparam, or_, select, union_all
 
 from webapp.errors import InvalidInput, NotFound
 from webapp.extensions import db
@@ -379,3 +379,44 @@ def _my_reactions(viewer: User | None, comment_ids: list[int]) -> dict[int, int]
         .tuples()
         .all()
     )
+
+
+def page_holding(
+    article: Article, viewer: User | None, comment: Comment, sort: str, per_page: int
+) -> ThreadKey | None:
+    """Where the thread page holding ``comment`` starts for ``viewer`` (the ``after`` of
+    ``thread``; None for the first page), however deep it is: a link to any comment
+    opens the page that shows it. Counts the top-level comments before its thread's
+    top comment, in the sort's order, in one query."""
+    if sort not in SORTS:
+        sort = "oldest"
+    root = comment
+    if root.parent_id is not None:
+        parent = db.session.get(Comment, root.parent_id)
+        root = parent if parent is not None else root
+        if root.parent_id is not None:
+            top = db.session.get(Comment, root.parent_id)
+            root = top if top is not None else root
+    if sort == "top":
+        before = or_(
+            Comment.score > root.score, and_(Comment.score == root.score, Comment.id < root.id)
+        )
+    elif sort == "newest":
+        before = Comment.id > root.id
+    else:
+        before = Comment.id < root.id
+    rows = db.session.execute(
+        select(Comment.score, Comment.id)
+        .where(
+            Comment.article_id == article.id,
+            Comment.parent_id.is_(None),
+            visible_to(viewer),
+            before,
+        )
+        .order_by(*page_order(sort, Comment.score, Comment.id))
+    ).all()
+    start = (len(rows) // per_page) * per_page
+    if start == 0:
+        return None
+    score, last_id = rows[start - 1]
+    return (score if sort == "top" else 0, last_id)
