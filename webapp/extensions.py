@@ -14,6 +14,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from webapp.models.base import Base
+from webapp.models.search_index import include_name as search_index_include_name
 
 
 def client_address() -> str:
@@ -136,7 +137,8 @@ def csrf_field() -> Markup:
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate(compare_type=True, render_as_batch=True)
+# SQLite's search index (an FTS5 table and its shadow tables) is no model's table.
+migrate = Migrate(compare_type=True, render_as_batch=True, include_name=search_index_include_name)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=client_address)

@@ -5,6 +5,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.base import Base, utcnow
@@ -60,6 +61,8 @@ class Article(Base):
         sa.Index("ix_articles_published_at_id", "published_at", "id"),
         # The editor dashboard, last changed first, by keyset (updated_at, id).
         sa.Index("ix_articles_updated_at_id", "updated_at", "id"),
+        # Site search on PostgreSQL (models/search_index.py sets the column).
+        sa.Index("ix_articles_search_document", "search_document", postgresql_using="gin"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,6 +82,18 @@ class Article(Base):
     published_at: Mapped[datetime | None]
     # Published comments, kept in step by triggers on comments (models/comment_triggers.py).
     comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The lead image (services/media): where its renditions are stored (a key prefix),
+    # the widths made, the largest one's size, and its text alternative (required).
+    lead_image_key: Mapped[str | None] = mapped_column(sa.String(200))
+    lead_image_widths: Mapped[str | None] = mapped_column(sa.String(60))
+    lead_image_width: Mapped[int | None]
+    lead_image_height: Mapped[int | None]
+    lead_image_alt: Mapped[str | None] = mapped_column(sa.String(300))
+    # The site search's words on PostgreSQL, set by a trigger (models/search_index.py);
+    # NULL on SQLite, whose FTS5 table holds them. Never loaded with the article.
+    search_document: Mapped[str | None] = mapped_column(
+        sa.Text().with_variant(TSVECTOR(), "postgresql"), deferred=True
+    )
 
     author: Mapped[User] = relationship()
     labels: Mapped[list[Label]] = relationship(
@@ -117,3 +132,7 @@ def public_articles_at(moment: datetime | sa.BindParameter[datetime]) -> sa.Colu
     list newest first reads the index from ``moment`` down (no background job turns a
     scheduled article public: every read compares with its own now)."""
     return sa.and_(Article.status == ArticleStatus.PUBLISHED.value, Article.published_at <= moment)
+
+
+# The search index's triggers join the metadata with the articles table.
+from webapp.models import search_index  # noqa: E402,F401
