@@ -139,7 +139,8 @@
       acted.forEach(function (item) { if (item) { item.classList.remove("is-busy"); item.removeAttribute("aria-busy"); } });
     }
 
-    fetch(form.action, {
+    // form.action would be the form's "action" field (the decision), not its URL.
+    fetch(form.getAttribute("action"), {
       method: "POST",
       credentials: "same-origin",
       headers: {
