@@ -342,9 +342,15 @@ def servers(url: str, args: argparse.Namespace, folder: Path) -> Iterator[dict[s
         hello.stop()
 
 
+def load_average() -> str:
+    """The machine's 1-minute load average: how busy it was besides this run."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
 def bench_database(kind: str, args: argparse.Namespace) -> Run:
     started = time.perf_counter()
     notes: list[str] = []
+    load_before = load_average()
     with throwaway_database(kind, args.postgres_url) as url, tempfile.TemporaryDirectory() as tmp:
         slug = seed(url)
         print(f"  [{kind}] demo and {EXTRA_ARTICLES} articles stored", flush=True)
@@ -388,7 +394,10 @@ def bench_database(kind: str, args: argparse.Namespace) -> Run:
     wall = sum(s.elapsed for s in samples.values())
     if args.client == "python":
         notes.append(f"{kind}: the Python load client used {100 * cpu / wall:.0f}% of one core")
-    notes.append(f"{kind}: whole run {time.perf_counter() - started:.0f}s")
+    notes.append(
+        f"{kind}: whole run {time.perf_counter() - started:.0f}s; load average "
+        f"{load_before} before it, {load_average()} after (on {os.cpu_count()} cores)"
+    )
     errors = {name: dict(s.errors) for name, s in samples.items() if s.errors}
     if errors:
         notes.append(f"{kind}: errors {errors}")
