@@ -166,3 +166,33 @@ def test_recent_articles_offer_the_chosen_one_too(make_article):
     newer = [make_article(title=f"New {i}") for i in range(3)]
     offered = moderation.recent_articles(limit=2, include=old.id)
     assert [a.id for a in offered] == [newer[2].id, newer[1].id, old.id]
+
+
+def test_a_filtered_page_reads_the_queue_index_and_rows_by_key(
+    db, make_article, premoderated, reader, make_user
+):
+    """Whatever the filters, the comments are read from the queue's own partial index
+    (a stretch of it, LIMIT bounded) and then by primary key; authors, reports and
+    articles by key: no whole table is read (PostgreSQL with sequential scans off, as
+    a table this small would be read whole otherwise)."""
+    from tests.query_plans import explain, selects, statements
+
+    for i in range(3):
+        submit(db, premoderated, reader, f"Remark {i}")
+    filters = moderation.queue_filters(premoderated.id, "spam", "remark")
+    with statements(db.engine) as ran:
+        moderation.queue_page("pending", 20, None, filters)
+        moderation.queue_page("reported", 20, None, filters)
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    plans = [explain(connection, statement) for statement in selects(ran)]
+    whole = [
+        access
+        for plan in plans
+        for access in plan.full_reads("comments", "users", "comment_flags", "articles")
+        if access.index not in ("ix_comments_pending_queue", "ix_comments_reported_queue_ranked")
+    ]
+    assert not whole, whole
+    read = {index for plan in plans for index in plan.indexes("comments")}
+    assert "ix_comments_pending_queue" in read
