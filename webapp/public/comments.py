@@ -163,7 +163,7 @@ def post_comment(slug: str) -> ResponseReturnValue:
             earlier = comment_rules.posted_with_key(user.id, key)
             assert earlier is not None
             message, kind = _posted_message(earlier)
-        return _done(article, user, earlier, message, kind=kind)
+            return _done(article, user, earlier, message, kind=kind)
         comment_rules.finish_deletions()
     except DomainError as error:
         form = {"body": body, "parent_id": parent_id}
