@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import FileStorage
 
 from webapp.editor import bp
 from webapp.editor.common import article_or_404
@@ -16,8 +17,9 @@ from webapp.forms.articles import ArticleForm
 from webapp.models import Article, ArticleStatus, Role
 from webapp.pagination import EDITOR_ARTICLES, cursor_int, cursor_time, decode_key, encode_cursor
 from webapp.security import role_required, signed_in_user
-from webapp.services import articles
+from webapp.services import articles, media
 from webapp.services.markup import render_article
+from webapp.services.media.lead import set_lead_image_alt
 
 # Service field names -> form field names, to show errors next to the right input.
 FIELD_NAMES = {
@@ -70,6 +72,7 @@ def _fill_form(form: ArticleForm, article: Article) -> None:
     form.body.data = article.body
     form.labels.data = ", ".join(label.name for label in article.labels)
     form.comments.data = article.comment_mode
+    form.lead_image_alt.data = article.lead_image_alt or ""
     if article.is_scheduled and article.published_at is not None:
         form.publish_at.data = article.published_at.astimezone(UTC).replace(tzinfo=None)
     poll = article.poll
@@ -116,6 +119,7 @@ def _save(form: ArticleForm, article: Article | None) -> ResponseReturnValue:
                     article = articles.create_article(signed_in_user(), changes)
                 else:
                     articles.update_article(article, changes)
+                _apply_lead_image(form, article)
                 if article.poll is not None:
                     if form.poll_closed.data:
                         articles.close_poll(article.poll)
@@ -139,6 +143,21 @@ def _save(form: ArticleForm, article: Article | None) -> ResponseReturnValue:
         min_options=articles.MIN_OPTIONS,
         max_options=articles.MAX_OPTIONS,
     ), status_code
+
+
+def _apply_lead_image(form: ArticleForm, article: Article) -> None:
+    """The lead image as the form asks: removed, a new upload (with its alt text), or
+    only a new alt text for the one it has."""
+    if form.remove_lead_image.data:
+        media.remove_lead_image(article)
+        return
+    upload = form.lead_image.data
+    if isinstance(upload, FileStorage) and upload.filename:
+        # One byte past the limit is enough to refuse.
+        limit = current_app.config["MEDIA_MAX_UPLOAD_BYTES"]
+        media.set_lead_image(article, upload.read(limit + 1), form.lead_image_alt.data)
+    elif article.lead_image_key:
+        set_lead_image_alt(article, form.lead_image_alt.data)
 
 
 def _saved_message(action: str, article: Article) -> str:

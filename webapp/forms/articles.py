@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -47,6 +48,17 @@ class ArticleForm(FlaskForm):
     body = TextAreaField("Body (Markdown)", validators=[DataRequired()])
     labels = StringField("Labels", description="Separated by commas, e.g. South Asia, Diplomacy")
     comments = RadioField("Comments", choices=COMMENT_MODES, default="open")
+    lead_image = FileField(
+        "Lead image",
+        description="JPEG, PNG, WebP or GIF. Shown above the article and in link previews.",
+        render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"},
+    )
+    lead_image_alt = StringField(
+        "Image description (alt text)",
+        validators=[Length(max=300)],
+        description="Required with an image: what it shows, for readers who cannot see it.",
+    )
+    remove_lead_image = BooleanField("Remove the lead image")
     publish_at = DateTimeLocalField(
         "Publish at (UTC)",
         format="%Y-%m-%dT%H:%M",

@@ -23,12 +23,9 @@ from webapp.models.triggers import TriggerSet
 #: The FTS5 table (SQLite) and the prefix of the shadow tables FTS5 makes beside it.
 FTS_TABLE = "articles_search"
 
-_FTS_COLUMNS = "title, summary, body"
-_FTS_NEW = "new.title, new.summary, new.body"
-_FTS_OLD = "old.title, old.summary, old.body"
-
+# Plain strings (no formatting): the same words as the migration's.
 SQLITE_CREATE_TABLE = (
-    f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5({_FTS_COLUMNS}, content='articles', "
+    "CREATE VIRTUAL TABLE articles_search USING fts5(title, summary, body, content='articles', "
     "content_rowid='id', tokenize='porter unicode61 remove_diacritics 2')"
 )
 
@@ -36,16 +33,18 @@ TRIGGERS = TriggerSet(
     create={
         "sqlite": (
             SQLITE_CREATE_TABLE,
-            f"CREATE TRIGGER articles_search_insert AFTER INSERT ON articles BEGIN "
-            f"INSERT INTO {FTS_TABLE}(rowid, {_FTS_COLUMNS}) VALUES (new.id, {_FTS_NEW}); END",
-            f"CREATE TRIGGER articles_search_delete AFTER DELETE ON articles BEGIN "
-            f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {_FTS_COLUMNS}) "
-            f"VALUES ('delete', old.id, {_FTS_OLD}); END",
-            f"CREATE TRIGGER articles_search_update AFTER UPDATE OF title, summary, body "
-            f"ON articles BEGIN "
-            f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {_FTS_COLUMNS}) "
-            f"VALUES ('delete', old.id, {_FTS_OLD}); "
-            f"INSERT INTO {FTS_TABLE}(rowid, {_FTS_COLUMNS}) VALUES (new.id, {_FTS_NEW}); END",
+            "CREATE TRIGGER articles_search_insert AFTER INSERT ON articles BEGIN "
+            "INSERT INTO articles_search(rowid, title, summary, body) "
+            "VALUES (new.id, new.title, new.summary, new.body); END",
+            "CREATE TRIGGER articles_search_delete AFTER DELETE ON articles BEGIN "
+            "INSERT INTO articles_search(articles_search, rowid, title, summary, body) "
+            "VALUES ('delete', old.id, old.title, old.summary, old.body); END",
+            "CREATE TRIGGER articles_search_update AFTER UPDATE OF title, summary, body "
+            "ON articles BEGIN "
+            "INSERT INTO articles_search(articles_search, rowid, title, summary, body) "
+            "VALUES ('delete', old.id, old.title, old.summary, old.body); "
+            "INSERT INTO articles_search(rowid, title, summary, body) "
+            "VALUES (new.id, new.title, new.summary, new.body); END",
         ),
         "postgresql": (
             "CREATE FUNCTION articles_search_document() RETURNS trigger LANGUAGE plpgsql AS $$ "
@@ -65,7 +64,7 @@ TRIGGERS = TriggerSet(
             "DROP TRIGGER IF EXISTS articles_search_insert",
             "DROP TRIGGER IF EXISTS articles_search_delete",
             "DROP TRIGGER IF EXISTS articles_search_update",
-            f"DROP TABLE IF EXISTS {FTS_TABLE}",
+            "DROP TABLE IF EXISTS articles_search",
         ),
         "postgresql": (
             "DROP TRIGGER IF EXISTS articles_search_document ON articles",
@@ -78,7 +77,7 @@ TRIGGERS.attach(Base.metadata)
 sa.event.listen(
     Base.metadata,
     "after_drop",
-    sa.DDL(f"DROP TABLE IF EXISTS {FTS_TABLE}").execute_if(dialect="sqlite"),
+    sa.DDL("DROP TABLE IF EXISTS articles_search").execute_if(dialect="sqlite"),
 )
 
 

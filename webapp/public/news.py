@@ -14,14 +14,15 @@ import json
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import current_app, render_template, request, url_for
+from flask import abort, current_app, render_template, request, send_from_directory, url_for
 from flask.typing import ResponseReturnValue
 
 from webapp.http_cache import ARTICLES_KEY, add_surrogate_keys
 from webapp.models import Article
 from webapp.public import bp
-from webapp.services import articles
+from webapp.services import articles, media
 from webapp.services import search as site_search
+from webapp.services.media.storage import IMMUTABLE, LocalStore
 from webapp.site_address import absolute_url
 from webapp.text import xml_safe
 
@@ -62,6 +63,48 @@ def share_links(article: Article) -> list[tuple[str, str]]:
             f"mailto:?subject={quote(title, safe='')}&body={quote(address, safe='')}",
         ),
     ]
+
+
+@bp.app_template_global()
+def lead_image_of(article: Article) -> media.LeadImage | None:
+    """The article's lead image as its pages show it (srcset, size, alt), or None."""
+    return media.lead_image(article)
+
+
+@bp.app_template_global()
+def lead_image_meta(article: Article) -> dict[str, Any] | None:
+    """The lead image for link previews (Open Graph, Twitter): its largest rendition's
+    absolute address and size."""
+    lead = media.lead_image(article)
+    if lead is None:
+        return None
+    return {
+        "url": absolute_media_url(lead.largest),
+        "width": lead.width,
+        "height": lead.height,
+        "alt": lead.alt,
+    }
+
+
+@bp.app_template_global()
+def absolute_media_url(address: str) -> str:
+    """An image's address for other sites (Open Graph): a path on this site gets the
+    site's address from PUBLIC_URL; a store's address is absolute already."""
+    if address.startswith("/"):
+        return absolute_url("public.home").rstrip("/") + address
+    return address
+
+
+@bp.get("/media/<path:key>")
+def media_file(key: str) -> ResponseReturnValue:
+    """A lead image's rendition from the local store (named after its content, so it
+    never changes: cached for a year). With S3, readers load them from the store."""
+    store = media.media_store()
+    if not isinstance(store, LocalStore) or not key.endswith(".jpg"):
+        abort(404)
+    response = send_from_directory(store.root, key, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = IMMUTABLE
+    return response
 
 
 @bp.get("/manifest.webmanifest")
