@@ -107,6 +107,10 @@
         data.append(event.submitter.name, event.submitter.value);
       }
       setBusy(form, true);
+      if (inPlace) {
+        // The last answer's message goes: the next one replaces it.
+        form.querySelectorAll(".error").forEach(function (old) { old.remove(); });
+      }
       withToken(form, data).then(function (token) {
         var headers = {
           "X-Pulse-Fragment": form.dataset.fragment,
