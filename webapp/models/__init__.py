@@ -3,6 +3,7 @@
 from webapp.models import comment_triggers, refine_triggers, tally_triggers
 from webapp.models.articles import Article, ArticleStatus, CommentMode, Label, article_labels
 from webapp.models.base import Base, utcnow
+from webapp.models.comment_actions import CommentDeletion, CommentPostKey  # noqa: F401
 from webapp.models.comments import (
     Comment,
     CommentFlag,
