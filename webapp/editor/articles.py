@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
@@ -29,6 +29,8 @@ FIELD_NAMES = {
     "poll.closes_at": "poll_closes_at",
     "poll.results_visibility": "poll_results_visibility",
 }
+#: How often the form's script saves a changed draft, in seconds.
+AUTOSAVE_SECONDS = 15
 #: Articles on a page of the editors' desk.
 DASHBOARD_PAGE = 50
 
@@ -78,8 +80,11 @@ def _fill_form(form: ArticleForm, article: Article) -> None:
     poll = article.poll
     if poll is not None:
         form.poll_question.data = poll.question
-        for entry, option in zip(form.poll_options, poll.options, strict=False):
-            entry.data = option.label
+        for index, option in enumerate(poll.options):
+            if index < len(form.poll_options):
+                form.poll_options[index].data = option.label
+            else:
+                form.poll_options.append_entry(option.label)
         form.poll_closes_at.data = poll.closes_at.replace(tzinfo=None) if poll.closes_at else None
         form.poll_results_visibility.data = poll.results_visibility
         form.poll_allow_anonymous.data = poll.allow_anonymous
@@ -104,9 +109,17 @@ def _save(form: ArticleForm, article: Article | None) -> ResponseReturnValue:
     action = request.form.get("action", "save")
     preview = None
     status_code = 200
+    added_option: int | None = None
+    existing = article
     if request.method == "POST":
         if action == "preview":
             preview = render_article(form.body.data or "")
+        elif action == "more_options":
+            # Without script, "Add another option" posts back: the same form, one more
+            # box (focused), nothing saved.
+            if len(form.poll_options) < articles.MAX_OPTIONS:
+                form.poll_options.append_entry()
+                added_option = len(form.poll_options) - 1
         elif form.validate():
             status = ArticleStatus.PUBLISHED.value if action == "publish" else None
             if article is not None and article.is_scheduled and form.publish_at.data:
@@ -127,6 +140,7 @@ def _save(form: ArticleForm, article: Article | None) -> ResponseReturnValue:
                         articles.reopen_poll(article.poll)
             except DomainError as error:
                 db.session.rollback()
+                article = existing  # a new article refused is still a new one
                 _show_errors(form, error)
                 status_code = error.status
             else:
@@ -142,7 +156,71 @@ def _save(form: ArticleForm, article: Article | None) -> ResponseReturnValue:
         preview=preview,
         min_options=articles.MIN_OPTIONS,
         max_options=articles.MAX_OPTIONS,
+        added_option=added_option,
+        autosave_url=_autosave_url(article),
+        autosave_seconds=AUTOSAVE_SECONDS,
     ), status_code
+
+
+def _autosave_url(article: Article | None) -> str | None:
+    """Where the form's script saves the draft as the editor types: a new article or
+    a draft only (a published article changes for readers only when Save is pressed)."""
+    if article is None:
+        return url_for("editor.autosave_new")
+    if article.status == ArticleStatus.DRAFT:
+        return url_for("editor.autosave", article_id=article.id)
+    return None
+
+
+def _field_errors(form: ArticleForm) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for name, problems in form.errors.items():
+        flat = [p for p in problems if isinstance(p, str)] if isinstance(problems, list) else []
+        if flat:
+            found[name] = "; ".join(flat)
+    return found
+
+
+def _autosave(article: Article | None) -> ResponseReturnValue:
+    """Save the form as a draft (JSON for editor-form.js): never publishes, never
+    touches a published article, and leaves the lead image to the form's Save."""
+    if article is not None and article.status != ArticleStatus.DRAFT:
+        return jsonify(saved=False, message="Published articles are saved with Save."), 409
+    form = ArticleForm()
+    if not form.validate():
+        errors = _field_errors(form)
+        message = "; ".join(f"{name}: {problem}" for name, problem in errors.items())
+        return jsonify(saved=False, message=message or "Not valid yet.", fields=errors), 422
+    changes = _changes_from(form, ArticleStatus.DRAFT.value if article is None else None)
+    try:
+        if article is None:
+            article = articles.create_article(signed_in_user(), changes)
+        else:
+            articles.update_article(article, changes)
+    except DomainError as error:
+        db.session.rollback()
+        fields = dict(error.fields or {})
+        message = "; ".join(f"{name}: {problem}" for name, problem in fields.items())
+        return jsonify(saved=False, message=message or error.message, fields=fields), 422
+    db.session.commit()
+    return jsonify(
+        saved=True,
+        saved_at=article.updated_at.astimezone(UTC).strftime("%H:%M:%S UTC"),
+        edit_url=url_for("editor.edit_article", article_id=article.id),
+        autosave_url=url_for("editor.autosave", article_id=article.id),
+    )
+
+
+@bp.post("/articles/autosave")
+@role_required(Role.EDITOR)
+def autosave_new() -> ResponseReturnValue:
+    return _autosave(None)
+
+
+@bp.post("/articles/<int:article_id>/autosave")
+@role_required(Role.EDITOR)
+def autosave(article_id: int) -> ResponseReturnValue:
+    return _autosave(article_or_404(article_id))
 
 
 def _apply_lead_image(form: ArticleForm, article: Article) -> None:

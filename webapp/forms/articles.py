@@ -21,6 +21,9 @@ from webapp.services.articles import (
     MAX_TITLE,
 )
 
+#: The option boxes a new poll starts with.
+FIRST_OPTION_BOXES = 3
+
 COMMENT_MODES = [
     SelectChoice("open", "Open: comments appear at once unless a check holds them"),
     SelectChoice("premoderated", "Premoderated: every comment waits for a moderator"),
@@ -72,8 +75,9 @@ class ArticleForm(FlaskForm):
         validators=[Optional(), Length(max=MAX_QUESTION)],
         description="Leave empty for an article without a poll.",
     )
+    # Three boxes to start with; "Add another option" adds one (up to MAX_OPTIONS).
     poll_options = FieldList(
-        StringField("Option"), min_entries=MAX_OPTIONS, max_entries=MAX_OPTIONS
+        StringField("Option"), min_entries=FIRST_OPTION_BOXES, max_entries=MAX_OPTIONS
     )
     poll_closes_at = DateTimeLocalField(
         "Closes at (UTC)",
