@@ -100,7 +100,7 @@ DEFAULTS: dict[str, Any] = {
     "MEDIA_S3_BUCKET": None,
     "MEDIA_S3_REGION": None,
     "MEDIA_S3_ACCESS_KEY_ID": None,
-    "MEDIA_S3_SECRET_ACCESS_KEY": None,
+    "MEDIA_S3_SECRET_ACCESS_KEY": None,  # nosec B105 (the setting's name, no secret)
     "MEDIA_PUBLIC_URL": None,
     # The largest image upload accepted, in bytes.
     "MEDIA_MAX_UPLOAD_BYTES": 10 * 1024 * 1024,

@@ -131,9 +131,10 @@ def route_url(endpoint: str, arguments: set[str], world: World) -> str:
         "group_id": world.group.id,
         "article_id": world.story.id,
         "status": "pending",
+        "key": "articles/none/480.jpg",
     }
     if "slug" in arguments:
-        if endpoint == "public.label":
+        if endpoint in {"public.label", "public.topic_feed"}:
             values["slug"] = "world"
         elif endpoint in {"api.get_article", "public.article"}:
             values["slug"] = world.draft.slug

@@ -186,7 +186,7 @@ def test_featured_comments_make_the_featured_tab(app, db, article, reader, moder
     moderation.decide(star, moderator, "unfeature")
     db.session.commit()
     assert comments.thread(article, None, featured_only=True).items == []
-    pending = submit(db, article, reader, "x")
+    pending = submit(db, article, reader, "Held one")
     moderation.decide(pending, moderator, "reject")
     with pytest.raises(Conflict):
         moderation.decide(pending, moderator, "feature")
@@ -319,7 +319,7 @@ def test_ban_rules(app, db, reader, moderator, make_user):
 
 def test_audit_log_filters(app, db, make_article, reader, moderator, make_user):
     article = make_article(comments="premoderated")
-    one, two = submit(db, article, reader, "1"), submit(db, article, reader, "2")
+    one, two = submit(db, article, reader, "First"), submit(db, article, reader, "Second")
     other_mod = make_user(role="moderator")
     moderation.decide(one, moderator, "approve")
     moderation.decide(two, other_mod, "reject", "No")

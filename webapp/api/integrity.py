@@ -22,7 +22,7 @@ from webapp.api.common import json_object, viewer
 from webapp.api.serializers import iso, results_json
 from webapp.errors import NotFound
 from webapp.extensions import db
-from webapp.models import Article, ArticleStatus, IntegrityGroup, Poll, Role, User
+from webapp.models import Article, IntegrityGroup, Poll, Role, User
 from webapp.security import role_required, signed_in_user
 from webapp.services import integrity
 from webapp.services import polls as poll_rules
@@ -37,7 +37,7 @@ def article_poll(slug: str, who: User | None) -> tuple[Article, Poll]:
     """The article at ``slug`` and its poll: 404 as for the article itself (unknown, or
     a draft this viewer may not see), and 404 when it has no poll."""
     article = db.session.scalar(select(Article).where(Article.slug == slug))
-    if article is None or (article.status != ArticleStatus.PUBLISHED and not can_see_drafts(who)):
+    if article is None or (not article.is_published and not can_see_drafts(who)):
         raise NotFound("No published article has this address.")
     if article.poll is None:
         raise NotFound("This article has no poll.")
