@@ -199,7 +199,8 @@ def test_search_page_works_without_script_and_escapes(client, make_article):
     page = text(client.get("/search?q=party"))
     assert "Tea &lt;b&gt;party&lt;/b&gt;" in page
     assert "<script>alert" not in page
-    assert '<form class="site-search" role="search" method="get" action="/search">' in page
+    header_form = '<form class="site-search" role="search" aria-label="Site" method="get"'
+    assert f'{header_form} action="/search">' in page
     empty = text(client.get("/search?q=zebra"))
     assert "No article matches “zebra”" in empty
     assert client.get("/search?q=party&page=abc").status_code == 200
