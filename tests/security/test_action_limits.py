@@ -46,6 +46,11 @@ def _comment(make_article, make_user):
     return article, comment
 
 
+#: A page form sent by pulse.js: refused in place with the refusal's status (without
+#: script the page redirects back to the form instead, tests/web/test_comments_in_place.py).
+IN_PLACE = {"X-Pulse-Fragment": "comments"}
+
+
 def assert_refused(response, words: str) -> None:
     assert response.status_code == 429
     assert int(response.headers["Retry-After"]) > 0
@@ -63,9 +68,13 @@ def test_reactions_through_the_api_and_the_page_share_one_limit(limited, make_ar
     fan = _signed_in(app, make_user)
     for value in (1, 0, 1):
         assert fan.post(f"/api/v1/comments/{comment.id}/votes", {"value": value}).status_code == 200
-    refused = fan.form(f"/comments/{comment.id}/react", {"value": "-1"})
+    refused = fan.form(f"/comments/{comment.id}/react", {"value": "-1"}, headers=IN_PLACE)
     assert_refused(refused, "You are voting on comments too fast")
-    assert article.title in text(refused)  # the article page, with the reason on it
+    # Without script: back to the comment on the article page, with the reason on it.
+    plain = fan.form(f"/comments/{comment.id}/react", {"value": "-1"})
+    assert plain.headers["Location"].endswith(f"#comment-{comment.id}")
+    back = text(fan.get(plain.headers["Location"]))
+    assert article.title in back and "You are voting on comments too fast" in back
     assert fan.post(f"/api/v1/comments/{comment.id}/votes", {"value": 0}).status_code == 429
     # The limit is the account's: another reader reacts as usual.
     other = _signed_in(app, make_user)
@@ -92,6 +101,7 @@ def test_reports_are_limited_per_account_across_api_and_page(limited, make_artic
     page = reporter.form(
         f"/comments/{targets[3].id}/report",
         {"reason": "abuse", "note": "Same insult on every article"},
+        headers=IN_PLACE,
     )
     assert_refused(page, "You are reporting comments too fast")
     body = text(page)
@@ -147,7 +157,9 @@ def test_comments_through_the_api_and_the_page_share_one_limit(limited, make_art
     url = f"/api/v1/articles/{article.slug}/comments"
     assert writer.post(url, {"body": "first"}).status_code == 201
     assert writer.post(url, {"body": "second"}).status_code == 201
-    refused = writer.form(f"/articles/{article.slug}/comments", {"body": "third, kept"})
+    refused = writer.form(
+        f"/articles/{article.slug}/comments", {"body": "third, kept"}, headers=IN_PLACE
+    )
     assert_refused(refused, "You are posting too fast")
     assert "third, kept" in text(refused)
 

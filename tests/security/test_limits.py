@@ -87,6 +87,10 @@ def test_a_comment_of_5001_characters_is_422_and_of_5000_is_posted(
 
     assert api.post(url, {"body": "a" * 5000}).status_code == 201
 
-    page = api.form(f"/articles/{article.slug}/comments", {"body": "b" * 5001})
+    page = api.form(
+        f"/articles/{article.slug}/comments",
+        {"body": "b" * 5001},
+        headers={"X-Pulse-Fragment": "comments"},  # in place; without script it redirects
+    )
     assert page.status_code == 422
     assert "at most 5,000 characters" in page.get_data(as_text=True)

@@ -28,7 +28,12 @@ from webapp.extensions import db
 from webapp.forms.comments import parent_id_field, reaction_field
 from webapp.models import Article, Comment, User
 from webapp.public import bp
-from webapp.public.routes import REFUSED_COMMENT_FORM, comments_context, comments_page_of
+from webapp.public.routes import (
+    REFUSED_COMMENT_FORM,
+    UNDO_OFFER,
+    comments_context,
+    comments_page_of,
+)
 from webapp.ratelimits import limit_action
 from webapp.security import signed_in_user
 from webapp.services import articles
@@ -76,7 +81,8 @@ def _done(
     if message:
         flash(message, kind)
     if undo_until is not None and comment is not None:
-        session["comment_undo"] = comment.id
+        # The page it redirects to offers Undo until then (``routes.undo_offered``).
+        session[UNDO_OFFER] = [comment.id, undo_until.timestamp()]
     anchor = f"comment-{comment.id}" if comment is not None else "comments"
     sort = _sort()
     return redirect(
@@ -206,7 +212,7 @@ def undo_delete(comment_id: int) -> ResponseReturnValue:
     user = signed_in_user()
     comment = comment_rules.get_comment(comment_id, user)
     article = _article_of(comment)
-    session.pop("comment_undo", None)
+    session.pop(UNDO_OFFER, None)
     try:
         comment_rules.undo(comment_id, user)
     except DomainError as error:

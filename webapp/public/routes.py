@@ -142,11 +142,24 @@ def comments_context(
         "ban": ban_notice(who),
         "undo_seconds": comment_rules.undo_seconds(),
         # The comment this reader may still bring back (just deleted, without script).
-        "undo_id": (notice or {}).get("undo_id")
-        or (session.get("comment_undo") if who is not None else None),
+        "undo_id": (notice or {}).get("undo_id") or (undo_offered() if who is not None else None),
         # A new key per form shown: the same form sent twice stores one comment.
         "post_key": secrets.token_urlsafe(18) if who is not None else None,
     }
+
+
+#: The comment a reader just deleted without script, and until when Undo is offered.
+UNDO_OFFER = "comment_undo"
+
+
+def undo_offered() -> int | None:
+    """The comment whose deletion this reader may still undo (from their session)."""
+    offer: Any = session.get(UNDO_OFFER)
+    try:
+        comment_id, until = int(offer[0]), float(offer[1])
+    except (TypeError, ValueError, IndexError):
+        return None
+    return comment_id if utcnow().timestamp() < until else None
 
 
 def ban_notice(who: User | None) -> dict[str, Any] | None:
