@@ -139,6 +139,8 @@ def test_the_lead_image_is_stored_and_shown_with_srcset_and_in_previews(editor, 
         f'<meta property="og:image" content="https://news.example/media/{prefix}/1600.jpg">' in page
     )
     assert '<meta name="twitter:card" content="summary_large_image">' in page
+    home = text(reader.get("/"))
+    assert re.search(rf'<img class="card-image" src="/media/{prefix}/480.jpg"[^>]* alt=""', home)
     image = reader.get(f"/media/{prefix}/960.jpg")
     assert image.status_code == 200 and image.mimetype == "image/jpeg"
     assert "immutable" in image.headers["Cache-Control"]
