@@ -116,3 +116,13 @@ def test_the_service_refuses_a_schedule_in_the_past():
     assert "publish_at" in validate_changes(past, creating=False)
     naive = ArticleChanges(status="published", publish_at=datetime(2999, 1, 1))
     assert validate_changes(naive, creating=False)["publish_at"] == "a time with its time zone"
+
+
+def test_a_scheduled_article_counts_in_no_topic_until_its_time(api, make_article):
+    make_article("Out now", labels=["Harbour"], published_at=days_ago(1))
+    later = make_article("Out later", labels=["Harbour", "Tides"])
+    _schedule(later, datetime.now(UTC) + timedelta(hours=3))
+    page = text(api.get("/topics"))
+    assert '<span class="topic-count">1 article</span>' in page
+    assert "Tides" not in page
+    assert "Out later" not in text(api.get("/labels/harbour/feed.atom"))
