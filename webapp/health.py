@@ -42,13 +42,15 @@ def check(engine: Engine, redis_url: str | None) -> tuple[bool, dict[str, Any]]:
     try:
         # Straight through the pool's connection, not the ORM session: the check is
         # "can a connection be had and answer", and the session's transaction
-        # machinery cost more than the round trip. Returned to the pool (and rolled
-        # back there) at once.
+        # machinery cost more than the round trip. The dialect's own ping (a SELECT 1
+        # outside any transaction) opens no transaction, so PostgreSQL is asked once,
+        # with no BEGIN before it nor ROLLBACK when the connection goes back.
         connection = engine.raw_connection()
         try:
-            cursor = connection.cursor()
-            cursor.execute("SELECT 1")
-            cursor.close()
+            dbapi_connection = connection.dbapi_connection
+            if dbapi_connection is None:
+                raise RuntimeError("the pool gave a closed connection")
+            engine.dialect.do_ping(dbapi_connection)
         finally:
             connection.close()
         checks["database"] = "ok"
