@@ -101,13 +101,13 @@ def _beside(here: type[Article], *, earlier: bool) -> sa.ScalarSelect[int]:
     else:
         side = tuple_(other.published_at, other.id) > mine
         order = (other.published_at.asc(), other.id.asc())
+    conditions = [other.status == ArticleStatus.PUBLISHED, side]
+    if not earlier:
+        # A scheduled article is nobody's next one before its time (as neighbours._beside).
+        conditions.append(other.published_at <= bindparam("now", type_=_PUBLISHED_AT_TYPE))
     return (
         select(other.id)
-        .where(
-            other.status == ArticleStatus.PUBLISHED,
-            other.published_at <= bindparam("now", type_=_PUBLISHED_AT_TYPE),
-            side,
-        )
+        .where(*conditions)
         .order_by(*order)
         .limit(1)
         .correlate(here)

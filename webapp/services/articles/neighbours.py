@@ -46,12 +46,7 @@ def neighbours(article: Article) -> Neighbours:
 def _read_neighbours(article_id: int, when: datetime) -> Neighbours:
     """(previous, next) published articles around (``when``, ``article_id``), in one
     round trip."""
-    # Not the scheduled ones yet: the cache keeps this a second at most.
-    published = (
-        Article.status == ArticleStatus.PUBLISHED,
-        Article.published_at <= utcnow(),
-        Article.id != article_id,
-    )
+    published = (Article.status == ArticleStatus.PUBLISHED, Article.id != article_id)
     earlier = (
         select(literal(0).label("side"), Article.slug, Article.title)
         .where(
@@ -66,6 +61,9 @@ def _read_neighbours(article_id: int, when: datetime) -> Neighbours:
         select(literal(1).label("side"), Article.slug, Article.title)
         .where(
             *published,
+            # Not a scheduled one before its time (the cache keeps this a second at
+            # most). Before ``when`` (a time passed) there is none to leave out.
+            Article.published_at <= utcnow(),
             tuple_(Article.published_at, Article.id) > (when, article_id),
         )
         .order_by(Article.published_at.asc(), Article.id.asc())
@@ -128,9 +126,14 @@ def _beside(here: type[Article], *, earlier: bool) -> ScalarSelect[int]:
     else:
         side = tuple_(other.published_at, other.id) > mine
         order = (other.published_at.asc(), other.id.asc())
+    conditions = [other.status == ArticleStatus.PUBLISHED, side]
+    if not earlier:
+        # A scheduled article is nobody's next one before its time; before a public
+        # article there is none to leave out (their times are earlier still).
+        conditions.append(other.published_at <= utcnow())
     return (
         select(other.id)
-        .where(other.status == ArticleStatus.PUBLISHED, other.published_at <= utcnow(), side)
+        .where(*conditions)
         .order_by(*order)
         .limit(1)
         .correlate(here)
