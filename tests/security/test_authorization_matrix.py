@@ -84,11 +84,21 @@ EXPECTED: dict[str, dict[str, Row]] = {
     "public.article":          {"GET":    (404, 404, 404, 200, 200)},
     "public.label":            {"GET":    (200, 200, 200, 200, 200)},
     "public.feed":             {"GET":    (200, 200, 200, 200, 200)},
+    "public.search":           {"GET":    (200, 200, 200, 200, 200)},
+    "public.topics":           {"GET":    (200, 200, 200, 200, 200)},
+    "public.topic_feed":       {"GET":    (200, 200, 200, 200, 200)},
+    "public.web_manifest":     {"GET":    (200, 200, 200, 200, 200)},
+    "public.media_file":       {"GET":    (404, 404, 404, 404, 404)},
     "public.vote":             {"POST":   (302, 302, 302, 302, 302)},  # anonymous: to sign-in
     "public.withdraw_vote":    {"POST":   (302, 302, 302, 302, 302)},
     "public.post_comment":     {"POST":   (401, 302, 302, 302, 302)},
-    "public.edit_comment":     {"POST":   (401, 403, 403, 403, 403)},
-    "public.delete_comment":   {"POST":   (401, 403, 302, 403, 302)},
+    # Comment forms answer by post/redirect/get, refusals too (issue 19): a refused
+    # edit or delete of someone else's comment is a redirect with its reason, and
+    # changes nothing (tests/security/test_comment_forms_of_others.py).
+    "public.edit_comment":     {"POST":   (401, 302, 302, 302, 302)},
+    "public.delete_comment":   {"POST":   (401, 302, 302, 302, 302)},
+    "public.undo_delete":      {"POST":   (401, 302, 302, 302, 302)},
+    "public.comment_permalink": {"GET":   (302, 302, 302, 302, 302)},  # to its page
     "public.react":            {"POST":   (401, 302, 302, 302, 302)},
     "public.report":           {"POST":   (401, 302, 302, 302, 302)},
     # --- accounts ----------------------------------------------------------
@@ -110,6 +120,8 @@ EXPECTED: dict[str, dict[str, Row]] = {
     "editor.edit_article":     {"GET":    (401, 403, 403, 200, 200),
                                 "POST":   (401, 403, 403, 200, 200)},  # a preview
     "editor.publish":          {"POST":   (401, 403, 403, 302, 302)},
+    "editor.autosave_new":     {"POST":   (401, 403, 403, 422, 422)},  # no fields: not valid yet
+    "editor.autosave":         {"POST":   (401, 403, 403, 409, 409)},  # a published story: never autosaved
     "editor.unpublish":        {"POST":   (401, 403, 403, 302, 302)},
     "editor.results":          {"GET":    (401, 403, 403, 200, 200)},
     "editor.votes_csv":        {"GET":    (401, 403, 403, 200, 200)},
