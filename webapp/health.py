@@ -109,6 +109,9 @@ class HealthCheck:
             environ.get("PATH_INFO") != PATH
             or environ.get("REQUEST_METHOD") not in ("GET", "HEAD")
             or not host_header_is_valid(environ.get("HTTP_HOST"))
+            # A load balancer's check has no query; one with a query gets Flask's checks
+            # of it (a query string that is not UTF-8 is a 400 on every route).
+            or environ.get("QUERY_STRING")
         ):
             return self.app(environ, start_response)
         healthy, body = check(self.engine(), self.flask_app.config.get("REDIS_URL"))
