@@ -43,6 +43,9 @@ CHROMIUM_ARGS = [
 SECRET = "browser-test-secret-not-for-production"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 TIMEOUT_MS = 10_000
+#: The two widths every page is checked at: a laptop and a phone (an iPhone 12-15's 390 px).
+WIDTHS = (1280, 390)
+VIEWPORT_HEIGHTS = {1280: 900, 390: 844}
 
 PASSWORD = "correct horse battery"
 EDITOR = ("editor@pulse.example", "pulse-editor-demo")
@@ -202,20 +205,25 @@ class Problems:
 
 @pytest.fixture
 def new_page(browser: Any, live_server: LiveServer) -> Iterator[Callable[..., Any]]:
-    """Open a page in a fresh context (own cookies); ``javascript=False`` turns script off.
+    """Open a page in a fresh context (own cookies); ``javascript=False`` turns script off,
+    ``width`` sets the viewport (1280: a laptop; 390: a phone), ``storage_state`` starts
+    it with another context's cookies (a signed-in person, see ``signed_in_state``).
 
     Any 5xx answer or uncaught script error in any of the test's pages fails the test.
     """
     contexts: list[Any] = []
     problems = Problems()
 
-    def open_page(*, javascript: bool = True) -> Any:
+    def open_page(
+        *, javascript: bool = True, width: int = 1280, storage_state: Any = None
+    ) -> Any:
         context = browser.new_context(
             base_url=live_server.url,
             java_script_enabled=javascript,
-            viewport={"width": 1280, "height": 900},
+            viewport={"width": width, "height": VIEWPORT_HEIGHTS.get(width, 900)},
             locale="en-GB",
             timezone_id="UTC",
+            storage_state=storage_state,
         )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
