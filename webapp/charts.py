@@ -34,6 +34,11 @@ DASHES = ("", "6 3", "2 3", "8 3 2 3", "1 2", "10 4", "4 4", "6 2 2 2", "3 6", "
 X_LABELS = 5
 #: The longest bar name drawn in a bar chart's label column (longer ones are cut).
 BAR_NAME_CHARS = 24
+#: About how wide one character of a bar chart's text is, in the chart's units, at the
+#: phone text size (pulse.css: 21px below 40rem): the columns are sized with it.
+CHAR_UNITS = 13
+#: The least width a bar chart keeps for its bars.
+MIN_PLOT_WIDTH = 200
 
 
 @dataclass(frozen=True)
@@ -197,8 +202,14 @@ def bar_chart(
     (a mean tone in [-1, 1]). Every bar carries its label on the left and its
     figures (``texts``, else the formatted value) on the right, so the chart reads
     without colour."""
-    left, right, top, bottom = 250, 160, 10, 30
+    top, bottom = 10, 30
     count = len(bars)
+    drawn_texts = list(texts) if texts is not None else [x_format(value) for _, value in bars]
+    # The figures' column fits the longest figures at phone text size; the names' column
+    # takes what is left (at most 250), and names are cut to what it holds.
+    right = max(60, 20 + CHAR_UNITS * max((len(t) for t in drawn_texts), default=4))
+    left = max(80, min(250, width - right - MIN_PLOT_WIDTH))
+    name_chars = max(6, min(BAR_NAME_CHARS, (left - 20) // CHAR_UNITS))
     plot_width = width - left - right
     plot_height = max(1, count * (bar_height + gap) - gap) if count else bar_height
     height = top + plot_height + bottom
@@ -216,9 +227,9 @@ def bar_chart(
         drawn.append(
             Bar(
                 label=label,
-                short=_cut(label, BAR_NAME_CHARS),
+                short=_cut(label, name_chars),
                 value=value,
-                text=texts[index] if texts is not None else x_format(value),
+                text=drawn_texts[index],
                 x=min(base, end),
                 y=top + index * (bar_height + gap),
                 width=abs(end - base),

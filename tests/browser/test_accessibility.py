@@ -334,8 +334,16 @@ def test_chart_text_is_readable_on_a_phone(
     page.goto(f"/editor/articles/{live_server.demo_article_id}/results")
     sizes = page.evaluate(
         """() => [...document.querySelectorAll("svg.line-chart text, svg.bar-chart text")]
-            .map(t => [t.textContent, t.getBoundingClientRect().height])"""
+            .map(t => {
+                const box = t.getBoundingClientRect();
+                const frame = t.closest("svg").getBoundingClientRect();
+                const inside = box.left >= frame.left - 1 && box.right <= frame.right + 1;
+                return [t.textContent, box.height, inside];
+            })"""
     )
     assert sizes, "the demo's results page draws no chart text"
-    small = [(label, round(height, 1)) for label, height in sizes if height < 10]
+    small = [(label, round(height, 1)) for label, height, _ in sizes if height < 10]
     assert not small, f"chart text under 10px at 390px wide: {small[:8]}"
+    # ...and none of it is cut off at the chart's edge.
+    clipped = [label for label, _, inside in sizes if not inside]
+    assert not clipped, f"chart text cut off at 390px wide: {clipped[:8]}"

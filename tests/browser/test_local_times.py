@@ -8,6 +8,7 @@ clock fixed, so "3 minutes ago" is checked exactly, at both widths.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -72,6 +73,25 @@ def test_times_read_in_the_readers_zone_with_a_relative_phrase(
         assert page.locator("#late").inner_text() == "4 Dec 2026, 12:56 · just now"
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+@pytest.mark.parametrize("width", WIDTHS)
+def test_comment_times_on_the_article_page(
+    new_page: Any, live_server: Any, width: int, javascript: bool
+) -> None:
+    """The seeded comment's time: local with a relative phrase with script (base.html
+    loads the script), the server's UTC text without."""
+    page = new_page(javascript=javascript, width=width)
+    page.goto(f"/articles/{live_server.demo_slug}")
+    stamp = page.locator("#comments time.js-local-time").first
+    server_text = stamp.get_attribute("title") if javascript else stamp.inner_text()
+    assert server_text is not None and server_text.endswith("UTC")
+    datetime.fromisoformat(stamp.get_attribute("datetime") or "")  # a valid timestamp
+    if javascript:
+        shown = stamp.inner_text()
+        assert re.fullmatch(r".+ · (just now|\d+ (seconds?|minutes?|hours?) ago)", shown), shown
+        assert "UTC" not in shown
 
 
 @pytest.mark.parametrize("width", WIDTHS)
