@@ -79,7 +79,7 @@ def test_readers_see_a_tie_without_a_painted_leader(app, api, make_article, make
     db.session.commit()
     part = results_part(text(api.get(f"/articles/{article.slug}")))
     assert "bar-leader" not in part
-    assert "A tie: Yes and No have 2 votes each." in part
+    assert "A tie: “Yes” and “No” have 2 votes each." in part
     # One more vote for Yes: Yes leads and is painted so.
     vote(article.poll, make_user(), yes, datetime.now(UTC))
     db.session.commit()
@@ -131,7 +131,7 @@ def test_editor_keeps_the_interval_lines_and_tie_has_no_leader(
     page = text(editor.get(f"/editor/articles/{article.id}/results"))
     assert 'class="bar-ci"' in page and "95% interval" in page
     assert "bar-leader" not in page
-    assert "A tie: Yes and No have 1 vote each." in page
+    assert "A tie: “Yes” and “No” have 1 vote each." in page
 
 
 def test_editor_results_without_votes_say_so_with_no_table_of_zeros(editor, make_article):
