@@ -38,7 +38,7 @@ BAR_NAME_CHARS = 24
 #: phone text size (pulse.css: 21px below 40rem): the columns are sized with it.
 CHAR_UNITS = 13
 #: The least width a bar chart keeps for its bars.
-MIN_PLOT_WIDTH = 200
+MIN_PLOT_WIDTH = 160
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,15 @@ class BarChart:
 
 
 def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """``text`` in at most ``limit`` characters, with "…" where it was cut. A name with
+    a " · " part ("Yes · counted") keeps that part and shortens the rest, since the part
+    is what tells two bars of one answer apart."""
+    if len(text) <= limit:
+        return text
+    head, sep, tail = text.rpartition(" · ")
+    if sep and len(sep + tail) + 2 <= limit:
+        return head[: limit - len(sep + tail) - 1].rstrip() + "…" + sep + tail
+    return text[: limit - 1].rstrip() + "…"
 
 
 def bar_chart(
@@ -206,10 +214,10 @@ def bar_chart(
     count = len(bars)
     drawn_texts = list(texts) if texts is not None else [x_format(value) for _, value in bars]
     # The figures' column fits the longest figures at phone text size; the names' column
-    # takes what is left (at most 250), and names are cut to what it holds.
+    # takes what is left (at most 340), and names are cut to what it holds.
     right = max(60, 20 + CHAR_UNITS * max((len(t) for t in drawn_texts), default=4))
-    left = max(80, min(250, width - right - MIN_PLOT_WIDTH))
-    name_chars = max(6, min(BAR_NAME_CHARS, (left - 20) // CHAR_UNITS))
+    left = max(80, min(340, width - right - MIN_PLOT_WIDTH))
+    name_chars = max(3, min(BAR_NAME_CHARS, (left - 20) // CHAR_UNITS))
     plot_width = width - left - right
     plot_height = max(1, count * (bar_height + gap) - gap) if count else bar_height
     height = top + plot_height + bottom

@@ -180,3 +180,37 @@ def test_editor_tables_scroll_in_focusable_labelled_regions(app, editor, make_ar
     for region in regions:
         assert 'role="region"' in region and 'tabindex="0"' in region
         assert re.search(r'aria-label="[^"]+"', region)
+
+
+# --- charts on a phone ---------------------------------------------------------------------------
+
+
+def test_bar_chart_columns_fit_their_text_and_names_keep_what_tells_bars_apart():
+    from webapp.charts import CHAR_UNITS, bar_chart
+
+    integrity = bar_chart(
+        "Share of each answer",
+        [
+            ("Yes, the ceasefire will hold · counted", 40.0),
+            ("Yes, the ceasefire will hold · all stored", 45.0),
+            ("No · counted", 10.0),
+        ],
+        texts=["40.0%", "45.0%", "10.0%"],
+        x_max=100,
+    )
+    names = [bar.short for bar in integrity.bars]
+    assert names[0].endswith("… · counted") and names[1].endswith("… · all stored")
+    assert names[2] == "No · counted"
+    by_vote = bar_chart(
+        "Mean tone by answer",
+        [("Yes, the ceasefire will hold", 0.2), ("Did not vote", 0.0)],
+        texts=["+0.20 · 12 comments", "2 comments: too few to show tone"],
+        x_min=-1.0,
+        x_max=1.0,
+    )
+    for chart in (integrity, by_vote):
+        # Every drawn name and figure fits its column at phone text size.
+        assert all(len(bar.short) * CHAR_UNITS <= chart.left - 10 for bar in chart.bars)
+        right_column = chart.width - chart.text_x
+        assert all(len(bar.text) * CHAR_UNITS <= right_column for bar in chart.bars)
+        assert chart.plot_width >= 160
