@@ -126,3 +126,29 @@ def test_a_scheduled_article_counts_in_no_topic_until_its_time(api, make_article
     assert '<span class="topic-count">1 article</span>' in page
     assert "Tides" not in page
     assert "Out later" not in text(api.get("/labels/harbour/feed.atom"))
+
+
+def test_a_scheduled_articles_poll_and_comments_take_nothing_before_its_time(
+    api, make_article, make_user
+):
+    """Knowing the slug is not enough: before its time a scheduled article's poll is not
+    found, takes no vote, and its thread takes no comment, through the API as through
+    the page."""
+    later = make_article("Coming tomorrow", poll=("Will it hold?", ["Yes", "No"]))
+    _schedule(later, datetime.now(UTC) + timedelta(days=1))
+    option_id = later.poll.options[0].id
+
+    assert api.get(f"/api/v1/articles/{later.slug}/poll").status_code == 404
+    assert api.get(f"/api/v1/articles/{later.slug}/poll/results").status_code == 404
+    vote = api.post(f"/api/v1/articles/{later.slug}/poll/votes", {"option_id": option_id})
+    assert vote.status_code == 404, vote.get_json()
+    api.login(make_user())
+    comment = api.post(f"/api/v1/articles/{later.slug}/comments", {"body": "First!"})
+    assert comment.status_code == 404, comment.get_json()
+
+    _schedule(later, datetime.now(UTC) - timedelta(minutes=1))
+    assert api.get(f"/api/v1/articles/{later.slug}/poll").status_code == 200
+    vote = api.post(f"/api/v1/articles/{later.slug}/poll/votes", {"option_id": option_id})
+    assert vote.status_code == 201, vote.get_json()
+    comment = api.post(f"/api/v1/articles/{later.slug}/comments", {"body": "Now it's out."})
+    assert comment.status_code == 201, comment.get_json()

@@ -40,7 +40,7 @@ from webapp.models import (
     CommentFlag,
     CommentStatus,
     User,
-    comment_actions,  # noqa: F401 (registers its tables; lead_requests)
+    utcnow,
 )
 from webapp.services.comments.rules import is_moderator, not_a_parent
 
@@ -211,6 +211,8 @@ def _guarded_insert() -> ReturningInsert[tuple[int]]:
 _POSTING_ARTICLE = select(_ARTICLES.c.id, _ARTICLES.c.slug, _ARTICLES.c.comment_mode).where(
     _ARTICLES.c.slug == bindparam("article_slug"),
     _ARTICLES.c.status == ArticleStatus.PUBLISHED.value,
+    # A scheduled article (published for a time ahead) takes no comments before it.
+    _ARTICLES.c.published_at <= bindparam("now", type_=_ARTICLES.c.published_at.type),
 )
 _ARTICLE_BY_SLUG = select(Article).where(Article.slug == bindparam("article_slug"))
 
@@ -218,7 +220,7 @@ _ARTICLE_BY_SLUG = select(Article).where(Article.slug == bindparam("article_slug
 def posting_article(slug: str) -> PostingArticle | None:
     """The published article ``slug`` names, as a posted comment needs it; one row
     of three columns, no ORM object."""
-    row = db.session.execute(_POSTING_ARTICLE, {"article_slug": slug}).first()
+    row = db.session.execute(_POSTING_ARTICLE, {"article_slug": slug, "now": utcnow()}).first()
     return None if row is None else PostingArticle(*row)
 
 

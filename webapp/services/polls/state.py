@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, and_, bindparam, case, select
 
 from webapp.caching import results as results_cache
 from webapp.errors import NotFound
@@ -98,7 +98,11 @@ class ArticleWithoutPoll:
 #: A poll as the rules take it: the ORM object (pages, editors) or the plain values.
 AnyPoll = Poll | PollState
 
+#: The status a poll state gives an article published for a time still ahead.
+SCHEDULED = "scheduled"
+
 _articles = Article.__table__
+_NOW_TYPE = _articles.c.published_at.type
 _polls = Poll.__table__
 _options = PollOption.__table__
 _votes = Vote.__table__
@@ -108,7 +112,18 @@ _votes = Vote.__table__
 # "no poll" apart.
 _POLL_BY_SLUG = (
     select(
-        _articles.c.status,
+        # A scheduled article (published for a time ahead) is not public yet: its poll
+        # answers as a draft's does until then (every read compares with its own now).
+        case(
+            (
+                and_(
+                    _articles.c.status == ArticleStatus.PUBLISHED.value,
+                    _articles.c.published_at > bindparam("now", type_=_NOW_TYPE),
+                ),
+                SCHEDULED,
+            ),
+            else_=_articles.c.status,
+        ).label("status"),
         _polls.c.id.label("poll_id"),
         _polls.c.question,
         _polls.c.closes_at,
@@ -143,7 +158,7 @@ def poll_for_article(slug: str, viewer: User | None) -> PollState:
     404 exactly as for the article itself (unknown, or a draft this viewer may not
     see), and 404 when the article has no poll.
     """
-    rows = db.session.execute(_POLL_BY_SLUG, {"slug": slug}).all()
+    rows = db.session.execute(_POLL_BY_SLUG, {"slug": slug, "now": utcnow()}).all()
     if not rows or (rows[0].status != ArticleStatus.PUBLISHED and not can_see_drafts(viewer)):
         raise NotFound("No published article has this address.")
     if rows[0].poll_id is None:
@@ -240,7 +255,7 @@ def cached_poll_for_article(slug: str, viewer: User | None) -> PollState:
     cached = lookup.value
     fresh = False
     if cached is None:
-        rows = db.session.execute(_POLL_BY_SLUG, {"slug": slug}).all()
+        rows = db.session.execute(_POLL_BY_SLUG, {"slug": slug, "now": utcnow()}).all()
         if not rows:
             raise NotFound("No published article has this address.")
         read: PollState | ArticleWithoutPoll

@@ -96,7 +96,7 @@ _CHECKED_FIRST_VOTE = text(
     "FROM poll_options AS o JOIN polls AS p ON p.id = o.poll_id "
     "JOIN articles AS a ON a.id = p.article_id "
     "WHERE o.id = :b_option AND o.poll_id = :b_poll AND a.slug = :b_slug "
-    "AND a.status = 'published' "
+    "AND a.status = 'published' AND a.published_at <= :b_moment "
     "AND (p.closed_at IS NULL OR p.closed_at > :b_moment) "
     "AND (p.closes_at IS NULL OR p.closes_at > :b_moment) "
     "AND (:b_signed_in OR (p.allow_anonymous "
