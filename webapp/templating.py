@@ -31,7 +31,8 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("isotime")
     def iso_time(value: datetime | None) -> str:
-        return value.isoformat() if value else ""
+        # At most milliseconds: HTML's valid date strings allow three fraction digits.
+        return value.isoformat(timespec="milliseconds") if value else ""
 
     @app.template_filter("percent")
     def percent(value: float, digits: int = 0) -> str:
