@@ -186,6 +186,10 @@ def test_a_filtered_page_reads_the_queue_index_and_rows_by_key(
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        # Nor a bitmap of the whole (tiny) partial index and a sort: with a real queue
+        # the LIMIT makes the ordered index walk the cheaper plan, and once autovacuum
+        # has analysed these few rows the planner may pick either (a full run did).
+        connection.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
     plans = [explain(connection, statement) for statement in selects(ran)]
     whole = [
         access
