@@ -121,7 +121,7 @@ EXPECTED: dict[str, dict[str, Row]] = {
                                 "POST":   (401, 403, 403, 200, 200)},  # a preview
     "editor.publish":          {"POST":   (401, 403, 403, 302, 302)},
     "editor.autosave_new":     {"POST":   (401, 403, 403, 422, 422)},  # no fields: not valid yet
-    "editor.autosave":         {"POST":   (401, 403, 403, 409, 409)},  # a published story: never autosaved
+    "editor.autosave":         {"POST":   (401, 403, 403, 409, 409)},  # published: not autosaved
     "editor.unpublish":        {"POST":   (401, 403, 403, 302, 302)},
     "editor.results":          {"GET":    (401, 403, 403, 200, 200)},
     "editor.votes_csv":        {"GET":    (401, 403, 403, 200, 200)},
