@@ -1,4 +1,5 @@
-"""Which function runs each kind of job: a handler registers itself with ``@handler``.
+"""Which function runs each kind of job: a handler registers itself with ``@handler``;
+and which chores the worker runs now and then between jobs (``@periodic``).
 
 A handler module registers its kinds when imported; the worker imports the modules in
 ``HANDLER_MODULES`` before it claims anything, so a kind whose module is listed there
@@ -13,7 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 #: The modules whose handlers the worker runs.
-HANDLER_MODULES: tuple[str, ...] = ("webapp.services.insights.refine",)
+HANDLER_MODULES: tuple[str, ...] = (
+    "webapp.services.insights.refine",
+    "webapp.services.comments.undo",  # finishing deletions whose undo window is over
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,39 @@ def handler_for(kind: str) -> Handler:
 
 def kinds() -> list[str]:
     return sorted(_handlers)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A chore the worker runs every ``every_seconds`` between jobs."""
+
+    name: str
+    every_seconds: float
+    function: Callable[[], object]
+
+
+_periodic: dict[str, Periodic] = {}
+
+
+def periodic(
+    name: str, every_seconds: float
+) -> Callable[[Callable[[], object]], Callable[[], object]]:
+    """Register the decorated function as a chore every worker runs about every
+    ``every_seconds`` between jobs, in an app context; it commits what it writes.
+
+    Several workers may run it at once (one per process): it must be safe to, e.g.
+    working in small batches whose rows another worker may have taken (the worker
+    logs the failure of one run, rolls back and runs it again next time)."""
+
+    def register(function: Callable[[], object]) -> Callable[[], object]:
+        _periodic[name] = Periodic(name, every_seconds, function)
+        return function
+
+    return register
+
+
+def periodic_chores() -> list[Periodic]:
+    return [_periodic[name] for name in sorted(_periodic)]
 
 
 def load_handlers(modules: tuple[str, ...] = HANDLER_MODULES) -> None:

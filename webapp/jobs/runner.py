@@ -30,7 +30,7 @@ from flask import current_app
 
 from webapp.extensions import db
 from webapp.jobs import queue
-from webapp.jobs.registry import handler_for, load_handlers
+from webapp.jobs.registry import handler_for, load_handlers, periodic_chores
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,8 @@ class Worker:
     stop: threading.Event = field(default_factory=threading.Event)
     _last_reclaim: float = float("-inf")
     _last_purge: float = float("-inf")
+    # When each periodic chore (registry.periodic) last ran, by name.
+    _last_chores: dict[str, float] = field(default_factory=dict)
 
     def settings(self, name: str) -> Any:
         return current_app.config[name]
@@ -128,6 +130,18 @@ class Worker:
             queue.reclaim_stale(
                 float(self.settings("JOBS_STALE_SECONDS")), int(self.settings("JOBS_MAX_ATTEMPTS"))
             )
+        for chore in periodic_chores():
+            if (
+                force
+                or now - self._last_chores.get(chore.name, float("-inf")) >= chore.every_seconds
+            ):
+                self._last_chores[chore.name] = now
+                try:
+                    chore.function()
+                except Exception:
+                    # Another worker took the same rows, say: this run is lost, not the next.
+                    log.exception("jobs: the periodic chore %s failed", chore.name)
+                    db.session.rollback()
         keep_hours = float(self.settings("JOBS_KEEP_DONE_HOURS"))
         if keep_hours > 0 and (force or now - self._last_purge >= PURGE_EVERY_SECONDS):
             self._last_purge = now
