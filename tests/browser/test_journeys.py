@@ -107,6 +107,10 @@ def test_a_reader_registers_votes_in_place_comments_and_replies(
     expect(page.get_by_role("status")).to_contain_text("Your account is ready")
     expect(page.get_by_role("navigation", name="Main")).to_contain_text("Signed in as Asha Reader")
 
+    # Other browser tests publish articles on the same server, which can push the demo off
+    # the front page's first ten: the reader finds it by the site search instead.
+    page.get_by_role("searchbox", name="Search articles").fill("quiet diplomacy brink")
+    page.get_by_role("searchbox", name="Search articles").press("Enter")
     page.get_by_role("link", name=DEMO_TITLE).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(DEMO_TITLE)
     poll = poll_of(page)
@@ -358,6 +362,10 @@ def test_a_keyboard_user_reaches_the_poll_and_votes(new_page: Any, live_server: 
 # --- 5. screenshots of the main pages ----------------------------------------------------------
 
 
+# Its own words: the accessibility tests hold a comment in the same queue on the same server.
+HELD_FOR_THE_PICTURE = "Could the shuttle buses run later in the evening while the bridge is shut?"
+
+
 def _hold_a_comment(live_server: LiveServer) -> None:
     """A comment waiting in the pending queue, so the queue's picture shows one."""
     from sqlalchemy import select
@@ -372,7 +380,7 @@ def _hold_a_comment(live_server: LiveServer) -> None:
         article = db.session.scalar(
             select(Article).where(Article.slug == live_server.premoderated_slug)
         )
-        comments.submit(article, author, "Will the ferry fares go up while we wait?")
+        comments.submit(article, author, HELD_FOR_THE_PICTURE)
         db.session.commit()
 
     live_server.run(work)
@@ -425,7 +433,7 @@ def test_screenshots_of_the_main_pages(new_page: Any, live_server: LiveServer) -
     moderator = new_page()
     sign_in(moderator, *MODERATOR)
     moderator.goto("/moderation/queue/pending")
-    expect(moderator.get_by_text("Will the ferry fares go up")).to_be_visible()
+    expect(moderator.get_by_text(HELD_FOR_THE_PICTURE)).to_be_visible()
     shoot(moderator, "moderation-queue")
     names.append("moderation-queue")
 
