@@ -11,6 +11,7 @@ from webapp.models.comments import (
     CommentStatus,
     FlagReason,
 )
+from webapp.models.common_ground import CommentAnswerReaction, VoteChange
 from webapp.models.integrity import (
     GroupKind,
     GroupStatus,
@@ -44,6 +45,7 @@ __all__ = [
     "Comment",
     "CommentFlag",
     "CommentMode",
+    "CommentAnswerReaction",
     "CommentReaction",
     "CommentStatus",
     "FlagReason",
@@ -64,6 +66,7 @@ __all__ = [
     "TermKind",
     "User",
     "Vote",
+    "VoteChange",
     "article_labels",
     "utcnow",
 ]

@@ -81,6 +81,12 @@ class Comment(Base):
     # True while a background re-score by the slow analyser is queued (the job runner,
     # webapp/services/insights/refine.py); the stored score is the fast one meanwhile.
     tone_pending: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Common ground (issue 20), kept by triggers from comment_answer_reactions
+    # (webapp/models/common_ground.py): above 0 only when readers of two or more poll
+    # answers approve of it ...
+    common_ground: Mapped[float] = mapped_column(default=0.0, server_default="0")
+    # ... and how sharply the answers' readers split over it (the moderators' watch list).
+    divisiveness: Mapped[float] = mapped_column(default=0.0, server_default="0")
 
     article: Mapped[Article] = relationship()
     author: Mapped[User] = relationship()
@@ -90,6 +96,8 @@ class Comment(Base):
         # (webapp/services/comments/storage.py, ``_insert``): a new comment has no reports.
         values.setdefault("open_reports", 0)
         values.setdefault("tone_pending", False)
+        values.setdefault("common_ground", 0.0)
+        values.setdefault("divisiveness", 0.0)
         super().__init__(**values)
 
     @property
@@ -121,6 +129,28 @@ sa.Index(
     Comment.id,
     postgresql_where=sa.text(_TOP_LEVEL),
     sqlite_where=sa.text(_TOP_LEVEL),
+)
+# Common ground first (issue 20): by common-ground score, then score, then oldest first,
+# as the page's cursor (common_ground, score, id).
+sa.Index(
+    "ix_comments_thread_common_ground",
+    Comment.article_id,
+    Comment.status,
+    Comment.common_ground.desc(),
+    Comment.score.desc(),
+    Comment.id,
+    postgresql_where=sa.text(_TOP_LEVEL),
+    sqlite_where=sa.text(_TOP_LEVEL),
+)
+# The moderators' watch list of divisive comments, most divisive first: only comments
+# the answers' readers split over are in it.
+_DIVISIVE = "divisiveness > 0"
+sa.Index(
+    "ix_comments_divisive",
+    Comment.divisiveness.desc(),
+    Comment.id,
+    postgresql_where=sa.text(_DIVISIVE),
+    sqlite_where=sa.text(_DIVISIVE),
 )
 # The featured comments alone (few), for the page's "featured" filter, in both orders.
 # The parent is a key column (not in the condition) so that SQLite, which plans
