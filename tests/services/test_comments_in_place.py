@@ -140,3 +140,32 @@ def test_the_page_holding_a_comment_however_deep(app, db, article, reader, make_
     comments.react(roots[6], reader, 1)
     db.session.commit()
     assert roots[6].id in page_of(roots[6], "top", None)[1]
+
+
+def test_a_moderators_undone_deletion_is_in_the_log_beside_the_deletion(
+    app, db, article, reader, make_user
+):
+    from sqlalchemy import select
+
+    from webapp.models import ModerationAction
+
+    moderator = make_user(role="moderator")
+    comment = post(db, article, reader)
+    comments.delete_undoable(comment, moderator)
+    db.session.commit()
+    comments.undo(comment.id, moderator)
+    db.session.commit()
+    logged = db.session.scalars(
+        select(ModerationAction.action)
+        .where(ModerationAction.comment_id == comment.id)
+        .order_by(ModerationAction.id)
+    ).all()
+    assert logged == ["delete", "undelete"]
+    # A reader undoing their own deletion is nobody's moderation: nothing logged.
+    own = post(db, article, reader, "My own second thought.")
+    comments.delete_undoable(own, reader)
+    comments.undo(own.id, reader)
+    db.session.commit()
+    assert not db.session.scalars(
+        select(ModerationAction).where(ModerationAction.comment_id == own.id)
+    ).all()

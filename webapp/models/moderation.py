@@ -17,6 +17,8 @@ class ModerationActionKind(StrEnum):
     FEATURE = "feature"
     UNFEATURE = "unfeature"
     DELETE = "delete"
+    # A moderator took back their own deletion within its undo window (issue 19).
+    UNDELETE = "undelete"
     BAN = "ban"
     UNBAN = "unban"
     SETTINGS = "settings"

@@ -136,6 +136,9 @@ def undo(comment_id: int, actor: User, moment: datetime | None = None) -> Commen
     comment = db.session.get(Comment, comment_id)
     if comment is None:  # pragma: no cover - the deletion row goes with the comment
         raise NotFound("No such comment.")
+    if comment.author_id != actor.id:
+        # The log said a moderator deleted it; it says as plainly that it came back.
+        moderation.record(actor, "undelete", comment=comment, target_user_id=comment.author_id)
     comment.deleted_at = None
     comment.body = deletion.body
     comment.html = deletion.html
