@@ -169,3 +169,19 @@ def test_a_moderators_undone_deletion_is_in_the_log_beside_the_deletion(
     assert not db.session.scalars(
         select(ModerationAction).where(ModerationAction.comment_id == own.id)
     ).all()
+
+
+def test_keys_are_forgotten_after_a_day_and_the_comments_stay(app, db, article, reader):
+    from webapp.services.comments.undo import forget_old_post_keys
+
+    moment = utcnow()
+    kept_a_day = post(db, article, reader, "Posted with a key yesterday.")
+    fresh = post(db, article, reader, "Posted with a key just now.")
+    yesterday = moment - timedelta(days=1, seconds=1)
+    assert comments.claim_key(kept_a_day, "key-from-yesterday", yesterday)
+    assert comments.claim_key(fresh, "key-from-just-now", moment)
+    db.session.commit()
+    assert forget_old_post_keys(moment) == 1
+    assert comments.posted_with_key(reader.id, "key-from-yesterday") is None
+    assert comments.posted_with_key(reader.id, "key-from-just-now").id == fresh.id
+    assert db.session.get(Comment, kept_a_day.id) is not None

@@ -110,6 +110,18 @@ SCHEMAS: dict[str, Schema] = {
     "Score": obj({"score": INTEGER, "my_reaction": {"type": "integer", "enum": [-1, 0, 1]}}),
 }
 
+# A retried POST (a dropped connection, a double submit) finds the comment the first
+# one stored: keys are per author, kept a day (webapp/services/comments/undo.py,
+# POST_KEY_DAYS).
+IDEMPOTENCY_KEY: Schema = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Any unique string per comment the client means to post (a UUID, "
+    "say); 8 to 80 letters, digits, '-', '_', '.' or ':'. A malformed key is ignored.",
+    "schema": {"type": "string", "minLength": 8, "maxLength": 80},
+}
+
 PATHS: dict[str, Any] = {
     "/articles/{slug}/comments": {
         "parameters": [param("slug")],
@@ -134,8 +146,11 @@ PATHS: dict[str, Any] = {
             [*UNSAFE, 401, 404, 409, 422],
             security=UNSAFE_SIGNED_IN,
             body="NewComment",
+            parameters=[IDEMPOTENCY_KEY],
             description="409 `comments_closed`; 422 for an empty body, one over "
-            f"{MAX_COMMENT} characters, a banned word, or a parent not on this article.",
+            f"{MAX_COMMENT} characters, a banned word, or a parent not on this article. "
+            "Sent again with the same `Idempotency-Key`, the POST answers 201 with the "
+            "comment the first one stored, stores nothing and costs no rate limit.",
         ),
     },
     "/comments/{comment_id}": {

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.caching import THREADS
@@ -181,3 +182,22 @@ def finish_due_deletions() -> int:
     finished = finish_deletions()
     db.session.commit()
     return finished
+
+
+#: How long a comment's idempotency key finds it: far longer than any client retries.
+POST_KEY_DAYS = 1
+
+
+@periodic("comments.forget_post_keys", every_seconds=3600.0)
+def forget_old_post_keys(moment: datetime | None = None) -> int:
+    """The job worker's hourly chore: forget idempotency keys older than a day (a
+    retry comes within seconds or minutes; the table would otherwise hold one row per
+    comment ever posted with a key). How many went. Commits."""
+    cutoff = (moment or utcnow()) - timedelta(days=POST_KEY_DAYS)
+    gone = cast(
+        CursorResult[Any],
+        db.session.execute(delete(CommentPostKey).where(CommentPostKey.created_at < cutoff)),
+    ).rowcount
+    db.session.commit()
+    return int(gone or 0)
+
