@@ -19,6 +19,7 @@ from webapp.models.integrity import (
     IntegrityGroupVote,
 )
 from webapp.models.jobs import Job, JobStatus  # noqa: F401 (the job queue's table)
+from webapp.models.mail import MailStatus, OutboxMessage  # noqa: F401 (issue 21)
 from webapp.models.moderation import (
     ModerationAction,
     ModerationActionKind,

@@ -1,0 +1,1 @@
+"""Outgoing mail (issue 21): the outbox and its delivery."""
