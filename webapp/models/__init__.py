@@ -1,6 +1,11 @@
 """The whole data model; importing this module registers every table."""
 
-from webapp.models import comment_triggers, refine_triggers, tally_triggers
+from webapp.models import (
+    comment_triggers,
+    refine_triggers,
+    tally_triggers,
+    vote_history_triggers,
+)
 from webapp.models.articles import Article, ArticleStatus, CommentMode, Label, article_labels
 from webapp.models.base import Base, utcnow
 from webapp.models.comment_actions import CommentDeletion, CommentPostKey  # noqa: F401
@@ -36,6 +41,7 @@ from webapp.models.users import Role, User
 
 tally_triggers.TRIGGERS.attach(Base.metadata)
 comment_triggers.TRIGGERS.attach(Base.metadata)
+vote_history_triggers.TRIGGERS.attach(Base.metadata)  # issue 20: minds changed
 # After jobs and comments: they queue a comment's background re-score (issue 17).
 refine_triggers.TRIGGERS.attach(Base.metadata)
 
