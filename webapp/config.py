@@ -115,6 +115,28 @@ DEFAULTS: dict[str, Any] = {
     "HTTP_CACHE_PURGE_URLS": "",
     # How long one purge request may take before it is given up (and logged), seconds.
     "HTTP_CACHE_PURGE_TIMEOUT": 2.0,
+    # --- mail (issue 21: webapp/services/mail/) ---
+    # Outgoing mail: smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465.
+    # Unset: messages are written to the log and kept in the outbox (development).
+    "SMTP_URL": None,
+    # The From address of every message Pulse sends.
+    "MAIL_FROM": "Pulse <pulse@localhost>",
+    # Delivery: how many tries before a message is "failed" (admins see it), the first
+    # retry's wait in seconds (doubled each time), how long a "sending" claim holds
+    # before another worker takes the message over, and messages per worker pass.
+    "MAIL_MAX_ATTEMPTS": 6,
+    "MAIL_RETRY_SECONDS": 30.0,
+    "MAIL_STALE_SECONDS": 300.0,
+    "MAIL_BATCH": 50,
+    # How long an SMTP conversation may stall before the attempt fails, seconds.
+    "MAIL_TIMEOUT": 20.0,
+    # Reply notifications: at most one mail per reader per this many minutes (batched).
+    "MAIL_REPLY_BATCH_MINUTES": 15,
+    # Links sent by mail: a password reset lasts this many minutes, an address check
+    # (verification, address change) this many hours.
+    "PASSWORD_RESET_MINUTES": 60,
+    "EMAIL_CONFIRM_HOURS": 48,
+    "RATELIMIT_PASSWORD_RESET": "5 per hour",
     "REDIS_URL": None,
     # The site's own address (https://news.example): every absolute link (the Atom
     # feed, later mail) is built from it, never from the request's Host header.
@@ -241,6 +263,7 @@ RATE_LIMIT_SETTINGS = (
     "RATELIMIT_REACT",
     "RATELIMIT_REPORT",
     "RATELIMIT_ANONYMOUS_POLL_VOTES",
+    "RATELIMIT_PASSWORD_RESET",
 )
 
 #: The numeric settings read from the environment: (name, type).
@@ -260,6 +283,14 @@ NUMBER_SETTINGS = (
     ("HTTP_CACHE_STALE_SECONDS", int),
     ("HTTP_CACHE_PURGE_TIMEOUT", float),
     ("COMMENT_MIN_LENGTH", int),
+    ("MAIL_MAX_ATTEMPTS", int),
+    ("MAIL_RETRY_SECONDS", float),
+    ("MAIL_STALE_SECONDS", float),
+    ("MAIL_BATCH", int),
+    ("MAIL_TIMEOUT", float),
+    ("MAIL_REPLY_BATCH_MINUTES", int),
+    ("PASSWORD_RESET_MINUTES", int),
+    ("EMAIL_CONFIRM_HOURS", int),
     ("COMMENT_UNDO_SECONDS", int),
     ("MEDIA_MAX_UPLOAD_BYTES", int),
 )
@@ -273,6 +304,8 @@ TEXT_SETTINGS = (
     "MEDIA_S3_ACCESS_KEY_ID",
     "MEDIA_S3_SECRET_ACCESS_KEY",
     "MEDIA_PUBLIC_URL",
+    "SMTP_URL",
+    "MAIL_FROM",
 )
 
 
