@@ -13,4 +13,5 @@ from webapp.api import (  # noqa: E402,F401
     moderation,
     polls,
     sentiment,
+    sides,
 )

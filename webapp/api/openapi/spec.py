@@ -27,6 +27,7 @@ from webapp.api.openapi import (
     moderation,
     polls,
     sentiment,
+    sides,
 )
 from webapp.api.openapi.components import PARAMETERS, RESPONSES, SECURITY_SCHEMES
 from webapp.api.openapi.operations import ANYONE, operation
@@ -42,6 +43,7 @@ SCHEMAS: dict[str, Schema] = {
     **moderation.SCHEMAS,
     **sentiment.SCHEMAS,
     **integrity.SCHEMAS,
+    **sides.SCHEMAS,
 }
 
 # The document describes itself too.
@@ -86,6 +88,7 @@ def _document() -> dict[str, Any]:
             **integrity.PATHS,
             **sentiment.PATHS,
             **comments.PATHS,
+            **sides.PATHS,
             **moderation.PATHS,
         },
         "components": {
