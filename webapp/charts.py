@@ -251,3 +251,178 @@ def bar_chart(
     return BarChart(
         width, height, left, top, plot_width, plot_height, drawn, ticks, zero, title, x_label
     )
+
+
+# --- flow charts (answers before -> answers after) ------------------------------------
+
+#: Fills of a flow chart's bands and bars, by the answer they leave (the series'
+#: colours of pulse.css, all dark enough for white text and a light page).
+FLOW_FILLS = ("#9b1c1c", "#0b4f8a", "#1d5e2c", "#6b3fa0", "#7a4b00", "#333333")
+#: The least height of a flow chart's answer, so its two lines of text stay apart.
+FLOW_MIN_SLOT = 40
+#: The room between two answers of a column.
+FLOW_GAP = 14
+#: How tall the moves of a whole column are drawn, at most (a few moves are drawn
+#: thicker, up to ``FLOW_MOVE_UNITS`` each).
+FLOW_COLUMN_UNITS = 260
+FLOW_MOVE_UNITS = 28
+
+
+@dataclass(frozen=True)
+class FlowNode:
+    """One answer on one side: a bar as tall as the moves that leave (left) or reach
+    (right) it, with its name and count beside it."""
+
+    label: str
+    short: str
+    count: int
+    text: str  # the count as written beside the bar ("3 moved away")
+    x: float
+    y: float
+    height: float
+    fill: str
+
+    @property
+    def middle(self) -> float:
+        return self.y + self.height / 2
+
+
+@dataclass(frozen=True)
+class FlowBand:
+    """The moves from one answer to another: a ribbon as thick as their number."""
+
+    source: str
+    target: str
+    count: int
+    thickness: float
+    path: str
+    fill: str
+    # Where its number is written: a fifth of the way along, near its own answer,
+    # so two bands that cross in the middle keep their numbers apart.
+    label_x: float
+    label_y: float
+
+
+@dataclass(frozen=True)
+class FlowChart:
+    width: int
+    height: int
+    top: int
+    left_x: float
+    right_x: float
+    node_width: int
+    sources: list[FlowNode]
+    targets: list[FlowNode]
+    bands: list[FlowBand]
+    title: str
+    left_heading: str
+    right_heading: str
+    total: int
+
+
+def flow_chart(
+    title: str,
+    labels: Sequence[str],
+    flows: Sequence[tuple[int, int, int]],
+    *,
+    left_heading: str = "From",
+    right_heading: str = "To",
+    left_text: Callable[[int], str] = lambda n: f"{n}",
+    right_text: Callable[[int], str] = lambda n: f"{n}",
+    width: int = 720,
+) -> FlowChart:
+    """Answers on the left, answers on the right, and a band from one to the other for
+    each ``(source index, target index, count)`` of ``flows`` (indexes into
+    ``labels``), its thickness in proportion to its count. An answer appears on a side
+    only when some flow leaves (left) or reaches (right) it; the bands of an answer
+    are stacked in the order of ``labels`` on the other side, so none cross inside it."""
+    flows = [(s, t, n) for s, t, n in flows if n > 0]
+    total = sum(n for _, _, n in flows)
+    top, bottom, node_width = 34, 12, 14
+    label_room = min(240, width // 3)
+    left_x = float(label_room)
+    right_x = float(width - label_room - node_width)
+    name_chars = max(3, min(BAR_NAME_CHARS, (label_room - 16) // CHAR_UNITS))
+    scale = min(float(FLOW_MOVE_UNITS), FLOW_COLUMN_UNITS / total) if total else 0.0
+
+    def column(side: int, x: float, text: Callable[[int], str]) -> dict[int, FlowNode]:
+        counts: dict[int, int] = {}
+        for flow in flows:
+            counts[flow[side]] = counts.get(flow[side], 0) + flow[2]
+        nodes: dict[int, FlowNode] = {}
+        y = float(top)
+        for index in sorted(counts):
+            height = counts[index] * scale
+            slot = max(height, FLOW_MIN_SLOT)
+            nodes[index] = FlowNode(
+                label=labels[index],
+                short=_cut(labels[index], name_chars),
+                count=counts[index],
+                text=text(counts[index]),
+                x=x,
+                y=y + (slot - height) / 2,
+                height=height,
+                fill=FLOW_FILLS[index % len(FLOW_FILLS)],
+            )
+            y += slot + FLOW_GAP
+        return nodes
+
+    sources = column(0, left_x, left_text)
+    targets = column(1, right_x, right_text)
+    # Where the next band leaves each source and reaches each target.
+    leaving = {index: node.y for index, node in sources.items()}
+    reaching = {index: node.y for index, node in targets.items()}
+    start, end = left_x + node_width, right_x
+    bend = (start + end) / 2
+    placed: dict[tuple[int, int], tuple[float, float, float]] = {}
+    for source, target, count in sorted(flows, key=lambda flow: (flow[0], flow[1])):
+        placed[(source, target)] = (leaving[source], 0.0, count * scale)
+        leaving[source] += count * scale
+    for source, target, _count in sorted(flows, key=lambda flow: (flow[1], flow[0])):
+        y0, _, thickness = placed[(source, target)]
+        placed[(source, target)] = (y0, reaching[target], thickness)
+        reaching[target] += thickness
+    bands = []
+    for source, target, count in sorted(flows, key=lambda flow: (flow[0], flow[1])):
+        y0, y1, thickness = placed[(source, target)]
+        path = (
+            f"M{start:.1f} {y0:.1f}C{bend:.1f} {y0:.1f} {bend:.1f} {y1:.1f} {end:.1f} {y1:.1f}"
+            f"V{y1 + thickness:.1f}C{bend:.1f} {y1 + thickness:.1f} {bend:.1f} "
+            f"{y0 + thickness:.1f} {start:.1f} {y0 + thickness:.1f}Z"
+        )
+        # The band's middle line at t = 0.2 of its curve (horizontal tangents at both
+        # ends): x goes 1.5t - 1.5t^2 + t^3 of the way, y 3t^2 - 2t^3.
+        middle0, middle1 = y0 + thickness / 2, y1 + thickness / 2
+        bands.append(
+            FlowBand(
+                source=labels[source],
+                target=labels[target],
+                count=count,
+                thickness=thickness,
+                path=path,
+                fill=FLOW_FILLS[source % len(FLOW_FILLS)],
+                label_x=start + 0.248 * (end - start),
+                label_y=middle0 + 0.104 * (middle1 - middle0),
+            )
+        )
+    nodes = [*sources.values(), *targets.values()]
+    # A node sits in the middle of its slot: the slot ends as far below it as it starts above.
+    lowest = max(
+        [node.y + node.height + max(0.0, FLOW_MIN_SLOT - node.height) / 2 for node in nodes]
+        or [float(top)]
+    )
+    return FlowChart(
+        width=width,
+        height=int(lowest) + bottom,
+        top=top,
+        left_x=left_x,
+        right_x=right_x,
+        node_width=node_width,
+        sources=list(sources.values()),
+        targets=list(targets.values()),
+        bands=bands,
+        title=title,
+        left_heading=left_heading,
+        right_heading=right_heading,
+        total=total,
+    )

@@ -20,6 +20,7 @@ from webapp.errors import NotFound
 from webapp.models import Role
 from webapp.security import role_required
 from webapp.services import articles, insights
+from webapp.services.polls import minds_changed
 
 
 def _csv_file(filename: str, table: csv_export.CsvTable) -> Response:
@@ -37,6 +38,16 @@ def votes_csv(article_id: int) -> ResponseReturnValue:
     """Read in batches as it is sent: a poll may hold millions of votes."""
     article = article_or_404(article_id)
     return _csv_file(f"{article.slug}-votes.csv", insights.votes_table(poll_or_404(article)))
+
+
+@bp.get("/articles/<int:article_id>/minds-changed.csv")
+@role_required(Role.EDITOR)
+def minds_changed_csv(article_id: int) -> ResponseReturnValue:
+    """The results page's "Minds changed" per day: one row per day and pair of answers
+    (withdrawals as rows of their own), set-aside votes left out."""
+    article = article_or_404(article_id)
+    changed = minds_changed.minds_changed(poll_or_404(article))
+    return _csv_file(f"{article.slug}-minds-changed.csv", minds_changed.csv_table(changed))
 
 
 def _sentiment_table(name: str) -> insights.SentimentTable:

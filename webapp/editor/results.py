@@ -1,6 +1,10 @@
 """Results pages: one article's poll and comment tone, its integrity panel, and every
 article at a glance.
 
+"Minds changed" (issue 20): how many readers moved from each answer to each other one,
+from the vote history (webapp/services/polls/minds_changed.py), as a flow chart, a
+table of the same numbers, a table per day and a CSV file.
+
 The integrity panel (issue 16) sits on the results page for editors and admins, with
 a form per group of votes to set it aside, restore or clear it; moderators read the
 same panel, without the forms, on its own page (linked from the audit log's entries).
@@ -16,6 +20,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from webapp.charts import FlowChart, flow_chart
 from webapp.editor import bp, figures
 from webapp.editor.common import (
     article_or_404,
@@ -34,6 +39,7 @@ from webapp.security import role_required, signed_in_user
 from webapp.services import articles, insights, integrity, polls
 from webapp.services.insights import accuracy, corrections
 from webapp.services.moderation import MAX_REASON
+from webapp.services.polls.minds_changed import MindsChanged, minds_changed
 
 #: Articles on a page of the overview.
 OVERVIEW_PAGE = 50
@@ -48,6 +54,7 @@ def results(article_id: int) -> ResponseReturnValue:
     days = polls.timeline(poll) if poll is not None else []
     found = insights.for_article(article)
     most_positive, most_negative = insights.examples(article.id)
+    changed = minds_changed(poll) if poll is not None else None
     return render_template(
         "editor/results.html",
         article=article,
@@ -65,6 +72,8 @@ def results(article_id: int) -> ResponseReturnValue:
         trust=accuracy.for_analyser(),
         can_correct=corrections.can_correct(signed_in_user()),
         panel=integrity_panel(poll, can_decide=True) if poll is not None else None,
+        changed=changed,
+        flow=flow_of(changed) if changed is not None else None,
         labels=insights.LABELS,
         mean_label=insights.label_for(found.comments.mean),
         neutral_from=figures.signed_text(insights.NEGATIVE_THRESHOLD),
@@ -113,6 +122,30 @@ def overview() -> ResponseReturnValue:
         trend_earlier=trend_cursor(label, option, trend),
         trend_later_page=before is not None,
         trend_points=insights.TREND_POINTS,
+    )
+
+
+# --- minds changed -------------------------------------------------------------------
+
+
+def _moves(count: int) -> str:
+    return f"{count:,} move{'' if count == 1 else 's'}"
+
+
+def flow_of(changed: MindsChanged) -> FlowChart | None:
+    """The moves as a flow chart, answers before on the left and after on the right;
+    None when nobody moved (the page says so; withdrawals alone are in the table)."""
+    if not changed.moves:
+        return None
+    place = {option_id: index for index, (option_id, _) in enumerate(changed.options)}
+    return flow_chart(
+        "Readers who changed their answer: from the answer on the left to the one on the right",
+        [label for _, label in changed.options],
+        [(place[source], place[target], count) for source, target, count in changed.pairs()],
+        left_heading="Answered first",
+        right_heading="Changed to",
+        left_text=lambda count: f"{_moves(count)} away",
+        right_text=lambda count: f"{_moves(count)} in",
     )
 
 
