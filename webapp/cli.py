@@ -38,6 +38,13 @@ def seed_demo() -> None:
     db.session.commit()
     if report.created_article:
         click.echo(f"Loaded the demo article: /articles/{report.article_slug}")
+        talk = report.conversation
+        if talk is not None:
+            click.echo(
+                f"  with its readers' conversation: {talk.votes} votes ({talk.moved_votes}"
+                f" moved later), {talk.comments} comments ({talk.held_comments} held for"
+                f" the moderators) and {talk.reactions} reactions from {talk.readers} readers"
+            )
     else:
         click.echo("The demo article is already there; nothing changed.")
     click.echo("Demo accounts (change these passwords on any server others can reach):")

@@ -26,8 +26,10 @@ def test_seed_demo_loads_the_article_poll_and_accounts(runner, db, client):
     assert article.poll.question == DEMO_QUESTION
     assert 3 <= len(article.poll.options) <= 4
     assert "Asim Munir" in article.body and "36 countries" in article.body
-    assert article.comment_count == 4
-    assert sum(option.vote_count for option in article.poll.options) == 4
+    # The demo's conversation (webapp/demo/conversation.py; tests/cli/test_demo_conversation.py).
+    assert "comments" in result.output and "reactions" in result.output
+    assert article.comment_count >= 40
+    assert sum(option.vote_count for option in article.poll.options) >= 300
     page = client.get(f"/articles/{DEMO_SLUG}").get_data(as_text=True)
     assert DEMO_QUESTION in page
 

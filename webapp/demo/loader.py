@@ -8,9 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from webapp.demo import conversation
 from webapp.extensions import db
-from webapp.models import Article, Comment, Role, User
-from webapp.services import accounts, articles, comments, names, polls
+from webapp.models import Article, Role, User, utcnow
+from webapp.services import accounts, articles, names
 
 DEMO_SLUG = "how-us-diplomacy-averted-another-india-pakistan-war"
 DEMO_QUESTION = "Do you believe this fragile peace will hold?"
@@ -38,47 +39,13 @@ DEMO_ACCOUNTS = [
     DemoAccount("reader@pulse.example", "pulse-reader-demo", "Demo Reader", Role.READER),
 ]
 
-# A few voices so the demo thread, the poll and the sentiment page are not empty.
-# (display name, poll option index, comment, index of the comment it replies to)
-DEMO_CONVERSATION = [
-    (
-        "Amina K.",
-        1,
-        "The truce stopped the shelling, and that matters. But nothing was "
-        "settled about Kashmir itself, so I expect the calm to be short.",
-        None,
-    ),
-    (
-        "Rahul S.",
-        0,
-        "I am hopeful. Having the security advisers talk to each other "
-        "directly is a real improvement on relying on outside capitals.",
-        None,
-    ),
-    (
-        "Farhan Q.",
-        3,
-        "Good point, although those channels have been opened and closed "
-        "before. Let's see if they are still talking a month from now.",
-        1,
-    ),
-    (
-        "Leena M.",
-        2,
-        "Every crisis ends with a ceasefire and starts again a few years "
-        "later. Without a political process this is just a pause.",
-        None,
-    ),
-]
-# A published demo password, like the ones above.
-DEMO_READER_PASSWORD = "pulse-voice-demo"  # nosec B105
-
-
 @dataclass
 class SeedReport:
     created_accounts: list[DemoAccount]
     created_article: bool
     article_slug: str
+    # What the demo's conversation holds, when this run loaded it.
+    conversation: conversation.ConversationReport | None = None
 
 
 def _in_step(user: User) -> User:
@@ -96,25 +63,6 @@ def _account(spec: DemoAccount) -> tuple[User, bool]:
     return accounts.create_user(spec.email, spec.password, spec.role, spec.display_name), True
 
 
-def _load_conversation() -> None:
-    article = db.session.scalar(select(Article).where(Article.slug == DEMO_SLUG))
-    assert article is not None and article.poll is not None
-    posted: list[Comment] = []
-    for number, (name, option, body, reply_to) in enumerate(DEMO_CONVERSATION, start=1):
-        email = f"voice{number}@pulse.example"
-        voice = db.session.scalar(select(User).where(User.email == email))
-        if voice is None:
-            voice = accounts.create_user(email, DEMO_READER_PASSWORD, Role.READER, name)
-        _in_step(voice)
-        polls.cast_vote(
-            article.poll,
-            polls.Voter(polls.user_voter_key(voice), voice.id),
-            article.poll.options[option].id,
-        )
-        parent = posted[reply_to].id if reply_to is not None else None
-        posted.append(comments.submit(article, voice, body, parent))
-
-
 def load_demo() -> SeedReport:
     created = []
     editor = None
@@ -127,9 +75,10 @@ def load_demo() -> SeedReport:
     assert editor is not None
 
     exists = db.session.scalar(select(Article.id).where(Article.slug == DEMO_SLUG)) is not None
+    loaded = None
     if not exists:
         body = (Path(__file__).with_name("ceasefire.md")).read_text(encoding="utf-8")
-        articles.create_article(
+        article = articles.create_article(
             editor,
             articles.ArticleChanges(
                 title="How quiet U.S. diplomacy pulled India and Pakistan back from the brink",
@@ -151,6 +100,24 @@ def load_demo() -> SeedReport:
                 ),
             ),
         )
-        _load_conversation()
+        loaded = _load_conversation(article)
     db.session.flush()
-    return SeedReport(created_accounts=created, created_article=not exists, article_slug=DEMO_SLUG)
+    return SeedReport(
+        created_accounts=created,
+        created_article=not exists,
+        article_slug=DEMO_SLUG,
+        conversation=loaded,
+    )
+
+
+def _load_conversation(article: Article) -> conversation.ConversationReport:
+    """The article came out some days ago and its readers have been talking since
+    (webapp/demo/conversation.py): its times go back to then, before the votes and
+    comments, which the poll and the posting check against them."""
+    now = utcnow()
+    published = now - conversation.AGE
+    article.published_at = article.created_at = article.updated_at = published
+    assert article.poll is not None
+    article.poll.created_at = published
+    db.session.flush()
+    return conversation.load_conversation(article, now)
