@@ -57,6 +57,7 @@ EXPECTED: dict[str, dict[str, Row]] = {
     "api.withdraw_vote":       {"DELETE": (404, 204, 204, 204, 204)},
     "api.get_results":         {"GET":    (403, 403, 200, 200, 200)},
     "api.get_sentiment":       {"GET":    (403, 403, 200, 200, 200)},
+    "api.get_sides":           {"GET":    (403, 403, 200, 200, 200)},  # as the results
     # --- JSON API: poll integrity (moderators read, editors decide) --------
     "api.get_integrity":       {"GET":    (401, 403, 200, 200, 200)},
     "api.decide_integrity_group": {"POST": (401, 403, 403, 200, 200)},
@@ -126,6 +127,7 @@ EXPECTED: dict[str, dict[str, Row]] = {
     "editor.results":          {"GET":    (401, 403, 403, 200, 200)},
     "editor.votes_csv":        {"GET":    (401, 403, 403, 200, 200)},
     "editor.sentiment_csv":    {"GET":    (401, 403, 403, 200, 200)},
+    "editor.minds_changed_csv": {"GET":   (401, 403, 403, 200, 200)},
     "editor.integrity_page":   {"GET":    (401, 403, 200, 200, 200)},  # moderators: read only
     "editor.decide_group":     {"POST":   (401, 403, 403, 302, 302)},
     "editor.topic_words":      {"GET":    (401, 403, 403, 200, 200),
@@ -141,6 +143,9 @@ EXPECTED: dict[str, dict[str, Row]] = {
     "moderation.ban":          {"POST":   (401, 403, 302, 403, 302)},
     "moderation.unban":        {"POST":   (401, 403, 302, 403, 302)},
     "moderation.log":          {"GET":    (401, 403, 200, 403, 200)},
+    "moderation.divisive":     {"GET":    (401, 403, 200, 403, 200)},
+    # Featuring a common-ground comment: moderators, and editors from their results page.
+    "moderation.feature_common_ground": {"POST": (401, 403, 302, 302, 302)},
     "moderation.settings":     {"GET":    (401, 403, 200, 403, 200),
                                 "POST":   (401, 403, 302, 403, 302)},
     "moderation.add_term":     {"POST":   (401, 403, 302, 403, 302)},

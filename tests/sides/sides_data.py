@@ -37,21 +37,22 @@ class Thread:
 
 
 def build_thread(
-    make_article: Callable[..., Any], make_user: Callable[..., Any], **poll: Any
+    make_article: Callable[..., Any], make_user: Callable[..., Any], tag: str = "", **poll: Any
 ) -> Thread:
     """An article whose poll's Yes and No readers each wrote comments: yes1..yes4 by
-    Yes voters, no1..no4 by No voters, and one by a reader who did not vote."""
+    Yes voters, no1..no4 by No voters, and one by a reader who did not vote. ``tag``
+    (letters: names are compared by their look) tells two threads' readers apart."""
     article = make_article(poll={"results_visibility": "always", **poll})
     authors: dict[str, User] = {}
     said: dict[str, Comment] = {}
     for side, index in (("yes", 0), ("no", 1)):
         for n in range(1, 5):
             name = f"{side}{n}"
-            user = make_user(name=f"Reader {name}")
+            user = make_user(name=f"Reader {name}{tag}")
             vote(article, user, index)
             authors[name] = user
             said[name] = comments.submit(article, user, f"Comment {name}: an argument.")
-    silent = make_user(name="Reader silent")
+    silent = make_user(name=f"Reader silent{tag}")
     said["silent"] = comments.submit(article, silent, "Comment silent: no vote cast.")
     db.session.commit()
     poll_options = article.poll.options

@@ -34,6 +34,7 @@ from webapp.redirects import safe_redirect_target
 from webapp.security import role_required, signed_in_user
 from webapp.services import moderation
 from webapp.services.accounts import user_by_id
+from webapp.services.comments import sides as side_rules
 from webapp.services.insights import corrections
 from webapp.times import parse_datetime
 
@@ -46,6 +47,8 @@ ACTION_DONE = {
     "unfeature": "unfeatured",
 }
 QUEUE_PAGE = 25
+#: Comments on a page of the divisive watch list.
+DIVISIVE_PAGE = 20
 LOG_PAGE = 50
 USER_PAGE = 20
 
@@ -406,3 +409,67 @@ def delete_term(term_id: int) -> ResponseReturnValue:
     db.session.commit()
     flash("Word removed.", "success")
     return redirect(url_for("moderation.settings", _anchor="words"))
+
+
+# --- common ground (issue 20) ---------------------------------------------------------
+
+
+def _page_arg() -> int:
+    raw = request.args.get("page", "1")
+    page = int(raw) if raw.isdecimal() else 0
+    if page < 1 or not fits_integer_column(page):
+        raise NotFound("No such page.")
+    return page
+
+
+@bp.get("/divisive")
+@moderator_only
+def divisive() -> ResponseReturnValue:
+    """The watch list: comments the poll's answers split sharply over, most divisive
+    first (where threads turn hostile), across articles or one's; and the
+    common-ground comments worth featuring, one click each."""
+    page = _page_arg()
+    article_id = _number_arg("article")
+    watch = side_rules.divisive(page, DIVISIVE_PAGE, article_id)
+    if page > 1 and not watch.items:
+        raise NotFound("No such page.")
+    filter_args: dict[str, Any] = {"article": article_id} if article_id is not None else {}
+    return render_template(
+        "moderation/divisive.html",
+        watch=watch,
+        candidates=side_rules.feature_candidates(
+            [article_id] if article_id is not None else None
+        ),
+        article_id=article_id,
+        filter_args=filter_args,
+        articles=moderation.recent_articles(include=article_id),
+        next_url=url_for("moderation.divisive", page=page + 1, **filter_args)
+        if watch.has_more
+        else None,
+        previous_url=url_for("moderation.divisive", page=page - 1, **filter_args)
+        if page > 1
+        else None,
+    )
+
+
+@bp.post("/comments/<int:comment_id>/feature")
+@role_required(Role.MODERATOR, Role.EDITOR)
+def feature_common_ground(comment_id: int) -> ResponseReturnValue:
+    """One click features a common-ground candidate, from the watch list or an
+    editor's results page: the moderators' own feature decision (its rules, its audit
+    log entry), open to editors too, back to the page it came from."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        raise NotFound("No such comment.")
+    target = safe_redirect_target(request.form.get("next"))
+    if target is None or not target.startswith(("/moderation", "/editor")):
+        target = url_for("moderation.divisive")
+    try:
+        moderation.decide(comment, signed_in_user(), "feature")
+    except DomainError as error:
+        _refused(error)
+        return redirect(target)
+    QUEUE_COUNTS.changed()
+    db.session.commit()
+    flash("Comment featured.", "success")
+    return redirect(target)

@@ -434,3 +434,22 @@ def feature_candidates(
     if article_ids is None:
         article_ids = recent_poll_articles()
     return _watched(_common_ground_rows(list(article_ids), limit, unfeatured=True, watch=True))
+
+
+@dataclass(frozen=True)
+class EditorSides:
+    """The editor's results page's section: what each side is saying, and the
+    common-ground comments to feature."""
+
+    sides: Sides
+    candidates: list[WatchedComment]
+
+
+def for_editor(article: Article, editor: User) -> EditorSides | None:
+    """The section of the editor's results page (templates/editor/_sides.html): None
+    when the article has no poll. Editors see it whatever the poll shows readers."""
+    poll = article.poll
+    if poll is None:
+        return None
+    options = [(option.id, option.label) for option in poll.options]
+    return EditorSides(sides(article, options, editor), feature_candidates([article.id]))
