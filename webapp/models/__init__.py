@@ -2,6 +2,7 @@
 
 from webapp.models import (
     comment_triggers,
+    common_ground_triggers,
     refine_triggers,
     tally_triggers,
     vote_history_triggers,
@@ -44,6 +45,8 @@ comment_triggers.TRIGGERS.attach(Base.metadata)
 vote_history_triggers.TRIGGERS.attach(Base.metadata)  # issue 20: minds changed
 # After jobs and comments: they queue a comment's background re-score (issue 17).
 refine_triggers.TRIGGERS.attach(Base.metadata)
+# After the tallies' and tone counters' (their tables and votes' triggers; issue 20).
+common_ground_triggers.TRIGGERS.attach(Base.metadata)
 
 __all__ = [
     "Article",
