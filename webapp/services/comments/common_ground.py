@@ -114,7 +114,9 @@ def _author_options(article_id: int) -> dict[int, int]:
                 & Vote.set_aside_at.is_(None),
             )
             .where(Comment.article_id == article_id)
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
 
 
