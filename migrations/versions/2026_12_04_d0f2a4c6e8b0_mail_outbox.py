@@ -36,10 +36,11 @@ def upgrade() -> None:
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("claimed_by", sa.String(length=100), nullable=True),
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempt_started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("message_id", sa.String(length=200), nullable=False),
         sa.CheckConstraint(
-            "status IN ('pending', 'sending', 'sent', 'failed')",
+            "status IN ('pending', 'sending', 'sent', 'failed', 'logged')",
             name=op.f("ck_mail_outbox_status"),
         ),
         sa.ForeignKeyConstraint(

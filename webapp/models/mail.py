@@ -20,12 +20,17 @@ class MailStatus(StrEnum):
     SENDING = "sending"  # claimed by a worker
     SENT = "sent"
     FAILED = "failed"  # gave up after MAIL_MAX_ATTEMPTS; admins see it
+    # Written to the log instead (no SMTP_URL: development), kept to be read with
+    # ``flask mail list``; never sent later, even once SMTP_URL is set.
+    LOGGED = "logged"
 
 
 class OutboxMessage(Base):
     __tablename__ = "mail_outbox"
     __table_args__ = (
-        sa.CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"),
+        sa.CheckConstraint(
+            "status IN ('pending', 'sending', 'sent', 'failed', 'logged')", name="status"
+        ),
         sa.Index("ix_mail_outbox_status_id", "status", "id"),
     )
 
@@ -53,6 +58,10 @@ class OutboxMessage(Base):
     # one, reclaimed after a while).
     claimed_by: Mapped[str | None] = mapped_column(sa.String(100))
     claimed_at: Mapped[datetime | None]
+    # When the claiming worker began this attempt's SMTP conversation (committed before
+    # it begins): a stale claim without it was never tried and is taken over; one with
+    # it may have been delivered, so it is not sent again by itself (delivery.py).
+    attempt_started_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     # The Message-ID it went out with (the same on every attempt).
     message_id: Mapped[str] = mapped_column(sa.String(200))

@@ -14,6 +14,10 @@ from flask import current_app
 
 from webapp.extensions import db
 from webapp.models.mail import OutboxMessage
+from webapp.services.mail.smtp import address_domain
+
+#: The subject column's length.
+SUBJECT_CHARS = 300
 
 
 def enqueue(
@@ -33,11 +37,15 @@ def enqueue(
     ``List-Unsubscribe``. Links in the bodies must be absolute, built with
     ``webapp.site_address.absolute_url`` (from ``PUBLIC_URL``).
     """
-    domain = current_app.config.get("MAIL_MESSAGE_ID_DOMAIN") or "pulse.invalid"
+    # On MAIL_FROM's domain, as RFC 5322 asks: unique there, and the same on every
+    # attempt, so a receiver can recognise a message sent twice.
+    domain = address_domain(str(current_app.config.get("MAIL_FROM") or "")) or "pulse.invalid"
     message = OutboxMessage(
         kind=kind,
-        to_address=to,
-        subject=subject,
+        to_address=to.strip(),
+        # A subject is one line: a name with a line break in it (a reader's display
+        # name, say) stays in the subject instead of refusing the message.
+        subject=" ".join(subject.split())[:SUBJECT_CHARS],
         text_body=text,
         html_body=html,
         user_id=user_id,
