@@ -107,6 +107,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from webapp.editor import bp as editor_bp
     from webapp.health import bp as health_bp
     from webapp.moderation import bp as moderation_bp
+    from webapp.notifications import bp as notifications_bp
     from webapp.public import bp as public_bp
 
     app.register_blueprint(public_bp)
@@ -115,6 +116,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(editor_bp)
     app.register_blueprint(moderation_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(notifications_bp)  # mail settings, unsubscribe (issue 21)
 
     from webapp.errors import register_error_handlers
 

@@ -18,18 +18,31 @@ from webapp.api.serializers import comment_json, node_json
 from webapp.extensions import db
 from webapp.http_cache import add_surrogate_keys, article_key
 from webapp.models import Comment, User
-from webapp.pagination import COMMENTS, cursor_int, decode_key, encode_cursor, parse_limit
+from webapp.pagination import (
+    COMMENTS,
+    cursor_float,
+    cursor_int,
+    decode_key,
+    encode_cursor,
+    parse_limit,
+)
 from webapp.ratelimits import limit_action
 from webapp.security import signed_in_user
 from webapp.services import comments as comment_rules
 from webapp.services import polls as poll_rules
+from webapp.services.notifications.settings import remember_reply_choice
 from webapp.transactions import begin_writes, reads_first
 from webapp.voters import current_voter_key
 
 
-def thread_key(cursor: str | None) -> comment_rules.ThreadKey | None:
+def thread_key(cursor: str | None, sort: str = "oldest") -> comment_rules.ThreadKey | None:
     """The sort key a thread's cursor carries, or 400 for a cursor this list did not
-    issue. The article page shares these cursors."""
+    issue (or issued for a sort of another shape: "common_ground" pages end at
+    (common ground, score, id), the others at two whole numbers). The article page
+    shares these cursors."""
+    if sort == "common_ground":
+        key = decode_key(cursor, COMMENTS, (cursor_float, cursor_int, cursor_int))
+        return None if key is None else (key[0], key[1], key[2])
     key = decode_key(cursor, COMMENTS, (cursor_int, cursor_int))
     return None if key is None else (key[0], key[1])
 
@@ -46,7 +59,7 @@ def list_comments(slug: str) -> ResponseReturnValue:
     add_surrogate_keys(article_key(article.id))
     sort = request.args.get("sort", "oldest")
     limit = parse_limit(request.args.get("limit"))
-    after = thread_key(request.args.get("cursor"))
+    after = thread_key(request.args.get("cursor"), sort)
     featured = request.args.get("featured") in ("1", "true")
     # Commenters' poll answers only where this reader may see the results.
     answers = poll_rules.answers_visible_to(article.slug, who, current_voter_key(who))
@@ -112,6 +125,7 @@ def post_comment(slug: str) -> ResponseReturnValue:
         earlier = comment_rules.posted_with_key(user.id, key)
         assert earlier is not None
         return _posted_answer(earlier, user)
+    remember_reply_choice(comment, user, payload.get("notify_replies"))
     # Every field is known once the row is flushed: answer from them, so the commit
     # (which expires the object) is not followed by a query reloading the row.
     posted = comment_json(comment, user)

@@ -17,6 +17,7 @@ from typing import Any
 HANDLER_MODULES: tuple[str, ...] = (
     "webapp.services.insights.refine",
     "webapp.services.comments.undo",  # finishing deletions whose undo window is over
+    "webapp.services.notifications.chores",  # reply mails in batches, staff alerts (issue 21)
     "webapp.services.mail.delivery",  # sending the mail outbox
 )
 

@@ -3,6 +3,7 @@
 from webapp.models import (
     comment_triggers,
     common_ground_triggers,
+    notification_triggers,
     refine_triggers,
     tally_triggers,
     vote_history_triggers,
@@ -34,6 +35,7 @@ from webapp.models.moderation import (
     TermKind,
 )
 from webapp.models.moderation_counts import ModerationQueueCounts  # noqa: F401 (table, triggers)
+from webapp.models.notifications import NotificationSettings  # noqa: F401 (issue 21's tables)
 from webapp.models.polls import Poll, PollDailyTally, PollOption, ResultsVisibility, Vote
 from webapp.models.tone_corrections import ToneCorrection  # noqa: F401 (issue 17)
 from webapp.models.tone_counters import ArticleToneCount  # noqa: F401 (tables, triggers)
@@ -45,6 +47,7 @@ comment_triggers.TRIGGERS.attach(Base.metadata)
 vote_history_triggers.TRIGGERS.attach(Base.metadata)  # issue 20: minds changed
 # After jobs and comments: they queue a comment's background re-score (issue 17).
 refine_triggers.TRIGGERS.attach(Base.metadata)
+notification_triggers.TRIGGERS.attach(Base.metadata)  # issue 21: replies to tell
 # After the tallies' and tone counters' (their tables and votes' triggers; issue 20).
 common_ground_triggers.TRIGGERS.attach(Base.metadata)
 

@@ -38,6 +38,7 @@ from webapp.ratelimits import limit_action
 from webapp.security import signed_in_user
 from webapp.services import articles
 from webapp.services import comments as comment_rules
+from webapp.services.notifications.settings import remember_reply_choice, reply_mail_choice
 from webapp.transactions import begin_writes, reads_first
 
 PUBLISHED = "Your comment is posted."
@@ -170,6 +171,7 @@ def post_comment(slug: str) -> ResponseReturnValue:
             assert earlier is not None
             message, kind = _posted_message(earlier)
             return _done(article, user, earlier, message, kind=kind)
+        remember_reply_choice(comment, user, reply_mail_choice(request.form))
         comment_rules.finish_deletions()
     except DomainError as error:
         form = {"body": body, "parent_id": parent_id}
