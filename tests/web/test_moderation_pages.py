@@ -184,11 +184,17 @@ def test_the_settings_form_reads_its_text_as_the_settings_types():
     from webapp.forms.moderation import settings_changes, settings_sent
 
     sent = settings_sent({"max_links": " 5 ", "toxicity_threshold": "0.5", "other": "x"})
-    assert sent == {"toxicity_threshold": "0.5", "max_links": "5", "hide_reported": False}
+    assert sent == {
+        "toxicity_threshold": "0.5",
+        "max_links": "5",
+        "hide_reported": False,
+        "verified_commenters_only": False,
+    }
     assert settings_changes(sent) == {
         "toxicity_threshold": 0.5,
         "max_links": 5,
         "hide_reported": False,
+        "verified_commenters_only": False,
     }
     with pytest.raises(InvalidInput) as error:
         settings_changes(

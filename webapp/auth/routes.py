@@ -3,16 +3,25 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
+from flask_wtf import FlaskForm
 
 from webapp.auth import bp
 from webapp.auth_setup import sign_in_again
 from webapp.errors import AlreadySignedIn, DomainError, InvalidInput
 from webapp.extensions import db
-from webapp.forms.auth import ChangePasswordForm, LoginForm, RegisterForm
+from webapp.forms.auth import (
+    ChangeEmailForm,
+    ChangePasswordForm,
+    DeleteAccountForm,
+    DisplayNameForm,
+    LoginForm,
+    RegisterForm,
+)
+from webapp.models import User
 from webapp.ratelimits import route_limit
 from webapp.redirects import redirect_to_next, safe_redirect_target
 from webapp.security import login_required, signed_in_or_none, signed_in_user
-from webapp.services import accounts
+from webapp.services import account_mail, accounts
 from webapp.voters import adopt_anonymous_votes
 
 
@@ -71,9 +80,14 @@ def register() -> ResponseReturnValue:
             status = error.status
         else:
             adopt_anonymous_votes(user)
+            account_mail.send_address_check(user)
             db.session.commit()
             login_user(user)
-            flash("Your account is ready. Welcome to the conversation.", "success")
+            flash(
+                "Your account is ready. Welcome to the conversation. We mailed you a link "
+                "to confirm your address.",
+                "success",
+            )
             return redirect_to_next(form.next.data, url_for("public.home"))
     elif request.method == "POST":
         status = 422
@@ -121,7 +135,22 @@ def account() -> ResponseReturnValue:
             return redirect(url_for("auth.account"))
     elif request.method == "POST":
         status = 422
-    return render_template("auth/account.html", form=form, user=user), status
+    return account_page(user, status, form=form)
+
+
+def account_page(user: User, status: int = 200, **forms: FlaskForm) -> ResponseReturnValue:
+    """The account page with each of its forms: the one that was sent (with its
+    errors) from ``forms``, the others empty."""
+    page_forms: dict[str, FlaskForm] = {
+        "form": ChangePasswordForm(formdata=None),
+        "name_form": DisplayNameForm(
+            formdata=None, prefix="name", data={"display_name": user.display_name}
+        ),
+        "email_form": ChangeEmailForm(formdata=None, prefix="email"),
+        "delete_form": DeleteAccountForm(formdata=None, prefix="delete"),
+    }
+    page_forms.update(forms)
+    return render_template("auth/account.html", user=user, **page_forms), status
 
 
 @bp.post("/account/sign-out-everywhere")

@@ -4,7 +4,14 @@ from functools import cached_property
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    StringField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from webapp.http_cache import carries_session
@@ -67,4 +74,69 @@ class ChangePasswordForm(FlaskForm):
             EqualTo("new_password", message="does not match the new password"),
         ],
         render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ForgotPasswordForm(SignedOutForm):
+    email = EmailField(
+        "Email", validators=[DataRequired()], render_kw={"autocomplete": "email"}
+    )
+
+
+class ResetPasswordForm(SignedOutForm):
+    """The reset link's page: the new password twice. The token is in the page's
+    address, not in the form."""
+
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired()],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm_password = PasswordField(
+        "New password again",
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message="does not match the new password"),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class DisplayNameForm(FlaskForm):
+    display_name = StringField(
+        "Display name",
+        validators=[DataRequired(), Length(max=80)],
+        description="Shown next to your comments.",
+    )
+
+
+class ChangeEmailForm(FlaskForm):
+    email = EmailField(
+        "New email address",
+        validators=[DataRequired()],
+        description="We mail a link there; the address changes when you follow it.",
+        render_kw={"autocomplete": "email"},
+    )
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class DeleteAccountForm(FlaskForm):
+    comments = RadioField(
+        "Your comments",
+        choices=[
+            ("remove", "Remove my comments"),
+            ("keep", "Keep my comments, shown as by “Deleted reader”"),
+        ],
+        default="remove",
+        validators=[DataRequired()],
+    )
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
     )

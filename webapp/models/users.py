@@ -48,6 +48,14 @@ class User(UserMixin, Base):
     # names that look alike share it, so a look-alike of another reader's name is
     # found with one indexed read.
     name_skeleton: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    # When the reader followed the link mailed to ``email`` (webapp/services/
+    # account_mail.py); empty until then, and again after an address change until the
+    # new address is proven (the change itself proves it: only its link makes it).
+    email_verified_at: Mapped[datetime | None]
+    # When the reader deleted the account: the row stays, scrubbed of everything that
+    # names them (webapp/services/accounts.py ``delete_account``), because kept
+    # comments and the audit log still point at it.
+    deleted_at: Mapped[datetime | None]
 
     def get_id(self) -> str:
         """What the session and the remember-me cookie name this user by: "<id>:<generation>".

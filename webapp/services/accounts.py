@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hmac
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +21,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp.errors import (
     Banned,
+    Conflict,
     EmailTaken,
+    Forbidden,
     InvalidCredentials,
     InvalidInput,
     NotFound,
@@ -28,7 +31,7 @@ from webapp.errors import (
 )
 from webapp.extensions import db
 from webapp.models import Role, User, utcnow
-from webapp.services import names
+from webapp.services import account_mail, names
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
@@ -249,3 +252,160 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         raise InvalidInput(exc.message, fields={"new_password": problem}) from exc
     user.password_hash = hash_password(new_password)
     end_sessions(user)
+
+
+# --- issue 21: the reader's own account by mail ------------------------------------------
+
+
+class EmailUnverified(Forbidden):
+    code = "email_unverified"
+    message = (
+        "Only readers who have confirmed their email address may comment here. "
+        "Follow the link we mailed you, or ask for a new one."
+    )
+
+
+class AlreadyVerified(Conflict):
+    code, message = "already_verified", "Your address is already confirmed."
+
+
+class LastAdmin(Conflict):
+    code = "last_admin"
+    message = "You are the only admin: make someone else an admin before deleting this account."
+
+
+def _verify_or_wrong(user: User, password: str) -> None:
+    try:
+        _hasher().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError) as exc:
+        raise WrongPassword() from exc
+
+
+def _active_user(user_id: int) -> User | None:
+    user = db.session.get(User, user_id)
+    return None if user is None or user.deleted_at is not None else user
+
+
+def request_password_reset(raw_email: str) -> None:
+    """Mail a reset link if an account has this address; the same outcome either way
+    (nothing tells the caller whether it has), and close to the same time: both ways
+    read one row and sign one token. Raises InvalidInput only for an address that is
+    not an address at all. Flushes nothing; the caller commits (the outbox row)."""
+    email = normalise_email(raw_email)
+    user = db.session.scalar(select(User).where(User.email == email, User.deleted_at.is_(None)))
+    if user is None:
+        # The same signing work as for an account, so the answer takes as long.
+        account_mail.reset_token(User(id=0, email=email, password_hash=email))
+        return
+    account_mail.send_password_reset(user)
+
+
+def user_for_reset(token: str) -> User:
+    """The account a reset link is for, while the link is good: LinkExpired after
+    PASSWORD_RESET_MINUTES, LinkInvalid once any new password was set (the link names a
+    fingerprint of the hash it was made for) or the address changed."""
+    user_id, fingerprint, address = account_mail.read_reset_token(token)
+    user = _active_user(user_id)
+    if (
+        user is None
+        or user.email != address
+        or not hmac.compare_digest(account_mail.password_fingerprint(user), fingerprint)
+    ):
+        raise account_mail.LinkInvalid()
+    return user
+
+
+def reset_password(token: str, new_password: str, moment: datetime | None = None) -> User:
+    """Set a new password through a reset link and end every session of the account
+    (whoever knew the old password is out). The link proved the address too. Raises
+    LinkExpired / LinkInvalid, or InvalidInput on ``new_password``. Flushes."""
+    user = user_for_reset(token)
+    try:
+        check_password_strength(new_password)
+    except InvalidInput as exc:
+        problem = (exc.fields or {}).get("password", "too weak")
+        raise InvalidInput(exc.message, fields={"new_password": problem}) from exc
+    user.password_hash = hash_password(new_password)
+    if user.email_verified_at is None:
+        user.email_verified_at = moment or utcnow()
+    end_sessions(user)
+    return user
+
+
+def send_address_check(user: User) -> None:
+    """Mail the account's address a link that confirms it; AlreadyVerified when it is."""
+    if user.email_verified_at is not None:
+        raise AlreadyVerified()
+    account_mail.send_address_check(user)
+
+
+def confirm_address(token: str, moment: datetime | None = None) -> User:
+    """Mark the address proven. Following the link twice only says so again; a link
+    for an address the account no longer has is LinkInvalid. Flushes."""
+    user_id, address = account_mail.read_verify_token(token)
+    user = _active_user(user_id)
+    if user is None or user.email != address:
+        raise account_mail.LinkInvalid()
+    if user.email_verified_at is None:
+        user.email_verified_at = moment or utcnow()
+        db.session.flush()
+    return user
+
+
+def ensure_address_verified(user: User) -> None:
+    """Where the site lets only verified readers comment (a moderation setting): refuse
+    an unproven address with EmailUnverified (403). Staff are never held by it."""
+    if user.email_verified_at is None and not user.has_role(
+        Role.MODERATOR, Role.EDITOR, Role.ADMIN
+    ):
+        raise EmailUnverified()
+
+
+def request_address_change(user: User, password: str, raw_new_email: str) -> str:
+    """Mail a confirmation link to the new address and a notice to the old one; the
+    address changes only when the link is followed. Proven by the password. Raises
+    WrongPassword, InvalidInput (``email``) or EmailTaken. Returns the new address."""
+    _verify_or_wrong(user, password)
+    new_email = normalise_email(raw_new_email)
+    if new_email == user.email:
+        raise InvalidInput(
+            "That is already your address.", fields={"email": "the same as the current one"}
+        )
+    if db.session.scalar(select(User.id).where(User.email == new_email)) is not None:
+        raise EmailTaken()
+    account_mail.send_address_change(user, new_email)
+    return new_email
+
+
+def confirm_address_change(token: str, moment: datetime | None = None) -> User:
+    """Move the account to the address the link was sent to, proven by following it.
+    Single use: the link names the old address, which the account no longer has after.
+    Raises LinkExpired / LinkInvalid, or EmailTaken if someone took the address since.
+    Flushes; the old address gets a last notice."""
+    change = account_mail.read_change_token(token)
+    user = _active_user(change.user_id)
+    if user is None or user.email != change.old:
+        raise account_mail.LinkInvalid()
+    if db.session.scalar(select(User.id).where(User.email == change.new)) is not None:
+        raise EmailTaken()
+    user.email = change.new
+    user.email_verified_at = moment or utcnow()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:  # lost a race with a registration of that address
+        raise EmailTaken() from exc
+    account_mail.send_address_changed(change.old, user)
+    return user
+
+
+def rename(user: User, raw_name: str) -> User:
+    """A new display name, by the same rules as at registration (webapp/services/
+    names.py): no staff titles for readers, no look-alike of another account's name.
+    Raises InvalidInput on ``display_name``. Flushes."""
+    name = names.check_display_name(raw_name, user.role)
+    names.ensure_not_taken(name, user.id)
+    user.display_name = name.display_name
+    user.name_skeleton = name.name_skeleton
+    db.session.flush()
+    return user

@@ -19,7 +19,7 @@ from webapp.extensions import db
 from webapp.ids import is_id
 from webapp.models import Article, Comment, User, utcnow
 from webapp.services import moderation
-from webapp.services.accounts import ensure_can_write
+from webapp.services.accounts import ensure_address_verified, ensure_can_write
 from webapp.services.comments import storage
 from webapp.services.comments.rules import (
     DEEPEST_SHOWN,
@@ -67,6 +67,8 @@ def prepare(
     """
     moment = moment or utcnow()
     ensure_can_write(author)
+    if moderation.current_rules().settings.verified_commenters_only:
+        ensure_address_verified(author)
     if not article.is_published:
         raise NotFound("No published article has this address.")
     if not comments_open(article):

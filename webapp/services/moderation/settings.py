@@ -42,6 +42,9 @@ class ModerationSettings:
     #: Reports from accounts younger than this many hours, or without a published
     #: comment, count for less toward ``report_threshold`` (webapp/services/comments/rules.py).
     new_account_hours: int = 24
+    #: Only readers who confirmed their email address may comment (staff always may);
+    #: checked where every comment is posted (webapp/services/comments/posting.py).
+    verified_commenters_only: bool = False
 
 
 LIMITS: dict[str, tuple[float, float]] = {
