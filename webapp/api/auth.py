@@ -14,7 +14,7 @@ from webapp.errors import AlreadySignedIn
 from webapp.extensions import db
 from webapp.ratelimits import route_limit
 from webapp.security import login_required, signed_in_or_none, signed_in_user
-from webapp.services import account_data, accounts
+from webapp.services import account_data, account_mail, accounts
 from webapp.voters import adopt_anonymous_votes
 
 
@@ -35,6 +35,7 @@ def register() -> ResponseReturnValue:
         accounts.Registration(body["email"], body["password"], body["display_name"])
     )
     adopt_anonymous_votes(user)
+    account_mail.send_address_check(user)  # the outbox row commits with the account
     db.session.commit()
     login_user(user)
     return jsonify(user_json(user)), 201
