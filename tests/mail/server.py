@@ -142,7 +142,8 @@ class SmtpServer:
             and auth_data.login.decode() == self.username
             and auth_data.password.decode() == self.password
         )
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd answers (235, or 535 on a failure) itself.
+        return AuthResult(success=ok, handled=False)
 
     def start(self) -> None:
         self.port = self.port or free_port()
@@ -203,4 +204,3 @@ def deliver_outbox(app: Flask, rounds: int = 20) -> Any:
         return passes()
     with app.app_context():
         return passes()
-

@@ -43,6 +43,7 @@ import logging
 import os
 import random
 import smtplib
+import threading
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -83,15 +84,17 @@ UNKNOWN_OUTCOME = (
     "it if it did not arrive"
 )
 
-_worker: tuple[int, str] | None = None
+_workers: dict[tuple[int, int], str] = {}
 
 
 def this_worker() -> str:
-    """This process's name in claims (a new one after a fork)."""
-    global _worker
-    if _worker is None or _worker[0] != os.getpid():
-        _worker = (os.getpid(), f"mail:{worker_name()}")
-    return _worker[1]
+    """This worker's name in claims: one per process (a new one after a fork) and
+    thread (the tests run two workers as threads)."""
+    key = (os.getpid(), threading.get_ident())
+    name = _workers.get(key)
+    if name is None:
+        name = _workers[key] = f"mail:{worker_name()}"
+    return name
 
 
 @dataclass
@@ -309,9 +312,10 @@ def _log_letter(letter: Letter) -> None:
     )
 
 
-def deliver_due(now: datetime | None = None) -> PassReport:
-    """One delivery pass: claim, send, record (see the module's notes)."""
-    worker = this_worker()
+def deliver_due(now: datetime | None = None, worker: str | None = None) -> PassReport:
+    """One delivery pass: claim, send, record (see the module's notes). ``now`` is the
+    claim's time (tests pass a later one to find retries due)."""
+    worker = worker or this_worker()
     report = PassReport()
     started = now or utcnow()
     claimed = claim(

@@ -114,8 +114,8 @@ def address_domain(mail_from: str) -> str | None:
         address = envelope_sender(mail_from)
     except ValueError:
         return None
-    domain = address.rpartition("@")[2].strip()
-    return domain or None
+    local, at, domain = address.rpartition("@")
+    return domain.strip() or None if at and local else None
 
 
 @dataclass(frozen=True)
