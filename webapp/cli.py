@@ -28,6 +28,9 @@ def register_commands(app: Flask) -> None:
     from webapp.jobs.cli import worker  # the job runner's commands live with it
 
     app.cli.add_command(worker)
+    from webapp.services.mail.cli import mail  # the outbox's commands live with it
+
+    app.cli.add_command(mail)
 
 
 @click.command("seed-demo")
