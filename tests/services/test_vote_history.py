@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 import sqlalchemy as sa
 
 from webapp.csv_export import text as csv_text
@@ -245,3 +246,81 @@ def test_the_service_reads_two_grouped_queries(db, make_article, count_queries):
     with count_queries() as queries:
         minds_changed(poll)
     assert len(queries) == 2
+
+
+ROUNDS = 20
+
+
+@pytest.mark.postgres_only
+def test_moves_and_set_asides_at_once_neither_deadlock_nor_lose_history(app, db, make_article):
+    """Readers move their votes while decisions set them aside and restore them, all
+    at once: no deadlock (the history trigger fires after the tally and tone triggers
+    and locks only the history of the vote its statement holds), and afterwards every
+    vote's last history row is its current answer, set aside exactly when it is."""
+    import threading
+
+    from webapp.extensions import db as _db
+    from webapp.services.polls import lock_for_set_aside
+
+    poll = make_article(poll=True).poll
+    option_ids = [option.id for option in poll.options]
+    for n in range(6):
+        polls.cast_vote(poll, _voter(n), option_ids[n % 3], DAY1)
+    db.session.commit()
+    poll_id = poll.id
+    vote_ids = sorted(db.session.scalars(sa.select(Vote.id).where(Vote.poll_id == poll_id)))
+
+    def mover(n: int):
+        def work() -> None:
+            for k in range(ROUNDS):
+                _db.session.execute(
+                    sa.update(Vote)
+                    .where(Vote.voter_key == f"a:voter{n}")
+                    .values(option_id=option_ids[(n + k + 1) % 3], updated_at=utcnow())
+                )
+                _db.session.commit()
+
+        return work
+
+    def decider() -> None:
+        for k in range(ROUNDS):
+            lock_for_set_aside(poll_id, vote_ids)
+            _db.session.execute(
+                sa.update(Vote)
+                .where(Vote.id.in_(vote_ids))
+                .values(set_aside_at=utcnow() if k % 2 == 0 else None)
+                .execution_options(synchronize_session=False)
+            )
+            _db.session.commit()
+
+    works = [mover(n) for n in range(6)] + [decider, decider]
+    barrier = threading.Barrier(len(works))
+    errors: list[BaseException] = []
+
+    def run(work) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)
+                work()
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+            finally:
+                _db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(work,)) for work in works]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+    assert not errors, errors
+
+    db.session.expire_all()
+    for vote in db.session.scalars(sa.select(Vote).where(Vote.poll_id == poll_id)):
+        rows = db.session.execute(
+            sa.select(VoteChange.to_option_id, VoteChange.set_aside)
+            .where(VoteChange.vote_id == vote.id)
+            .order_by(VoteChange.id)
+        ).all()
+        assert len(rows) == ROUNDS + 1  # the first vote and every move
+        assert rows[-1][0] == vote.option_id
+        assert {aside for _, aside in rows} == {vote.set_aside_at is not None}
