@@ -12,6 +12,7 @@ from wtforms import (
     RadioField,
     StringField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from webapp.http_cache import carries_session
@@ -129,8 +130,8 @@ class DeleteAccountForm(FlaskForm):
     comments = RadioField(
         "Your comments",
         choices=[
-            ("remove", "Remove my comments"),
-            ("keep", "Keep my comments, shown as by “Deleted reader”"),
+            SelectChoice("remove", "Remove my comments"),
+            SelectChoice("keep", "Keep my comments, shown as by “Deleted reader”"),
         ],
         default="remove",
         validators=[DataRequired()],
