@@ -81,10 +81,14 @@ def test_comment_times_on_the_article_page(
     new_page: Any, live_server: Any, width: int, javascript: bool
 ) -> None:
     """The seeded comment's time: local with a relative phrase with script (base.html
-    loads the script), the server's UTC text without."""
+    loads the script), the server's UTC text without. (The seeded comment is the one
+    posted as the tests start; the demo's own conversation is days old.)"""
+    from tests.browser.conftest import SEEDED_COMMENT
+
     page = new_page(javascript=javascript, width=width)
     page.goto(f"/articles/{live_server.demo_slug}")
-    stamp = page.locator("#comments time.js-local-time").first
+    seeded = page.locator("#comments article.comment", has_text=SEEDED_COMMENT)
+    stamp = seeded.locator("time.js-local-time").first
     server_text = stamp.get_attribute("title") if javascript else stamp.inner_text()
     assert server_text is not None and server_text.endswith("UTC")
     datetime.fromisoformat(stamp.get_attribute("datetime") or "")  # a valid timestamp
