@@ -106,6 +106,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from webapp.auth import bp as auth_bp
     from webapp.editor import bp as editor_bp
     from webapp.health import bp as health_bp
+    from webapp.mail_admin import bp as mail_admin_bp
     from webapp.moderation import bp as moderation_bp
     from webapp.notifications import bp as notifications_bp
     from webapp.public import bp as public_bp
@@ -117,6 +118,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(moderation_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(notifications_bp)  # mail settings, unsubscribe (issue 21)
+    app.register_blueprint(mail_admin_bp)  # the outbox's failed mail, for admins
 
     from webapp.errors import register_error_handlers
 

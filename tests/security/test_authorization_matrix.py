@@ -150,6 +150,9 @@ EXPECTED: dict[str, dict[str, Row]] = {
                                 "POST":   (401, 403, 302, 403, 302)},
     "moderation.add_term":     {"POST":   (401, 403, 302, 403, 302)},
     "moderation.delete_term":  {"POST":   (401, 403, 302, 403, 302)},
+    # The mail outbox's failed and waiting messages: admins only.
+    "mail_admin.outbox":       {"GET":    (401, 403, 403, 403, 200)},
+    "mail_admin.retry":        {"POST":   (401, 403, 403, 403, 302)},
     # --- operations ------------------------------------------------------------
     "health.healthz":          {"GET":    (200, 200, 200, 200, 200)},
 }
