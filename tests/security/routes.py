@@ -98,6 +98,29 @@ def request_bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("public.react", "POST"): {"value": "1"},
         ("public.report", "POST"): {"reason": "spam"},
         ("auth.login", "POST"): {"email": world.author.email, "password": PASSWORD},
+        # Issue 21: mail about one's account (nothing here ends a session: the deletion
+        # sends a wrong password, the links' tokens are not theirs).
+        ("auth.forgot_password", "POST"): {"email": world.author.email},
+        ("auth.reset_password", "POST"): {
+            "new_password": PASSWORD,
+            "confirm_password": PASSWORD,
+        },
+        ("auth.change_name", "POST"): {"name-display_name": f"Renamed {n}"},
+        ("auth.change_email", "POST"): {
+            "email-email": f"moved{n}@example.org",
+            "email-password": PASSWORD,
+        },
+        ("auth.delete_account", "POST"): {
+            "delete-comments": "keep",
+            "delete-password": "not the password",
+        },
+        ("api.request_password_reset", "POST"): {"email": world.author.email},
+        ("api.confirm_password_reset", "POST"): {"token": "x.y.z", "new_password": PASSWORD},
+        ("api.confirm_verification", "POST"): {"token": "x.y.z"},
+        ("api.update_me", "PATCH"): {"display_name": f"Renamed {n}"},
+        ("api.change_email", "POST"): {"email": f"moved{n}@example.org", "password": PASSWORD},
+        ("api.confirm_email_change", "POST"): {"token": "x.y.z"},
+        ("api.delete_me", "DELETE"): {"password": "not the password", "keep_comments": True},
         # The password stays the same, so each role's visitor can sign in again.
         ("api.change_password", "POST"): {"current_password": PASSWORD, "new_password": PASSWORD},
         ("auth.account", "POST"): {

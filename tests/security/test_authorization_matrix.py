@@ -46,6 +46,17 @@ EXPECTED: dict[str, dict[str, Row]] = {
     "api.revoke_sessions":     {"POST":   (401, 204, 204, 204, 204)},
     "api.change_password":     {"POST":   (401, 204, 204, 204, 204)},
     "api.me":                  {"GET":    (401, 200, 200, 200, 200)},
+    # The reader's own account by mail (issue 21). Links with a wrong token: refused
+    # for everyone alike; a deletion with a wrong password: refused (403).
+    "api.request_password_reset": {"POST": (204, 204, 204, 204, 204)},
+    "api.confirm_password_reset": {"POST": (422, 422, 422, 422, 422)},
+    "api.send_verification":   {"POST":   (401, 204, 204, 204, 204)},
+    "api.confirm_verification": {"POST":  (422, 422, 422, 422, 422)},
+    "api.update_me":           {"PATCH":  (401, 200, 200, 200, 200)},
+    "api.change_email":        {"POST":   (401, 204, 204, 204, 204)},
+    "api.confirm_email_change": {"POST":  (422, 422, 422, 422, 422)},
+    "api.export_me":           {"GET":    (401, 200, 200, 200, 200)},
+    "api.delete_me":           {"DELETE": (401, 403, 403, 403, 403)},
     # --- JSON API: articles (a draft: only editors see it) ----------------
     "api.list_articles":       {"GET":    (200, 200, 200, 200, 200)},
     "api.get_article":         {"GET":    (404, 404, 404, 200, 200)},
@@ -111,6 +122,18 @@ EXPECTED: dict[str, dict[str, Row]] = {
     "auth.account":            {"GET":    (401, 200, 200, 200, 200),
                                 "POST":   (401, 302, 302, 302, 302)},
     "auth.sign_out_everywhere": {"POST":  (401, 302, 302, 302, 302)},
+    # Mail about one's account (issue 21); the links' pages with a wrong token: a clear 400.
+    "auth.forgot_password":    {"GET":    (200, 200, 200, 200, 200),
+                                "POST":   (200, 200, 200, 200, 200)},  # "check your mail"
+    "auth.reset_password":     {"GET":    (400, 400, 400, 400, 400),
+                                "POST":   (400, 400, 400, 400, 400)},
+    "auth.verify_address":     {"GET":    (400, 400, 400, 400, 400)},
+    "auth.confirm_address_change": {"GET": (400, 400, 400, 400, 400)},
+    "auth.send_verification":  {"POST":   (401, 302, 302, 302, 302)},
+    "auth.change_name":        {"POST":   (401, 302, 302, 302, 302)},
+    "auth.change_email":       {"POST":   (401, 302, 302, 302, 302)},
+    "auth.export_data":        {"GET":    (401, 200, 200, 200, 200)},
+    "auth.delete_account":     {"POST":   (401, 403, 403, 403, 403)},  # wrong password
     # --- editor pages --------------------------------------------------------
     "editor.dashboard":        {"GET":    (401, 403, 403, 200, 200)},
     "editor.overview":         {"GET":    (401, 403, 403, 200, 200)},
