@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from tests.conftest import PASSWORD, Api
 from webapp.models import Article, Comment, IntegrityGroup, ModerationTerm, User
+from webapp.services.notifications.tokens import unsubscribe_token
 
 ROLES = ("anonymous", "reader", "moderator", "editor", "admin")
 
@@ -155,6 +156,8 @@ def route_url(endpoint: str, arguments: set[str], world: World) -> str:
         "article_id": world.story.id,
         "status": "pending",
         "key": "articles/none/480.jpg",
+        # A genuine unsubscribe token (the world's author, reply mail).
+        "token": unsubscribe_token(world.author.id, "reply"),
     }
     if "slug" in arguments:
         if endpoint in {"public.label", "public.topic_feed"}:

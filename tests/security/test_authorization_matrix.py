@@ -122,6 +122,11 @@ EXPECTED: dict[str, dict[str, Row]] = {
     "auth.account":            {"GET":    (401, 200, 200, 200, 200),
                                 "POST":   (401, 302, 302, 302, 302)},
     "auth.sign_out_everywhere": {"POST":  (401, 302, 302, 302, 302)},
+    # Mail settings; the unsubscribe link needs no sign-in (its signed token is the proof).
+    "notifications.settings_page": {"GET": (401, 200, 200, 200, 200)},
+    "notifications.save_settings": {"POST": (401, 302, 302, 302, 302)},
+    "notifications.unsubscribe": {"GET":   (200, 200, 200, 200, 200)},  # a button only
+    "notifications.unsubscribe_now": {"POST": (200, 200, 200, 200, 200)},
     # Mail about one's account (issue 21); the links' pages with a wrong token: a clear 400.
     "auth.forgot_password":    {"GET":    (200, 200, 200, 200, 200),
                                 "POST":   (200, 200, 200, 200, 200)},  # "check your mail"

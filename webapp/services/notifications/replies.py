@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, render_template
+from flask import current_app
 from sqlalchemy import delete, func, or_, select
 
 from webapp.extensions import db
@@ -28,6 +28,7 @@ from webapp.models import Article, Comment, CommentStatus, User, utcnow
 from webapp.models.notifications import NotificationSettings, PendingReplyNotice
 from webapp.services.mail.outbox import enqueue
 from webapp.services.notifications import settings
+from webapp.services.notifications.rendering import render_mail
 from webapp.services.notifications.tokens import unsubscribe_headers, unsubscribe_url
 from webapp.site_address import absolute_url
 
@@ -150,8 +151,8 @@ def mail_reader(user_id: int, moment: datetime | None = None) -> bool:
         kind=settings.REPLY,
         to=reader.email,
         subject=subject,
-        text=render_template("mail/replies.txt", **context),
-        html=render_template("mail/replies.html", **context),
+        text=render_mail("mail/replies.txt", **context),
+        html=render_mail("mail/replies.html", **context),
         user_id=reader.id,
         headers=unsubscribe_headers(reader.id, settings.REPLY),
     )
