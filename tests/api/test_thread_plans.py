@@ -12,7 +12,7 @@ from tests.conftest import Api
 from tests.query_plans import explain, selects, statements
 from webapp.extensions import db
 
-SORTS = ("oldest", "newest", "top")
+SORTS = ("oldest", "newest", "top", "common_ground")
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def test_the_comments_api_reads_index_ranges_on_every_page(site, visitor, signed
 def test_the_article_page_reads_index_ranges(site, visitor, signed_in):
     if signed_in:
         visitor.login(site.viewer)
-    for query in ("", "?sort=top", "?sort=newest"):
+    for query in ("", "?sort=top", "?sort=newest", "?sort=common_ground"):
         with statements(db.engine) as ran:
             response = visitor.get(f"/articles/{site.article.slug}{query}")
         assert response.status_code == 200

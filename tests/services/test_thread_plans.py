@@ -26,11 +26,12 @@ from webapp.services import comments, polls
 from webapp.services.accounts import create_user
 from webapp.services.comments.rules import DEEPEST_SHOWN
 
-SORTS = ("oldest", "newest", "top")
+SORTS = ("oldest", "newest", "top", "common_ground")
 ROOT_INDEXES = {
     "oldest": "ix_comments_thread_roots",
     "newest": "ix_comments_thread_roots",
     "top": "ix_comments_thread_top",
+    "common_ground": "ix_comments_thread_common_ground",
 }
 PAGE = 7
 #: Indexes of a few rows by design (a reader's own unpublished top-level comments).
@@ -42,7 +43,26 @@ thread_module = importlib.import_module("webapp.services.comments.thread")
 
 @pytest.fixture(scope="module")
 def site(backend) -> Iterator[thread_data.Thread]:
-    yield from thread_data.site(backend)
+    built = thread_data.site(backend)
+    thread = next(built)
+    spread_common_ground()
+    yield thread
+    next(built, None)
+
+
+def spread_common_ground() -> None:
+    """Common-ground scores in runs that tie page after page, as the scores do: set
+    here as the triggers would leave them (the thread's reactions are not by answer)."""
+    db.session.execute(
+        sa.update(Comment)
+        .where(Comment.parent_id.is_(None))
+        .values(
+            common_ground=sa.case(
+                (Comment.id % 3 == 0, 0.75), (Comment.id % 3 == 1, 0.6), else_=0.0
+            )
+        )
+    )
+    db.session.commit()
 
 
 @pytest.fixture(autouse=True)
@@ -75,6 +95,7 @@ def _reference(article: Any, viewer: User | None, sort: str, featured: bool) -> 
     if featured:
         query = query.where(Comment.featured_at.is_not(None))
     order = {
+        "common_ground": (Comment.common_ground.desc(), Comment.score.desc(), Comment.id.asc()),
         "top": (Comment.score.desc(), Comment.id.asc()),
         "newest": (Comment.id.desc(),),
         "oldest": (Comment.id.asc(),),
@@ -109,7 +130,10 @@ def test_every_page_is_the_one_the_single_query_read(site, who):
                 shown.extend(node.comment for node in page.items)
                 if page.next_cursor is not None:
                     last = page.items[-1].comment
-                    assert page.next_cursor == (last.score if sort == "top" else 0, last.id)
+                    if sort == "common_ground":
+                        assert page.next_cursor == (last.common_ground, last.score, last.id)
+                    else:
+                        assert page.next_cursor == (last.score if sort == "top" else 0, last.id)
             assert shown == expected, (sort, featured)
             assert len(expected) > (PAGE if featured else 10 * PAGE)
     if who == "reader":

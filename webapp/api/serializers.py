@@ -71,6 +71,8 @@ def node_json(node: CommentNode) -> dict[str, Any]:
         author_vote=node.author_vote,
         my_reaction=node.my_reaction,
         can_edit=node.can_edit_until is not None,
+        # In [0, 1]: above 0 when readers of two or more poll answers approve (issue 20).
+        common_ground=node.comment.common_ground,
         replies=[node_json(reply) for reply in node.replies],
     )
     if node.in_reply_to is not None:

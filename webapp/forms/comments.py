@@ -15,7 +15,12 @@ from dataclasses import dataclass
 
 from webapp.services.comments import EDIT_MINUTES, FLAG_REASONS, MAX_BODY, MAX_NOTE, SORTS, min_body
 
-SORT_LABELS: dict[str, str] = {"oldest": "Oldest", "newest": "Newest", "top": "Top"}
+SORT_LABELS: dict[str, str] = {
+    "oldest": "Oldest",
+    "newest": "Newest",
+    "top": "Top",
+    "common_ground": "Common ground",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,7 +127,7 @@ def comments_context(
         limit=COMMENTS_PER_PAGE,
         featured_only=featured,
         answers_visible=answers_visible,
-        after=thread_key(after),
+        after=thread_key(after, sort),
     )
     return {
         "nodes": page.items,
@@ -339,6 +339,10 @@ def vote(slug: str) -> ResponseReturnValue:
         # A page can do better than the API's 401: send the reader to sign in.
         flash(refused.message, "error")
         return redirect(url_for("auth.login", next=url_for("public.article", slug=slug)))
+    if outcome.changed and who is not None:
+        # An account's vote moves its reactions' common ground (and the answer shown
+        # beside its comments): the cached threads go, as after a reaction.
+        caching.THREADS.changed()
     db.session.commit()
     poll_rules.vote_committed(slug, state, outcome)
     if outcome.changed and not _wants_fragment():
@@ -355,6 +359,8 @@ def withdraw_vote(slug: str) -> ResponseReturnValue:
     except RateLimited as error:
         return refuse_on_page(found, who, error)
     if poll_rules.withdraw(_poll_of(found), who, anonymous_id()):
+        if who is not None:
+            caching.THREADS.changed()  # as after a vote
         db.session.commit()
         poll_rules.forget_cached(slug)
         if not _wants_fragment():

@@ -24,7 +24,7 @@ EDIT_WINDOW = timedelta(minutes=15)
 EDIT_MINUTES = EDIT_WINDOW // timedelta(minutes=1)
 #: Depths 0, 1 and 2: three levels shown; deeper replies hang at the third.
 DEEPEST_SHOWN = 2
-SORTS = ("oldest", "newest", "top")
+SORTS = ("oldest", "newest", "top", "common_ground")
 #: Up (1), down (-1), or the reader's vote taken back (0).
 REACTIONS = (-1, 0, 1)
 

@@ -13,7 +13,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, bindparam, or_, select, union_all
+from sqlalchemy import (
+    Float,
+    Integer,
+    Select,
+    UnaryExpression,
+    and_,
+    bindparam,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.sql.elements import ColumnElement
 
 from webapp.errors import InvalidInput, NotFound
 from webapp.extensions import db
@@ -51,8 +62,9 @@ from webapp.services.comments.storage import (
     visible_to,
 )
 
-#: Where a page of top-level comments ends: (score, id) for "top", (0, id) otherwise.
-ThreadKey = tuple[int, int]
+#: Where a page of top-level comments ends: (score, id) for "top", (0, id) for "oldest"
+#: and "newest", (common_ground, score, id) for "common_ground".
+ThreadKey = tuple[int, int] | tuple[float, int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +99,8 @@ class CommentView:
     featured_at: datetime | None
     score: int
     rejection_reason: str | None
+    #: Above 0 when readers of two or more poll answers approve of it (issue 20).
+    common_ground: float
 
     @property
     def is_deleted(self) -> bool:
@@ -138,6 +152,7 @@ _VIEW_COLUMNS = (
     Comment.featured_at,
     Comment.score,
     Comment.rejection_reason,
+    Comment.common_ground,
     User.display_name,
     User.role,
 )
@@ -186,14 +201,16 @@ def thread(
     author's name, and none is built into an ORM object.
     """
     if sort not in SORTS:
-        raise InvalidInput("sort must be oldest, newest or top.", fields={"sort": "unknown"})
+        raise InvalidInput(
+            "sort must be oldest, newest, top or common_ground.", fields={"sort": "unknown"}
+        )
     visible = visible_to(viewer)
     roots = _roots(article, viewer, sort, limit, after, featured_only)
     next_cursor = None
     if len(roots) > limit:
         roots = roots[:limit]
         last = roots[-1]
-        next_cursor = (last.score if sort == "top" else 0, last.id)
+        next_cursor = _key_of(sort, last.common_ground, last.score, last.id)
 
     # The replies, a level at a time (two levels below the top), each level one
     # query through the (article, status, parent) index: replies are on their
@@ -261,11 +278,15 @@ def _roots(
     """One page of the thread's top-level comments (and one more, to know whether a
     page follows), in one query whatever the thread's length (``_roots_query``)."""
     kind = viewer_kind(viewer)
-    params = {"thread_article": article.id, "thread_limit": limit + 1}
+    params: dict[str, Any] = {"thread_article": article.id, "thread_limit": limit + 1}
     if viewer is not None and kind == "reader":
         params["thread_viewer"] = viewer.id
     if after is not None:
-        params["thread_score"], params["thread_last"] = after
+        if sort == "common_ground":
+            if len(after) != 3:
+                raise InvalidInput("This cursor is not of this sort.", fields={"cursor": "sort"})
+            params["thread_common_ground"] = after[0]
+        params["thread_score"], params["thread_last"] = after[-2], after[-1]
     return _views(_roots_query(kind, sort, after is not None, featured_only), params)
 
 
@@ -289,13 +310,31 @@ def _roots_query(kind: str, sort: str, after: bool, featured_only: bool) -> Sele
     if featured_only:
         where.append(Comment.featured_at.is_not(None))
     limit = bindparam("thread_limit", type_=Integer)
-    ranges = [[part, *start] for part in root_parts(kind) for start in page_starts(sort, after)]
-    if len(ranges) == 1:
+    ranges = [[part, *start] for part in root_parts(kind) for start in _page_starts(sort, after)]
+    if featured_only and sort == "common_ground":
+        # The featured comments (a few) in the order of their own index, then sorted:
+        # no index holds them by common ground, and SQLite, planning without
+        # statistics, would read the whole thread's common-ground index for its order.
+        featured = (
+            select(*_COMMENT_COLUMNS)
+            .where(*where, or_(*(and_(*conditions) for conditions in ranges)))
+            .order_by(Comment.score.desc(), Comment.id.asc())
+            .offset(0)  # read as it stands, not merged into the query around it
+            .subquery("featured")
+        )
+        query = (
+            select(*(featured.c[c.key] for c in _COMMENT_COLUMNS), User.display_name, User.role)
+            .select_from(featured)
+            .join(User, User.id == featured.c.author_id)
+            .order_by(*_page_order(sort, featured.c.common_ground, featured.c.score, featured.c.id))
+            .limit(limit)
+        )
+    elif len(ranges) == 1:
         query = (
             select(*_VIEW_COLUMNS)
             .join(User, User.id == Comment.author_id)
             .where(*where, *ranges[0])
-            .order_by(*page_order(sort, Comment.score, Comment.id))
+            .order_by(*_page_order(sort, Comment.common_ground, Comment.score, Comment.id))
             .limit(limit)
         )
     else:
@@ -305,7 +344,7 @@ def _roots_query(kind: str, sort: str, after: bool, featured_only: bool) -> Sele
             select(
                 select(*_COMMENT_COLUMNS)
                 .where(*where, *conditions)
-                .order_by(*page_order(sort, Comment.score, Comment.id))
+                .order_by(*_page_order(sort, Comment.common_ground, Comment.score, Comment.id))
                 .limit(limit)
                 .subquery()
             )
@@ -316,7 +355,7 @@ def _roots_query(kind: str, sort: str, after: bool, featured_only: bool) -> Sele
             select(*(merged.c[c.key] for c in _COMMENT_COLUMNS), User.display_name, User.role)
             .select_from(merged)
             .join(User, User.id == merged.c.author_id)
-            .order_by(*page_order(sort, merged.c.score, merged.c.id))
+            .order_by(*_page_order(sort, merged.c.common_ground, merged.c.score, merged.c.id))
             .limit(limit)
         )
     _ROOTS_QUERIES[key] = query
@@ -397,7 +436,18 @@ def page_holding(
         if root.parent_id is not None:
             top = db.session.get(Comment, root.parent_id)
             root = top if top is not None else root
-    if sort == "top":
+    if sort == "common_ground":
+        before = or_(
+            Comment.common_ground > root.common_ground,
+            and_(
+                Comment.common_ground == root.common_ground,
+                or_(
+                    Comment.score > root.score,
+                    and_(Comment.score == root.score, Comment.id < root.id),
+                ),
+            ),
+        )
+    elif sort == "top":
         before = or_(
             Comment.score > root.score, and_(Comment.score == root.score, Comment.id < root.id)
         )
@@ -406,17 +456,51 @@ def page_holding(
     else:
         before = Comment.id < root.id
     rows = db.session.execute(
-        select(Comment.score, Comment.id)
+        select(Comment.common_ground, Comment.score, Comment.id)
         .where(
             Comment.article_id == article.id,
             Comment.parent_id.is_(None),
             visible_to(viewer),
             before,
         )
-        .order_by(*page_order(sort, Comment.score, Comment.id))
+        .order_by(*_page_order(sort, Comment.common_ground, Comment.score, Comment.id))
     ).all()
     start = (len(rows) // per_page) * per_page
     if start == 0:
         return None
-    score, last_id = rows[start - 1]
-    return (score if sort == "top" else 0, last_id)
+    common_ground, score, last_id = rows[start - 1]
+    return _key_of(sort, common_ground, score, last_id)
+
+
+def _key_of(sort: str, common_ground: float, score: int, comment_id: int) -> ThreadKey:
+    """The sort key a page ending at this comment carries (``ThreadKey``)."""
+    if sort == "common_ground":
+        return (common_ground, score, comment_id)
+    return (score if sort == "top" else 0, comment_id)
+
+
+def _page_starts(sort: str, after: bool) -> list[list[ColumnElement[bool]]]:
+    """``storage.page_starts``, and for "common ground" (common_ground down, score down,
+    id up; the parameters ``thread_common_ground``, ``thread_score``, ``thread_last``)
+    three ranges of ix_comments_thread_common_ground: the rest of the cursor's score
+    within its common ground, the lower scores of it, then the lower common grounds."""
+    if sort != "common_ground" or not after:
+        return page_starts(sort, after)
+    common_ground = bindparam("thread_common_ground", type_=Float)
+    score = bindparam("thread_score", type_=Integer)
+    last_id = bindparam("thread_last", type_=Integer)
+    return [
+        [Comment.common_ground == common_ground, Comment.score == score, Comment.id > last_id],
+        [Comment.common_ground == common_ground, Comment.score < score],
+        [Comment.common_ground < common_ground],
+    ]
+
+
+def _page_order(
+    sort: str, common_ground: Any, score: Any, comment_id: Any
+) -> tuple[UnaryExpression[Any], ...]:
+    """``storage.page_order``, and "common ground" first: by common-ground score, then
+    score, highest first, then oldest first (the order of the contract)."""
+    if sort == "common_ground":
+        return (common_ground.desc(), score.desc(), comment_id.asc())
+    return page_order(sort, score, comment_id)
