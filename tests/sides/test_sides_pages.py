@@ -200,3 +200,15 @@ def test_candidates_across_articles_come_from_recent_poll_articles(make_article,
     found = side_rules.feature_candidates()
     assert [c.comment.id for c in found] == [second.said["no1"].id, first.said["yes1"].id]
     assert found[0].article_title == second.article.title
+
+
+def test_the_editors_results_page_carries_the_sides_section(make_article, make_user, make_api):
+    t = _thread_with_sides(make_article, make_user, results_visibility="after_close")
+    editor = make_api()
+    editor.login(make_user(role="editor"))
+    page = editor.get(f"/editor/articles/{t.article.id}/results")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    # Listed in the page's contents and shown, with the one-click feature form.
+    assert 'href="#sides-title"' in html and SECTION in html
+    assert f'action="/moderation/comments/{t.said["no3"].id}/feature"' in html

@@ -37,6 +37,7 @@ from webapp.extensions import db
 from webapp.models import IntegrityGroup, Poll, Role
 from webapp.security import role_required, signed_in_user
 from webapp.services import articles, insights, integrity, polls
+from webapp.services.comments import sides as side_rules
 from webapp.services.insights import accuracy, corrections
 from webapp.services.moderation import MAX_REASON
 from webapp.services.polls.minds_changed import MindsChanged, minds_changed
@@ -73,6 +74,7 @@ def results(article_id: int) -> ResponseReturnValue:
         can_correct=corrections.can_correct(signed_in_user()),
         panel=integrity_panel(poll, can_decide=True) if poll is not None else None,
         changed=changed,
+        sides=side_rules.for_editor(article, signed_in_user()),
         flow=flow_of(changed) if changed is not None else None,
         labels=insights.LABELS,
         mean_label=insights.label_for(found.comments.mean),
