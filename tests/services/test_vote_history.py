@@ -324,3 +324,27 @@ def test_moves_and_set_asides_at_once_neither_deadlock_nor_lose_history(app, db,
         assert len(rows) == ROUNDS + 1  # the first vote and every move
         assert rows[-1][0] == vote.option_id
         assert {aside for _, aside in rows} == {vote.set_aside_at is not None}
+
+
+def test_a_drafts_tried_out_votes_leave_no_history_at_publication(db, make_article):
+    """Votes an editor cast while the article was a draft go at first publication (the
+    poll starts from none); their history goes with them rather than showing as
+    readers withdrawing."""
+    from webapp.services import articles
+
+    article = make_article(poll=True, status="draft")
+    poll = article.poll
+    yes, no, _ = poll.options
+    # A draft's poll takes no votes now; an older one may hold some: written directly.
+    db.session.add(Vote(poll_id=poll.id, option_id=yes.id, voter_key="a:tried-out"))
+    db.session.commit()
+    db.session.execute(
+        sa.update(Vote).where(Vote.voter_key == "a:tried-out").values(option_id=no.id)
+    )
+    db.session.commit()
+    assert len(_history(db, poll)) == 2  # the first vote and the move
+    articles.publish(article)
+    db.session.commit()
+    assert _history(db, poll) == []
+    changed = minds_changed(poll)
+    assert (changed.moves, changed.withdrawals, changed.readers_who_moved) == ({}, {}, 0)

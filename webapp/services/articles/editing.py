@@ -27,6 +27,7 @@ from webapp.models import (
     PollOption,
     User,
     Vote,
+    VoteChange,
     utcnow,
 )
 from webapp.services.articles.rules import ArticleChanges, PollInput, slugify, validate_changes
@@ -152,6 +153,11 @@ def _drop_draft_votes(poll: Poll) -> None:
     db.session.execute(delete(Vote).where(Vote.poll_id == poll.id), execution_options=quiet)
     db.session.execute(
         delete(PollDailyTally).where(PollDailyTally.poll_id == poll.id), execution_options=quiet
+    )
+    # The vote history too (its trigger logged those deletions as withdrawals): the
+    # editor's "minds changed" starts at publication, as the timeline does.
+    db.session.execute(
+        delete(VoteChange).where(VoteChange.poll_id == poll.id), execution_options=quiet
     )
     with db.session.no_autoflush:
         for option in poll.options:
