@@ -185,3 +185,32 @@ def test_publishing_drops_votes_cast_on_the_draft(make_article, make_api, make_u
     assert api.patch(f"/api/v1/articles/{article.slug}", {"status": "draft"}).status_code == 200
     assert api.patch(f"/api/v1/articles/{article.slug}", {"status": "published"}).status_code == 200
     assert _count_votes(db, article) == 1
+
+
+def test_an_accounts_changed_answer_shows_at_once_through_the_cached_thread(
+    discussed, make_api, make_user
+):
+    # The answer beside a comment (and where its author's reactions count for common
+    # ground) follows the author's vote through either door, the API's included, even
+    # while the signed-out thread is cached.
+    from flask import current_app
+
+    current_app.config.update(THREAD_CACHE_SECONDS=30, RESULTS_CACHE_SECONDS=30)
+    caching.clear_all()
+    try:
+        article = discussed("always")
+        author = make_api()
+        author.login(make_user(name="Second Thoughts"))
+        votes = f"/api/v1/articles/{article.slug}/poll/votes"
+        no, yes = article.poll.options[1].id, article.poll.options[0].id
+        assert author.post(votes, {"option_id": no}).status_code == 201
+        comments = f"/api/v1/articles/{article.slug}/comments"
+        assert author.post(comments, {"body": "Yours"}).status_code == 201
+        passer_by = make_api()
+        assert _comments(passer_by, article)["<p>Yours</p>"] == "No"  # now cached
+        assert author.post(votes, {"option_id": yes}).status_code == 200
+        assert _comments(passer_by, article)["<p>Yours</p>"] == "Yes"
+        assert author.delete(f"{votes}/mine").status_code == 204
+        assert _comments(passer_by, article)["<p>Yours</p>"] is None
+    finally:
+        caching.clear_all()

@@ -15,6 +15,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Executable, bindparam, select, text
 from sqlalchemy.exc import IntegrityError
 
+from webapp.caching import THREADS
 from webapp.errors import Conflict, InvalidInput
 from webapp.extensions import db
 from webapp.models import Poll, User, Vote, utcnow
@@ -194,9 +195,21 @@ def vote(
                 slug, poll, as_voter(visitor, moment), signed_in, option_id, moment
             ):
                 written = ((option_id, tally_now(option_id)),)
+                _account_answer_changed(visitor.user)
                 return poll, VoteOutcome(option_id, created=True, changed=True, tallies=written)
         poll = replace(poll_for_article(slug, visitor.user), read_token=poll.read_token)
-    return poll, cast_vote(poll, voter_for(poll, visitor, moment), option_id, moment)
+    outcome = cast_vote(poll, voter_for(poll, visitor, moment), option_id, moment)
+    if outcome.changed:
+        _account_answer_changed(visitor.user)
+    return poll, outcome
+
+
+def _account_answer_changed(user: User | None) -> None:
+    """An account's answer decides where its reactions count for common ground and
+    which answer shows beside its comments (issue 20): the cached threads go, on the
+    API's door as on the page's, as after a reaction. Anonymous votes move neither."""
+    if user is not None:
+        THREADS.changed()
 
 
 def vote_committed(slug: str, poll: PollState, outcome: VoteOutcome) -> PollState:
@@ -334,7 +347,10 @@ def withdraw(
     if user is not None:
         ensure_can_write(user)
     key = voter_key(user, anonymous_id)
-    return key is not None and withdraw_vote(poll, key, moment)
+    withdrawn = key is not None and withdraw_vote(poll, key, moment)
+    if withdrawn:
+        _account_answer_changed(user)
+    return withdrawn
 
 
 def adopt_anonymous_vote(anonymous_key: str, user: User) -> int:
@@ -367,6 +383,8 @@ def adopt_anonymous_vote(anonymous_key: str, user: User) -> int:
         vote.user_id = user.id
         moved += 1
     db.session.flush()
+    if moved:
+        _account_answer_changed(user)
     return moved
 
 
