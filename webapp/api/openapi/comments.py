@@ -71,6 +71,14 @@ SCHEMAS: dict[str, Schema] = {
                     },
                     "my_reaction": {"type": "integer", "enum": [-1, 0, 1]},
                     "can_edit": BOOLEAN,
+                    "common_ground": {
+                        "type": "number",
+                        "minimum": 0,
+                        "maximum": 1,
+                        "description": "How readers of different poll answers value it: "
+                        "above 0 only when readers of two or more answers approve "
+                        "(webapp/services/comments/common_ground.py has the formula).",
+                    },
                     "replies": {"type": "array", "items": ref("ThreadComment")},
                 }
             ),
@@ -86,6 +94,11 @@ SCHEMAS: dict[str, Schema] = {
         {
             "body": {"type": "string", "minLength": 1, "maxLength": MAX_COMMENT},
             "parent_id": nullable(INTEGER),
+            "notify_replies": {
+                "type": "boolean",
+                "description": "Mail me when someone replies to this comment; absent: "
+                "the account's default (/account/notifications).",
+            },
         },
         ["body"],
     ),
