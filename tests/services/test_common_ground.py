@@ -256,3 +256,77 @@ def test_deleting_the_poll_or_an_option_leaves_no_score_behind(db, thread):
     db.session.delete(thread.article.poll)
     db.session.commit()
     assert _groups(db, comment) == {}
+
+
+ROUNDS = 20
+
+
+@pytest.mark.postgres_only
+def test_a_readers_reactions_and_vote_moves_at_once_neither_deadlock_nor_drift(app, db, thread):
+    """Two connections: one reader reacting to comments over and over while their
+    vote moves between answers, and another reader doing the same on the same
+    comments, and the comments' author moving theirs: no deadlock, and the groups
+    and scores equal a recount afterwards."""
+    import threading
+
+    from webapp.extensions import db as _db
+
+    made = [_comment(db, thread) for _ in range(3)]
+    for comment in made:
+        _react(db, comment, thread.yes[2:] + thread.no[2:], 1)
+    vote(thread.article.poll, thread.author, thread.options[0], D1)
+    db.session.commit()
+    option_ids = [option.id for option in thread.options]
+    comment_ids = [comment.id for comment in made]
+    people = [thread.yes[0].id, thread.no[0].id, thread.author.id]
+
+    def reactor(user_id: int) -> None:
+        for n in range(ROUNDS):
+            comment_id = comment_ids[n % 3]
+            _db.session.execute(
+                sa.delete(CommentReaction).where(
+                    CommentReaction.user_id == user_id, CommentReaction.comment_id == comment_id
+                )
+            )
+            _db.session.add(
+                CommentReaction(comment_id=comment_id, user_id=user_id, value=1 - 2 * (n % 2))
+            )
+            _db.session.commit()
+
+    def mover(user_id: int, shift: int) -> None:
+        for n in range(ROUNDS):
+            _db.session.execute(
+                sa.update(Vote)
+                .where(Vote.user_id == user_id)
+                .values(option_id=option_ids[(n + shift) % 3], updated_at=utcnow())
+            )
+            _db.session.commit()
+
+    works = [
+        lambda: reactor(people[0]),
+        lambda: mover(people[0], 1),
+        lambda: reactor(people[1]),
+        lambda: mover(people[1], 2),
+        lambda: mover(people[2], 0),
+    ]
+    barrier = threading.Barrier(len(works))
+    errors: list[BaseException] = []
+
+    def run(work: Any) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)
+                work()
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+            finally:
+                _db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(work,)) for work in works]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    db.session.expire_all()
+    assert cg.recount_article(thread.article.id) == 0
