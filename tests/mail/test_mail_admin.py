@@ -64,3 +64,10 @@ def test_only_admins_see_the_mail_page(app, api, make_user, role):
     assert api.form("/admin/mail/retry", {"all": "failed"}).status_code == 403
     db.session.expire_all()
     assert db.session.get(OutboxMessage, failed).status == "failed"
+
+
+@pytest.mark.parametrize(("role", "linked"), [("moderator", False), ("admin", True)])
+def test_the_moderation_tabs_link_the_outbox_for_admins_only(api, make_user, role, linked):
+    api.login(make_user(role=role))
+    page = api.get("/moderation/queue/pending").get_data(as_text=True)
+    assert ('href="/admin/mail"' in page) is linked
