@@ -522,8 +522,8 @@ COMMENTS: tuple[DemoComment, ...] = (
         "greg",
         "Greg P.",
         70.0,
-        "Let's not pretend a phone call settles a dispute older than both countries' "
-        "independence. The truce will last exactly as long as it suits the two armies, "
+        "Let's not pretend a phone call settles a dispute as old as the two countries "
+        "themselves. The truce will last exactly as long as it suits the two armies, "
         "and not one day longer.",
         "rally",
     ),
