@@ -56,6 +56,9 @@ def test_only_verified_readers_may_comment_when_the_site_says_so(
     # The page says why, with a button that mails the link.
     api.form(f"/articles/{article.slug}/comments", {"body": "A first thought on this story."})
     page = api.get(f"/articles/{article.slug}").get_data(as_text=True)
+    # The refused form comes back with the text, and the button beside it.
+    assert "A first thought on this story.</textarea>" in page
+    assert 'action="/account/verify"' in page and "Send me the link" in page
     assert "Only readers who have confirmed their email address may comment" in page
     sent = api.form("/account/verify", {"next": f"/articles/{article.slug}"})
     assert sent.status_code == 302 and sent.headers["Location"].endswith(
