@@ -101,12 +101,17 @@ def line_chart(
 ) -> LineChart:
     """Series drawn over evenly spaced x labels; ``intervals`` optionally gives, per
     series, a (low, high) range around each value, drawn as a whisker."""
-    left, right, top, bottom = 56, 40, 16, 40
-    plot_width, plot_height = width - left - right, height - top - bottom
     values = [v for points in series.values() for v in points]
     top_value = y_max if y_max is not None else max(values + [y_min + 1])
     span = (top_value - y_min) or 1.0
     count = len(x_labels)
+    y_texts = [y_format(y_min + span * k / 4) for k in range(5)]
+    # The y labels sit left of the plot, right-aligned: room for the longest at phone
+    # text size (20 units a glyph's height, up to 14 its width), so "+0.50" or "100%"
+    # is never cut off at the chart's edge.
+    left = max(56, 12 + 14 * max(len(text) for text in y_texts))
+    right, top, bottom = 40, 16, 40
+    plot_width, plot_height = width - left - right, height - top - bottom
 
     def x_at(i: int) -> float:
         return left + (plot_width / 2 if count == 1 else i * plot_width / (count - 1))
@@ -134,7 +139,7 @@ def line_chart(
         )
     step = max(1, -(-count // X_LABELS))  # few enough to stay apart at phone text size
     x_ticks = [Tick(x_at(i), x_labels[i]) for i in range(0, count, step)]
-    y_ticks = [Tick(y_at(y_min + span * k / 4), y_format(y_min + span * k / 4)) for k in range(5)]
+    y_ticks = [Tick(y_at(y_min + span * k / 4), y_texts[k]) for k in range(5)]
     return LineChart(
         width, height, left, top, plot_width, plot_height, drawn, x_ticks, y_ticks, title, y_label
     )
