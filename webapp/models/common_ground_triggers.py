@@ -101,7 +101,7 @@ def _scores_set(comment: str) -> str:
 def _author_side(comment: str, option: str) -> str:
     """Whether the comment's author holds ``option`` (a counted vote)."""
     return (
-        f"EXISTS (SELECT 1 FROM comments ac JOIN polls ap ON ap.article_id = ac.article_id "
+        f"EXISTS (SELECT 1 FROM comments ac JOIN polls ap ON ap.article_id = ac.article_id "  # nosec B608
         f"JOIN votes av ON av.poll_id = ap.id AND av.user_id = ac.author_id "
         f"WHERE ac.id = {comment} AND av.option_id = {option} AND av.set_aside_at IS NULL)"
     )  # nosec B608
@@ -151,7 +151,7 @@ def _sqlite_reaction_take(row: str) -> str:
 def _sqlite_reacted(poll: str, user: str) -> str:
     """The comments of the poll's article that the account reacted to."""
     return (
-        f"SELECT r.comment_id FROM comment_reactions r JOIN comments c ON c.id = r.comment_id "
+        f"SELECT r.comment_id FROM comment_reactions r JOIN comments c ON c.id = r.comment_id "  # nosec B608
         f"JOIN polls p ON p.article_id = c.article_id WHERE r.user_id = {user} AND p.id = {poll}"
     )  # nosec B608
 
@@ -255,14 +255,14 @@ BEGIN
     DELETE FROM {_GROUPS} WHERE option_id = OLD.id;
     {_sqlite_article_rescore("(SELECT p.article_id FROM polls p WHERE p.id = OLD.poll_id)")}
 END
-""",
+""",  # nosec B608 (trigger text from constants, no input)
     f"""
 CREATE TRIGGER IF NOT EXISTS polls_common_ground AFTER DELETE ON polls
 BEGIN
     DELETE FROM {_GROUPS} WHERE article_id = OLD.article_id;
     {_sqlite_article_rescore("OLD.article_id")}
 END
-""",
+""",  # nosec B608 (trigger text from constants, no input)
 )
 
 SQLITE_DROP = (

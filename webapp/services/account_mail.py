@@ -52,7 +52,8 @@ class LinkInvalid(DomainError):
     message = "This link is not valid, or it was already used. Please ask for a new one."
 
     def __init__(self, message: str | None = None, *, fields: dict[str, str] | None = None) -> None:
-        super().__init__(message, fields=fields or {"token": "not valid, or already used"})
+        problem = "not valid, or already used"  # nosec B105 (what is wrong, not a password)
+        super().__init__(message, fields=fields or {"token": problem})
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:
@@ -70,9 +71,9 @@ def _load(token: str, salt: str, max_age_seconds: int) -> dict[str, Any]:
     try:
         data = _serializer(salt).loads(token, max_age=max_age_seconds)
     except SignatureExpired as exc:
-        raise LinkExpired(fields={"token": "expired"}) from exc
+        raise LinkExpired(fields={"token": "expired"}) from exc  # nosec B105 (not a password)
     except BadSignature as exc:
-        raise LinkInvalid(fields={"token": "not valid"}) from exc
+        raise LinkInvalid(fields={"token": "not valid"}) from exc  # nosec B105 (not a password)
     if not isinstance(data, dict):
         raise LinkInvalid()
     return data

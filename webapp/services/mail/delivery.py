@@ -130,7 +130,7 @@ def retry_delay(attempts: int, base_seconds: float) -> timedelta:
     """The wait after the ``attempts``-th failed attempt: base, 2 x base, 4 x base, ...
     plus up to a tenth more at random."""
     seconds = base_seconds * 2 ** max(0, attempts - 1)
-    return timedelta(seconds=seconds * (1 + random.uniform(0, 0.1)))  # noqa: S311 (not a secret)
+    return timedelta(seconds=seconds * (1 + random.uniform(0, 0.1)))  # noqa: S311  # nosec B311 (jitter, not a secret)
 
 
 def abandon_unknown(now: datetime, stale_before: datetime) -> list[int]:
