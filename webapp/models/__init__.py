@@ -19,6 +19,7 @@ from webapp.models.comments import (
     FlagReason,
 )
 from webapp.models.common_ground import CommentAnswerReaction, VoteChange
+from webapp.models.embed import EmbedSite, EmbedThread, ExternalIdentity  # noqa: F401 (issue 22)
 from webapp.models.integrity import (
     GroupKind,
     GroupStatus,

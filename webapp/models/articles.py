@@ -80,6 +80,10 @@ class Article(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None]
+    # False for the thread of a page on an embedding site, made by its first view
+    # (issue 22, services/embed/threads.py): readers comment on it in the frame, but
+    # Pulse's own lists (front page, topics, feeds, search, neighbours) leave it out.
+    listed: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # Published comments, kept in step by triggers on comments (models/comment_triggers.py).
     comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
     # The lead image (services/media): where its renditions are stored (a key prefix),
@@ -127,11 +131,16 @@ class Article(Base):
 
 
 def public_articles_at(moment: datetime | sa.BindParameter[datetime]) -> sa.ColumnElement[bool]:
-    """The SQL condition of an article readers see at ``moment``: published, and its
-    publication time reached. Both columns lead ix_articles_status_published_at, so a
-    list newest first reads the index from ``moment`` down (no background job turns a
+    """The SQL condition of an article Pulse's lists show at ``moment``: published, its
+    publication time reached, and listed. Status and time lead
+    ix_articles_status_published_at, so a list newest first reads the index from ``moment`` down (no background job turns a
     scheduled article public: every read compares with its own now)."""
-    return sa.and_(Article.status == ArticleStatus.PUBLISHED.value, Article.published_at <= moment)
+    # ``listed``: an embedded page's thread is public but in none of Pulse's own lists.
+    return sa.and_(
+        Article.status == ArticleStatus.PUBLISHED.value,
+        Article.published_at <= moment,
+        Article.listed,
+    )
 
 
 # The search index's triggers join the metadata with the articles table.
