@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask, Request, current_app, render_template, request, url_for
+from flask import (
+    Flask,
+    Request,
+    current_app,
+    has_request_context,
+    render_template,
+    request,
+    url_for,
+)
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 from flask.wrappers import Response
@@ -57,6 +65,27 @@ class SessionCookies(SecureCookieSessionInterface):
     empty one and save nothing (``Vary: Cookie`` still added when the session was
     looked at), exactly what Flask ends up doing, without the rest.
     """
+
+    # Inside a host site's frame (issue 22) the session cookie is a third party's:
+    # browsers send it there only when SameSite=None and Secure, and keep it only
+    # when Partitioned (CHIPS: one jar per top-level site, so no tracking across
+    # sites). Pulse's own pages keep the first-party cookie as configured.
+    def _in_frame(self) -> bool:
+        # Imported here: the embed services import the models and hardening, which
+        # import this module.
+        from webapp.services.embed.http import is_frame_path
+
+        return has_request_context() and is_frame_path(request.path)
+
+    def get_cookie_samesite(self, app: Flask) -> str | None:
+        return "None" if self._in_frame() else super().get_cookie_samesite(app)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        # Chrome takes a Secure cookie over http from localhost and 127.0.0.1 (tests).
+        return True if self._in_frame() else super().get_cookie_secure(app)
+
+    def get_cookie_partitioned(self, app: Flask) -> bool:
+        return True if self._in_frame() else super().get_cookie_partitioned(app)
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):

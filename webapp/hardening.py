@@ -62,9 +62,21 @@ def security_headers(app: Flask) -> None:
     def add_headers(response: Response) -> Response:
         headers = response.headers
         present = {name.lower() for name, _value in headers}
+        if _frames_allowed_by(headers.get("Content-Security-Policy")):
+            # The view let some origins frame it (the embedded frame, issue 22): DENY
+            # would overrule that list in every browser that reads both.
+            present.add("x-frame-options")
         headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
         # Cache-Control, API included, is webapp.http_cache's (issue 18).
         return response
+
+
+def _frames_allowed_by(policy: str | None) -> bool:
+    """Whether a view's own Content-Security-Policy names who may frame it (a
+    ``frame-ancestors`` other than 'none')."""
+    if not policy or "frame-ancestors" not in policy:
+        return False
+    return "frame-ancestors 'none'" not in policy
 
 
 class JsonFormatter(logging.Formatter):

@@ -9,6 +9,7 @@ from webapp.api import (  # noqa: E402,F401
     auth,
     comments,
     docs,
+    embed_counts,
     integrity,
     moderation,
     polls,

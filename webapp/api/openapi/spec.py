@@ -23,6 +23,7 @@ from webapp.api.openapi import (
     auth,
     comments,
     components,
+    embed,
     integrity,
     moderation,
     polls,
@@ -44,6 +45,7 @@ SCHEMAS: dict[str, Schema] = {
     **sentiment.SCHEMAS,
     **integrity.SCHEMAS,
     **sides.SCHEMAS,
+    **embed.SCHEMAS,
 }
 
 # The document describes itself too.
@@ -89,6 +91,7 @@ def _document() -> dict[str, Any]:
             **sentiment.PATHS,
             **comments.PATHS,
             **sides.PATHS,
+            **embed.PATHS,
             **moderation.PATHS,
         },
         "components": {

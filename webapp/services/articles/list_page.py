@@ -101,7 +101,8 @@ def _beside(here: type[Article], *, earlier: bool) -> sa.ScalarSelect[int]:
     else:
         side = tuple_(other.published_at, other.id) > mine
         order = (other.published_at.asc(), other.id.asc())
-    conditions = [other.status == ArticleStatus.PUBLISHED, side]
+    # Not an embedded page's unlisted thread (issue 22), as neighbours._beside.
+    conditions = [other.status == ArticleStatus.PUBLISHED, other.listed, side]
     if not earlier:
         # A scheduled article is nobody's next one before its time (as neighbours._beside).
         conditions.append(other.published_at <= bindparam("now", type_=_PUBLISHED_AT_TYPE))
@@ -126,6 +127,7 @@ def _page_statement(after: bool, label: bool) -> Select[Any]:
     conditions: list[ColumnElement[bool]] = [
         here.status == ArticleStatus.PUBLISHED,
         here.published_at <= bindparam("now", type_=_PUBLISHED_AT_TYPE),
+        here.listed,  # as models.articles.public_articles_at (issue 22)
     ]
     if label:
         conditions.append(

@@ -37,7 +37,7 @@ Neighbours = tuple[ArticleLink | None, ArticleLink | None]
 def neighbours(article: Article) -> Neighbours:
     """(previous, next) published articles by publication order: every article page
     asks, so each worker keeps them a moment (``NEIGHBOURS``)."""
-    if not article.is_published or article.published_at is None:
+    if not article.is_published or article.published_at is None or not article.listed:
         return None, None
     when = article.published_at
     return NEIGHBOURS.get_or_build((article.id, when), partial(_read_neighbours, article.id, when))
@@ -46,7 +46,12 @@ def neighbours(article: Article) -> Neighbours:
 def _read_neighbours(article_id: int, when: datetime) -> Neighbours:
     """(previous, next) published articles around (``when``, ``article_id``), in one
     round trip."""
-    published = (Article.status == ArticleStatus.PUBLISHED, Article.id != article_id)
+    # Listed only: an embedded page's thread is nobody's neighbour (issue 22).
+    published = (
+        Article.status == ArticleStatus.PUBLISHED,
+        Article.listed,
+        Article.id != article_id,
+    )
     earlier = (
         select(literal(0).label("side"), Article.slug, Article.title)
         .where(
@@ -81,7 +86,7 @@ def neighbours_of(articles: Sequence[Article]) -> dict[int, Neighbours]:
     one by one, in one round trip whatever their number: a list shows them for every
     item. Drafts have none."""
     found: dict[int, Neighbours] = {article.id: (None, None) for article in articles}
-    ids = [a.id for a in articles if a.is_published and a.published_at is not None]
+    ids = [a.id for a in articles if a.is_published and a.published_at is not None and a.listed]
     if not ids:
         return found
     here = aliased(Article)
@@ -126,7 +131,8 @@ def _beside(here: type[Article], *, earlier: bool) -> ScalarSelect[int]:
     else:
         side = tuple_(other.published_at, other.id) > mine
         order = (other.published_at.asc(), other.id.asc())
-    conditions = [other.status == ArticleStatus.PUBLISHED, side]
+    # Listed only: an embedded page's thread is nobody's neighbour (issue 22).
+    conditions = [other.status == ArticleStatus.PUBLISHED, other.listed, side]
     if not earlier:
         # A scheduled article is nobody's next one before its time; before a public
         # article there is none to leave out (their times are earlier still).

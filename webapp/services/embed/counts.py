@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from webapp.errors import InvalidInput
 from webapp.extensions import db
-from webapp.models import Article
+from webapp.models import Article, ArticleStatus
 from webapp.models.embed import EmbedSite, EmbedThread
 from webapp.services.embed.threads import thread_key
 
@@ -37,7 +37,12 @@ def comment_counts(site: EmbedSite, keys: list[str]) -> dict[str, int]:
         rows = db.session.execute(
             select(EmbedThread.key, Article.comment_count)
             .join(Article, Article.id == EmbedThread.article_id)
-            .where(EmbedThread.site_id == site.id, EmbedThread.key.in_(wanted))
+            .where(
+                EmbedThread.site_id == site.id,
+                EmbedThread.key.in_(wanted),
+                # A draft's thread counts nothing: its comments are no one's to count yet.
+                Article.status == ArticleStatus.PUBLISHED.value,
+            )
         ).tuples()
         found = dict(rows.all())
     return {asked: found.get(key, 0) for asked, key in stored.items()}
