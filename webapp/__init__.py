@@ -105,6 +105,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from webapp.api import bp as api_bp
     from webapp.auth import bp as auth_bp
     from webapp.editor import bp as editor_bp
+    from webapp.embed import bp as embed_bp
     from webapp.embed_admin import bp as embed_admin_bp
     from webapp.health import bp as health_bp
     from webapp.mail_admin import bp as mail_admin_bp
@@ -120,6 +121,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(notifications_bp)  # mail settings, unsubscribe (issue 21)
     app.register_blueprint(mail_admin_bp)  # the outbox's failed mail, for admins
+    app.register_blueprint(embed_bp)  # the frame host sites embed, and embed.js (issue 22)
     app.register_blueprint(embed_admin_bp)  # the admins' embedding sites (issue 22)
 
     from webapp.errors import register_error_handlers
