@@ -143,7 +143,35 @@ def request_bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("moderation.unban", "POST"): {"reason": "Served the time."},
         ("moderation.settings", "POST"): settings,
         ("moderation.add_term", "POST"): {"term": unlikely_word(n), "kind": "suspect"},
+        # Issue 22: the admins' embedding sites.
+        ("embed_admin.new_site", "POST"): {"name": f"Site {n}", "origins": "https://a.example"},
+        ("embed_admin.edit_site", "POST"): {"name": f"Site {n}", "origins": "https://b.example"},
+        ("embed_admin.attach_thread", "POST"): {"article": world.story.slug, "key": f"page-{n}"},
     }
+
+
+def embed_ids(world: World) -> dict[str, int]:
+    """An embedding site with one thread (the world's story), made once per world and
+    committed (the request reads it in a session of its own)."""
+    from webapp.extensions import db
+    from webapp.models.embed import EmbedSite, EmbedThread
+
+    found = _EMBEDS.get(world.story.id)
+    if found is None:
+        site = EmbedSite(
+            name=f"Host {next_number()}",
+            origins=["https://host.example"],
+            secret="matrix-secret",
+            created_by_id=world.story.author_id,
+        )
+        thread = EmbedThread(site=site, key="matrix-page", article_id=world.story.id)
+        db.session.add(thread)
+        db.session.commit()
+        found = _EMBEDS[world.story.id] = {"site_id": site.id, "thread_id": thread.id}
+    return found
+
+
+_EMBEDS: dict[int, dict[str, int]] = {}
 
 
 def route_url(endpoint: str, arguments: set[str], world: World) -> str:
@@ -159,6 +187,10 @@ def route_url(endpoint: str, arguments: set[str], world: World) -> str:
         # A genuine unsubscribe token (the world's author, reply mail).
         "token": unsubscribe_token(world.author.id, "reply"),
     }
+    if {"site_id", "thread_id"} & arguments or endpoint == "api.embed_counts":
+        values.update(embed_ids(world))
+    if endpoint == "api.embed_counts":
+        return url_for(endpoint, site=values["site_id"], threads="matrix-page")
     if "slug" in arguments:
         if endpoint in {"public.label", "public.topic_feed"}:
             values["slug"] = "world"

@@ -181,6 +181,17 @@ EXPECTED: dict[str, dict[str, Row]] = {
     # The mail outbox's failed and waiting messages: admins only.
     "mail_admin.outbox":       {"GET":    (401, 403, 403, 403, 200)},
     "mail_admin.retry":        {"POST":   (401, 403, 403, 403, 302)},
+    # Embedding sites (issue 22): admins only (a site's secret signs readers in).
+    "embed_admin.sites":       {"GET":    (401, 403, 403, 403, 200)},
+    "embed_admin.new_site":    {"GET":    (401, 403, 403, 403, 200),
+                                "POST":   (401, 403, 403, 403, 302)},
+    "embed_admin.edit_site":   {"GET":    (401, 403, 403, 403, 200),
+                                "POST":   (401, 403, 403, 403, 302)},
+    "embed_admin.rotate_secret": {"POST": (401, 403, 403, 403, 302)},
+    "embed_admin.attach_thread": {"POST": (401, 403, 403, 403, 302)},
+    "embed_admin.detach_thread": {"POST": (401, 403, 403, 403, 302)},
+    # A host's article list reads its counts from anywhere (CORS decides who reads).
+    "api.embed_counts":        {"GET":    (200, 200, 200, 200, 200)},
     # --- operations ------------------------------------------------------------
     "health.healthz":          {"GET":    (200, 200, 200, 200, 200)},
 }
