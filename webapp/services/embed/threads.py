@@ -4,6 +4,7 @@ canonical URL; with "create on first view" the first view makes the article."""
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -83,11 +84,16 @@ def find_thread(site: EmbedSite, key: str) -> EmbedThread | None:
 def clean_title(title: str | None, fallback: str) -> str:
     """A host page's title as an article's: hostile characters out (the page is not
     ours), one line, at most MAX_TITLE_LENGTH; ``fallback`` when nothing is left."""
-    text = clean_line(title or "")
-    if has_unstorable(text):
-        # Lone surrogates or NUL: drop them rather than refuse the reader's page view.
-        text = "".join(c for c in text if c != "\x00" and not 0xD800 <= ord(c) <= 0xDFFF)
-    text = text or clean_line(fallback)
+    # Lone surrogates and NUL go (not storable), and so do format characters (Cf):
+    # a bidi override in a title would turn the text around it in Pulse's pages.
+    kept = "".join(
+        char
+        for char in title or ""
+        if char != "\x00"
+        and not 0xD800 <= ord(char) <= 0xDFFF
+        and unicodedata.category(char) != "Cf"
+    )
+    text = clean_line(kept) or clean_line(fallback)
     if len(text) > MAX_TITLE_LENGTH:
         text = text[: MAX_TITLE_LENGTH - 1].rstrip() + "…"
     return text
