@@ -27,6 +27,7 @@ ENDS_SESSIONS = {
     ("auth.logout", "POST"),
     ("auth.account", "POST"),
     ("auth.sign_out_everywhere", "POST"),
+    ("embed.sign_out", "POST"),  # the frame's sign-out ends the account's sessions too
 }
 _numbers = itertools.count(1)
 
@@ -191,6 +192,12 @@ def route_url(endpoint: str, arguments: set[str], world: World) -> str:
         values.update(embed_ids(world))
     if endpoint == "api.embed_counts":
         return url_for(endpoint, site=values["site_id"], threads="matrix-page")
+    if endpoint.startswith("embed.") and endpoint not in {"embed.script", "embed.popup"}:
+        # The frame's address: the site, its thread (the world's story) and the host
+        # page's origin, as embed.js writes it.
+        site_id = embed_ids(world)["site_id"]
+        frame = {"site": site_id, "thread": "matrix-page", "origin": "https://host.example"}
+        return url_for(endpoint, **frame, **{name: values[name] for name in arguments})
     if "slug" in arguments:
         if endpoint in {"public.label", "public.topic_feed"}:
             values["slug"] = "world"

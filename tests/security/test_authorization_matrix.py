@@ -190,6 +190,25 @@ EXPECTED: dict[str, dict[str, Row]] = {
     "embed_admin.rotate_secret": {"POST": (401, 403, 403, 403, 302)},
     "embed_admin.attach_thread": {"POST": (401, 403, 403, 403, 302)},
     "embed_admin.detach_thread": {"POST": (401, 403, 403, 403, 302)},
+    # The frame a host page embeds (issue 22): readable by anyone the page is; its doors
+    # are the article page's (the same rule of who may post), answering in the frame.
+    "embed.thread":            {"GET":    (200, 200, 200, 200, 200)},
+    "embed.sign_in":           {"GET":    (200, 200, 200, 200, 200)},
+    "embed.link":              {"GET":    (302, 302, 302, 302, 302)},  # to the thread on Pulse
+    "embed.script":            {"GET":    (302, 302, 302, 302, 302)},  # to this version
+    "embed.popup":             {"GET":    (302, 200, 200, 200, 200)},  # anonymous: sign in first
+    "embed.vote":              {"POST":   (302, 302, 302, 302, 302)},
+    "embed.withdraw_vote":     {"POST":   (302, 302, 302, 302, 302)},
+    "embed.post_comment":      {"POST":   (401, 302, 302, 302, 302)},
+    "embed.edit_comment":      {"POST":   (401, 302, 302, 302, 302)},
+    "embed.delete_comment":    {"POST":   (401, 302, 302, 302, 302)},
+    "embed.undo_delete":       {"POST":   (401, 302, 302, 302, 302)},
+    "embed.react":             {"POST":   (401, 302, 302, 302, 302)},
+    "embed.report":            {"POST":   (401, 302, 302, 302, 302)},
+    # No token or code sent: refused with a message in the frame, for everyone alike.
+    "embed.sso":               {"POST":   (302, 302, 302, 302, 302)},
+    "embed.redeem_code":       {"POST":   (302, 302, 302, 302, 302)},
+    "embed.sign_out":          {"POST":   (302, 302, 302, 302, 302)},
     # A host's article list reads its counts from anywhere (CORS decides who reads).
     "api.embed_counts":        {"GET":    (200, 200, 200, 200, 200)},
     # --- operations ------------------------------------------------------------
