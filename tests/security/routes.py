@@ -196,7 +196,11 @@ def route_url(endpoint: str, arguments: set[str], world: World) -> str:
         # The frame's address: the site, its thread (the world's story) and the host
         # page's origin, as embed.js writes it.
         site_id = embed_ids(world)["site_id"]
-        frame = {"site": site_id, "thread": "matrix-page", "origin": "https://host.example"}
+        frame: dict[str, Any] = {
+            "site": site_id,
+            "thread": "matrix-page",
+            "origin": "https://host.example",
+        }
         return url_for(endpoint, **frame, **{name: values[name] for name in arguments})
     if "slug" in arguments:
         if endpoint in {"public.label", "public.topic_feed"}:
