@@ -127,7 +127,7 @@ def _page_statement(after: bool, label: bool) -> Select[Any]:
     conditions: list[ColumnElement[bool]] = [
         here.status == ArticleStatus.PUBLISHED,
         here.published_at <= bindparam("now", type_=_PUBLISHED_AT_TYPE),
-        here.listed,  # as models.articles.public_articles_at (issue 22)
+        here.listed.is_(True),  # as models.articles.public_articles_at (issue 22)
     ]
     if label:
         conditions.append(
