@@ -115,3 +115,10 @@ def test_counts_refuse_unknown_sites_and_empty_or_huge_lists(
     assert empty.status_code == 422 and empty.get_json()["error"]["code"] == "invalid"
     many = ",".join(f"k{n}" for n in range(embed.MAX_THREADS + 1))
     assert client.get(f"/api/v1/embed/counts?site={site.id}&threads={many}").status_code == 422
+
+
+def test_the_first_party_pages_under_embed_are_not_the_frame() -> None:
+    assert embed.is_frame_path("/embed/v1/thread")
+    assert embed.is_frame_path("/embed/v1/comments/3/edit")
+    for path in ("/embed/v1/popup", "/embed/v1/embed.js", "/embed/v1/link", "/articles/x"):
+        assert not embed.is_frame_path(path), path

@@ -14,10 +14,16 @@ from webapp.models.embed import EmbedSite
 FRAME_PREFIX = "/embed/"
 
 
+#: Pages under the prefix that are Pulse's own, top-level, never in a frame: the sign-in
+#: pop-up, the script and the no-script link. A session they wrote must stay the
+#: first-party one (a partitioned twin under Pulse's own site would be a second cookie).
+FIRST_PARTY_PATHS = ("/embed/v1/popup", "/embed/v1/embed.js", "/embed/v1/link")
+
+
 def is_frame_path(path: str) -> bool:
     """Whether a request for ``path`` comes from (or makes) the embedded frame: its
     session cookie is then SameSite=None, Secure and Partitioned (CHIPS)."""
-    return path.startswith(FRAME_PREFIX)
+    return path.startswith(FRAME_PREFIX) and not path.startswith(FIRST_PARTY_PATHS)
 
 
 def frame_policy(site: EmbedSite) -> str:
