@@ -16,7 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from webapp.extensions import db
-from webapp.models import Comment, Vote
+from webapp.models import Article, Comment, Vote
+from webapp.models.embed import EmbedThread
 from webapp.services import embed as embed_rules
 
 HOST = "https://news.example"
@@ -135,7 +136,11 @@ def test_first_view_makes_the_thread_with_the_pages_title(client: FlaskClient, s
     response = client.get(url)
     assert response.status_code == 200
     assert "A new page" in response.get_data(as_text=True)
-    assert client.get(url).status_code == 200  # the same thread again, not a second one
+    assert client.get(url).status_code == 200
+    # Kept, and the same thread again on the next view, not a second one.
+    threads = db.session.query(EmbedThread).filter_by(site_id=site.id, key="new-page").all()
+    assert len(threads) == 1
+    assert db.session.query(Article).filter_by(title="A new page").count() == 1
 
 
 def test_an_anonymous_vote_in_the_frame_comes_back_to_the_frame(

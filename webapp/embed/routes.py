@@ -142,6 +142,8 @@ def partition_voter_cookie(response: Response) -> Response:
 def thread() -> ResponseReturnValue:
     address = read_frame_address()
     site, article = open_frame(address, create=True)
+    # A first view may have made the thread: kept, whatever the page does next.
+    db.session.commit()
     who = signed_in_or_none()
     # A refused comment form comes back with what was typed (as on the article page).
     form = session.pop(REFUSED_COMMENT_FORM, None) if who is not None else None
