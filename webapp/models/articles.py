@@ -133,8 +133,9 @@ class Article(Base):
 def public_articles_at(moment: datetime | sa.BindParameter[datetime]) -> sa.ColumnElement[bool]:
     """The SQL condition of an article Pulse's lists show at ``moment``: published, its
     publication time reached, and listed. Status and time lead
-    ix_articles_status_published_at, so a list newest first reads the index from ``moment`` down (no background job turns a
-    scheduled article public: every read compares with its own now)."""
+    ix_articles_status_published_at, so a list newest first reads the index from
+    ``moment`` down (no background job turns a scheduled article public: every read
+    compares with its own now)."""
     # ``listed``: an embedded page's thread is public but in none of Pulse's own lists.
     return sa.and_(
         Article.status == ArticleStatus.PUBLISHED.value,
