@@ -430,3 +430,15 @@ def test_the_script_has_a_stable_address_and_a_versioned_one(client: FlaskClient
     import gzip
 
     assert len(gzip.compress(body)) < 4096  # "a few kB gzipped"
+
+
+def test_a_draft_attached_as_a_thread_is_not_shown_before_publication(
+    client: FlaskClient, site: Any, make_article: Callable[..., Any]
+) -> None:
+    draft = make_article("Not out yet", status="draft", body="Secret plans for the bridge.")
+    embed_rules.attach_article(site, draft, key="soon")
+    db.session.commit()
+    response = client.get(frame_url(site, thread="soon"))
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "not open yet" in page and "Not out yet" not in page

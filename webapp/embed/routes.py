@@ -95,6 +95,9 @@ def open_frame(address: FrameAddress, *, create: bool) -> tuple[EmbedSite, Artic
             "on first view.",
             site=site,
         )
+    if not article.is_published:
+        # An editor's draft attached ahead of publication: readers see it when it is out.
+        raise FrameRefused("This discussion is not open yet.", site=site)
     return site, article
 
 
