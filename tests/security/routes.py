@@ -157,7 +157,9 @@ def embed_ids(world: World) -> dict[str, int]:
     from webapp.extensions import db
     from webapp.models.embed import EmbedSite, EmbedThread
 
-    found = _EMBEDS.get(world.story.id)
+    # Per database too: the SQLite and PostgreSQL runs number their stories alike.
+    key = (str(db.engine.url), world.story.id)
+    found = _EMBEDS.get(key)
     if found is None:
         site = EmbedSite(
             name=f"Host {next_number()}",
@@ -168,11 +170,11 @@ def embed_ids(world: World) -> dict[str, int]:
         thread = EmbedThread(site=site, key="matrix-page", article_id=world.story.id)
         db.session.add(thread)
         db.session.commit()
-        found = _EMBEDS[world.story.id] = {"site_id": site.id, "thread_id": thread.id}
+        found = _EMBEDS[key] = {"site_id": site.id, "thread_id": thread.id}
     return found
 
 
-_EMBEDS: dict[int, dict[str, int]] = {}
+_EMBEDS: dict[tuple[str, int], dict[str, int]] = {}
 
 
 def route_url(endpoint: str, arguments: set[str], world: World) -> str:

@@ -29,6 +29,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from webapp import caching
@@ -460,7 +461,14 @@ def keep_opener_while_signing_in(response: Response) -> Response:
     ``Cross-Origin-Opener-Policy: same-origin`` would cut the pop-up off from the frame
     that opened it (a frame in another site's page), and the code could not reach it."""
     if request.endpoint in ("auth.login", "auth.register"):
-        wanted = request.args.get("next") or request.form.get("next") or ""
+        wanted = request.args.get("next") or ""
+        if not wanted and request.method == "POST" and response.status_code < 400:
+            # A refused body (413, a malformed form) was answered already; reading
+            # the form again here would raise from inside the answer.
+            try:
+                wanted = request.form.get("next") or ""
+            except HTTPException:
+                wanted = ""
         if urlsplit(wanted).path == url_for("embed.popup"):
             embed_rules.popup_headers(response)
     return response
