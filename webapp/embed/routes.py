@@ -14,6 +14,7 @@ the frame by ``postMessage``), or with the host page's token (``sso``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -290,39 +291,39 @@ def post_comment() -> ResponseReturnValue:
     return _into_frame(address, article, article_comments.post_comment(article.slug))
 
 
-@bp.post("/v1/comments/<int:comment_id>/edit")
-def edit_comment(comment_id: int) -> ResponseReturnValue:
+def _comment_action(
+    comment_id: int, view: Callable[[int], ResponseReturnValue]
+) -> ResponseReturnValue:
+    """One of the article page's comment actions, on a comment of this frame's thread,
+    answered back into the frame."""
     address = read_frame_address()
     article = _frame_comment(address, comment_id)
-    return _into_frame(address, article, article_comments.edit_comment(comment_id))
+    return _into_frame(address, article, view(comment_id))
+
+
+@bp.post("/v1/comments/<int:comment_id>/edit")
+def edit_comment(comment_id: int) -> ResponseReturnValue:
+    return _comment_action(comment_id, article_comments.edit_comment)
 
 
 @bp.post("/v1/comments/<int:comment_id>/delete")
 def delete_comment(comment_id: int) -> ResponseReturnValue:
-    address = read_frame_address()
-    article = _frame_comment(address, comment_id)
-    return _into_frame(address, article, article_comments.delete_comment(comment_id))
+    return _comment_action(comment_id, article_comments.delete_comment)
 
 
 @bp.post("/v1/comments/<int:comment_id>/undo")
 def undo_delete(comment_id: int) -> ResponseReturnValue:
-    address = read_frame_address()
-    article = _frame_comment(address, comment_id)
-    return _into_frame(address, article, article_comments.undo_delete(comment_id))
+    return _comment_action(comment_id, article_comments.undo_delete)
 
 
 @bp.post("/v1/comments/<int:comment_id>/react")
 def react(comment_id: int) -> ResponseReturnValue:
-    address = read_frame_address()
-    article = _frame_comment(address, comment_id)
-    return _into_frame(address, article, article_comments.react(comment_id))
+    return _comment_action(comment_id, article_comments.react)
 
 
 @bp.post("/v1/comments/<int:comment_id>/report")
 def report(comment_id: int) -> ResponseReturnValue:
-    address = read_frame_address()
-    article = _frame_comment(address, comment_id)
-    return _into_frame(address, article, article_comments.report(comment_id))
+    return _comment_action(comment_id, article_comments.report)
 
 
 # --- signing in ----------------------------------------------------------------------------
