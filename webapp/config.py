@@ -137,6 +137,11 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_RESET_MINUTES": 60,
     "EMAIL_CONFIRM_HOURS": 48,
     "RATELIMIT_PASSWORD_RESET": "5 per hour",
+    # --- embedding (issue 22: webapp/services/embed/) ---
+    # A host site's sign-in token may live at most this many minutes (exp - iat).
+    "EMBED_TOKEN_MAX_MINUTES": 10,
+    # The one-use code a sign-in pop-up hands to the frame lasts this many seconds.
+    "EMBED_FRAME_CODE_SECONDS": 120,
     "REDIS_URL": None,
     # The site's own address (https://news.example): every absolute link (the Atom
     # feed, later mail) is built from it, never from the request's Host header.
@@ -291,6 +296,8 @@ NUMBER_SETTINGS = (
     ("MAIL_REPLY_BATCH_MINUTES", int),
     ("PASSWORD_RESET_MINUTES", int),
     ("EMAIL_CONFIRM_HOURS", int),
+    ("EMBED_TOKEN_MAX_MINUTES", int),
+    ("EMBED_FRAME_CODE_SECONDS", int),
     ("COMMENT_UNDO_SECONDS", int),
     ("MEDIA_MAX_UPLOAD_BYTES", int),
 )
