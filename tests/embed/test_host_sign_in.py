@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from webapp.extensions import db
 from webapp.models import User
@@ -32,7 +33,9 @@ def test_a_good_token_makes_an_account_once_and_signs_it_in_again(
     user = embed.sign_in_host_reader(site, identity)
     db.session.commit()
     assert user.display_name == "Ada Host" and user.email == "ada@news.example"
-    assert user.role == "reader" and user.email_verified_at is None
+    assert user.role == "reader"
+    # The site vouches for the address (its accounts verified it): confirmed on Pulse.
+    assert user.email_verified_at is not None
     again = embed.sign_in_host_reader(
         site, embed.verify_host_token(site, host_token(site, jti="b"))
     )
@@ -172,6 +175,7 @@ def test_a_host_claiming_an_existing_address_gets_no_one_s_account(
     db.session.commit()
     assert user.id != editor.id and user.role == "reader"
     assert user.email != "boss@news.example" and user.email.endswith("@embed.invalid")
+    assert user.email_verified_at is None  # a placeholder is no one's confirmed address
     # The look-alike name is refused too: a number tells them apart.
     assert user.display_name != "The Boss" and user.display_name.startswith("The Boss")
     assert db.session.get(User, editor.id).email == "boss@news.example"
@@ -222,3 +226,63 @@ def test_a_frame_code_signs_in_once_and_dies_with_the_sessions(
     app.config["EMBED_FRAME_CODE_SECONDS"] = -1
     with pytest.raises(embed.FrameCodeExpired):
         embed.redeem_frame_code(embed.issue_frame_code(db.session.get(User, reader.id)))
+
+
+def test_an_address_the_token_does_not_carry_is_not_confirmed(
+    make_site: Callable[..., Any], host_token: Callable[..., str]
+) -> None:
+    site = make_site()
+    # A site without its readers' e-mail sends an empty claim: a placeholder, unconfirmed.
+    none = embed.sign_in_host_reader(
+        site, embed.verify_host_token(site, host_token(site, sub="s1", email=""))
+    )
+    assert none.email.endswith("@embed.invalid") and none.email_verified_at is None
+    # Posing as a placeholder address does not make one confirmed either.
+    posing = embed.sign_in_host_reader(
+        site,
+        embed.verify_host_token(site, host_token(site, sub="s2", email="x@embed.invalid")),
+    )
+    assert posing.email != "x@embed.invalid" and posing.email_verified_at is None
+    db.session.commit()
+
+
+def test_an_unconfirmed_account_is_confirmed_when_the_site_vouches_for_its_address(
+    make_site: Callable[..., Any], host_token: Callable[..., str]
+) -> None:
+    site = make_site()
+    user = embed.sign_in_host_reader(site, embed.verify_host_token(site, host_token(site)))
+    user.email_verified_at = None  # as accounts made before this rule were
+    db.session.commit()
+    # A token carrying another address confirms nothing the account has.
+    other = host_token(site, jti="other", email="someone-else@news.example")
+    assert embed.sign_in_host_reader(site, embed.verify_host_token(site, other)).id == user.id
+    db.session.commit()
+    assert db.session.get(User, user.id).email_verified_at is None
+    same = host_token(site, jti="same", email="ADA@news.example")
+    embed.sign_in_host_reader(site, embed.verify_host_token(site, same))
+    db.session.commit()
+    assert db.session.get(User, user.id).email_verified_at is not None
+
+
+def test_the_worker_forgets_expired_tokens_and_codes_only(app: Any) -> None:
+    from datetime import timedelta
+
+    from webapp.jobs import registry
+    from webapp.models import utcnow
+    from webapp.models.embed import UsedEmbedToken
+    from webapp.services.embed import host_sign_in
+
+    chores = {chore.name: chore for chore in registry.periodic_chores()}
+    chore = chores["embed.forget_used_tokens"]
+    assert chore.function is host_sign_in.forget_used_tokens_now
+    assert chore.every_seconds <= 24 * 3600
+    now = utcnow()
+    for key, expires in (("old", now - timedelta(minutes=1)), ("live", now + timedelta(minutes=5))):
+        assert host_sign_in.use_once(key.ljust(64, "0"), expires)
+    db.session.commit()
+    assert chore.function() == 1
+    db.session.expire_all()
+    left = db.session.scalars(sa.select(UsedEmbedToken.token_key)).all()
+    assert left == ["live".ljust(64, "0")]
+    # What is still live stays used: the same token is refused again.
+    assert not host_sign_in.use_once("live".ljust(64, "0"), now + timedelta(minutes=5))

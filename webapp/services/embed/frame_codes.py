@@ -18,7 +18,6 @@ from webapp.models import User, utcnow
 from webapp.services.embed.host_sign_in import use_once
 
 _SALT = "pulse.embed.frame-code"
-DEFAULT_CODE_SECONDS = 120
 
 
 class FrameCodeInvalid(Unauthorized):
@@ -34,7 +33,7 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def code_seconds() -> int:
-    return int(current_app.config.get("EMBED_FRAME_CODE_SECONDS", DEFAULT_CODE_SECONDS))
+    return int(current_app.config["EMBED_FRAME_CODE_SECONDS"])
 
 
 def issue_frame_code(user: User) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.errors import InvalidInput, Unauthorized
 from webapp.extensions import db
+from webapp.jobs.registry import periodic
 from webapp.models import Role, User, utcnow
 from webapp.models.embed import EmbedSite, ExternalIdentity, UsedEmbedToken
 from webapp.services import names
@@ -31,7 +32,6 @@ ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ("sub", "name", "email", "exp", "iat")
 #: Clock difference tolerated between the host's servers and Pulse's.
 LEEWAY_SECONDS = 30
-DEFAULT_MAX_MINUTES = 10
 MAX_SUBJECT_LENGTH = 255
 #: No account has an address here: the stand-in when the host's is taken or unusable.
 PLACEHOLDER_DOMAIN = "embed.invalid"
@@ -62,7 +62,7 @@ class HostIdentity:
 
 
 def max_token_minutes() -> int:
-    return int(current_app.config.get("EMBED_TOKEN_MAX_MINUTES", DEFAULT_MAX_MINUTES))
+    return int(current_app.config["EMBED_TOKEN_MAX_MINUTES"])
 
 
 def verify_host_token(
@@ -134,29 +134,62 @@ def use_once(token_key: str, expires_at: datetime) -> bool:
 
 
 def forget_used_tokens(moment: datetime | None = None) -> int:
-    """Drop the records of tokens past their expiry (refused as expired anyway)."""
+    """Drop the records of tokens past their expiry (refused as expired anyway): the
+    host's sign-in tokens and the pop-up's codes (frame_codes keeps its nonces here
+    too). How many went."""
     result = db.session.execute(
         delete(UsedEmbedToken).where(UsedEmbedToken.expires_at < (moment or utcnow()))
     )
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+#: How often the job worker forgets expired tokens: the table holds one row per
+#: sign-in and pop-up code, and a token lives minutes.
+FORGET_EVERY_SECONDS = 3600.0
+
+
+@periodic("embed.forget_used_tokens", every_seconds=FORGET_EVERY_SECONDS)
+def forget_used_tokens_now() -> int:
+    """The job worker's hourly chore: forget the used tokens and codes past their
+    expiry (one DELETE; two workers at once delete what the other left). Commits."""
+    gone = forget_used_tokens()
+    db.session.commit()
+    return gone
+
+
 def _placeholder_email() -> str:
     return f"reader-{secrets.token_hex(8)}@{PLACEHOLDER_DOMAIN}"
+
+
+def _host_address(raw: str) -> str:
+    """The host's address normalised as Pulse stores addresses, or "" when it is none
+    (the claim is required but may be empty, for a site without its readers' e-mail)."""
+    try:
+        email = normalise_email(raw) if not has_unstorable(raw) else ""
+    except InvalidInput:
+        email = ""
+    if len(email) > 254 or email.endswith("@" + PLACEHOLDER_DOMAIN):
+        return ""
+    return email
 
 
 def _address_for(raw: str) -> str:
     """The host's address for a new account if it is valid and no account has it, else
     a placeholder: a second account never takes over or shadows an existing one."""
-    try:
-        email = normalise_email(raw) if not has_unstorable(raw) else ""
-    except InvalidInput:
-        email = ""
-    if len(email) > 254:
-        email = ""
+    email = _host_address(raw)
     if not email or db.session.scalar(select(User.id).where(User.email == email)) is not None:
         return _placeholder_email()
     return email
+
+
+def _confirm_vouched_address(user: User, host: HostIdentity) -> None:
+    """The address the site vouches for counts as confirmed when the account has it:
+    an admin registered the site and shares its secret, and the site's own accounts
+    verified the address (a registered site is trusted to sign its readers in at all,
+    which is more). A placeholder address is never confirmed, and neither is an
+    address the account has but the token does not carry."""
+    if user.email_verified_at is None and user.email == _host_address(host.email):
+        user.email_verified_at = utcnow()
 
 
 def _display_name_for(raw: str, site: EmbedSite) -> names.CheckedName:
@@ -205,6 +238,8 @@ def sign_in_host_reader(site: EmbedSite, host: HostIdentity) -> User:
     user = identity.user
     if user.deleted_at is not None:
         raise HostTokenInvalid("This reader's account was deleted.")
+    _confirm_vouched_address(user, host)
+    db.session.flush()
     return user
 
 
