@@ -12,6 +12,10 @@ to it at once: what the mail tests of every part use.
 
 When the test also uses the ``app`` fixture, ``smtp_server`` points that app's
 SMTP_URL at itself; an app built with ``make_app`` takes ``SMTP_URL=smtp_server.url``.
+
+TLS (tests/mail/test_tls.py): ``running_smtp_server(tls_context=...)`` offers STARTTLS,
+``ssl_context=...`` is TLS from the first byte; ``events`` records STARTTLS, AUTH and
+DATA in order with whether the connection was encrypted at that moment.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import email
 import email.policy
 import re
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -50,6 +55,15 @@ class Received:
     rcpt_tos: list[str]
     message: EmailMessage
     raw: bytes
+    #: Whether it came over an encrypted connection (STARTTLS or implicit TLS).
+    encrypted: bool = False
+
+
+def _encrypted(server: Any) -> bool:
+    """Whether aiosmtpd's connection ``server`` is encrypted now: its transport is a TLS
+    one (after STARTTLS, or from the start) and knows its cipher."""
+    transport = getattr(server, "transport", None)
+    return transport is not None and transport.get_extra_info("cipher") is not None
 
 
 @dataclass
@@ -63,13 +77,32 @@ class SmtpServer:
     received: list[Received] = field(default_factory=list)
     # Recipient address -> (code, text) the server answers RCPT TO with.
     refusals: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # TLS: a context offers STARTTLS (tls_context) or speaks TLS from the first byte
+    # (ssl_context); require_starttls refuses every command but EHLO/STARTTLS before it.
+    tls_context: ssl.SSLContext | None = None
+    ssl_context: ssl.SSLContext | None = None
+    require_starttls: bool = False
+    # AUTH only once the connection is encrypted (aiosmtpd counts STARTTLS only).
+    auth_require_tls: bool = False
+    # ("STARTTLS" | "AUTH" | "AUTH refused" | "DATA", encrypted then), in order.
+    events: list[tuple[str, bool]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _controller: Controller | None = None
 
     @property
     def url(self) -> str:
+        """Where Pulse reaches it: ``smtps://`` for implicit TLS; a plain server that
+        asks for AUTH needs ``?starttls=off`` (Pulse sends no password in the clear
+        unless told to)."""
         user = f"{self.username}:{self.password}@" if self.username else ""
-        return f"smtp://{user}{self.host}:{self.port}"
+        if self.ssl_context is not None:
+            return f"smtps://{user}{self.host}:{self.port}"
+        plain = "?starttls=off" if self.username and self.tls_context is None else ""
+        return f"smtp://{user}{self.host}:{self.port}{plain}"
+
+    def event_names(self) -> list[str]:
+        with self._lock:
+            return [name for name, _ in self.events]
 
     @property
     def messages(self) -> list[EmailMessage]:
@@ -128,11 +161,19 @@ class SmtpServer:
         raw = bytes(envelope.original_content or envelope.content)
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
+        encrypted = _encrypted(server)
         with self._lock:
+            self.events.append(("DATA", encrypted))
             self.received.append(
-                Received(str(envelope.mail_from), list(envelope.rcpt_tos), parsed, raw)
+                Received(str(envelope.mail_from), list(envelope.rcpt_tos), parsed, raw, encrypted)
             )
         return "250 Message accepted for delivery"
+
+    def handle_STARTTLS(self, server: Any, session: Any, envelope: Any) -> bool:  # noqa: N802
+        """Called (not awaited) by aiosmtpd once the STARTTLS handshake is done."""
+        with self._lock:
+            self.events.append(("STARTTLS", session.ssl is not None))
+        return True
 
     def _authenticate(
         self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
@@ -142,6 +183,8 @@ class SmtpServer:
             and auth_data.login.decode() == self.username
             and auth_data.password.decode() == self.password
         )
+        with self._lock:
+            self.events.append(("AUTH" if ok else "AUTH refused", _encrypted(server)))
         # handled=False: aiosmtpd answers (235, or 535 on a failure) itself.
         return AuthResult(success=ok, handled=False)
 
@@ -149,8 +192,15 @@ class SmtpServer:
         self.port = self.port or free_port()
         options: dict[str, Any] = {"enable_SMTPUTF8": True}
         if self.username:
-            options.update(authenticator=self._authenticate, auth_require_tls=False)
-        self._controller = Controller(self, hostname=self.host, port=self.port, **options)
+            options.update(
+                authenticator=self._authenticate,
+                auth_require_tls=self.auth_require_tls,
+            )
+        if self.tls_context is not None:
+            options.update(tls_context=self.tls_context, require_starttls=self.require_starttls)
+        self._controller = Controller(
+            self, hostname=self.host, port=self.port, ssl_context=self.ssl_context, **options
+        )
         self._controller.start()
 
     def stop(self) -> None:
@@ -161,7 +211,7 @@ class SmtpServer:
 
 def running_smtp_server(**options: Any) -> SmtpServer:
     """A started server (stop it with ``.stop()``); ``username``/``password`` make it
-    ask for AUTH (over plain text: it is the tests' own loopback)."""
+    require AUTH (over plain text unless given a TLS context: ``auth_require_tls``)."""
     server = SmtpServer(**options)
     server.start()
     return server

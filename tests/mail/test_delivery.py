@@ -289,13 +289,16 @@ def test_the_worker_delivers_the_outbox(app, smtp_server):
 
 
 def test_signing_in_to_the_server(app):
+    """Over plain text only when SMTP_URL says so (``starttls=off``); over TLS, and
+    without it, in tests/mail/test_tls.py."""
     server = running_smtp_server(username="pulse", password="p@ss:word")
     try:
-        app.config["SMTP_URL"] = f"smtp://pulse:p%40ss%3Aword@127.0.0.1:{server.port}"
+        plain = "?starttls=off"
+        app.config["SMTP_URL"] = f"smtp://pulse:p%40ss%3Aword@127.0.0.1:{server.port}{plain}"
         [message_id] = _write()
         assert deliver_due().sent == [message_id]
         assert len(server.messages) == 1
-        app.config["SMTP_URL"] = f"smtp://pulse:wrong@127.0.0.1:{server.port}"
+        app.config["SMTP_URL"] = f"smtp://pulse:wrong@127.0.0.1:{server.port}{plain}"
         [refused] = _write()
         assert deliver_due().retrying == [refused]
         assert "535" in _rows()[-1].last_error

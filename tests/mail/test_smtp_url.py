@@ -23,6 +23,19 @@ def test_plain_smtp_uses_starttls_when_offered_on_port_25():
     assert parse_smtp_url("smtp://relay:2525?starttls=require").starttls == "require"
 
 
+def test_credentials_require_starttls_on_any_port_unless_turned_off():
+    assert parse_smtp_url("smtp://user:pw@relay:25").starttls == "require"
+    assert parse_smtp_url("smtp://user:pw@relay:2525?starttls=off").starttls == "off"
+    assert parse_smtp_url("smtp://relay:2525").starttls == "opportunistic"
+
+
+def test_smtp_ca_file_is_kept_and_named_in_the_description():
+    settings = parse_smtp_url("smtps://mail.example.com", ca_file="/etc/pulse/relay-ca.pem")
+    assert settings.ca_file == "/etc/pulse/relay-ca.pem"
+    assert "/etc/pulse/relay-ca.pem" in settings.describe()
+    assert parse_smtp_url("smtps://mail.example.com", ca_file="").ca_file is None
+
+
 def test_smtps_is_tls_from_the_start_on_465():
     settings = parse_smtp_url("SMTPS://user:secret@mail.example.com")
     assert (settings.port, settings.implicit_tls, settings.starttls) == (465, True, "off")

@@ -72,7 +72,9 @@ def send_test(address: str) -> None:
     smtp_url = current_app.config.get("SMTP_URL")
     if smtp_url:
         try:
-            where = parse_smtp_url(smtp_url).describe()
+            where = parse_smtp_url(
+                smtp_url, ca_file=current_app.config.get("SMTP_CA_FILE")
+            ).describe()
         except SmtpUrlError as error:
             raise click.ClickException(str(error)) from error
     else:

@@ -330,7 +330,9 @@ def deliver_due(now: datetime | None = None, worker: str | None = None) -> PassR
     if not smtp_url:
         _log_all(claimed, worker, report)
         return report
-    settings = parse_smtp_url(smtp_url, float(_config("MAIL_TIMEOUT")))
+    # SMTP_CA_FILE: read with get, so an app whose config predates it still starts.
+    ca_file = current_app.config.get("SMTP_CA_FILE") or None
+    settings = parse_smtp_url(smtp_url, float(_config("MAIL_TIMEOUT")), ca_file=ca_file)
     _send_all(claimed, worker, settings, report)
     return report
 

@@ -12,10 +12,21 @@ header; ``smtplib`` speaks ESMTP with STARTTLS, implicit TLS, AUTH and SMTPUTF8.
 - ``smtp://host`` (port 25) or any other port: STARTTLS when the server offers it;
   ``?starttls=require`` insists on it, ``?starttls=off`` never tries it (a relay on
   localhost with a certificate nobody trusts);
+- ``smtp://user:pass@host`` on any port: STARTTLS required as on 587, so that the
+  password never crosses the network in the clear because a server (or someone between
+  it and Pulse) left STARTTLS out of its answer; ``?starttls=off`` is the only way to
+  sign in without it, said on purpose;
 - ``smtps://user:pass@host`` (port 465): TLS from the first byte.
 
-User and password are URL-decoded (``p%40ss`` is ``p@ss``). Certificates are checked
-against the system's trusted ones.
+User and password are URL-decoded (``p%40ss`` is ``p@ss``).
+
+Certificates are always checked, both ways (``tls_context``): the chain against the
+system's trusted certificates, or, with ``SMTP_CA_FILE``, against the certificates in
+that PEM file only (a relay whose certificate comes from a private CA); and the
+certificate must name the host ``SMTP_URL`` names (``smtplib`` hands it over as the
+server name). A certificate that fails either check fails the attempt, which is
+retried like any other; mail is never sent over a connection whose certificate was not
+checked, and an offered STARTTLS that fails is not followed by plain text.
 """
 
 from __future__ import annotations
@@ -56,16 +67,20 @@ class SmtpSettings:
     username: str | None
     password: str | None
     timeout: float
+    #: SMTP_CA_FILE: a PEM file of the certificates to trust instead of the system's.
+    ca_file: str | None = None
 
     def describe(self) -> str:
         """Where mail goes, without the password (for logs and the CLI)."""
         scheme = "smtps" if self.implicit_tls else "smtp"
         user = f"{self.username}@" if self.username else ""
-        return f"{scheme}://{user}{self.host}:{self.port} (STARTTLS {self.starttls})"
+        trusted = f", certificates from {self.ca_file}" if self.ca_file else ""
+        return f"{scheme}://{user}{self.host}:{self.port} (STARTTLS {self.starttls}{trusted})"
 
 
-def parse_smtp_url(url: str, timeout: float = 20.0) -> SmtpSettings:
-    """Read ``SMTP_URL``; SmtpUrlError says what is wrong with one that is not."""
+def parse_smtp_url(url: str, timeout: float = 20.0, ca_file: str | None = None) -> SmtpSettings:
+    """Read ``SMTP_URL`` (and ``SMTP_CA_FILE``, as ``ca_file``); SmtpUrlError says what
+    is wrong with one that is not."""
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme not in ("smtp", "smtps"):
@@ -88,7 +103,9 @@ def parse_smtp_url(url: str, timeout: float = 20.0) -> SmtpSettings:
             raise SmtpUrlError("SMTP_URL's starttls= is require, opportunistic or off")
         starttls = chosen  # type: ignore[assignment]
     else:
-        starttls = "require" if port == SUBMISSION_PORT else "opportunistic"
+        # With credentials, as on the submission port, the password waits for TLS.
+        signs_in = bool(parts.username)
+        starttls = "require" if port == SUBMISSION_PORT or signs_in else "opportunistic"
     return SmtpSettings(
         host=parts.hostname,
         port=port,
@@ -97,6 +114,7 @@ def parse_smtp_url(url: str, timeout: float = 20.0) -> SmtpSettings:
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password is not None else None,
         timeout=timeout,
+        ca_file=ca_file or None,
     )
 
 
@@ -163,11 +181,26 @@ class SmtpConnectionError(Exception):
     """The server could not be reached or would not talk (every message waits)."""
 
 
+def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
+    """The TLS settings of every connection: the server's certificate must chain to a
+    trusted one (the system's, or with ``ca_file`` only those in it) and name the host
+    connected to. SmtpConnectionError when ``ca_file`` cannot be read."""
+    try:
+        context = ssl.create_default_context(cafile=ca_file or None)
+    except OSError as error:  # ssl.SSLError too: a file that holds no certificate
+        raise SmtpConnectionError(f"SMTP_CA_FILE {ca_file!r} cannot be used: {error}") from error
+    # The default context does both already; said here so no later change drops them.
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.check_hostname = True
+    return context
+
+
 @contextmanager
 def connect(settings: SmtpSettings) -> Iterator[smtplib.SMTP]:
     """An SMTP session, greeted, encrypted as the settings ask and logged in; every
-    failure to get there is an SmtpConnectionError."""
-    context = ssl.create_default_context()
+    failure to get there is an SmtpConnectionError. ``smtplib`` passes the host as the
+    TLS server name, both for ``smtps`` and for STARTTLS, so the name is checked."""
+    context = tls_context(settings.ca_file)
     session: smtplib.SMTP
     try:
         if settings.implicit_tls:
