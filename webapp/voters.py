@@ -125,16 +125,25 @@ def ensure_anonymous_id() -> str:
 
 def set_cookie_if_minted(response: Response) -> Response:
     """Send the cookie of an id minted in this request: the id and its mint time (Unix
-    seconds), signed, so a vote can tell a cookie minted seconds before it."""
+    seconds), signed, so a vote can tell a cookie minted seconds before it.
+
+    Inside a host site's frame (issue 22) the cookie is a third party's: browsers keep
+    it there only when it is SameSite=None, Secure and Partitioned (CHIPS: one jar per
+    host site), as the frame's session cookie is (webapp.auth_setup)."""
     if g.get("set_voter_cookie"):
+        # Imported here: the embed services import the polls, which this module does.
+        from webapp.services.embed.http import is_frame_path
+
+        in_frame = is_frame_path(request.path)
         minted_at = g.get("anonymous_voter_minted_at") or int(time.time())
         response.set_cookie(
             COOKIE_NAME,
             _serializer().dumps([g.anonymous_voter_id, minted_at]),
             max_age=COOKIE_MAX_AGE,
             httponly=True,
-            samesite="Lax",
-            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+            samesite="None" if in_frame else "Lax",
+            secure=in_frame or current_app.config.get("SESSION_COOKIE_SECURE", False),
+            partitioned=in_frame,
         )
     return response
 

@@ -48,8 +48,6 @@ from webapp.services import accounts
 from webapp.services import embed as embed_rules
 from webapp.services import polls as poll_rules
 from webapp.site_address import absolute_url
-from webapp.voters import COOKIE_MAX_AGE as VOTER_MAX_AGE
-from webapp.voters import COOKIE_NAME as VOTER
 from webapp.voters import anonymous_id, set_cookie_if_minted, visitor
 
 
@@ -111,33 +109,6 @@ def _framed(response: Response, site: EmbedSite) -> Response:
 
 def _back_to_frame(address: FrameAddress, anchor: str | None = None, **query: Any) -> Response:
     return redirect(url_for("embed.thread", **query, **address.query(), _anchor=anchor))
-
-
-@bp.after_request
-def partition_voter_cookie(response: Response) -> Response:
-    """The anonymous voter's cookie, set in the frame, as the frame's session is: a
-    host page's frame is a third party, where browsers keep a cookie only when it is
-    SameSite=None, Secure and Partitioned (CHIPS: kept for that host site alone).
-    ``webapp.voters`` sets it for Pulse's own pages (SameSite=Lax); here the same value
-    is set again with the frame's attributes."""
-    minted = [c for c in response.headers.getlist("Set-Cookie") if c.startswith(VOTER + "=")]
-    if not minted:
-        return response
-    others = [c for c in response.headers.getlist("Set-Cookie") if not c.startswith(VOTER + "=")]
-    response.headers.remove("Set-Cookie")
-    for cookie in others:
-        response.headers.add("Set-Cookie", cookie)
-    value = minted[-1].split(";", 1)[0].split("=", 1)[1]
-    response.set_cookie(
-        VOTER,
-        value,
-        max_age=VOTER_MAX_AGE,
-        httponly=True,
-        samesite="None",
-        secure=True,
-        partitioned=True,
-    )
-    return response
 
 
 # --- the frame -----------------------------------------------------------------------------
