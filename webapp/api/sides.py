@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import jsonify, render_template
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
 
 from webapp import caching
 from webapp.api import bp
@@ -68,19 +69,21 @@ def get_sides(slug: str) -> ResponseReturnValue:
 
 
 @bp.app_template_global()
-def page_sides(article: Article, poll: poll_rules.PollView | None) -> side_rules.Sides | None:
-    """What the article page's "What each side is saying" shows this reader: None
-    unless the poll's results are visible to them (``poll``, the poll section's view,
-    decided it). Signed-out readers share one copy for a moment (caching.THREADS),
-    as they share the comments section; its key holds the comment count, so a comment
-    published or removed shows at once."""
+def page_sides(article: Article, poll: poll_rules.PollView | None) -> Markup:
+    """The article page's "What each side is saying" for this reader
+    (templates/public/_sides.html): empty unless the poll's results are visible to
+    them (``poll``, the poll section's view, decided it). Signed-out readers share one
+    rendered copy for a moment (caching.THREADS), as they share the comments section;
+    its key holds the comment count, so a comment published or removed shows at once."""
     if poll is None or poll.results is None:
-        return None
+        return Markup("")
     who: User | None = viewer()
     options = [(option.id, option.label) for option in poll.poll.options]
 
-    def build() -> side_rules.Sides:
-        return side_rules.sides(article, options, who)
+    def build() -> Markup:
+        sides = side_rules.sides(article, options, who)
+        # Safe: rendered by the autoescaping template.
+        return Markup(render_template("public/_sides.html", sides=sides))  # nosec B704
 
     if who is not None:
         return build()
