@@ -136,12 +136,16 @@ def embedding(live_server: LiveServer, hosts: tuple[HostSite, HostSite]) -> Embe
     return made
 
 
-def host_page(pulse: str, site_id: int, thread: str, *, token: str = "", scheme: str = "") -> str:
+def host_page(
+    pulse: str, site_id: int, thread: str, *, token: str = "", scheme: str = "", poll: str = ""
+) -> str:
     """A plain article page with the snippet from the README: the script tag, the
     thread's element (a screen of text above it, so it loads as it scrolls near), the
     <noscript> link, and a count widget."""
-    extra = (f' data-pulse-token="{token}"' if token else "") + (
-        f' data-pulse-scheme="{scheme}"' if scheme else ""
+    extra = (
+        (f' data-pulse-token="{token}"' if token else "")
+        + (f' data-pulse-scheme="{scheme}"' if scheme else "")
+        + (f' data-pulse-poll="{poll}"' if poll else "")
     )
     filler = "".join(f"<p>Paragraph {n} of the host's own story.</p>" for n in range(120))
     return f"""<!doctype html>
@@ -275,6 +279,42 @@ def test_a_host_signed_reader_comments_and_their_name_shows(
     expect(comment.locator(".comment-author")).to_have_text("Grace Gazette")
     frame_is_sized(page, open_frame(page))
     shoot(page, "embed-host-signed-comment")
+
+
+def test_a_new_page_s_thread_starts_with_the_poll_its_host_signed(
+    new_page: Callable[..., Any],
+    live_server: LiveServer,
+    hosts: tuple[HostSite, HostSite],
+    embedding: Embedding,
+) -> None:
+    registered, _ = hosts
+    now = int(time.time())
+    question = "Should the harbour keep its night market?"
+    description = jwt.encode(
+        {
+            "thread": "market-2026",
+            "question": question,
+            "options": ["Yes", "No"],
+            "anonymous": True,
+            "iat": now,
+            "exp": now + 3600,
+        },
+        embedding.secret,
+        algorithm="HS256",
+    )
+    registered.pages["/market.html"] = host_page(
+        live_server.url, embedding.site_id, "market-2026", poll=description
+    )
+    page = new_page()
+    page.goto(f"{registered.origin}/market.html")
+    frame = open_frame(page)
+    # The page's first view made the thread, with the poll the host described.
+    expect(frame.get_by_role("heading", name=question)).to_be_visible()
+    frame.get_by_label("Yes").check()
+    frame.get_by_role("button", name="Vote").click()
+    expect(frame.locator(".flash-success")).to_have_text("Your vote is counted.")
+    frame_is_sized(page, open_frame(page))
+    shoot(page, "embed-host-described-poll")
 
 
 @pytest.mark.parametrize("problem", ["forged", "expired"])

@@ -118,6 +118,9 @@ def _back_to_frame(address: FrameAddress, anchor: str | None = None, **query: An
 def thread() -> ResponseReturnValue:
     address = read_frame_address()
     site, article = open_frame(address, create=True)
+    # The poll the host page describes (signed with the site's secret), when the host
+    # may set it; anything refused is logged and the thread shows as it is.
+    embed_rules.poll_from_host(site, request.args.get("poll"), address.thread, address.url)
     # A first view may have made the thread: kept, whatever the page does next.
     db.session.commit()
     who = signed_in_or_none()

@@ -41,6 +41,8 @@
     query.set("title", attribute(element, "title") || document.title);
     query.set("origin", window.location.origin);
     query.set("scheme", scheme(element));
+    // The poll the host's server described and signed (not secret: the frame shows it).
+    if (attribute(element, "poll")) query.set("poll", attribute(element, "poll"));
     var address = pulseOrigin + "/embed/v1/thread?" + query.toString();
     // The host's sign-in token travels in the fragment: never sent to any server, nor
     // in a Referer; the frame posts it to Pulse and drops it from its address.

@@ -1,5 +1,6 @@
-"""Pulse embedded in other sites (issue 22): sites, threads by the host page, host
-sign-in, the pop-up's sign-in code, the frame's headers, comment counts."""
+"""Pulse embedded in other sites (issue 22): sites, threads by the host page, the
+poll the host describes, host sign-in, the pop-up's sign-in code, the frame's headers,
+comment counts."""
 
 from webapp.services.embed.counts import MAX_THREADS, comment_counts
 from webapp.services.embed.frame_codes import (
@@ -7,6 +8,15 @@ from webapp.services.embed.frame_codes import (
     FrameCodeInvalid,
     issue_frame_code,
     redeem_frame_code,
+)
+from webapp.services.embed.host_poll import (
+    PollDescription,
+    PollDescriptionExpired,
+    PollDescriptionInvalid,
+    PollNotTheHosts,
+    apply_poll_description,
+    poll_from_host,
+    read_poll_description,
 )
 from webapp.services.embed.host_sign_in import (
     HostIdentity,
@@ -62,11 +72,16 @@ __all__ = [
     "HostTokenExpired",
     "HostTokenInvalid",
     "PageNotOnSite",
+    "PollDescription",
+    "PollDescriptionExpired",
+    "PollDescriptionInvalid",
+    "PollNotTheHosts",
     "SiteSettings",
     "ThreadTaken",
     "all_sites",
     "allow_framing",
     "allows_origin",
+    "apply_poll_description",
     "attach_article",
     "check_settings",
     "comment_counts",
@@ -85,7 +100,9 @@ __all__ = [
     "normalise_page_url",
     "origin_of_url",
     "parse_origins",
+    "poll_from_host",
     "popup_headers",
+    "read_poll_description",
     "redeem_frame_code",
     "resolve_thread",
     "rotate_secret",
