@@ -1,5 +1,6 @@
-"""Notification tests: an app with a public address (mail links are absolute) and
-the mail tests' SMTP server."""
+"""Notification tests: an app with a public address (mail links are absolute), the
+mail tests' SMTP server, and accounts whose address is confirmed unless a test says
+otherwise (notification mail goes only to confirmed addresses)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from tests.embed.conftest import host_token, make_site  # noqa: F401 (fixtures: host readers)
 from tests.mail.server import smtp_server  # noqa: F401 (a fixture)
 from webapp.extensions import db
+from webapp.models import utcnow
 from webapp.models.mail import OutboxMessage
 
 PUBLIC_URL = "https://news.example"
@@ -26,6 +29,21 @@ def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
         yield application
 
 
+@pytest.fixture
+def make_user(make_user: Callable[..., Any]) -> Callable[..., Any]:
+    """The suite's ``make_user`` (tests/conftest.py), the address confirmed now unless
+    ``confirmed=False``."""
+
+    def build(*args: Any, confirmed: bool = True, **kwargs: Any) -> Any:
+        user = make_user(*args, **kwargs)
+        if confirmed:
+            user.email_verified_at = utcnow()
+            db.session.commit()
+        return user
+
+    return build
+
+
 def outbox(kind: str | None = None) -> list[OutboxMessage]:
     db.session.expire_all()
     query = sa.select(OutboxMessage).order_by(OutboxMessage.id)
@@ -35,8 +53,6 @@ def outbox(kind: str | None = None) -> list[OutboxMessage]:
 
 
 def later(minutes: float) -> datetime:
-    from webapp.models import utcnow
-
     return utcnow() + timedelta(minutes=minutes)
 
 

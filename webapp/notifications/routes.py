@@ -42,6 +42,8 @@ def notification_settings_view() -> dict[str, Any]:
             "row": settings.settings_for(user.id),
             "moderator": settings.is_moderator(user),
             "editor": settings.is_editor(user),
+            "mailable": settings.can_be_mailed(user),
+            "waits_for_confirmation": settings.mail_waits_for_confirmation(user),
         }
 
     def reply_mail_default() -> bool:
@@ -95,6 +97,11 @@ def save_settings() -> ResponseReturnValue:
     settings.update(user, change)
     db.session.commit()
     flash("Your mail settings are saved.", "success")
+    if settings.mail_waits_for_confirmation(user) and settings.can_be_mailed(user):
+        flash(
+            "No mail goes out until you confirm your address: follow the link we mailed you.",
+            "info",
+        )
     return redirect(url_for("notifications.settings_page"))
 
 

@@ -9,6 +9,17 @@ one mail. What is no longer worth telling is dropped, not mailed: a reply delete
 no longer published (rejected, held again), a comment of theirs deleted or on an
 article no longer published, a reader who is banned or turned reply mail off.
 
+Reply mail goes only to a confirmed address (``User.email_verified_at``): an address
+nobody proved may be someone else's (a typo at registration, an address a host site
+sent for its reader), and mailing it would send a stranger what a reader wrote. A
+reader whose address is unconfirmed when their mail falls due gets nothing, and their
+waiting notices are dropped as for a banned reader; after they confirm, a mail tells
+only the replies noted since (``PendingReplyNotice.created_at`` from the confirmation
+on). So confirming never releases a pile of old replies at once, and nothing waits
+unseen for an address that may never be confirmed. Their subscriptions stay: the first
+reply after confirming is mailed as usual. The settings page says so
+(templates/auth/_notification_settings.html).
+
 Several workers may run the chore at once: a reader's notices are taken by deleting
 them (DELETE ... RETURNING), so two workers never both get them, and the mail is
 written in the same transaction, so it is written exactly when they are taken.
@@ -103,17 +114,22 @@ def mail_reader(user_id: int, moment: datetime | None = None) -> bool:
     if reader is None:
         return False
     row = settings.settings_for(user_id)
-    wanted = row.replies_enabled and not reader.is_banned_at(moment)
+    confirmed = reader.email_verified_at
+    wanted = row.replies_enabled and confirmed is not None and not reader.is_banned_at(moment)
     last = row.last_reply_mail_at
     if wanted and last is not None and last > moment - batch_interval():
         return False  # mailed within the interval: the notices wait for the next
-    taken = db.session.scalars(
+    notices = db.session.execute(
         delete(PendingReplyNotice)
         .where(PendingReplyNotice.user_id == user_id)
-        .returning(PendingReplyNotice.reply_id)
+        .returning(PendingReplyNotice.reply_id, PendingReplyNotice.created_at)
     ).all()
-    if not taken or not wanted:
+    if not notices or not wanted or confirmed is None:
         return False  # another worker took them, or they are dropped untold
+    # Replies noted while the address was unconfirmed are not told (module's notes).
+    taken = [notice.reply_id for notice in notices if notice.created_at >= confirmed]
+    if not taken:
+        return False
     replies = db.session.scalars(
         select(Comment).where(Comment.id.in_(taken)).order_by(Comment.created_at, Comment.id)
     ).all()

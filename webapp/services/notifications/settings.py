@@ -3,6 +3,8 @@
 An account without a row has the defaults: the comment form's reply box unticked,
 reply mails on (for the comments the reader ticked it on), and no staff mail. Each
 kind of mail is turned off on the settings page or by the unsubscribe link in it.
+Every kind goes only to a confirmed address; the settings page says so to an account
+whose address is not (``mail_waits_for_confirmation``).
 """
 
 from __future__ import annotations
@@ -137,6 +139,24 @@ def is_on(row: NotificationSettings, kind: str) -> bool:
         POLL_SHIFT: bool(row.poll_shift_alerts),
         SET_ASIDE: bool(row.set_aside_alerts),
     }.get(kind, False)
+
+
+def can_be_mailed(user: User) -> bool:
+    """Whether the account's address could receive mail at all: not under ``.invalid``
+    (RFC 2606), where a host site's reader without a usable address is put
+    (webapp/services/embed/host_sign_in.py)."""
+    domain = user.email.rpartition("@")[2].lower()
+    return bool(domain) and domain != "invalid" and not domain.endswith(".invalid")
+
+
+def mail_waits_for_confirmation(user: User) -> bool:
+    """Whether some notification mail is on for the account but none can go, because
+    its address is unconfirmed (every notification goes to confirmed addresses only:
+    replies.py, staff.py)."""
+    if user.email_verified_at is not None:
+        return False
+    row = settings_for(user.id)
+    return any(is_on(row, kind) for kind in KINDS)
 
 
 def wants_replies_by_default(user: User) -> bool:

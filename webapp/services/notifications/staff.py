@@ -100,12 +100,21 @@ def _flip(key: str, to: int, expected: int | None = None) -> bool:
 
 def _staff(roles: tuple[str, ...], *conditions: Any) -> list[tuple[User, NotificationSettings]]:
     """Accounts with one of ``roles`` (or admins) whose settings meet ``conditions``,
-    not banned now."""
+    not banned now, whose address is confirmed: as with reply mail
+    (webapp/services/notifications/replies.py), an address nobody proved gets none.
+    An unconfirmed account is passed over, not queued for: its queue alert's mark is
+    not set (so once it confirms, a queue still over its size is told once), its
+    digest day is not taken (it gets the next digest), and poll and set-aside alerts
+    that went out meanwhile are not sent to it later."""
     moment = utcnow()
     query: Select[tuple[User, NotificationSettings]] = (
         select(User, NotificationSettings)
         .join(NotificationSettings, NotificationSettings.user_id == User.id)
-        .where(User.role.in_((*roles, Role.ADMIN.value)), *conditions)
+        .where(
+            User.role.in_((*roles, Role.ADMIN.value)),
+            User.email_verified_at.is_not(None),
+            *conditions,
+        )
         .order_by(User.id)
     )
     return [
