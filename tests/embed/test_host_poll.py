@@ -357,3 +357,25 @@ def test_a_forged_description_in_the_frame_changes_no_poll_and_says_why_in_the_l
     page = response.get_data(as_text=True)
     assert "Should the ferry run at night?" in page and "Forged?" not in page
     assert f"site {site.id}'s poll description for thread 'story-1' was not applied" in caplog.text
+
+
+def test_the_readme_s_python_example_signs_what_pulse_takes(site: Any) -> None:
+    """The host-side example in README.md's "Embed Pulse in your site", run as written
+    with this site's secret: its poll description sets the poll, its token signs in."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Embed Pulse in your site", 1)[1].split("\n## ", 1)[0]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert 'PULSE_SITE_SECRET = "…"' in example
+    namespace: dict[str, Any] = {}
+    exec(example.replace('"…"', repr(site.secret)), namespace)  # our own README
+
+    article = _first_view(site)
+    assert embed_rules.poll_from_host(site, namespace["pulse_poll"]("story-1"), "story-1")
+    db.session.commit()
+    assert _poll_of(article.id).question == "Should the ferry run at night?"
+    reader = SimpleNamespace(id=7, display_name="Ada Reader", email="ada@news.example")
+    identity = embed_rules.verify_host_token(site, namespace["pulse_token"](reader))
+    assert embed_rules.sign_in_host_reader(site, identity).display_name == "Ada Reader"
