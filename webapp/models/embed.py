@@ -81,6 +81,10 @@ class EmbedThread(Base):
         sa.ForeignKey("articles.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The SHA-256 of the poll as the host's signed description last set it (None: the
+    # host never set it). A poll whose content no longer matches was changed by an
+    # editor in Pulse and is theirs from then on (services/embed/host_poll.py).
+    host_poll_digest: Mapped[str | None] = mapped_column(sa.String(64))
 
     site: Mapped[EmbedSite] = relationship()
     article: Mapped[Article] = relationship()
