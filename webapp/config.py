@@ -119,6 +119,10 @@ DEFAULTS: dict[str, Any] = {
     # Outgoing mail: smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465.
     # Unset: messages are written to the log and kept in the outbox (development).
     "SMTP_URL": None,
+    # A PEM file of the certificates the mail server's must chain to, instead of the
+    # system's trusted ones (a relay with a private CA). Unset: the system's. The name
+    # in the certificate is checked either way.
+    "SMTP_CA_FILE": None,
     # The From address of every message Pulse sends.
     "MAIL_FROM": "Pulse <pulse@localhost>",
     # Delivery: how many tries before a message is "failed" (admins see it), the first
@@ -312,6 +316,7 @@ TEXT_SETTINGS = (
     "MEDIA_S3_SECRET_ACCESS_KEY",
     "MEDIA_PUBLIC_URL",
     "SMTP_URL",
+    "SMTP_CA_FILE",
     "MAIL_FROM",
 )
 
