@@ -133,6 +133,48 @@ def test_the_same_description_again_changes_nothing(
     assert _poll_of(article.id).id == first.id
 
 
+def test_the_host_replaces_its_own_poll_while_nobody_voted_and_never_after(
+    site: Any, poll_token: Callable[..., str], caplog: pytest.LogCaptureFixture
+) -> None:
+    article = _first_view(site)
+    embed_rules.poll_from_host(site, poll_token(site), key="story-1")
+    db.session.commit()
+    changed = poll_token(
+        site, question="Should the ferry run all night?", options=["Yes", "No", "Unsure"]
+    )
+    assert embed_rules.poll_from_host(site, changed, key="story-1") == "replaced"
+    db.session.commit()
+    poll = _poll_of(article.id)
+    assert poll.question == "Should the ferry run all night?"
+    assert [option.label for option in poll.options] == ["Yes", "No", "Unsure"]
+
+    _vote(poll, 2)
+    again = poll_token(site, question="A third question?", options=["A", "B"])
+    with caplog.at_level(logging.WARNING, logger=host_poll.__name__):
+        assert embed_rules.poll_from_host(site, again, key="story-1") is None
+    db.session.commit()
+    kept = _poll_of(article.id)
+    assert kept.question == "Should the ferry run all night?"
+    assert [option.label for option in kept.options] == ["Yes", "No", "Unsure"]
+    assert "poll_not_the_hosts" in caplog.text and "has votes" in caplog.text
+
+
+def test_a_withdrawn_vote_still_keeps_the_host_from_replacing_the_poll(
+    site: Any, poll_token: Callable[..., str]
+) -> None:
+    article = _first_view(site)
+    embed_rules.poll_from_host(site, poll_token(site), key="story-1")
+    db.session.commit()
+    poll = _poll_of(article.id)
+    _vote(poll, 1)
+    assert polls.withdraw_vote(poll, "a:visitor")
+    db.session.commit()
+    changed = poll_token(site, question="Another question?", options=["A", "B"])
+    assert embed_rules.poll_from_host(site, changed, key="story-1") is None
+    db.session.commit()
+    assert _poll_of(article.id).question == "Should the ferry run at night?"
+
+
 def test_a_poll_an_editor_set_or_changed_in_pulse_is_never_the_host_s(
     site: Any, poll_token: Callable[..., str]
 ) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from webapp.errors import Conflict, DomainError, InvalidInput
 from webapp.extensions import db
-from webapp.models import Article, Poll, Vote
+from webapp.models import Article, Poll, Vote, VoteChange
 from webapp.models.embed import EmbedSite, EmbedThread
 from webapp.services import articles
 from webapp.services.embed.threads import find_thread, thread_key
@@ -176,19 +176,12 @@ def digest_of_poll(poll: Poll) -> str:
 
 
 def _has_votes(poll: Poll) -> bool:
-    return db.session.scalar(select(Vote.id).where(Vote.poll_id == poll.id).limit(1)) is not None
-
-
-def _host_digest(thread: EmbedThread) -> str | None:
-    # Until embed_threads.host_poll_digest exists (a migration the lead adds), no poll
-    # is known as the host's: it may set a thread's first poll, never replace one.
-    digest = getattr(thread, "host_poll_digest", None)
-    return digest if isinstance(digest, str) else None
-
-
-def _keep_host_digest(thread: EmbedThread, digest: str) -> None:
-    if hasattr(EmbedThread, "host_poll_digest"):
-        setattr(thread, "host_poll_digest", digest)  # noqa: B010
+    """Whether anyone has voted in ``poll``, now or before (a withdrawn vote leaves its
+    history: readers answered this question, and their history names its options)."""
+    if db.session.scalar(select(Vote.id).where(Vote.poll_id == poll.id).limit(1)) is not None:
+        return True
+    history = select(VoteChange.id).where(VoteChange.poll_id == poll.id).limit(1)
+    return db.session.scalar(history) is not None
 
 
 def apply_poll_description(thread: EmbedThread, description: PollDescription) -> Outcome:
@@ -211,13 +204,13 @@ def apply_poll_description(thread: EmbedThread, description: PollDescription) ->
         if current == wanted:
             # Nothing to change (and an editor's identical poll stays theirs).
             return Outcome.UNCHANGED
-        if _host_digest(thread) != current:
+        if thread.host_poll_digest != current:
             raise PollNotTheHosts("This thread's poll was set in Pulse: the site cannot change it.")
         if _has_votes(poll):
             raise PollNotTheHosts("This thread's poll has votes: it can no longer be replaced.")
         outcome = Outcome.REPLACED
     articles.update_article(article, articles.ArticleChanges(poll=description.poll))
-    _keep_host_digest(thread, wanted)
+    thread.host_poll_digest = wanted
     db.session.flush()
     return outcome
 
