@@ -10,12 +10,14 @@ pages.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from typing import Any
 
 from flask import (
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -32,7 +34,12 @@ from webapp.api.comments import thread_cursor, thread_key
 from webapp.errors import DomainError, NotFound
 from webapp.extensions import client_address, db
 from webapp.forms.comments import COMMENT_FORMS
-from webapp.http_cache import ARTICLES_KEY, add_surrogate_keys, article_key
+from webapp.http_cache import (
+    ARTICLES_KEY,
+    add_surrogate_keys,
+    article_key,
+    is_anonymous_request,
+)
 from webapp.models import Article, Comment, Poll, User, utcnow
 from webapp.public import bp
 from webapp.ratelimits import RateLimited, limit_action, limit_anonymous_poll_votes
@@ -239,9 +246,67 @@ def refuse_on_page(
     return response
 
 
+#: The query arguments a shared signed-out article page may have (the thread's order
+#: and the Featured tab); any other (a comments page's ``after``) is rendered each time.
+SHARED_PAGE_ARGS = frozenset({"sort", "featured"})
+
+
+def _shared_page_variant() -> tuple[str, bool] | None:
+    """Which of the few shared pages of an article this request asks for (a known
+    sort, Featured or not), so made-up arguments cannot fill the cache; None: not one."""
+    if not SHARED_PAGE_ARGS.issuperset(request.args):
+        return None
+    sort = request.args.get("sort", "oldest")
+    featured = request.args.get("featured")
+    if sort not in comment_rules.SORTS or featured not in (None, "1"):
+        return None
+    return sort, featured == "1"
+
+
+def shared_article_page(slug: str) -> Response | None:
+    """The article page as every signed-out reader without Pulse's cookies gets it,
+    rendered once and kept a moment per worker (caching.THREADS, which already keeps
+    each of its parts as long); None when this request must be rendered for itself.
+
+    The key holds the article's state (``articles.public_page_state``: one narrow
+    SELECT on every request), so an edit, a comment published or removed, or a
+    change of comment mode shows at once, and an unpublished article is never served
+    from here; results, neighbours and the thread's order are as fresh as the caches
+    they come from. A page whose rendering made it private (a session written, a view
+    marking it private) is not kept."""
+    variant = _shared_page_variant()
+    if variant is None or not is_anonymous_request():
+        return None
+    state = articles.public_page_state(slug)
+    if state is None:
+        return None  # the full path says 404
+    # Its neighbours as this worker's cache has them: publishing an article next to it
+    # shows at once here, as on a page rendered for the request.
+    links = articles.neighbours_at(state.article_id, state.published_at) if state.listed else None
+    key = ("article-page", state, links, request.host, request.path, variant)
+
+    def render() -> tuple[str, str] | None:
+        body, _ = render_article_page(articles.get_article(slug, None), None)
+        if session.modified or g.get("http_cache_private"):
+            return None
+        return body, hashlib.sha256(body.encode()).hexdigest()[:32]
+
+    kept = caching.THREADS.get_or_build(key, render)
+    if kept is None:
+        return None
+    add_surrogate_keys(article_key(state.article_id), ARTICLES_KEY)
+    response = make_response(kept[0])
+    response.set_etag(kept[1])  # as http_cache would, without hashing the page again
+    return response
+
+
 @bp.get("/articles/<slug>")
 def article(slug: str) -> ResponseReturnValue:
     who = _viewer()
+    if who is None:
+        shared = shared_article_page(slug)
+        if shared is not None:
+            return shared
     found = articles.get_article(slug, who)
     # Its comments pages too (?after=); ARTICLES_KEY: it links its neighbours.
     add_surrogate_keys(article_key(found.id), ARTICLES_KEY)

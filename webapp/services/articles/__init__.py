@@ -25,9 +25,16 @@ from webapp.services.articles.editing import (
     update_article,
 )
 from webapp.services.articles.listing import ListedArticle, published_for_reader, reader_votes
-from webapp.services.articles.neighbours import ArticleLink, Neighbours, neighbours, neighbours_of
+from webapp.services.articles.neighbours import (
+    ArticleLink,
+    Neighbours,
+    neighbours,
+    neighbours_at,
+    neighbours_of,
+)
 from webapp.services.articles.reading import (
     DeskRow,
+    PageState,
     PublishedKey,
     Topic,
     UpdatedKey,
@@ -36,6 +43,7 @@ from webapp.services.articles.reading import (
     label_by_slug,
     list_published,
     page_of_published,
+    public_page_state,
     published_articles_query,
     topics,
 )
@@ -76,6 +84,7 @@ __all__ = [
     "ArticleChanges",
     "ArticleLink",
     "DeskRow",
+    "PageState",
     "ListedArticle",
     "Neighbours",
     "PollInput",
@@ -92,8 +101,10 @@ __all__ = [
     "labels_named",
     "list_published",
     "neighbours",
+    "neighbours_at",
     "neighbours_of",
     "page_of_published",
+    "public_page_state",
     "publish",
     "published_articles_query",
     "published_for_reader",

@@ -39,8 +39,13 @@ def neighbours(article: Article) -> Neighbours:
     asks, so each worker keeps them a moment (``NEIGHBOURS``)."""
     if not article.is_published or article.published_at is None or not article.listed:
         return None, None
-    when = article.published_at
-    return NEIGHBOURS.get_or_build((article.id, when), partial(_read_neighbours, article.id, when))
+    return neighbours_at(article.id, article.published_at)
+
+
+def neighbours_at(article_id: int, when: datetime) -> Neighbours:
+    """``neighbours`` of the published, listed article ``article_id`` published at
+    ``when``, for a caller that read only those (the shared signed-out page)."""
+    return NEIGHBOURS.get_or_build((article_id, when), partial(_read_neighbours, article_id, when))
 
 
 def _read_neighbours(article_id: int, when: datetime) -> Neighbours:

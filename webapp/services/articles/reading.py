@@ -46,6 +46,51 @@ def get_article(slug: str, viewer: User | None) -> Article:
     return article
 
 
+@dataclass(frozen=True)
+class PageState:
+    """What decides an article page as every signed-out reader gets it, read in one
+    narrow SELECT (webapp.public.routes keeps the rendered page keyed by it): its
+    id, when it was last edited, how many comments it shows, its comment mode, and
+    when and whether it is listed (which decide its neighbours). Anything else on the
+    page (results, the thread's order) comes from the per-worker caches, which hold
+    it as long as the page is kept."""
+
+    article_id: int
+    updated_at: datetime
+    comment_count: int
+    comment_mode: str
+    published_at: datetime
+    listed: bool
+
+
+def public_page_state(slug: str, moment: datetime | None = None) -> PageState | None:
+    """The state of the article at ``slug`` if readers see it now (published, its time
+    come; listed or not, as ``get_article``); else None."""
+    row = db.session.execute(
+        select(
+            Article.id,
+            Article.updated_at,
+            Article.comment_count,
+            Article.comment_mode,
+            Article.status,
+            Article.published_at,
+            Article.listed,
+        ).where(Article.slug == slug)
+    ).first()
+    if row is None or row.status != ArticleStatus.PUBLISHED.value:
+        return None
+    if row.published_at is None or row.published_at > (moment or utcnow()):
+        return None
+    return PageState(
+        row.id,
+        row.updated_at,
+        row.comment_count,
+        str(row.comment_mode),
+        row.published_at,
+        bool(row.listed),
+    )
+
+
 def published_articles_query(label_slug: str | None = None) -> Select[tuple[Article]]:
     """The articles readers see now: a scheduled one joins the lists when its time
     comes, at the first read after it (cached pages show it within their s-maxage)."""
