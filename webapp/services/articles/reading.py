@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Select, String, bindparam, func, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
 from webapp.errors import NotFound
@@ -63,20 +63,23 @@ class PageState:
     listed: bool
 
 
+#: ``public_page_state``'s one SELECT, built once: run on every signed-out article view,
+#: through the session's connection (a Core row, no ORM loading).
+_PAGE_STATE = select(
+    Article.id,
+    Article.updated_at,
+    Article.comment_count,
+    Article.comment_mode,
+    Article.status,
+    Article.published_at,
+    Article.listed,
+).where(Article.slug == bindparam("b_slug", type_=String))
+
+
 def public_page_state(slug: str, moment: datetime | None = None) -> PageState | None:
     """The state of the article at ``slug`` if readers see it now (published, its time
     come; listed or not, as ``get_article``); else None."""
-    row = db.session.execute(
-        select(
-            Article.id,
-            Article.updated_at,
-            Article.comment_count,
-            Article.comment_mode,
-            Article.status,
-            Article.published_at,
-            Article.listed,
-        ).where(Article.slug == slug)
-    ).first()
+    row = db.session.connection().execute(_PAGE_STATE, {"b_slug": slug}).first()
     if row is None or row.status != ArticleStatus.PUBLISHED.value:
         return None
     if row.published_at is None or row.published_at > (moment or utcnow()):
