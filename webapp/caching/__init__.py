@@ -27,11 +27,13 @@ cache (setting)            holds                            may be stale
                                                             worker that changed them at
                                                             once
 ``THREADS``                the thread signed-out readers    a comment published or
-(THREAD_CACHE_SECONDS)     get (API list, page section)     removed shows at once (the
-                                                            count is in the key); an
-                                                            edit, reaction or featuring
-                                                            up to THREAD_CACHE_SECONDS
-                                                            (1 s) on other workers
+(THREAD_CACHE_SECONDS)     get (API list, page section),    removed shows at once (the
+                           the sides section, and the       count is in the key; the
+                           whole article page readers       whole page's key is the
+                           without Pulse's cookies share    article's state); an edit,
+                                                            reaction or featuring up to
+                                                            THREAD_CACHE_SECONDS (1 s)
+                                                            on other workers
 ``POSTING_ARTICLES``       what posting a comment reads of  never decides alone: the
 (POSTING_ARTICLE_CACHE_    its article (id, slug, comment   comment's INSERT checks the
 SECONDS)                   mode)                            article is still as read
