@@ -207,3 +207,18 @@ def test_an_account_without_a_usable_address_gets_no_mail_and_is_told(
         page = render_template("notifications/settings.html", user=host_reader, errors={})
     assert "This account has no address Pulse can mail" in page
     assert NOTICE not in page and "Mail me the link" not in page
+
+
+def test_the_comment_forms_say_where_reply_mail_would_wait(make_article, make_user, make_api):
+    """The reply box itself says it: a reader who ticks it on an unconfirmed address is
+    pointed to the confirmation, a confirmed reader gets the plain box."""
+    article = make_article()
+    hint = "mail goes only to a confirmed address"
+    unconfirmed, confirmed = make_api(), make_api()
+    unconfirmed.login(make_user(confirmed=False))
+    page = unconfirmed.get(f"/articles/{article.slug}").get_data(as_text=True)
+    assert "Mail me when someone replies" in page and hint in page
+    assert 'href="/account/notifications#mail-unconfirmed"' in page
+    confirmed.login(make_user())
+    page = confirmed.get(f"/articles/{article.slug}").get_data(as_text=True)
+    assert "Mail me when someone replies" in page and hint not in page

@@ -56,7 +56,22 @@ def notification_settings_view() -> dict[str, Any]:
             )
         return bool(g.reply_mail_default)
 
-    return {"notification_settings_view": view, "reply_mail_default": reply_mail_default}
+    def reply_mail_hint() -> str | None:
+        """Why the comment forms' reply box would bring the signed-in reader no mail
+        yet: "unconfirmed" (mail goes to confirmed addresses only), "unmailable" (a
+        host site's reader without a usable address), or None."""
+        user = current_user
+        if not user.is_authenticated:
+            return None
+        if not settings.can_be_mailed(user):
+            return "unmailable"
+        return "unconfirmed" if user.email_verified_at is None else None
+
+    return {
+        "notification_settings_view": view,
+        "reply_mail_default": reply_mail_default,
+        "reply_mail_hint": reply_mail_hint,
+    }
 
 
 def _checked(name: str) -> bool:
