@@ -12,7 +12,7 @@ from webapp.demo.loader import DEMO_ACCOUNTS, load_demo
 from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.integrity_runner import integrity
-from webapp.models import Comment, Role, User
+from webapp.models import Comment, Role, User, utcnow
 from webapp.services import accounts, names
 from webapp.services import polls as poll_rules
 from webapp.services.insights import counters as tone_counters
@@ -70,7 +70,15 @@ def users() -> None:
 )
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--name", "display_name", default=None, help="Display name (default: from email)")
-def create_user(email: str, role: str, password: str, display_name: str | None) -> None:
+@click.option(
+    "--confirmed",
+    is_flag=True,
+    help="Count the address as confirmed (you know it is theirs): notification mail "
+    "goes only to confirmed addresses.",
+)
+def create_user(
+    email: str, role: str, password: str, display_name: str | None, confirmed: bool
+) -> None:
     """Create an account with the given role."""
 
     try:
@@ -78,8 +86,11 @@ def create_user(email: str, role: str, password: str, display_name: str | None) 
     except DomainError as error:
         details = "; ".join(f"{k}: {v}" for k, v in (error.fields or {}).items())
         raise click.ClickException(f"{error.message} {details}".strip()) from error
+    if confirmed:
+        user.email_verified_at = utcnow()
     db.session.commit()
-    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+    state = "confirmed" if confirmed else "unconfirmed: they confirm it from their account page"
+    click.echo(f"Created {user.role} {user.email} (id {user.id}; address {state}).")
 
 
 @users.command("reskeleton")

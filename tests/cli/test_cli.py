@@ -74,6 +74,20 @@ def test_users_create_makes_an_account_with_the_role(runner, api):
     assert response.get_json() == {**response.get_json(), "role": "admin", "display_name": "Boss"}
 
 
+def test_users_create_confirms_the_address_only_when_asked(runner, db):
+    from webapp.models import User
+
+    plain = runner.invoke(args=["users", "create", "a@example.org", "--password", "long enough pw"])
+    sure = runner.invoke(
+        args=["users", "create", "b@example.org", "--password", "long enough pw", "--confirmed"]
+    )
+    assert plain.exit_code == 0 and "address unconfirmed" in plain.output
+    assert sure.exit_code == 0 and "address confirmed" in sure.output
+    found = {u.email: u for u in db.session.scalars(select(User))}
+    assert found["a@example.org"].email_verified_at is None
+    assert found["b@example.org"].email_verified_at is not None
+
+
 def test_users_create_refuses_weak_passwords_and_duplicates(runner):
     weak = runner.invoke(args=["users", "create", "a@example.org", "--password", "short"])
     assert weak.exit_code != 0
