@@ -27,7 +27,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, text, union_all
+from sqlalchemy import Integer, Select, bindparam, select, text, union_all
 
 from webapp.extensions import db
 from webapp.models import (
@@ -127,8 +127,9 @@ def _published(*extra: Any) -> list[Any]:
     ]
 
 
-def _own_side_part(article_id: int, option_id: int, limit: int) -> Select[Any]:
-    """One answer's own comments, best first: one range of the own-side index."""
+def _own_side_part(article_id: Any, option_id: Any, limit: Any) -> Select[Any]:
+    """One answer's own comments, best first: one range of the own-side index. The
+    arguments are values or bind parameters (``_own_side_query``)."""
     return (
         select(_reactions.option_id.label("side_option"), *_VIEW_COLUMNS)
         .select_from(_reactions)
@@ -146,20 +147,43 @@ def _own_side_part(article_id: int, option_id: int, limit: int) -> Select[Any]:
     )
 
 
-def _own_side_rows(article_id: int, option_ids: Sequence[int], limit: int) -> list[Any]:
+# Built once per number of answers: building the statement (a range per answer,
+# merged) cost the page's sides section more than running it.
+_OWN_SIDE_QUERIES: dict[int, Any] = {}
+
+
+def _own_side_query(answers: int) -> Any:
     """Every answer's own comments in one statement: a range per answer, each a
-    subquery of its own (SQLite takes no ORDER BY or LIMIT on a compound's parts)."""
+    subquery of its own (SQLite takes no ORDER BY or LIMIT on a compound's parts).
+    Parameters: side_article, side_limit, side_option_0 ... side_option_{n-1}."""
+    query = _OWN_SIDE_QUERIES.get(answers)
+    if query is None:
+        article = bindparam("side_article", type_=Integer)
+        limit = bindparam("side_limit", type_=Integer)
+        parts = [
+            select(
+                _own_side_part(
+                    article, bindparam(f"side_option_{n}", type_=Integer), limit
+                ).subquery()
+            )
+            for n in range(answers)
+        ]
+        query = parts[0] if answers == 1 else union_all(*parts)
+        _OWN_SIDE_QUERIES[answers] = query
+    return query
+
+
+def _own_side_rows(article_id: int, option_ids: Sequence[int], limit: int) -> list[Any]:
+    """Every answer's own comments, best first, in one statement."""
     if not option_ids or limit <= 0:
         return []
-    parts = [
-        select(_own_side_part(article_id, option_id, limit).subquery()) for option_id in option_ids
-    ]
-    query = parts[0] if len(parts) == 1 else union_all(*parts)
-    return list(db.session.execute(query).all())
+    params = {"side_article": article_id, "side_limit": limit}
+    params.update({f"side_option_{n}": option_id for n, option_id in enumerate(option_ids)})
+    return list(db.session.execute(_own_side_query(len(option_ids)), params).all())
 
 
 def _common_ground_part(
-    article_id: int, limit: int, unfeatured: bool, watch: bool = False
+    article_id: Any, limit: Any, unfeatured: bool, watch: bool = False
 ) -> Select[Any]:
     """The article's top-level comments by common ground, as ``?sort=common_ground``
     orders them (one range of its index), only those that bridge; ``watch``: with the
@@ -184,6 +208,9 @@ def _common_ground_part(
     )
 
 
+_COMMON_GROUND_QUERIES: dict[tuple[bool, bool], Select[Any]] = {}
+
+
 def _common_ground_rows(
     article_ids: Sequence[int], limit: int, *, unfeatured: bool = False, watch: bool = False
 ) -> list[Any]:
@@ -191,9 +218,17 @@ def _common_ground_rows(
     if not article_ids or limit <= 0:
         return []
     if len(article_ids) == 1:
-        return list(
-            db.session.execute(_common_ground_part(article_ids[0], limit, unfeatured, watch))
-        )
+        key = (unfeatured, watch)
+        query = _COMMON_GROUND_QUERIES.get(key)
+        if query is None:  # built once per shape, as _own_side_query
+            query = _COMMON_GROUND_QUERIES[key] = _common_ground_part(
+                bindparam("side_article", type_=Integer),
+                bindparam("side_limit", type_=Integer),
+                unfeatured,
+                watch,
+            )
+        params = {"side_article": article_ids[0], "side_limit": limit}
+        return list(db.session.execute(query, params))
     merged = union_all(
         *(
             select(_common_ground_part(article_id, limit, unfeatured, watch).subquery())
