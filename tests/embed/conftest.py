@@ -35,30 +35,38 @@ def make_site(make_user: Callable[..., Any]) -> Callable[..., Any]:
     return build
 
 
+def sign_as_host(
+    site: Any,
+    defaults: dict[str, Any],
+    *,
+    drop: tuple[str, ...] = (),
+    secret: str | None = None,
+    algorithm: str = "HS256",
+    **claims: Any,
+) -> str:
+    """A JWT as a host's server signs it: ``defaults`` with ``claims`` over them,
+    ``drop`` left out, signed with the site's secret unless ``secret`` or
+    ``algorithm`` say otherwise."""
+    payload = {**defaults, **claims}
+    for name in drop:
+        payload.pop(name, None)
+    return jwt.encode(payload, secret or site.secret, algorithm=algorithm)
+
+
 @pytest.fixture
 def host_token() -> Callable[..., str]:
     """A token as a host's server signs it: valid for 5 minutes unless claims say else;
     ``drop`` leaves claims out, ``secret`` and ``algorithm`` sign it otherwise."""
 
-    def build(
-        site: Any,
-        *,
-        drop: tuple[str, ...] = (),
-        secret: str | None = None,
-        algorithm: str = "HS256",
-        **claims: Any,
-    ) -> str:
+    def build(site: Any, **options: Any) -> str:
         now = int(time.time())
-        payload: dict[str, Any] = {
+        defaults = {
             "sub": "host-user-1",
             "name": "Ada Host",
             "email": "ada@news.example",
             "iat": now,
             "exp": now + 300,
         }
-        payload.update(claims)
-        for name in drop:
-            payload.pop(name, None)
-        return jwt.encode(payload, secret or site.secret, algorithm=algorithm)
+        return sign_as_host(site, defaults, **options)
 
     return build

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-import jwt
 import pytest
 from flask.testing import FlaskClient
 
+from tests.embed.conftest import sign_as_host
 from webapp.extensions import db
 from webapp.models import Article
 from webapp.services import articles, polls
@@ -39,26 +39,16 @@ def poll_token() -> Callable[..., str]:
     """A poll description as a host's server signs it: for thread ``story-1``, valid for
     an hour unless claims say else; ``drop`` leaves claims out."""
 
-    def build(
-        site: Any,
-        *,
-        drop: tuple[str, ...] = (),
-        secret: str | None = None,
-        algorithm: str = "HS256",
-        **claims: Any,
-    ) -> str:
+    def build(site: Any, **options: Any) -> str:
         now = int(time.time())
-        payload: dict[str, Any] = {
+        defaults = {
             "thread": "story-1",
             "question": "Should the ferry run at night?",
             "options": ["Yes", "No"],
             "iat": now,
             "exp": now + 3600,
         }
-        payload.update(claims)
-        for name in drop:
-            payload.pop(name, None)
-        return jwt.encode(payload, secret or site.secret, algorithm=algorithm)
+        return sign_as_host(site, defaults, **options)
 
     return build
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-import jwt
 from sqlalchemy import select
 
 from webapp.errors import Conflict, DomainError, InvalidInput
@@ -28,13 +27,12 @@ from webapp.extensions import db
 from webapp.models import Article, Poll, Vote, VoteChange
 from webapp.models.embed import EmbedSite, EmbedThread
 from webapp.services import articles
+from webapp.services.embed.site_tokens import decode_site_token
 from webapp.services.embed.threads import find_thread, thread_key
 
 log = logging.getLogger(__name__)
 
-ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ("thread", "question", "options", "iat", "exp")
-LEEWAY_SECONDS = 30
 #: A description longer than this is no host's (the frame's address carries it).
 MAX_DESCRIPTION_LENGTH = 6000
 
@@ -69,22 +67,15 @@ def read_poll_description(site: EmbedSite, token: str) -> PollDescription:
     """The poll ``token`` describes, signed with ``site``'s secret and checked by the
     editor's poll rules (``articles.validate_poll``). PollDescriptionExpired past its
     ``exp``; PollDescriptionInvalid for a bad signature, algorithm or claim."""
-    if not isinstance(token, str) or not token or len(token) > MAX_DESCRIPTION_LENGTH:
-        raise PollDescriptionInvalid()
-    try:
-        if jwt.get_unverified_header(token).get("alg") != ALGORITHM:
-            raise PollDescriptionInvalid("The site's poll description must be signed with HS256.")
-        claims = jwt.decode(
-            token,
-            site.secret,
-            algorithms=[ALGORITHM],
-            options={"require": list(REQUIRED_CLAIMS)},
-            leeway=LEEWAY_SECONDS,
-        )
-    except jwt.ExpiredSignatureError as exc:
-        raise PollDescriptionExpired() from exc
-    except jwt.PyJWTError as exc:
-        raise PollDescriptionInvalid() from exc
+    claims = decode_site_token(
+        site,
+        token,
+        required=REQUIRED_CLAIMS,
+        max_length=MAX_DESCRIPTION_LENGTH,
+        what="The site's poll description",
+        invalid=PollDescriptionInvalid,
+        expired=PollDescriptionExpired,
+    )
     thread, question, options = claims["thread"], claims["question"], claims["options"]
     closes_at = claims.get("closes_at")
     results = claims.get("results", site.poll_results_visibility)
