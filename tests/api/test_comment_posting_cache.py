@@ -10,6 +10,8 @@ import sqlalchemy as sa
 
 from webapp import caching
 from webapp.models import Article, Comment
+from webapp.models.notifications import ReplySubscription
+from webapp.services.notifications import settings
 
 
 @pytest.fixture
@@ -126,3 +128,64 @@ def test_a_reply_to_a_premoderated_article_changed_meanwhile_is_held_once(
     db.session.expire_all()
     assert db.session.get(Comment, parent).reply_count == 1
     assert _stored(db, article) == 2
+
+
+# --- the author's reply subscription, by their account's default ----------------------
+
+
+def _ticks_the_box_by_default(db, user) -> None:
+    settings.update(user, settings.SettingsChange(reply_default=True, replies_enabled=True))
+    db.session.commit()
+
+
+def _subscribed(db) -> set[int]:
+    db.session.expire_all()
+    return set(db.session.scalars(sa.select(ReplySubscription.comment_id)))
+
+
+def test_the_default_subscription_is_written_with_the_comment(
+    reader_api, db, make_article, count_queries
+):
+    article = make_article()
+    _ticks_the_box_by_default(db, reader_api.user)
+    with count_queries() as ran:
+        followed = _posted(reader_api, article.slug, "Tell me about replies").get_json()["id"]
+    writes = [q for q in ran if q.lstrip().upper().startswith(("INSERT", "WITH", "UPDATE"))]
+    comment_writes = [q for q in writes if "INTO comments" in q]
+    subscription_writes = [q for q in writes if "INTO reply_subscriptions" in q]
+    assert len(comment_writes) == 1
+    if db.engine.dialect.name == "postgresql":
+        # One statement stores the comment and subscribes its author (a WITH).
+        assert subscription_writes == comment_writes
+    else:
+        assert len(subscription_writes) == 1
+    # Said explicitly, the choice wins over the default; unsaid, the default holds.
+    unfollowed = _posted(reader_api, article.slug, "Not this one", notify_replies=False)
+    assert _subscribed(db) == {followed}
+    assert unfollowed.status_code == 201
+
+
+def test_no_default_no_subscription_and_nothing_is_stored_for_a_refused_comment(
+    reader_api, db, make_article
+):
+    article = make_article()
+    plain = _posted(reader_api, article.slug, "Default is off").get_json()["id"]
+    assert plain and _subscribed(db) == set()
+    _ticks_the_box_by_default(db, reader_api.user)
+    _set(db, article, comment_mode="closed")
+    assert _posted(reader_api, article.slug, "Closed meanwhile").status_code == 409
+    assert _subscribed(db) == set()
+
+
+def test_the_default_subscription_follows_a_comment_stored_after_a_change(
+    reader_api, db, make_article
+):
+    """The article changed meanwhile (premoderated): the comment is prepared again and
+    stored without the guard, and the default still subscribes its author."""
+    article = make_article()
+    assert _posted(reader_api, article.slug).status_code == 201
+    _ticks_the_box_by_default(db, reader_api.user)
+    _set(db, article, comment_mode="premoderated")
+    held = _posted(reader_api, article.slug, "Held, but mine to follow").get_json()
+    assert held["status"] == "pending"
+    assert _subscribed(db) == {held["id"]}

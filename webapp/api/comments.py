@@ -30,7 +30,7 @@ from webapp.ratelimits import limit_action
 from webapp.security import signed_in_user
 from webapp.services import comments as comment_rules
 from webapp.services import polls as poll_rules
-from webapp.services.notifications.settings import remember_reply_choice
+from webapp.services.notifications.settings import follows_account_default, remember_reply_choice
 from webapp.transactions import begin_writes, reads_first
 from webapp.voters import current_voter_key
 
@@ -110,22 +110,26 @@ def post_comment(slug: str) -> ResponseReturnValue:
     enforce_comment_limits(user.id)
     body: str = payload["body"]
     parent_id: int | None = payload.get("parent_id")
+    notify_replies = payload.get("notify_replies")
+    # Left to the account's default, the subscription is written with the comment.
+    by_default = follows_account_default(notify_replies)
     comment = comment_rules.prepare(article, user, body, parent_id)
     begin_writes()
-    if not comment_rules.store_if_unchanged(comment, article):
+    if not comment_rules.store_if_unchanged(comment, article, subscribe_by_default=by_default):
         # Closed, premoderated, unpublished or moved meanwhile: start again from it now.
         caching.POSTING_ARTICLES.clear()
         comment = comment_rules.prepare(
             comment_rules.article_for_comments(slug, user), user, body, parent_id
         )
-        comment_rules.store(comment)
+        comment_rules.store(comment, subscribe_by_default=by_default)
     if not comment_rules.claim_key(comment, key):
         # The same POST, sent twice at once: the other one stored it.
         db.session.rollback()
         earlier = comment_rules.posted_with_key(user.id, key)
         assert earlier is not None
         return _posted_answer(earlier, user)
-    remember_reply_choice(comment, user, payload.get("notify_replies"))
+    if not by_default:
+        remember_reply_choice(comment, user, notify_replies)
     # Every field is known once the row is flushed: answer from them, so the commit
     # (which expires the object) is not followed by a query reloading the row.
     posted = comment_json(comment, user)

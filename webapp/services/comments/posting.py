@@ -125,22 +125,28 @@ def write_text(
     comment.tone_pending = refining
 
 
-def store(comment: Comment) -> Comment:
+def store(comment: Comment, subscribe_by_default: bool = False) -> Comment:
     """Write a comment from ``prepare``: its row and its parent's reply count (the
-    article's count moves with the row, by trigger). Flushes; the caller commits.
-    The parent is checked again here, as it may have gone since it was read (when
-    prepared in an earlier transaction)."""
-    storage.store_row(comment)
+    article's count moves with the row, by trigger), and with ``subscribe_by_default``
+    its author's reply subscription if their account ticks the box by default.
+    Flushes; the caller commits. The parent is checked again here, as it may have gone
+    since it was read (when prepared in an earlier transaction)."""
+    storage.store_row(comment, subscribe_by_default=subscribe_by_default)
     return comment
 
 
-def store_if_unchanged(comment: Comment, article: PostedTo) -> bool:
+def store_if_unchanged(
+    comment: Comment, article: PostedTo, subscribe_by_default: bool = False
+) -> bool:
     """``store`` a comment from ``prepare``, prepared against ``article`` as
     ``article_for_posting`` gave it: written only if the article is still published
     under that slug with that comment mode, which the INSERT itself checks. False,
     with nothing written, when it changed meanwhile: read it afresh and prepare the
-    comment again. Flushes; the caller commits."""
-    return storage.store_row(comment, article if isinstance(article, PostingArticle) else None)
+    comment again. With ``subscribe_by_default``, the author follows its replies if
+    their account ticks the box by default (on PostgreSQL in the same statement).
+    Flushes; the caller commits."""
+    guard = article if isinstance(article, PostingArticle) else None
+    return storage.store_row(comment, guard, subscribe_by_default)
 
 
 def article_for_posting(slug: str, viewer: User | None) -> PostedTo:

@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.sql.selectable import Select
 
 from webapp.caching import THREADS
 from webapp.extensions import db
@@ -43,6 +44,7 @@ from webapp.models import (
     utcnow,
 )
 from webapp.services.comments.rules import is_moderator, not_a_parent
+from webapp.services.notifications.settings import default_subscription_of, subscribe_by_default
 
 _COMMENTS = Comment.__table__
 _ARTICLES = Article.__table__
@@ -94,12 +96,16 @@ _COLUMNS = [column.key for column in _COMMENTS.columns if column.key != "id"]
 _INSERT_COMMENT = _COMMENTS.insert()
 
 
-def store_row(comment: Comment, guard: PostingArticle | None = None) -> bool:
+def store_row(
+    comment: Comment, guard: PostingArticle | None = None, subscribe_by_default: bool = False
+) -> bool:
     """The parent's reply count, then the row (guarded, see ``_insert``); False, with
-    the reply count put back, when the guard stopped the row. Flushes."""
+    the reply count put back, when the guard stopped the row. With
+    ``subscribe_by_default``, the author follows the comment's replies if their account
+    ticks the box by default (``notifications.settings.subscribe_by_default``). Flushes."""
     if comment.parent_id is not None:
         _bump_parent(comment)
-    if not _insert(comment, guard):
+    if not _insert(comment, guard, subscribe_by_default):
         if comment.parent_id is not None:
             db.session.execute(_UNBUMP_REPLY_COUNT, {"thread_parent": comment.parent_id})
         return False
@@ -123,14 +129,18 @@ def _bump_parent(comment: Comment) -> None:
         raise not_a_parent()
 
 
-def _insert(comment: Comment, guard: PostingArticle | None = None) -> bool:
+def _insert(
+    comment: Comment, guard: PostingArticle | None = None, subscribe_by_default: bool = False
+) -> bool:
     """INSERT the comment's row with one statement and add the object to the session
     as the stored row, every column set (the unit of work would cost more than the
     INSERT itself). A column this does not know goes the ORM's way.
 
     With ``guard``, the row is written only if that article is still published
     under its slug with its comment mode (checked in the same statement); False
-    when it is not, and nothing was written."""
+    when it is not, and nothing was written. On PostgreSQL that statement also
+    subscribes the author by default when asked (a data-modifying WITH): a posted
+    comment is then one statement, not two."""
     state = comment.__dict__
     for key, value in _NEW_COMMENT.items():
         if key not in state:
@@ -140,6 +150,7 @@ def _insert(comment: Comment, guard: PostingArticle | None = None) -> bool:
             return False
         db.session.add(comment)
         db.session.flush()
+        _follow_by_default(comment, subscribe_by_default)
         return True
     row = {key: state[key] for key in _COLUMNS}
     if guard is None:
@@ -149,10 +160,12 @@ def _insert(comment: Comment, guard: PostingArticle | None = None) -> bool:
         comment.id = primary_key[0]
     else:
         row.update(guard_article=guard.id, guard_slug=guard.slug, guard_mode=guard.comment_mode)
-        new_id = db.session.execute(_guarded_insert(), row).scalar()
+        together = subscribe_by_default and _dialect() == "postgresql"
+        new_id = db.session.execute(_guarded_insert(subscribing=together), row).scalar()
         if new_id is None:
             return False
         comment.id = new_id
+        subscribe_by_default = subscribe_by_default and not together
     make_transient_to_detached(comment)
     # An object the session still holds for a deleted row whose id the database
     # has given again (SQLite reuses the highest) is stale: the new row replaces it,
@@ -161,7 +174,17 @@ def _insert(comment: Comment, guard: PostingArticle | None = None) -> bool:
     if stale is not None:
         db.session.expunge(stale)
     db.session.add(comment)
+    _follow_by_default(comment, subscribe_by_default)
     return True
+
+
+def _follow_by_default(comment: Comment, wanted: bool) -> None:
+    if wanted:
+        subscribe_by_default(comment)
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
 
 
 def _still_condition() -> ColumnElement[bool]:
@@ -182,15 +205,21 @@ def _still(guard: PostingArticle) -> bool:
     return found is not None
 
 
-_GUARDED_INSERTS: dict[str, ReturningInsert[tuple[int]]] = {}
+_GUARDED_INSERTS: dict[tuple[str, bool], ReturningInsert[tuple[int]] | Select[tuple[int]]] = {}
 
 
-def _guarded_insert() -> ReturningInsert[tuple[int]]:
+def _guarded_insert(subscribing: bool = False) -> ReturningInsert[tuple[int]] | Select[tuple[int]]:
     """INSERT INTO comments (...) SELECT <the values> WHERE EXISTS (<the article as
     read>) RETURNING id, built once per database kind. PostgreSQL does not carry the
-    columns' types to the parameters of a SELECT, so there each value is cast."""
+    columns' types to the parameters of a SELECT, so there each value is cast.
+
+    ``subscribing`` (PostgreSQL only) wraps it in a WITH whose second part subscribes
+    the author by default (``notifications.settings.default_subscription_of``), which
+    PostgreSQL runs to completion whether or not the outer SELECT reads it; the outer
+    SELECT returns the new id, or nothing when the guard stopped the row (and then
+    the subscription has no row to follow)."""
     dialect = db.session.get_bind().dialect.name
-    statement = _GUARDED_INSERTS.get(dialect)
+    statement = _GUARDED_INSERTS.get((dialect, subscribing))
     if statement is None:
         values: list[ColumnElement[Any]] = []
         for key in _COLUMNS:
@@ -198,12 +227,16 @@ def _guarded_insert() -> ReturningInsert[tuple[int]]:
             value = bindparam(key, type_=column.type)
             values.append(sql_cast(value, column.type) if dialect == "postgresql" else value)
         still = select(_ARTICLES.c.id).where(_still_condition()).exists()
-        statement = (
-            _COMMENTS.insert()
-            .from_select(_COLUMNS, select(*values).where(still))
-            .returning(_COMMENTS.c.id)
-        )
-        _GUARDED_INSERTS[dialect] = statement
+        insert_row = _COMMENTS.insert().from_select(_COLUMNS, select(*values).where(still))
+        if subscribing:
+            stored = insert_row.returning(
+                _COMMENTS.c.id, _COMMENTS.c.author_id, _COMMENTS.c.created_at
+            ).cte("stored_comment")
+            subscribed = default_subscription_of(stored).cte("subscribed")
+            statement = select(stored.c.id).add_cte(subscribed)
+        else:
+            statement = insert_row.returning(_COMMENTS.c.id)
+        _GUARDED_INSERTS[(dialect, subscribing)] = statement
     return statement
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, bindparam, delete, insert, select
+from sqlalchemy import CTE, Insert, Integer, bindparam, delete, insert, select
 
 from webapp.errors import InvalidInput
 from webapp.extensions import db
@@ -191,18 +191,42 @@ _SUBSCRIBE_BY_DEFAULT = insert(_subscriptions).from_select(
 )
 
 
+def default_subscription_of(stored: CTE) -> Insert:
+    """``subscribe_by_default`` for a comment that a data-modifying WITH stores in the
+    same statement (``stored`` returns its ``id``, ``author_id`` and ``created_at``):
+    on PostgreSQL the comment and its author's subscription are one statement
+    (webapp.services.comments.storage)."""
+    return insert(_subscriptions).from_select(
+        ["comment_id", "user_id", "created_at"],
+        select(stored.c.id, _settings.c.user_id, stored.c.created_at)
+        .join_from(stored, _settings, _settings.c.user_id == stored.c.author_id)
+        .where(_settings.c.reply_default.is_(True), _settings.c.replies_enabled.is_(True)),
+    )
+
+
+def subscribe_by_default(comment: Comment) -> None:
+    """Subscribe a stored comment's author to its replies if their settings tick the box
+    by default. The database decides as it subscribes: one statement on the posting path
+    instead of reading the settings first."""
+    db.session.execute(
+        _SUBSCRIBE_BY_DEFAULT,
+        {"b_comment": comment.id, "b_user": comment.author_id, "b_moment": utcnow()},
+    )
+
+
+def follows_account_default(wanted: object) -> bool:
+    """Whether a post's reply choice (the form's box, the API's ``notify_replies``) is
+    left to the account's default: not said, or not a boolean (from the API)."""
+    return not isinstance(wanted, bool)
+
+
 def remember_reply_choice(comment: Comment, author: User, wanted: object) -> None:
     """After a comment is stored: subscribe its author to replies when they asked
     (``wanted``), or, when the form or API call did not say (None), when their account
     settings tick the box by default. Ticking it turns reply mails back on. In the
     comment's transaction; the caller commits."""
-    if not isinstance(wanted, bool):  # not said (or not a boolean, from the API)
-        # The account's default, decided by the database as it subscribes: one
-        # statement on the posting path instead of reading the settings first.
-        db.session.execute(
-            _SUBSCRIBE_BY_DEFAULT,
-            {"b_comment": comment.id, "b_user": comment.author_id, "b_moment": utcnow()},
-        )
+    if follows_account_default(wanted):
+        subscribe_by_default(comment)
         return
     if not wanted:
         return
