@@ -226,6 +226,27 @@ def test_an_anonymous_vote_adopted_on_sign_in_brings_the_readers_reactions(db, t
     assert _scores(db, comment)[0] == pytest.approx(3 / 4)
 
 
+def test_anonymous_votes_cast_moved_and_withdrawn_leave_every_group_alone(db, thread):
+    """An anonymous vote weighs no reaction (on PostgreSQL its triggers' WHEN keeps it
+    from the common-ground function altogether): casting, moving and withdrawing one
+    leaves the groups and the scores exactly as they were, and the recount agrees."""
+    comment = _comment(db, thread)
+    _react(db, comment, thread.yes[:2], 1)
+    _react(db, comment, thread.no[:2], 1)
+    before = (_groups(db, comment), _scores(db, comment))
+    poll, visitor = thread.article.poll, polls.Voter("a:passer-by", None)
+    polls.cast_vote(poll, visitor, thread.options[0].id)
+    db.session.commit()
+    polls.cast_vote(poll, visitor, thread.options[1].id)
+    db.session.commit()
+    assert polls.withdraw_vote(poll, "a:passer-by")
+    db.session.commit()
+    db.session.expire_all()
+    assert (_groups(db, comment), _scores(db, comment)) == before
+    assert before[1][0] > 0  # the signed-in readers' common ground is still there
+    assert cg.recount_article(thread.article.id) == 0
+
+
 def test_recount_finds_and_fixes_what_the_triggers_did_not_write(db, thread):
     comment = _comment(db, thread)
     _react(db, comment, thread.yes[:3], 1)

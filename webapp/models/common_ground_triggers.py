@@ -513,10 +513,21 @@ AFTER INSERT OR DELETE OR UPDATE OF value, comment_id, user_id ON comment_reacti
 FOR EACH ROW EXECUTE FUNCTION pulse_reaction_common_ground()
 """,
     # After votes_tallies and votes_tone_* (name order): see the module's docstring.
+    # Only a signed-in vote weighs reactions: an anonymous one (the common first vote)
+    # is filtered out by the WHEN, in C, before any PL/pgSQL runs (as SQLite's do).
     """
-CREATE OR REPLACE TRIGGER votes_weigh_common_ground
-AFTER INSERT OR DELETE OR UPDATE OF option_id, set_aside_at, user_id, poll_id ON votes
-FOR EACH ROW EXECUTE FUNCTION pulse_vote_common_ground()
+CREATE OR REPLACE TRIGGER votes_weigh_common_ground_delete AFTER DELETE ON votes
+FOR EACH ROW WHEN (OLD.user_id IS NOT NULL) EXECUTE FUNCTION pulse_vote_common_ground()
+""",
+    """
+CREATE OR REPLACE TRIGGER votes_weigh_common_ground_insert AFTER INSERT ON votes
+FOR EACH ROW WHEN (NEW.user_id IS NOT NULL) EXECUTE FUNCTION pulse_vote_common_ground()
+""",
+    """
+CREATE OR REPLACE TRIGGER votes_weigh_common_ground_update
+AFTER UPDATE OF option_id, set_aside_at, user_id, poll_id ON votes
+FOR EACH ROW WHEN (OLD.user_id IS NOT NULL OR NEW.user_id IS NOT NULL)
+EXECUTE FUNCTION pulse_vote_common_ground()
 """,
     """
 CREATE OR REPLACE TRIGGER poll_options_common_ground AFTER DELETE ON poll_options
@@ -530,7 +541,9 @@ FOR EACH ROW EXECUTE FUNCTION pulse_poll_common_ground()
 
 POSTGRES_DROP = (
     "DROP TRIGGER IF EXISTS comment_reactions_common_ground ON comment_reactions",
-    "DROP TRIGGER IF EXISTS votes_weigh_common_ground ON votes",
+    "DROP TRIGGER IF EXISTS votes_weigh_common_ground_delete ON votes",
+    "DROP TRIGGER IF EXISTS votes_weigh_common_ground_insert ON votes",
+    "DROP TRIGGER IF EXISTS votes_weigh_common_ground_update ON votes",
     "DROP TRIGGER IF EXISTS poll_options_common_ground ON poll_options",
     "DROP TRIGGER IF EXISTS polls_common_ground ON polls",
     "DROP FUNCTION IF EXISTS pulse_reaction_common_ground()",
