@@ -165,3 +165,47 @@ def test_the_page_is_rendered_each_time_with_the_caches_off(app, client, make_ar
     page(client, article)
     page(client, article)
     assert renders == [article.slug, article.slug]
+
+
+@pytest.mark.postgres_only
+def test_a_served_page_asks_postgresql_one_statement_and_opens_no_transaction(
+    cached_app, client, db, make_article, renders, monkeypatch
+):
+    """Served from the cache, the page's one question (the article's state) goes on a
+    connection in autocommit: no BEGIN before it, no ROLLBACK after it."""
+    import psycopg._connection_base as connection_base
+
+    article = make_article("One round trip", poll=True)
+    slug = article.slug
+    page(client, article)  # rendered, and kept
+    db.session.rollback()  # the test's own session: nothing of it runs from here on
+    sent: list[bytes] = []
+    original = connection_base.BaseConnection._exec_command
+
+    def spying(self, command, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sent.append(bytes(command) if not isinstance(command, bytes) else command)
+        return original(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(connection_base.BaseConnection, "_exec_command", spying)
+    served = client.get(f"/articles/{slug}")
+    monkeypatch.undo()
+    assert served.status_code == 200 and "One round trip" in served.get_data(as_text=True)
+    assert renders == [slug]  # served, not rendered again
+    assert not [command for command in sent if command.startswith((b"BEGIN", b"ROLLBACK"))]
+
+
+def test_the_state_a_transaction_wrote_is_the_state_read_in_it(app, db, make_article):
+    """Asked inside a transaction (a request that already wrote), the article's state
+    comes from that transaction, not from a connection that cannot see its writes."""
+    from webapp.services import articles
+
+    article = make_article("Before the edit")
+    before = articles.public_page_state(article.slug)
+    db.session.execute(
+        sa.update(Article).where(Article.id == article.id).values(comment_mode="closed")
+    )
+    inside = articles.public_page_state(article.slug)
+    assert before is not None and inside is not None
+    assert (before.comment_mode, inside.comment_mode) == ("open", "closed")
+    db.session.rollback()
+    assert articles.public_page_state(article.slug).comment_mode == "open"

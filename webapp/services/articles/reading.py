@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, String, bindparam, func, select, tuple_
+from sqlalchemy import Row, Select, String, bindparam, func, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
 from webapp.errors import NotFound
@@ -78,8 +79,15 @@ _PAGE_STATE = select(
 
 def public_page_state(slug: str, moment: datetime | None = None) -> PageState | None:
     """The state of the article at ``slug`` if readers see it now (published, its time
-    come; listed or not, as ``get_article``); else None."""
-    row = db.session.connection().execute(_PAGE_STATE, {"b_slug": slug}).first()
+    come; listed or not, as ``get_article``); else None.
+
+    On PostgreSQL, when the request's session holds no connection yet (a signed-out
+    page served from the per-worker cache asks nothing else), the SELECT runs on a
+    connection of its own in autocommit: one round trip instead of three (BEGIN, the
+    SELECT, and the ROLLBACK that ends the session's transaction). It writes nothing and
+    a single SELECT is consistent on its own. A session already in a transaction is
+    asked instead, so the state includes what it wrote."""
+    row = _page_state_row(slug)
     if row is None or row.status != ArticleStatus.PUBLISHED.value:
         return None
     if row.published_at is None or row.published_at > (moment or utcnow()):
@@ -92,6 +100,16 @@ def public_page_state(slug: str, moment: datetime | None = None) -> PageState | 
         row.published_at,
         bool(row.listed),
     )
+
+
+def _page_state_row(slug: str) -> Row[Any] | None:
+    params = {"b_slug": slug}
+    session = db.session()
+    if session.in_transaction() or session.get_bind().dialect.name != "postgresql":
+        return session.connection().execute(_PAGE_STATE, params).first()
+    with db.engine.connect() as own:
+        own = own.execution_options(isolation_level="AUTOCOMMIT")
+        return own.execute(_PAGE_STATE, params).first()
 
 
 def published_articles_query(label_slug: str | None = None) -> Select[tuple[Article]]:
