@@ -169,9 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             run(counter)
         profile.disable()
         calls = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
-        print(
-            f"| {name} | {calls / args.requests:,.0f} | {statements[0] / args.requests:.2f} |"
-        )
+        print(f"| {name} | {calls / args.requests:,.0f} | {statements[0] / args.requests:.2f} |")
     return 0
 
 

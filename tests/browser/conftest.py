@@ -214,9 +214,7 @@ def new_page(browser: Any, live_server: LiveServer) -> Iterator[Callable[..., An
     contexts: list[Any] = []
     problems = Problems()
 
-    def open_page(
-        *, javascript: bool = True, width: int = 1280, storage_state: Any = None
-    ) -> Any:
+    def open_page(*, javascript: bool = True, width: int = 1280, storage_state: Any = None) -> Any:
         context = browser.new_context(
             base_url=live_server.url,
             java_script_enabled=javascript,

@@ -180,9 +180,7 @@ def test_another_workers_edit_shows_once_the_cache_expires(
     assert "Frist" in listing(anonymous, article)[0]["html"]
     # As another worker would: straight to the database, this worker's cache untouched.
     db.session.execute(
-        sa.update(Comment)
-        .where(Comment.id == comment.id)
-        .values(html="<p>First</p>")
+        sa.update(Comment).where(Comment.id == comment.id).values(html="<p>First</p>")
     )
     db.session.commit()
     assert "Frist" in listing(anonymous, article)[0]["html"]

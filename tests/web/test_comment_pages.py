@@ -105,9 +105,7 @@ def test_others_get_no_edit_button_and_cannot_edit(reader, make_article, make_ap
     assert "Only its author can edit a comment." in text(other.get(refused.headers["Location"]))
     refused = other.form(f"/comments/{comment.id}/delete", {})
     assert refused.status_code == 302
-    assert "You can only delete your own comments." in text(
-        other.get(refused.headers["Location"])
-    )
+    assert "You can only delete your own comments." in text(other.get(refused.headers["Location"]))
     db.session.expire_all()
     assert db.session.get(Comment, comment.id).body == "Mine"
 

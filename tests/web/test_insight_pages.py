@@ -103,9 +103,7 @@ def test_results_page_quotes_the_most_positive_and_negative_comments(editor, art
     assert "-0.95" not in examples  # held for moderation: not an example
 
 
-def test_results_pages_have_no_inline_style_or_script_and_charts_have_text(
-    app, editor, article
-):
+def test_results_pages_have_no_inline_style_or_script_and_charts_have_text(app, editor, article):
     app.config["SENTIMENT_MIN_GROUP_COMMENTS"] = 1
     page = main_of(text(editor.get(f"/editor/articles/{article.id}/results")))
     assert "style=" not in page

@@ -25,6 +25,7 @@ T = TypeVar("T")
 
 _CHANGED = "pulse_worker_caches_changed"
 
+
 class WorkerCache:
     def __init__(self, setting: str, default_seconds: float, max_entries: int = 500) -> None:
         self.setting = setting

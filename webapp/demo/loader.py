@@ -39,6 +39,7 @@ DEMO_ACCOUNTS = [
     DemoAccount("reader@pulse.example", "pulse-reader-demo", "Demo Reader", Role.READER),
 ]
 
+
 @dataclass
 class SeedReport:
     created_accounts: list[DemoAccount]

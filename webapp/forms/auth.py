@@ -79,9 +79,7 @@ class ChangePasswordForm(FlaskForm):
 
 
 class ForgotPasswordForm(SignedOutForm):
-    email = EmailField(
-        "Email", validators=[DataRequired()], render_kw={"autocomplete": "email"}
-    )
+    email = EmailField("Email", validators=[DataRequired()], render_kw={"autocomplete": "email"})
 
 
 class ResetPasswordForm(SignedOutForm):

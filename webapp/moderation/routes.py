@@ -437,9 +437,7 @@ def divisive() -> ResponseReturnValue:
     return render_template(
         "moderation/divisive.html",
         watch=watch,
-        candidates=side_rules.feature_candidates(
-            [article_id] if article_id is not None else None
-        ),
+        candidates=side_rules.feature_candidates([article_id] if article_id is not None else None),
         article_id=article_id,
         filter_args=filter_args,
         articles=moderation.recent_articles(include=article_id),

@@ -270,12 +270,16 @@ def reskeleton_users(batch_size: int = 500, progress: Callable[[int], object] | 
     changed = 0
     last_id = 0
     while True:
-        rows = db.session.execute(
-            select(User.id, User.display_name, User.name_skeleton)
-            .where(User.id > last_id)
-            .order_by(User.id)
-            .limit(batch_size)
-        ).tuples().all()
+        rows = (
+            db.session.execute(
+                select(User.id, User.display_name, User.name_skeleton)
+                .where(User.id > last_id)
+                .order_by(User.id)
+                .limit(batch_size)
+            )
+            .tuples()
+            .all()
+        )
         if not rows:
             return changed
         updates = _updates(rows)

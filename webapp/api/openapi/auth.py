@@ -277,7 +277,7 @@ PATHS["/auth/me"]["delete"] = operation(
     security=UNSAFE_SIGNED_IN,
     body="AccountDeletion",
     description="One transaction. `keep_comments`: true keeps the comments' text under "
-    "\"Deleted reader\", false removes them (those others answered stay as \"comment "
-    "deleted\"). Poll votes stay in the tallies without the account; votes on comments "
+    '"Deleted reader", false removes them (those others answered stay as "comment '
+    'deleted"). Poll votes stay in the tallies without the account; votes on comments '
     "and reports stay without it. 403 `wrong_password`; 409 `last_admin`.",
 )

@@ -200,4 +200,3 @@ def forget_old_post_keys(moment: datetime | None = None) -> int:
     ).rowcount
     db.session.commit()
     return int(gone or 0)
-

@@ -100,16 +100,20 @@ def minds_changed(poll: Poll) -> MindsChanged:
     """The poll's moves and withdrawals, by pair of answers and by day."""
     changes = VoteChange.__table__.c
     day = utc_day(changes.changed_at)
-    rows = db.session.execute(
-        select(day, changes.from_option_id, changes.to_option_id, func.count())
-        .where(
-            changes.poll_id == poll.id,
-            changes.from_option_id.is_not(None),  # first votes are no change of mind
-            changes.set_aside.is_(False),
+    rows = (
+        db.session.execute(
+            select(day, changes.from_option_id, changes.to_option_id, func.count())
+            .where(
+                changes.poll_id == poll.id,
+                changes.from_option_id.is_not(None),  # first votes are no change of mind
+                changes.set_aside.is_(False),
+            )
+            .group_by(day, changes.from_option_id, changes.to_option_id)
+            .order_by(day)
         )
-        .group_by(day, changes.from_option_id, changes.to_option_id)
-        .order_by(day)
-    ).tuples().all()
+        .tuples()
+        .all()
+    )
     readers = db.session.scalar(
         select(func.count(func.distinct(changes.vote_id))).where(
             changes.poll_id == poll.id,
