@@ -218,7 +218,7 @@ def _guarded_insert(subscribing: bool = False) -> ReturningInsert[tuple[int]] | 
     PostgreSQL runs to completion whether or not the outer SELECT reads it; the outer
     SELECT returns the new id, or nothing when the guard stopped the row (and then
     the subscription has no row to follow)."""
-    dialect = db.session.get_bind().dialect.name
+    dialect = _dialect()
     statement = _GUARDED_INSERTS.get((dialect, subscribing))
     if statement is None:
         values: list[ColumnElement[Any]] = []

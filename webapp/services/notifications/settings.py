@@ -176,6 +176,8 @@ def reply_mail_choice(form: Mapping[str, str]) -> bool | None:
 
 _subscriptions = ReplySubscription.__table__
 _settings = NotificationSettings.__table__
+#: The settings that tick the reply box by default (and let reply mail go).
+_TICKED_BY_DEFAULT = (_settings.c.reply_default.is_(True), _settings.c.replies_enabled.is_(True))
 #: Subscribes a comment's author when their settings tick the reply box by default.
 _SUBSCRIBE_BY_DEFAULT = insert(_subscriptions).from_select(
     ["comment_id", "user_id", "created_at"],
@@ -183,11 +185,7 @@ _SUBSCRIBE_BY_DEFAULT = insert(_subscriptions).from_select(
         bindparam("b_comment", type_=Integer),
         _settings.c.user_id,
         bindparam("b_moment", type_=_subscriptions.c.created_at.type),
-    ).where(
-        _settings.c.user_id == bindparam("b_user", type_=Integer),
-        _settings.c.reply_default.is_(True),
-        _settings.c.replies_enabled.is_(True),
-    ),
+    ).where(_settings.c.user_id == bindparam("b_user", type_=Integer), *_TICKED_BY_DEFAULT),
 )
 
 
@@ -200,7 +198,7 @@ def default_subscription_of(stored: CTE) -> Insert:
         ["comment_id", "user_id", "created_at"],
         select(stored.c.id, _settings.c.user_id, stored.c.created_at)
         .join_from(stored, _settings, _settings.c.user_id == stored.c.author_id)
-        .where(_settings.c.reply_default.is_(True), _settings.c.replies_enabled.is_(True)),
+        .where(*_TICKED_BY_DEFAULT),
     )
 
 
