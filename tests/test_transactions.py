@@ -51,3 +51,48 @@ def test_reads_take_no_write_lock_and_the_writes_stay_one_transaction(app, db, b
             after = db.session.execute(sa.text("SELECT txid_current()")).scalar_one()
             assert before == after
         db.session.rollback()
+
+
+def test_a_single_read_sends_its_select_alone(app, db, count_queries, make_article):
+    """No BEGIN before it and no transaction left behind: one statement on SQLite, one
+    round trip on PostgreSQL (whose driver's own BEGIN would go before the SELECT)."""
+    from webapp.transactions import single_read
+
+    article = make_article("Read alone")
+    db.session.commit()
+    article_id, slug = article.id, article.slug
+    db.session.remove()
+    with (
+        app.test_request_context(f"/articles/{slug}"),
+        count_queries() as sent,
+        single_read() as connection,
+    ):
+        title = connection.execute(
+            sa.text("SELECT title FROM articles WHERE id = :id"), {"id": article_id}
+        ).scalar_one()
+        driver_connection = connection.connection.dbapi_connection
+        if connection.dialect.name == "postgresql":
+            assert driver_connection.autocommit
+        else:
+            assert not driver_connection.in_transaction
+    assert title == "Read alone"
+    assert len(sent) == 1 and sent[0].startswith("SELECT title FROM articles"), sent
+
+
+def test_a_connection_back_from_a_single_read_is_transactional_again(app, db, backend):
+    """The next user of the pooled connection gets a transaction as usual: what it
+    writes is undone by its rollback (the single read changed no setting for good)."""
+    from webapp.transactions import single_read
+
+    db.session.remove()
+    db.engine.dispose()  # one pooled connection, used by both
+    with app.test_request_context("/"), single_read() as connection:
+        read_on = connection.connection.dbapi_connection
+        connection.execute(sa.text("SELECT 1"))
+    with db.engine.connect() as connection:
+        assert connection.connection.dbapi_connection is read_on
+        if backend.name == "postgresql":
+            assert not read_on.autocommit
+        connection.execute(sa.insert(SiteSetting).values(key="report_threshold", value=3))
+        connection.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SiteSetting)) == 0

@@ -51,7 +51,10 @@ def _sqlite_begin(connection: Connection) -> None:
     """
     if connection.dialect.name != "sqlite":
         return
-    from webapp.transactions import deferred_begin
+    from webapp.transactions import SINGLE_READ, deferred_begin
+
+    if connection.get_execution_options().get(SINGLE_READ):
+        return  # one SELECT on its own (webapp.transactions.single_read)
 
     if has_request_context() and (request.method in SAFE_METHODS or deferred_begin()):
         connection.exec_driver_sql("BEGIN")

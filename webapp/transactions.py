@@ -15,11 +15,18 @@ writes, and the request stays one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import g
+from sqlalchemy import Connection
 
 from webapp.extensions import db
 
 _READS_FIRST = "pulse_reads_first"
+#: An execution option on a connection that asks one question and writes nothing:
+#: ``webapp._sqlite_begin`` sends no BEGIN for it (see ``single_read``).
+SINGLE_READ = "pulse_single_read"
 
 
 def reads_first() -> None:
@@ -53,3 +60,21 @@ def begin_writes() -> None:
     # statements are all there is to it; the session's commit ends this one.
     connection.exec_driver_sql("COMMIT")
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def single_read() -> Iterator[Connection]:
+    """A pooled connection for one SELECT outside any transaction: one statement is
+    consistent on its own, so a BEGIN before it and a ROLLBACK after it are two round
+    trips (PostgreSQL) or two statements (SQLite) that buy nothing.
+
+    PostgreSQL runs it in autocommit. SQLite's driver already leaves transactions to
+    us (``webapp._sqlite_pragmas``), so there it is enough that ``_sqlite_begin`` sends
+    no BEGIN; its isolation level is left alone, since putting it back when the
+    connection returns to the pool would undo that setting. Only for a request whose
+    session holds no transaction: one that wrote must be asked through its session."""
+    with db.engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            yield connection.execution_options(**{SINGLE_READ: True})

@@ -285,11 +285,13 @@ def shared_article_page(slug: str) -> Response | None:
     links = articles.neighbours_at(state.article_id, state.published_at) if state.listed else None
     key = ("article-page", state, links, request.host, request.path, variant)
 
-    def render() -> tuple[str, str] | None:
+    def render() -> tuple[bytes, str] | None:
         body, _ = render_article_page(articles.get_article(slug, None), None)
         if session.modified or g.get("http_cache_private"):
             return None
-        return body, hashlib.sha256(body.encode()).hexdigest()[:32]
+        # Kept encoded, with its ETag: each request hands on the same bytes.
+        encoded = body.encode()
+        return encoded, hashlib.sha256(encoded).hexdigest()[:32]
 
     kept = caching.THREADS.get_or_build(key, render)
     if kept is None:

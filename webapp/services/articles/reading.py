@@ -22,6 +22,7 @@ from webapp.extensions import db
 from webapp.models import Article, ArticleStatus, Label, Poll, User, article_labels, utcnow
 from webapp.models.articles import public_articles_at
 from webapp.services.articles.rules import can_see_drafts
+from webapp.transactions import single_read
 
 #: Where a page of published articles ends: (published_at, id) of its last article.
 PublishedKey = tuple[datetime, int]
@@ -81,11 +82,12 @@ def public_page_state(slug: str, moment: datetime | None = None) -> PageState | 
     """The state of the article at ``slug`` if readers see it now (published, its time
     come; listed or not, as ``get_article``); else None.
 
-    On PostgreSQL, when the request's session holds no connection yet (a signed-out
-    page served from the per-worker cache asks nothing else), the SELECT runs on a
-    connection of its own in autocommit: one round trip instead of three (BEGIN, the
-    SELECT, and the ROLLBACK that ends the session's transaction). It writes nothing and
-    a single SELECT is consistent on its own. A session already in a transaction is
+    When the request's session holds no transaction yet (a signed-out page served
+    from the per-worker cache asks nothing else), the SELECT runs alone, outside any
+    transaction (``webapp.transactions.single_read``): one round trip on PostgreSQL
+    instead of three (BEGIN, the SELECT, the ROLLBACK that ends the session's
+    transaction), one statement on SQLite instead of three. It writes nothing and a
+    single SELECT is consistent on its own. A session already in a transaction is
     asked instead, so the state includes what it wrote."""
     row = _page_state_row(slug)
     if row is None or row.status != ArticleStatus.PUBLISHED.value:
@@ -105,11 +107,10 @@ def public_page_state(slug: str, moment: datetime | None = None) -> PageState | 
 def _page_state_row(slug: str) -> Row[Any] | None:
     params = {"b_slug": slug}
     session = db.session()
-    if session.in_transaction() or session.get_bind().dialect.name != "postgresql":
+    if session.in_transaction():
         return session.connection().execute(_PAGE_STATE, params).first()
-    with db.engine.connect() as own:
-        own = own.execution_options(isolation_level="AUTOCOMMIT")
-        return own.execute(_PAGE_STATE, params).first()
+    with single_read() as connection:
+        return connection.execute(_PAGE_STATE, params).first()
 
 
 def published_articles_query(label_slug: str | None = None) -> Select[tuple[Article]]:
