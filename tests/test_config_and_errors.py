@@ -186,3 +186,14 @@ def test_integrity_settings_come_from_the_environment_and_are_checked(tmp_path, 
     monkeypatch.setenv("INTEGRITY_SIGNAL_RETENTION_DAYS", "-3")
     with pytest.raises(RuntimeError, match="0 or more"):
         build_config(tmp_path, {})
+
+
+def test_the_idle_time_before_a_connection_is_pinged_comes_from_the_environment(
+    tmp_path, monkeypatch
+):
+    assert build_config(tmp_path, {})["DATABASE_PING_IDLE_SECONDS"] == 1.0
+    monkeypatch.setenv("DATABASE_PING_IDLE_SECONDS", "2.5")
+    assert build_config(tmp_path, {})["DATABASE_PING_IDLE_SECONDS"] == 2.5
+    monkeypatch.setenv("DATABASE_PING_IDLE_SECONDS", "soon")
+    with pytest.raises(RuntimeError, match="DATABASE_PING_IDLE_SECONDS"):
+        build_config(tmp_path, {})

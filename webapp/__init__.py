@@ -88,6 +88,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from webapp.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    from webapp.connections import ping_after_idle
+
+    with app.app_context():
+        for engine in db.engines.values():
+            ping_after_idle(engine, float(app.config["DATABASE_PING_IDLE_SECONDS"]))
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {
     "WEBAPP_ENV": "development",
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # A pooled connection idle longer than this is pinged before use (webapp.connections;
+    # 0: at every checkout, as SQLAlchemy's pool_pre_ping).
+    "DATABASE_PING_IDLE_SECONDS": 1.0,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
@@ -277,6 +279,7 @@ RATE_LIMIT_SETTINGS = (
 
 #: The numeric settings read from the environment: (name, type).
 NUMBER_SETTINGS = (
+    ("DATABASE_PING_IDLE_SECONDS", float),
     ("INTEGRITY_SCAN_SECONDS", float),
     ("INTEGRITY_SUSPECT_Z", float),
     ("INTEGRITY_AUTO_SET_ASIDE_Z", float),

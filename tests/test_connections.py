@@ -1,0 +1,139 @@
+"""Pooled connections are pinged before use only after sitting idle (webapp.connections).
+
+A connection used a moment ago goes straight to work: on PostgreSQL that is one round
+trip less on every request of a busy site than SQLAlchemy's ``pool_pre_ping`` costs. One
+that sat idle longer than DATABASE_PING_IDLE_SECONDS is pinged, and a dead one is
+replaced before the request sees it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from webapp import connections
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    ticking = Clock()
+    monkeypatch.setattr(connections, "monotonic", ticking)
+    return ticking
+
+
+@pytest.fixture
+def pings(db: Any, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every ping the pool sends, each still sent to the database."""
+    sent: list[Any] = []
+    dialect = db.engine.dialect
+    real_ping = dialect.do_ping
+
+    def counted(dbapi_connection: Any) -> bool:
+        sent.append(dbapi_connection)
+        return bool(real_ping(dbapi_connection))
+
+    monkeypatch.setattr(dialect, "do_ping", counted)
+    return sent
+
+
+def _use_connection(db: Any) -> Any:
+    """Take a connection from the pool, ask it something, give it back; its DBAPI
+    connection."""
+    with db.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT 1")).scalar_one() == 1
+        return connection.connection.dbapi_connection
+
+
+def test_a_connection_back_a_moment_ago_goes_to_work_without_a_ping(app, db, clock, pings):
+    db.engine.dispose()
+    first = _use_connection(db)  # a new connection: nothing to check
+    clock.now += 0.2
+    again = _use_connection(db)
+    assert again is first  # the pool handed back the same connection
+    assert pings == []
+
+
+def test_a_connection_idle_longer_than_the_setting_is_pinged_first(app, db, clock, pings):
+    idle = app.config["DATABASE_PING_IDLE_SECONDS"]
+    assert idle == 1.0  # the default
+    db.engine.dispose()
+    first = _use_connection(db)
+    clock.now += idle + 0.5
+    assert _use_connection(db) is first  # alive: kept
+    assert pings == [first]
+    # Used just now by that checkout: the next one goes without a ping.
+    _use_connection(db)
+    assert pings == [first]
+
+
+def test_an_idle_connection_that_fails_its_ping_is_replaced_before_use(app, db, clock, monkeypatch):
+    db.engine.dispose()
+    first = _use_connection(db)
+    dialect = db.engine.dialect
+    real_ping = dialect.do_ping
+    failed: list[Any] = []
+
+    def dead_once(dbapi_connection: Any) -> bool:
+        if not failed:
+            failed.append(dbapi_connection)
+            raise dialect.loaded_dbapi.OperationalError("server closed the connection")
+        return bool(real_ping(dbapi_connection))
+
+    monkeypatch.setattr(dialect, "do_ping", dead_once)
+    clock.now += 5
+    replaced = _use_connection(db)  # the request's query runs, on a new connection
+    assert failed == [first]
+    assert replaced is not first
+
+
+def test_zero_pings_at_every_checkout(make_app, clock, monkeypatch):
+    from webapp.extensions import db
+
+    app = make_app(DATABASE_PING_IDLE_SECONDS=0)
+    with app.app_context():
+        sent: list[Any] = []
+        dialect = db.engine.dialect
+        real_ping = dialect.do_ping
+        monkeypatch.setattr(
+            dialect, "do_ping", lambda connection: sent.append(connection) or real_ping(connection)
+        )
+        db.engine.dispose()
+        _use_connection(db)
+        clock.now += 0.001
+        _use_connection(db)
+        clock.now += 0.001
+        _use_connection(db)
+        assert len(sent) == 2  # every checkout of a pooled connection
+
+
+@pytest.mark.postgres_only
+def test_a_database_restart_during_a_quiet_spell_costs_no_reader_an_error(app, db, client, clock):
+    """The pooled connection's server process is gone (as after a restart of
+    PostgreSQL) while the site is quiet: the next reader's page is served, on a new
+    connection."""
+    db.session.remove()
+    db.engine.dispose()
+    assert client.get("/healthz").status_code == 200
+    with db.engine.connect() as connection:
+        pid = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    admin = sa.create_engine(db.engine.url)
+    try:
+        with admin.connect() as other:
+            other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        admin.dispose()
+    clock.now += 60
+    assert client.get("/").status_code == 200
+    assert client.get("/healthz").status_code == 200
+    with db.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() != pid
