@@ -120,40 +120,60 @@ def _cacheable(response: Response) -> bool:
     )
 
 
+#: The request headers that make an answer conditional (RFC 9110, 13.1): only then is
+#: Werkzeug's make_conditional (which parses them, and may answer 304) worth its time.
+CONDITIONAL_REQUEST_HEADERS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")
+
+
 def apply_policy(response: Response) -> Response:
     """The response policy above, for every response but static files (webapp.hardening
     serves those with their own long lifetimes) and a view's own Cache-Control (the
-    API's OpenAPI document)."""
-    if request.endpoint == "static" or "Cache-Control" in response.headers:
+    API's OpenAPI document).
+
+    Every response pays for this hook, so it appends the headers it knows are absent
+    (``Headers.add``) instead of setting them (``Headers.set`` searches the list for
+    each name first)."""
+    headers = response.headers
+    if request.endpoint == "static" or "Cache-Control" in headers:
         return response
     # Vary: Cookie on every response, public ones too. The shipped VCL strips other
     # cookies and never caches a request with Pulse's, so there is one variant to
     # keep; a cache that does not (a CDN, a browser) still must not hand a signed-out
     # copy to a signed-in reader or the reverse, and Vary says so.
-    response.vary.add("Cookie")
+    if "Vary" in headers:
+        response.vary.add("Cookie")
+    else:
+        headers.add("Vary", "Cookie")
     if request.blueprint == "health" or not _cacheable(response):
-        response.headers["Cache-Control"] = PRIVATE
+        headers.add("Cache-Control", PRIVATE)
         return response
     slug = g.get("surrogate_slug")
     if slug is not None:
         article_id = _article_id_for(slug)
         if article_id is None:
-            response.headers["Cache-Control"] = PRIVATE
+            headers.add("Cache-Control", PRIVATE)
             return response
         add_surrogate_keys(article_key(article_id))
     config = current_app.config
-    response.headers["Cache-Control"] = (
-        f"public, max-age=0, s-maxage={config['HTTP_CACHE_SECONDS']},"
-        f" stale-while-revalidate={config['HTTP_CACHE_STALE_SECONDS']}"
-    )
     keys = " ".join([*g.get("surrogate_keys", ()), SITE_KEY])
-    response.headers["Surrogate-Key"] = keys
-    response.headers["xkey"] = keys
-    if "ETag" not in response.headers:
+    headers.extend(
+        [
+            (
+                "Cache-Control",
+                f"public, max-age=0, s-maxage={config['HTTP_CACHE_SECONDS']},"
+                f" stale-while-revalidate={config['HTTP_CACHE_STALE_SECONDS']}",
+            ),
+            ("Surrogate-Key", keys),
+            ("xkey", keys),
+        ]
+    )
+    if "ETag" not in headers:
         # Strong: the same bytes, so a byte range or a 304 from it is exact.
         response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
-    # 304 (without the body) when If-None-Match names this ETag; changes it in place.
-    response.make_conditional(request)
+    environ = request.environ
+    if any(name in environ for name in CONDITIONAL_REQUEST_HEADERS):
+        # 304 (without the body) when If-None-Match names this ETag; in place.
+        response.make_conditional(request)
     return response
 
 

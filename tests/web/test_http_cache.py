@@ -210,3 +210,30 @@ def test_flashes_still_reach_a_signed_out_voter(
     page = client.get(f"/articles/{article.slug}")
     assert "Your vote is counted." in page.get_data(as_text=True)
     assert_private(page)
+
+
+def test_a_views_own_vary_is_kept_and_gains_cookie_once(make_app: Callable[..., Flask]) -> None:
+    """The policy appends its headers without searching for them first: a view's own
+    Vary is merged with Cookie, never repeated, and each header the policy writes is
+    there once."""
+    from flask import make_response
+
+    application = make_app(HTTP_CACHE_SECONDS=7, HTTP_CACHE_STALE_SECONDS=41)
+
+    @application.get("/test-vary")
+    def varied() -> Any:
+        response = make_response("<p>By language</p>")
+        response.vary.add("Accept-Language")
+        return response
+
+    response = application.test_client().get("/test-vary")
+    assert_public(response)
+    assert response.headers.getlist("Vary") == ["Accept-Language, Cookie"]
+    for name in ("Cache-Control", "Surrogate-Key", "xkey", "ETag"):
+        assert len(response.headers.getlist(name)) == 1, name
+    # Unconditional: the whole page; with the ETag: a 304 without it.
+    assert response.get_data(as_text=True) == "<p>By language</p>"
+    again = application.test_client().get(
+        "/test-vary", headers={"If-None-Match": response.headers["ETag"]}
+    )
+    assert again.status_code == 304 and again.get_data() == b""
