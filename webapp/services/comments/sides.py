@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Integer, Select, bindparam, select, text, union_all
@@ -149,28 +150,20 @@ def _own_side_part(article_id: Any, option_id: Any, limit: Any) -> Select[Any]:
 
 # Built once per number of answers: building the statement (a range per answer,
 # merged) cost the page's sides section more than running it.
-_OWN_SIDE_QUERIES: dict[int, Any] = {}
-
-
+@cache
 def _own_side_query(answers: int) -> Any:
     """Every answer's own comments in one statement: a range per answer, each a
     subquery of its own (SQLite takes no ORDER BY or LIMIT on a compound's parts).
     Parameters: side_article, side_limit, side_option_0 ... side_option_{n-1}."""
-    query = _OWN_SIDE_QUERIES.get(answers)
-    if query is None:
-        article = bindparam("side_article", type_=Integer)
-        limit = bindparam("side_limit", type_=Integer)
-        parts = [
-            select(
-                _own_side_part(
-                    article, bindparam(f"side_option_{n}", type_=Integer), limit
-                ).subquery()
-            )
-            for n in range(answers)
-        ]
-        query = parts[0] if answers == 1 else union_all(*parts)
-        _OWN_SIDE_QUERIES[answers] = query
-    return query
+    article = bindparam("side_article", type_=Integer)
+    limit = bindparam("side_limit", type_=Integer)
+    parts = [
+        select(
+            _own_side_part(article, bindparam(f"side_option_{n}", type_=Integer), limit).subquery()
+        )
+        for n in range(answers)
+    ]
+    return parts[0] if answers == 1 else union_all(*parts)
 
 
 def _own_side_rows(article_id: int, option_ids: Sequence[int], limit: int) -> list[Any]:
@@ -208,7 +201,16 @@ def _common_ground_part(
     )
 
 
-_COMMON_GROUND_QUERIES: dict[tuple[bool, bool], Select[Any]] = {}
+@cache
+def _one_article_common_ground(unfeatured: bool, watch: bool) -> Select[Any]:
+    """``_common_ground_part`` for one article, its id and limit bound per call: built
+    once per shape, as ``_own_side_query``."""
+    return _common_ground_part(
+        bindparam("side_article", type_=Integer),
+        bindparam("side_limit", type_=Integer),
+        unfeatured,
+        watch,
+    )
 
 
 def _common_ground_rows(
@@ -218,15 +220,7 @@ def _common_ground_rows(
     if not article_ids or limit <= 0:
         return []
     if len(article_ids) == 1:
-        key = (unfeatured, watch)
-        query = _COMMON_GROUND_QUERIES.get(key)
-        if query is None:  # built once per shape, as _own_side_query
-            query = _COMMON_GROUND_QUERIES[key] = _common_ground_part(
-                bindparam("side_article", type_=Integer),
-                bindparam("side_limit", type_=Integer),
-                unfeatured,
-                watch,
-            )
+        query = _one_article_common_ground(unfeatured, watch)
         params = {"side_article": article_ids[0], "side_limit": limit}
         return list(db.session.execute(query, params))
     merged = union_all(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -205,9 +206,6 @@ def _still(guard: PostingArticle) -> bool:
     return found is not None
 
 
-_GUARDED_INSERTS: dict[tuple[str, bool], ReturningInsert[tuple[int]] | Select[tuple[int]]] = {}
-
-
 def _guarded_insert(subscribing: bool = False) -> ReturningInsert[tuple[int]] | Select[tuple[int]]:
     """INSERT INTO comments (...) SELECT <the values> WHERE EXISTS (<the article as
     read>) RETURNING id, built once per database kind. PostgreSQL does not carry the
@@ -218,26 +216,27 @@ def _guarded_insert(subscribing: bool = False) -> ReturningInsert[tuple[int]] | 
     PostgreSQL runs to completion whether or not the outer SELECT reads it; the outer
     SELECT returns the new id, or nothing when the guard stopped the row (and then
     the subscription has no row to follow)."""
-    dialect = _dialect()
-    statement = _GUARDED_INSERTS.get((dialect, subscribing))
-    if statement is None:
-        values: list[ColumnElement[Any]] = []
-        for key in _COLUMNS:
-            column = _COMMENTS.c[key]
-            value = bindparam(key, type_=column.type)
-            values.append(sql_cast(value, column.type) if dialect == "postgresql" else value)
-        still = select(_ARTICLES.c.id).where(_still_condition()).exists()
-        insert_row = _COMMENTS.insert().from_select(_COLUMNS, select(*values).where(still))
-        if subscribing:
-            stored = insert_row.returning(
-                _COMMENTS.c.id, _COMMENTS.c.author_id, _COMMENTS.c.created_at
-            ).cte("stored_comment")
-            subscribed = default_subscription_of(stored).cte("subscribed")
-            statement = select(stored.c.id).add_cte(subscribed)
-        else:
-            statement = insert_row.returning(_COMMENTS.c.id)
-        _GUARDED_INSERTS[(dialect, subscribing)] = statement
-    return statement
+    return _guarded_insert_on(_dialect(), subscribing)
+
+
+@cache
+def _guarded_insert_on(
+    dialect: str, subscribing: bool
+) -> ReturningInsert[tuple[int]] | Select[tuple[int]]:
+    values: list[ColumnElement[Any]] = []
+    for key in _COLUMNS:
+        column = _COMMENTS.c[key]
+        value = bindparam(key, type_=column.type)
+        values.append(sql_cast(value, column.type) if dialect == "postgresql" else value)
+    still = select(_ARTICLES.c.id).where(_still_condition()).exists()
+    insert_row = _COMMENTS.insert().from_select(_COLUMNS, select(*values).where(still))
+    if not subscribing:
+        return insert_row.returning(_COMMENTS.c.id)
+    stored = insert_row.returning(
+        _COMMENTS.c.id, _COMMENTS.c.author_id, _COMMENTS.c.created_at
+    ).cte("stored_comment")
+    subscribed = default_subscription_of(stored).cte("subscribed")
+    return select(stored.c.id).add_cte(subscribed)
 
 
 # Built once: building and keying a statement costs more than running these.
