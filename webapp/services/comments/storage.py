@@ -45,7 +45,7 @@ from webapp.models import (
     utcnow,
 )
 from webapp.services.comments.rules import is_moderator, not_a_parent
-from webapp.services.notifications.settings import default_subscription_of, subscribe_by_default
+from webapp.services.notifications import settings as reply_settings
 
 _COMMENTS = Comment.__table__
 _ARTICLES = Article.__table__
@@ -139,21 +139,33 @@ def _insert(
 
     With ``guard``, the row is written only if that article is still published
     under its slug with its comment mode (checked in the same statement); False
-    when it is not, and nothing was written. On PostgreSQL that statement also
-    subscribes the author by default when asked (a data-modifying WITH): a posted
-    comment is then one statement, not two."""
+    when it is not, and nothing was written. With ``subscribe_by_default``, the author
+    follows the replies if their account ticks the box by default: on PostgreSQL in
+    the guarded statement itself (a data-modifying WITH), so a posted comment is one
+    statement, not two; otherwise by a second statement."""
     state = comment.__dict__
     for key, value in _NEW_COMMENT.items():
         if key not in state:
             setattr(comment, key, value)
+    subscribed = False
     if any(key not in state for key in _COLUMNS):
         if guard is not None and not _still(guard):
             return False
         db.session.add(comment)
         db.session.flush()
-        _follow_by_default(comment, subscribe_by_default)
-        return True
-    row = {key: state[key] for key in _COLUMNS}
+    else:
+        subscribed = subscribe_by_default and guard is not None and _dialect() == "postgresql"
+        if not _insert_row(comment, guard, subscribed):
+            return False
+    if subscribe_by_default and not subscribed:
+        reply_settings.subscribe_by_default(comment)
+    return True
+
+
+def _insert_row(comment: Comment, guard: PostingArticle | None, subscribing: bool) -> bool:
+    """``_insert``'s one statement for a comment whose every column is known; False
+    when the guard stopped it."""
+    row = {key: comment.__dict__[key] for key in _COLUMNS}
     if guard is None:
         result = cast(CursorResult[Any], db.session.execute(_INSERT_COMMENT, row))
         primary_key = result.inserted_primary_key
@@ -161,12 +173,10 @@ def _insert(
         comment.id = primary_key[0]
     else:
         row.update(guard_article=guard.id, guard_slug=guard.slug, guard_mode=guard.comment_mode)
-        together = subscribe_by_default and _dialect() == "postgresql"
-        new_id = db.session.execute(_guarded_insert(subscribing=together), row).scalar()
+        new_id = db.session.execute(_guarded_insert(subscribing), row).scalar()
         if new_id is None:
             return False
         comment.id = new_id
-        subscribe_by_default = subscribe_by_default and not together
     make_transient_to_detached(comment)
     # An object the session still holds for a deleted row whose id the database
     # has given again (SQLite reuses the highest) is stale: the new row replaces it,
@@ -175,13 +185,7 @@ def _insert(
     if stale is not None:
         db.session.expunge(stale)
     db.session.add(comment)
-    _follow_by_default(comment, subscribe_by_default)
     return True
-
-
-def _follow_by_default(comment: Comment, wanted: bool) -> None:
-    if wanted:
-        subscribe_by_default(comment)
 
 
 def _dialect() -> str:
@@ -212,7 +216,7 @@ def _guarded_insert(subscribing: bool = False) -> ReturningInsert[tuple[int]] | 
     columns' types to the parameters of a SELECT, so there each value is cast.
 
     ``subscribing`` (PostgreSQL only) wraps it in a WITH whose second part subscribes
-    the author by default (``notifications.settings.default_subscription_of``), which
+    the author by default (``reply_settings.default_subscription_of``), which
     PostgreSQL runs to completion whether or not the outer SELECT reads it; the outer
     SELECT returns the new id, or nothing when the guard stopped the row (and then
     the subscription has no row to follow)."""
@@ -235,7 +239,7 @@ def _guarded_insert_on(
     stored = insert_row.returning(
         _COMMENTS.c.id, _COMMENTS.c.author_id, _COMMENTS.c.created_at
     ).cte("stored_comment")
-    subscribed = default_subscription_of(stored).cte("subscribed")
+    subscribed = reply_settings.default_subscription_of(stored).cte("subscribed")
     return select(stored.c.id).add_cte(subscribed)
 
 
