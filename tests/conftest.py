@@ -208,10 +208,10 @@ def runner(app: Flask):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def count_queries(app: Flask) -> Callable[[], AbstractContextManager[list[str]]]:
-    """``with count_queries() as queries:``: every statement the app's engine runs
-    inside the block (the test's own and its requests'), in order. Flatness is proved
-    by these counts (the same for a page of 1 and of 50, on a small site and a larger
-    one), never by timing."""
+    """``with count_queries() as queries:``: every statement the app's engines run
+    (the autocommit one of ``webapp.connections`` too) inside the block (the test's
+    own and its requests'), in order. Flatness is proved by these counts (the same for
+    a page of 1 and of 50, on a small site and a larger one), never by timing."""
 
     @contextmanager
     def counting() -> Iterator[list[str]]:
@@ -222,12 +222,14 @@ def count_queries(app: Flask) -> Callable[[], AbstractContextManager[list[str]]]
         ) -> None:
             queries.append(statement)
 
-        engine = _db.engine
-        sa.event.listen(engine, "before_cursor_execute", record)
+        engines = list(_db.engines.values())
+        for engine in engines:
+            sa.event.listen(engine, "before_cursor_execute", record)
         try:
             yield queries
         finally:
-            sa.event.remove(engine, "before_cursor_execute", record)
+            for engine in engines:
+                sa.event.remove(engine, "before_cursor_execute", record)
 
     return counting
 

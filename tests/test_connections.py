@@ -117,23 +117,38 @@ def test_zero_pings_at_every_checkout(make_app, clock, monkeypatch):
 
 
 @pytest.mark.postgres_only
-def test_a_database_restart_during_a_quiet_spell_costs_no_reader_an_error(app, db, client, clock):
-    """The pooled connection's server process is gone (as after a restart of
-    PostgreSQL) while the site is quiet: the next reader's page is served, on a new
-    connection."""
+def test_a_database_restart_during_a_quiet_spell_costs_no_reader_an_error(
+    app, db, client, clock, make_article
+):
+    """The pooled connections' server processes are gone (as after a restart of
+    PostgreSQL) while the site is quiet: the next reader's page is served, on new
+    connections. Both pools: the main one and the autocommit one the article page's
+    state read uses (webapp.connections.SINGLE_READ_BIND)."""
+    slug = make_article("Read after a restart").slug
+    db.session.commit()
     db.session.remove()
-    db.engine.dispose()
+    for engine in db.engines.values():
+        engine.dispose()
+    assert client.get(f"/articles/{slug}").status_code == 200
     assert client.get("/healthz").status_code == 200
-    with db.engine.connect() as connection:
-        pid = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    assert db.engines[connections.SINGLE_READ_BIND].pool.checkedin() == 1  # the page's state read
+    pids = []
+    for engine in db.engines.values():
+        with engine.connect() as connection:
+            pids.append(connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
+    assert len(set(pids)) == 2  # one pooled connection in each
     admin = sa.create_engine(db.engine.url)
     try:
         with admin.connect() as other:
-            other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            for pid in pids:
+                other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     finally:
         admin.dispose()
     clock.now += 60
+    page = client.get(f"/articles/{slug}")
+    assert page.status_code == 200 and b"Read after a restart" in page.data
     assert client.get("/").status_code == 200
     assert client.get("/healthz").status_code == 200
-    with db.engine.connect() as connection:
-        assert connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() != pid
+    for engine in db.engines.values():
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() not in pids

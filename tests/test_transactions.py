@@ -81,18 +81,26 @@ def test_a_single_read_sends_its_select_alone(app, db, count_queries, make_artic
 
 def test_a_connection_back_from_a_single_read_is_transactional_again(app, db, backend):
     """The next user of the pooled connection gets a transaction as usual: what it
-    writes is undone by its rollback (the single read changed no setting for good)."""
+    writes is undone by its rollback (the single read changed no setting for good).
+    On PostgreSQL the single read has an autocommit engine of its own, so the main
+    pool's connections never switch at all."""
+    from webapp.connections import SINGLE_READ_BIND
     from webapp.transactions import single_read
 
     db.session.remove()
-    db.engine.dispose()  # one pooled connection, used by both
+    db.engine.dispose()  # one pooled connection, used by both on SQLite
     with app.test_request_context("/"), single_read() as connection:
         read_on = connection.connection.dbapi_connection
         connection.execute(sa.text("SELECT 1"))
     with db.engine.connect() as connection:
-        assert connection.connection.dbapi_connection is read_on
+        written_on = connection.connection.dbapi_connection
         if backend.name == "postgresql":
-            assert not read_on.autocommit
+            assert written_on is not read_on
+            assert read_on.autocommit and not written_on.autocommit
+            assert connection.engine is not db.engines[SINGLE_READ_BIND]
+        else:
+            assert written_on is read_on
+            assert SINGLE_READ_BIND not in db.engines
         connection.execute(sa.insert(SiteSetting).values(key="report_threshold", value=3))
         connection.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SiteSetting)) == 0

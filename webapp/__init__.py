@@ -85,10 +85,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         proxied = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
         app.wsgi_app = proxied  # type: ignore[method-assign]
 
+    from webapp.connections import add_single_read_bind, ping_after_idle
     from webapp.extensions import csrf, db, limiter, login_manager, migrate
 
+    add_single_read_bind(app.config)
     db.init_app(app)
-    from webapp.connections import ping_after_idle
 
     with app.app_context():
         for engine in db.engines.values():

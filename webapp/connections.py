@@ -12,14 +12,22 @@ What that leaves: a connection that dies in the window between two close request
 found by the request that uses it; SQLAlchemy then takes the error for a disconnect,
 empties the pool and the request answers 503 (``webapp.errors``), and the next one
 gets a fresh connection. 0 pings at every checkout, as ``pool_pre_ping`` did.
+
+On PostgreSQL a second engine on the same database, ``SINGLE_READ_BIND``, opens its
+connections in autocommit, for the lone SELECTs of ``webapp.transactions.single_read``
+(the served article page's state read). Asking the main engine's connection for
+autocommit and handing it back costs more than the SELECT's own round trip (about
+55 µs of SQLAlchemy's bookkeeping a request, measured), and a connection opened in
+autocommit never switches. Each worker holds at most one more connection for it.
 """
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from time import monotonic
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DisconnectionError
@@ -28,6 +36,26 @@ from sqlalchemy.pool import ConnectionPoolEntry
 #: In the pool entry's ``info``, which SQLAlchemy clears when it replaces the DBAPI
 #: connection: a fresh connection has not been idle.
 _RETURNED_AT = "pulse_returned_at"
+
+#: Flask-SQLAlchemy's bind key of the autocommit engine (PostgreSQL only).
+SINGLE_READ_BIND = "pulse_single_read"
+
+
+def add_single_read_bind(config: MutableMapping[str, Any]) -> None:
+    """Before ``db.init_app``: on PostgreSQL, bind ``SINGLE_READ_BIND`` to the same
+    database in autocommit. SQLite needs none: its driver already leaves transactions
+    to us, so a lone read there only skips its BEGIN (``webapp._sqlite_begin``)."""
+    url = config["SQLALCHEMY_DATABASE_URI"]
+    if make_url(url).get_backend_name() != "postgresql":
+        return
+    binds = dict(config.get("SQLALCHEMY_BINDS") or {})
+    # Nothing to roll back on return: a connection in autocommit holds no transaction.
+    binds[SINGLE_READ_BIND] = {
+        "url": url,
+        "isolation_level": "AUTOCOMMIT",
+        "pool_reset_on_return": None,
+    }
+    config["SQLALCHEMY_BINDS"] = binds
 
 
 def ping_after_idle(engine: Engine, idle_seconds: float) -> None:

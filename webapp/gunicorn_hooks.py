@@ -29,5 +29,6 @@ def when_ready(server: Any) -> None:
 def post_fork(server: Any, worker: Any) -> None:
     app = server.app.wsgi()
     with app.app_context():
-        db.engine.dispose(close=False)
+        for engine in db.engines.values():  # the autocommit one too (webapp.connections)
+            engine.dispose(close=False)
     heartbeat.install(worker.notify)

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from flask import g
 from sqlalchemy import Connection
 
+from webapp.connections import SINGLE_READ_BIND
 from webapp.extensions import db
 
 _READS_FIRST = "pulse_reads_first"
@@ -68,13 +69,17 @@ def single_read() -> Iterator[Connection]:
     consistent on its own, so a BEGIN before it and a ROLLBACK after it are two round
     trips (PostgreSQL) or two statements (SQLite) that buy nothing.
 
-    PostgreSQL runs it in autocommit. SQLite's driver already leaves transactions to
-    us (``webapp._sqlite_pragmas``), so there it is enough that ``_sqlite_begin`` sends
-    no BEGIN; its isolation level is left alone, since putting it back when the
-    connection returns to the pool would undo that setting. Only for a request whose
-    session holds no transaction: one that wrote must be asked through its session."""
+    PostgreSQL runs it on a connection of the autocommit engine
+    (``webapp.connections.SINGLE_READ_BIND``). SQLite's driver already leaves
+    transactions to us (``webapp._sqlite_pragmas``), so there it is enough that
+    ``_sqlite_begin`` sends no BEGIN; its isolation level is left alone, since putting
+    it back when the connection returns to the pool would undo that setting. Only for
+    a request whose session holds no transaction: one that wrote must be asked through
+    its session."""
+    autocommit = db.engines.get(SINGLE_READ_BIND)
+    if autocommit is not None:
+        with autocommit.connect() as connection:
+            yield connection
+        return
     with db.engine.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            yield connection.execution_options(isolation_level="AUTOCOMMIT")
-        else:
-            yield connection.execution_options(**{SINGLE_READ: True})
+        yield connection.execution_options(**{SINGLE_READ: True})
