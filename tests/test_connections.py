@@ -152,3 +152,27 @@ def test_a_database_restart_during_a_quiet_spell_costs_no_reader_an_error(
     for engine in db.engines.values():
         with engine.connect() as connection:
             assert connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() not in pids
+
+
+def test_a_forked_worker_opens_its_own_connections_in_every_pool(app, db):
+    """gunicorn's ``post_fork`` (webapp.gunicorn_hooks) leaves the master's pooled
+    connections to the master in every engine, the autocommit one of
+    ``connections.SINGLE_READ_BIND`` (PostgreSQL) included: a worker sharing a socket
+    with another process would read the other's answers."""
+    from types import SimpleNamespace
+
+    from webapp import gunicorn_hooks
+
+    engines = dict(db.engines)
+    opened = {}
+    for key, engine in engines.items():
+        with engine.connect() as connection:
+            opened[key] = connection.connection.dbapi_connection
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        assert connections.SINGLE_READ_BIND in engines
+    server = SimpleNamespace(app=SimpleNamespace(wsgi=lambda: app))
+    worker = SimpleNamespace(notify=lambda: None)
+    gunicorn_hooks.post_fork(server, worker)
+    for key, engine in engines.items():
+        with engine.connect() as connection:
+            assert connection.connection.dbapi_connection is not opened[key], key
