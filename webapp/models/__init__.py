@@ -3,6 +3,7 @@
 from webapp.models import (
     comment_triggers,
     common_ground_triggers,
+    first_vote,
     notification_triggers,
     refine_triggers,
     tally_triggers,
@@ -44,6 +45,7 @@ from webapp.models.topic_words import SiteTopicWord  # noqa: F401 (issue 17)
 from webapp.models.users import Role, User
 
 tally_triggers.TRIGGERS.attach(Base.metadata)
+first_vote.FUNCTIONS.attach(Base.metadata)  # a first vote and its tally, one round trip
 comment_triggers.TRIGGERS.attach(Base.metadata)
 vote_history_triggers.TRIGGERS.attach(Base.metadata)  # issue 20: minds changed
 # After jobs and comments: they queue a comment's background re-score (issue 17).

@@ -19,6 +19,8 @@ from webapp.caching import THREADS
 from webapp.errors import Conflict, InvalidInput
 from webapp.extensions import db
 from webapp.models import Poll, User, Vote, utcnow
+from webapp.models.first_vote import CALL as CHECKED_FIRST_VOTE_CALL
+from webapp.models.first_vote import CHECKED_FIRST_VOTE, SIGNAL_VALUES, VOTE_COLUMNS
 from webapp.services.accounts import ensure_can_write
 from webapp.services.polls.eligibility import (
     PollClosed,
@@ -68,42 +70,27 @@ class VoteOutcome:
 #
 # The vote's integrity signals (webapp.services.integrity.signals) are columns of the
 # same row, written by the same statement: keeping them costs no round trip.
-_VOTE_COLUMNS = (
-    "(poll_id, option_id, voter_key, user_id, client_hash, network_hash, agent_hash, "
-    "account_age_seconds, cookie_age_seconds, saw_article, created_at, updated_at) "
-)
-_SIGNAL_VALUES = ":b_hash, :b_network, :b_agent, :b_account_age, :b_cookie_age, :b_saw"
 _FIRST_VOTE = text(
-    "INSERT INTO votes " + _VOTE_COLUMNS + "VALUES (:b_poll, :b_option, :b_key, :b_user, "
-    f"{_SIGNAL_VALUES}, :b_moment, :b_moment) "
+    "INSERT INTO votes " + VOTE_COLUMNS + "VALUES (:b_poll, :b_option, :b_key, :b_user, "
+    f"{SIGNAL_VALUES}, :b_moment, :b_moment) "
     "ON CONFLICT (poll_id, voter_key) DO NOTHING"
 ).bindparams(
     bindparam("b_moment", type_=_votes.c.created_at.type),
     bindparam("b_saw", type_=_votes.c.saw_article.type),
 )
 
-
 # A first vote made on the poll as the results cache holds it (up to a second old),
-# so it must not trust that copy: the statement itself stores the row only while
-# the option belongs to the poll, the poll to the article, and the voter may vote
-# there by ``eligibility.refusals`` (the article is published: a draft's poll takes no votes,
-# not even an editor's; the poll is open; a signed-out voter only where it takes
-# anonymous votes). When any of that no longer holds (or the voter already voted)
-# it stores nothing, and :func:`vote` reads the poll afresh to say why, or to move
-# the vote.
-_CHECKED_FIRST_VOTE = text(
-    "INSERT INTO votes " + _VOTE_COLUMNS + "SELECT o.poll_id, o.id, :b_key, :b_user, "
-    f"{_SIGNAL_VALUES}, :b_moment, :b_moment "
-    "FROM poll_options AS o JOIN polls AS p ON p.id = o.poll_id "
-    "JOIN articles AS a ON a.id = p.article_id "
-    "WHERE o.id = :b_option AND o.poll_id = :b_poll AND a.slug = :b_slug "
-    "AND a.status = 'published' AND a.published_at <= :b_moment "
-    "AND (p.closed_at IS NULL OR p.closed_at > :b_moment) "
-    "AND (p.closes_at IS NULL OR p.closes_at > :b_moment) "
-    "AND (:b_signed_in OR (p.allow_anonymous "
-    "AND (p.under_attack_since IS NULL OR NOT p.signed_in_only_under_attack))) "
-    "ON CONFLICT (poll_id, voter_key) DO NOTHING"  # nosec B608
-).bindparams(
+# so it must not trust that copy: the statement itself stores the row only while the
+# poll still takes the vote (webapp/models/first_vote.py says what it checks). When
+# that no longer holds (or the voter already voted) it stores nothing, and
+# :func:`vote` reads the poll afresh to say why, or to move the vote.
+_CHECKED_FIRST_VOTE = text(CHECKED_FIRST_VOTE).bindparams(
+    bindparam("b_moment", type_=_votes.c.created_at.type),
+    bindparam("b_saw", type_=_votes.c.saw_article.type),
+    bindparam("b_signed_in", type_=_polls.c.allow_anonymous.type),
+)
+# The same on PostgreSQL, with the option's tally read back in the same round trip.
+_CHECKED_FIRST_VOTE_TALLIED = text(CHECKED_FIRST_VOTE_CALL).bindparams(
     bindparam("b_moment", type_=_votes.c.created_at.type),
     bindparam("b_saw", type_=_votes.c.saw_article.type),
     bindparam("b_signed_in", type_=_polls.c.allow_anonymous.type),
@@ -122,8 +109,12 @@ def _store_first_vote(statement: Executable, params: dict[str, Any]) -> bool:
     try:
         result = cast(CursorResult[Any], db.session.execute(statement, params))
     except IntegrityError as exc:
-        raise Conflict("Your vote could not be recorded; please try again.") from exc
+        raise _vote_not_recorded() from exc
     return result.rowcount == 1
+
+
+def _vote_not_recorded() -> Conflict:
+    return Conflict("Your vote could not be recorded; please try again.")
 
 
 def _voter_params(voter: Voter, poll_id: int, option_id: int, moment: datetime) -> dict[str, Any]:
@@ -159,11 +150,22 @@ def _voter_params(voter: Voter, poll_id: int, option_id: int, moment: datetime) 
 
 def _insert_checked_first_vote(
     slug: str, poll: PollState, who: Voter, signed_in: bool, option_id: int, moment: datetime
-) -> bool:
+) -> int | None:
+    """The checked first vote; the option's tally as stored with it in, or None when
+    it stored nothing. One round trip on PostgreSQL (``pulse_checked_first_vote``),
+    the INSERT then the tally's SELECT on SQLite, where a statement costs none."""
     autoflush()
     params = _voter_params(who, poll.id, option_id, moment)
     params.update(b_slug=slug, b_signed_in=signed_in)
-    return _store_first_vote(_CHECKED_FIRST_VOTE, params)
+    if db.session.get_bind().dialect.name == "postgresql":
+        try:
+            tally: int | None = db.session.execute(_CHECKED_FIRST_VOTE_TALLIED, params).scalar()
+        except IntegrityError as exc:
+            raise _vote_not_recorded() from exc
+        return tally
+    if not _store_first_vote(_CHECKED_FIRST_VOTE, params):
+        return None
+    return tally_now(option_id)
 
 
 def _is_option(poll: AnyPoll, option_id: int) -> bool:
@@ -191,10 +193,11 @@ def vote(
     if not poll.fresh:
         if _is_option(poll, option_id) and not refusals(poll, visitor.user, moment):
             signed_in = visitor.user is not None
-            if _insert_checked_first_vote(
+            tally = _insert_checked_first_vote(
                 slug, poll, as_voter(visitor, moment), signed_in, option_id, moment
-            ):
-                written = ((option_id, tally_now(option_id)),)
+            )
+            if tally is not None:
+                written = ((option_id, tally),)
                 _account_answer_changed(visitor.user)
                 return poll, VoteOutcome(option_id, created=True, changed=True, tallies=written)
         poll = replace(poll_for_article(slug, visitor.user), read_token=poll.read_token)
