@@ -74,7 +74,7 @@ CALL = "SELECT pulse_checked_first_vote({})".format(
     ", ".join(f"CAST(:b_{name} AS {kind})" for name, kind in FUNCTION_PARAMETERS)
 )
 
-_POSTGRES_FUNCTION = """
+_FUNCTION_TEMPLATE = """
 CREATE OR REPLACE FUNCTION pulse_checked_first_vote(
     {parameters}
 ) RETURNS integer LANGUAGE plpgsql AS $$
@@ -89,7 +89,9 @@ BEGIN
     RETURN stored_tally;
 END
 $$
-""".format(
+"""
+# Built only from this module's own constants (no value from outside reaches it).
+_POSTGRES_FUNCTION = _FUNCTION_TEMPLATE.format(  # nosec B608
     parameters=", ".join(f"p_{name} {kind}" for name, kind in FUNCTION_PARAMETERS),
     insert=re.sub(r":b_(\w+)", r"p_\1", CHECKED_FIRST_VOTE),
 )
