@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Executable, bindparam, select, text
+from sqlalchemy import CursorResult, Executable, TextClause, bindparam, select, text
 from sqlalchemy.exc import IntegrityError
 
 from webapp.caching import THREADS
@@ -79,42 +79,42 @@ _FIRST_VOTE = text(
     bindparam("b_saw", type_=_votes.c.saw_article.type),
 )
 
+
 # A first vote made on the poll as the results cache holds it (up to a second old),
 # so it must not trust that copy: the statement itself stores the row only while the
 # poll still takes the vote (webapp/models/first_vote.py says what it checks). When
 # that no longer holds (or the voter already voted) it stores nothing, and
 # :func:`vote` reads the poll afresh to say why, or to move the vote.
-_CHECKED_FIRST_VOTE = text(CHECKED_FIRST_VOTE).bindparams(
-    bindparam("b_moment", type_=_votes.c.created_at.type),
-    bindparam("b_saw", type_=_votes.c.saw_article.type),
-    bindparam("b_signed_in", type_=_polls.c.allow_anonymous.type),
-)
+def _with_vote_types(sql: str) -> TextClause:
+    """``sql`` with the types its vote parameters are bound as (the time as a UTC
+    column stores it, the booleans as booleans)."""
+    return text(sql).bindparams(
+        bindparam("b_moment", type_=_votes.c.created_at.type),
+        bindparam("b_saw", type_=_votes.c.saw_article.type),
+        bindparam("b_signed_in", type_=_polls.c.allow_anonymous.type),
+    )
+
+
+_CHECKED_FIRST_VOTE = _with_vote_types(CHECKED_FIRST_VOTE)
 # The same on PostgreSQL, with the option's tally read back in the same round trip.
-_CHECKED_FIRST_VOTE_TALLIED = text(CHECKED_FIRST_VOTE_CALL).bindparams(
-    bindparam("b_moment", type_=_votes.c.created_at.type),
-    bindparam("b_saw", type_=_votes.c.saw_article.type),
-    bindparam("b_signed_in", type_=_polls.c.allow_anonymous.type),
-)
+_CHECKED_FIRST_VOTE_TALLIED = _with_vote_types(CHECKED_FIRST_VOTE_CALL)
 
 
 def _store_first_vote(statement: Executable, params: dict[str, Any]) -> bool:
-    """Run one of the first-vote statements; True when it stored the row, False when
-    it stored nothing (the voter already voted, or the checked one found the poll no
-    longer takes the vote).
+    """Run one of the first-vote INSERTs; True when it stored the row, False when it
+    stored nothing (the voter already voted, or the checked one found the poll no
+    longer takes the vote)."""
+    return _run_vote_statement(statement, params).rowcount == 1
 
-    The unique constraint on (poll, voter) decides, so a concurrent request of the
-    same voter makes this a no-op instead of an error. An IntegrityError is not that
-    constraint: the option went away meanwhile, and the caller rolls back.
-    """
+
+def _run_vote_statement(statement: Executable, params: dict[str, Any]) -> CursorResult[Any]:
+    """The unique constraint on (poll, voter) decides, so a concurrent request of the
+    same voter makes a first vote a no-op instead of an error. An IntegrityError is not
+    that constraint: the option went away meanwhile, and the caller rolls back."""
     try:
-        result = cast(CursorResult[Any], db.session.execute(statement, params))
+        return cast(CursorResult[Any], db.session.execute(statement, params))
     except IntegrityError as exc:
-        raise _vote_not_recorded() from exc
-    return result.rowcount == 1
-
-
-def _vote_not_recorded() -> Conflict:
-    return Conflict("Your vote could not be recorded; please try again.")
+        raise Conflict("Your vote could not be recorded; please try again.") from exc
 
 
 def _voter_params(voter: Voter, poll_id: int, option_id: int, moment: datetime) -> dict[str, Any]:
@@ -158,10 +158,7 @@ def _insert_checked_first_vote(
     params = _voter_params(who, poll.id, option_id, moment)
     params.update(b_slug=slug, b_signed_in=signed_in)
     if db.session.get_bind().dialect.name == "postgresql":
-        try:
-            tally: int | None = db.session.execute(_CHECKED_FIRST_VOTE_TALLIED, params).scalar()
-        except IntegrityError as exc:
-            raise _vote_not_recorded() from exc
+        tally: int | None = _run_vote_statement(_CHECKED_FIRST_VOTE_TALLIED, params).scalar()
         return tally
     if not _store_first_vote(_CHECKED_FIRST_VOTE, params):
         return None
