@@ -122,6 +122,39 @@ class _CountedBody:
             self._done(self.sent)
 
 
+def request_id_for(environ: Any) -> str:
+    """The request's id: the one the proxy in front sent, else 16 new hex digits (as
+    uuid4().hex[:16] gave, without building a UUID)."""
+    return str(environ.get("HTTP_X_REQUEST_ID") or os.urandom(8).hex())
+
+
+def log_request_line(
+    request_id: str,
+    method: str,
+    path: str,
+    status: int,
+    started: float,
+    user_id: int | None,
+    remote_addr: str | None,
+    size: int | None,
+) -> None:
+    """The request's one line (``duration_ms`` from ``started``, a perf_counter), for
+    Flask's hook below and for the pages answered before Flask (webapp.shared_pages)."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    fields: dict[str, Any] = {
+        "request_id": request_id,
+        "method": method,
+        "path": path,
+        "status": status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        "user_id": user_id,
+        "remote_addr": remote_addr,
+        "bytes": size,
+    }
+    log.info("%s %s %s", method, path, status, extra={"fields": fields})
+
+
 def request_logging(app: Flask) -> None:
     """One structured line per request: who, what, how long, what came back.
 
@@ -145,8 +178,7 @@ def request_logging(app: Flask) -> None:
     @app.before_request
     def start_timer() -> None:
         g.request_started = time.perf_counter()
-        # 16 hex digits, as uuid4().hex[:16] gave, without building a UUID.
-        g.request_id = request.environ.get("HTTP_X_REQUEST_ID") or os.urandom(8).hex()
+        g.request_id = request_id_for(request.environ)
 
     @app.after_request
     def log_request(response: Response) -> Response:
@@ -171,27 +203,11 @@ def request_logging(app: Flask) -> None:
         # The session names "<id>:<generation>" (User.get_id); the log wants the id.
         session_id = parse_session_id(session.get("_user_id")) if signed_in else None
         user_id = session_id[0] if session_id else None
-        fields: dict[str, Any] = {
-            "request_id": g.request_id,
-            "method": request.method,
-            "path": request.path,
-            "status": response.status_code,
-            "duration_ms": None,  # set when the line is written
-            "user_id": user_id,
-            "remote_addr": request.remote_addr,
-            "bytes": None,
-        }
+        request_id, method, path = g.request_id, request.method, request.path
+        status, remote_addr = response.status_code, request.remote_addr
 
         def write_line(size: int | None) -> None:
-            fields["duration_ms"] = round((time.perf_counter() - started) * 1000, 2)
-            fields["bytes"] = size
-            log.info(
-                "%s %s %s",
-                fields["method"],
-                fields["path"],
-                fields["status"],
-                extra={"fields": fields},
-            )
+            log_request_line(request_id, method, path, status, started, user_id, remote_addr, size)
 
         if not response.is_streamed:
             write_line(response.calculate_content_length())

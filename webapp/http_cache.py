@@ -18,6 +18,8 @@ carries :data:`SITE_KEY`, so one purge empties the cache.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask, current_app, g, request, session
 from flask.wrappers import Response
@@ -47,8 +49,7 @@ def article_key(article_id: int) -> str:
     return f"article-{article_id}"
 
 
-def _session_cookie_names() -> tuple[str, str]:
-    config = current_app.config
+def _session_cookie_names(config: Mapping[str, Any]) -> tuple[str, str]:
     return (
         config.get("SESSION_COOKIE_NAME") or "session",
         config.get("REMEMBER_COOKIE_NAME") or REMEMBER_COOKIE_DEFAULT,
@@ -59,13 +60,20 @@ def carries_session() -> bool:
     """Whether the request carries a session or remember-me cookie: someone who may be
     signed in, whose forms carry today's CSRF token (webapp.extensions.CSRFProtect)."""
     cookies = request.cookies
-    return any(name in cookies for name in _session_cookie_names())
+    return any(name in cookies for name in _session_cookie_names(current_app.config))
+
+
+def is_anonymous_request_in(cookies: Mapping[str, str], config: Mapping[str, Any]) -> bool:
+    """Whether ``cookies`` hold none of Pulse's (under the names ``config`` gives)."""
+    return VOTER_COOKIE not in cookies and not any(
+        name in cookies for name in _session_cookie_names(config)
+    )
 
 
 def is_anonymous_request() -> bool:
     """Whether the request carries none of Pulse's cookies (under their configured
     names): what it gets is what every signed-out reader gets."""
-    return VOTER_COOKIE not in request.cookies and not carries_session()
+    return is_anonymous_request_in(request.cookies, current_app.config)
 
 
 def add_surrogate_keys(*keys: str) -> None:

@@ -55,6 +55,16 @@ class WorkerCache:
             self.entries[full_key] = (now + seconds, value)
         return value
 
+    def peek(self, key: Hashable) -> Any | None:
+        """The value kept for ``key`` if it has not expired, else None; builds nothing
+        (for a caller that can answer without it, webapp.shared_pages)."""
+        if self.seconds() <= 0:
+            return None
+        entry = self.entries.get((str(current_app.config.get("SQLALCHEMY_DATABASE_URI")), key))
+        if entry is None or entry[0] <= clock.now():
+            return None
+        return entry[1]
+
     def _make_room(self, now: float) -> None:
         """Called with the lock held and the cache full."""
         for expired in [key for key, (until, _) in self.entries.items() if until <= now]:

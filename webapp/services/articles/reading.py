@@ -106,8 +106,9 @@ def public_page_state(slug: str, moment: datetime | None = None) -> PageState | 
 
 def _page_state_row(slug: str) -> Row[Any] | None:
     params = {"b_slug": slug}
-    session = db.session()
-    if session.in_transaction():
+    # A session not made yet holds no transaction: none is made just to ask.
+    registry = db.session.registry
+    if registry.has() and (session := registry()).in_transaction():
         return session.connection().execute(_PAGE_STATE, params).first()
     with single_read() as connection:
         return connection.execute(_PAGE_STATE, params).first()
