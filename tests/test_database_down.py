@@ -456,3 +456,33 @@ def test_message_text_alone_says_nothing() -> None:
     )
     assert is_database_unavailable(sa.exc.TimeoutError("QueuePool limit reached"))
     assert is_database_unavailable(sa.exc.DisconnectionError("connection went away"))
+
+
+def test_a_kept_signed_out_page_is_not_served_while_the_database_is_away(
+    down_app: Flask, outage: PostgresOutage | SqliteOutage
+) -> None:
+    """The article page kept for signed-out readers (answered before Flask once sent,
+    webapp.shared_pages) is only ever served after its state was read: with the
+    database away the reader gets the 503 page, not a copy that may hold a comment a
+    moderator has since removed; and once it is back, the page again."""
+    from webapp import caching
+
+    _, slug, _ = seed(down_app)
+    down_app.config["THREAD_CACHE_SECONDS"] = 60
+    caching.clear_all()
+    reader = down_app.test_client()
+    try:
+        assert reader.get(f"/articles/{slug}").status_code == 200
+        kept = reader.get(f"/articles/{slug}")
+        assert kept.status_code == 200 and kept.headers["Cache-Control"].startswith("public")
+        outage.begin()
+        try:
+            away = reader.get(f"/articles/{slug}")
+            assert away.status_code == 503 and MESSAGE in away.get_data(as_text=True)
+            assert away.headers["Retry-After"]
+        finally:
+            outage.end()
+        back = reader.get(f"/articles/{slug}")
+        assert back.status_code == 200 and back.get_data() == kept.get_data()
+    finally:
+        caching.clear_all()

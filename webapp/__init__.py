@@ -74,11 +74,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("webapp").setLevel(logging.WARNING if app.testing else logging.INFO)
 
+    from webapp.shared_pages import SharedArticlePages
     from webapp.site_address import RejectInvalidHost
 
-    # Inside ProxyFix (when there is one), so it checks the host the app will use.
     # Wrapping ``wsgi_app`` is how Flask documents adding WSGI middleware; mypy refuses
-    # any assignment to a method (method-assign), so these two lines say it is meant.
+    # any assignment to a method (method-assign), so these lines say it is meant.
+    # Innermost, so it sees the host and the client's address as Flask would.
+    app.wsgi_app = SharedArticlePages(app.wsgi_app, app)  # type: ignore[method-assign]
+    # Inside ProxyFix (when there is one), so it checks the host the app will use.
     app.wsgi_app = RejectInvalidHost(app.wsgi_app)  # type: ignore[method-assign]
     if app.config["TRUSTED_PROXY_COUNT"]:
         count = app.config["TRUSTED_PROXY_COUNT"]

@@ -14,6 +14,7 @@ from webapp import caching
 from webapp.models import Article, utcnow
 from webapp.public import routes
 from webapp.services import comments, moderation
+from webapp.shared_pages import SharedPageKey
 
 WORKER_CACHE_SETTINGS = tuple(cache.setting for cache in caching.WORKER_CACHES)
 
@@ -45,6 +46,10 @@ def as_another_worker(monkeypatch):
     made by another worker (or straight in the database) would."""
     monkeypatch.setattr(caching.THREADS, "changed", lambda: None)
     monkeypatch.setattr(caching.NEIGHBOURS, "changed", lambda: None)
+
+
+def kept_pages():
+    return [key for key in caching.THREADS.entries if isinstance(key[1], SharedPageKey)]
 
 
 def page(client, article, query=""):
@@ -153,11 +158,11 @@ def test_made_up_arguments_are_rendered_but_not_kept(cached_app, client, make_ar
     article = make_article(poll=True)
     for query in ("?sort=bogus", "?x=1", "?featured=yes", "?after=forged"):
         assert page(client, article, query)[0].status_code in (200, 400, 404)
-    assert [key for key in caching.THREADS.entries if key[1][0] == "article-page"] == []
+    assert kept_pages() == []
     # Repeating an argument (the first one counts) asks for the same page, kept once.
     for query in ("?sort=top", "?sort=top&sort=top", "?sort=top&sort=newest"):
         assert page(client, article, query)[0].status_code == 200
-    assert len([key for key in caching.THREADS.entries if key[1][0] == "article-page"]) == 1
+    assert len(kept_pages()) == 1
 
 
 def test_the_page_is_rendered_each_time_with_the_caches_off(app, client, make_article, renders):
@@ -209,3 +214,132 @@ def test_the_state_a_transaction_wrote_is_the_state_read_in_it(app, db, make_art
     assert (before.comment_mode, inside.comment_mode) == ("open", "closed")
     db.session.rollback()
     assert articles.public_page_state(article.slug).comment_mode == "open"
+
+
+@pytest.fixture
+def flask_requests(app):
+    """The paths of the requests that reached Flask (its request_started signal)."""
+    from flask import request, request_started
+
+    paths: list[str] = []
+
+    def note(sender, **extra):  # type: ignore[no-untyped-def]
+        paths.append(request.path)
+
+    request_started.connect(note, app)
+    yield paths
+    request_started.disconnect(note, app)
+
+
+def without_request_id(response):
+    return sorted((name, value) for name, value in response.headers if name != "X-Request-ID")
+
+
+def test_a_kept_page_is_answered_before_flask_with_flasks_own_headers(
+    cached_app, client, make_article, renders, flask_requests
+):
+    """Once a kept page has gone out through Flask, the next signed-out reader gets the
+    same bytes and headers (security, Cache-Control, surrogate keys, ETag) from
+    webapp.shared_pages, without Flask building a request; only the request id is
+    their own."""
+    article = make_article("Talks resume", poll=True)
+    path = f"/articles/{article.slug}"
+    first, body = page(client, article)
+    second, body_again = page(client, article)
+    assert flask_requests == [path]  # the second never reached Flask
+    assert renders == [article.slug]
+    assert second.status_code == 200 and body_again == body and "Talks resume" in body
+    assert without_request_id(second) == without_request_id(first)
+    assert second.headers["Cache-Control"].startswith("public")
+    assert second.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
+    assert f"article-{article.id}" in second.headers["xkey"].split()
+    assert first.headers["X-Request-ID"] != second.headers["X-Request-ID"]
+    # A proxy's request id is kept, as Flask's hook keeps it.
+    traced = client.get(path, headers={"X-Request-ID": "edge-42"})
+    assert traced.headers["X-Request-ID"] == "edge-42" and flask_requests == [path]
+    # HEAD: the same headers, no body.
+    head = client.head(path)
+    assert head.status_code == 200 and head.get_data() == b""
+    assert head.headers["Content-Length"] == str(len(body.encode()))
+    assert head.headers["ETag"] == first.headers["ETag"] and flask_requests == [path]
+
+
+def test_a_page_answered_before_flask_is_in_the_request_log(
+    cached_app, client, make_article, caplog, flask_requests
+):
+    import logging
+
+    article = make_article(poll=True)
+    page(client, article)
+    caplog.set_level(logging.INFO, logger="webapp.requests")
+    caplog.clear()
+    served, body = page(client, article)
+    assert flask_requests == [f"/articles/{article.slug}"]  # answered before Flask
+    lines = [record for record in caplog.records if record.name == "webapp.requests"]
+    assert len(lines) == 1
+    fields = lines[0].fields  # type: ignore[attr-defined]
+    assert fields["request_id"] == served.headers["X-Request-ID"]
+    assert (fields["method"], fields["path"], fields["status"]) == (
+        "GET",
+        f"/articles/{article.slug}",
+        200,
+    )
+    assert fields["user_id"] is None and fields["bytes"] == len(body.encode())
+    assert fields["remote_addr"] == "127.0.0.1" and fields["duration_ms"] >= 0
+
+
+def test_whoever_may_be_someone_goes_through_flask(
+    cached_app, app, client, make_article, make_user, make_api, flask_requests
+):
+    """A reader with a session, remember-me or voter cookie, a conditional request, an
+    unknown query or a comments page: each is Flask's to answer, never the kept page."""
+    article = make_article(poll=True)
+    path = f"/articles/{article.slug}"
+    kept, _ = page(client, article)
+    page(client, article)
+    assert flask_requests == [path]
+    for cookie in ("session", "remember_token", "pulse_voter"):
+        other = app.test_client()
+        other.set_cookie(cookie, "x")
+        assert other.get(path).headers["Cache-Control"].startswith("private")
+    revalidated = client.get(path, headers={"If-None-Match": kept.headers["ETag"]})
+    assert revalidated.status_code == 304
+    for query in ("?after=forged", "?x=1"):
+        client.get(path + query)
+    assert flask_requests.count(path) == 1 + 3 + 1 + 2
+    reader = make_api()
+    reader.login(make_user(name="Signed In"))
+    flask_requests.clear()
+    own = reader.get(path)
+    assert own.headers["Cache-Control"].startswith("private")
+    assert "Signed In" in own.get_data(as_text=True)
+    assert flask_requests == [path]
+
+
+def test_a_page_that_could_not_be_checked_goes_through_flask(
+    cached_app, client, make_article, monkeypatch, flask_requests
+):
+    """When the state cannot be read before Flask (a connection failing), Flask's path
+    reads it again and answers (tests/test_database_down.py: its 503 when the database
+    is gone)."""
+    from sqlalchemy.exc import OperationalError
+
+    from webapp import shared_pages
+
+    article = make_article(poll=True)
+    _, body = page(client, article)
+    page(client, article)
+    assert len(flask_requests) == 1
+    original = shared_pages.shared_page_key
+    calls: list[str] = []
+
+    def failing_once(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(args[0])
+        if len(calls) == 1:
+            raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(shared_pages, "shared_page_key", failing_once)
+    served, body_again = page(client, article)
+    assert len(flask_requests) == 2 and calls == [article.slug, article.slug]
+    assert served.status_code == 200 and body_again == body

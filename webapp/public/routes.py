@@ -29,7 +29,7 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from webapp import caching
+from webapp import caching, shared_pages
 from webapp.api.comments import thread_cursor, thread_key
 from webapp.errors import DomainError, NotFound
 from webapp.extensions import client_address, db
@@ -246,59 +246,42 @@ def refuse_on_page(
     return response
 
 
-#: The query arguments a shared signed-out article page may have (the thread's order
-#: and the Featured tab); any other (a comments page's ``after``) is rendered each time.
-SHARED_PAGE_ARGS = frozenset({"sort", "featured"})
-
-
-def _shared_page_variant() -> tuple[str, bool] | None:
-    """Which of the few shared pages of an article this request asks for (a known
-    sort, Featured or not), so made-up arguments cannot fill the cache; None: not one."""
-    if not SHARED_PAGE_ARGS.issuperset(request.args):
-        return None
-    sort = request.args.get("sort", "oldest")
-    featured = request.args.get("featured")
-    if sort not in comment_rules.SORTS or featured not in (None, "1"):
-        return None
-    return sort, featured == "1"
-
-
 def shared_article_page(slug: str) -> Response | None:
     """The article page as every signed-out reader without Pulse's cookies gets it,
     rendered once and kept a moment per worker (caching.THREADS, which already keeps
     each of its parts as long); None when this request must be rendered for itself.
 
-    The key holds the article's state (``articles.public_page_state``: one narrow
-    SELECT on every request), so an edit, a comment published or removed, or a
-    change of comment mode shows at once, and an unpublished article is never served
-    from here; results, neighbours and the thread's order are as fresh as the caches
-    they come from. A page whose rendering made it private (a session written, a view
-    marking it private) is not kept."""
-    variant = _shared_page_variant()
+    The key holds the article's state (``shared_pages.shared_page_key``: one narrow
+    SELECT on every request, read already when webapp.shared_pages looked for the page
+    before Flask), so an edit, a comment published or removed, or a change of comment
+    mode shows at once, and an unpublished article is never served from here; results,
+    neighbours and the thread's order are as fresh as the caches they come from. A page
+    whose rendering made it private (a session written, a view marking it private) is
+    not kept. Once kept and sent, webapp.shared_pages answers it before Flask."""
+    variant = shared_pages.shared_page_variant(request.args)
     if variant is None or not is_anonymous_request():
         return None
-    state = articles.public_page_state(slug)
-    if state is None:
-        return None  # the full path says 404
-    # Its neighbours as this worker's cache has them: publishing an article next to it
-    # shows at once here, as on a page rendered for the request.
-    links = articles.neighbours_at(state.article_id, state.published_at) if state.listed else None
-    key = ("article-page", state, links, request.host, request.path, variant)
+    key = request.environ.get(shared_pages.KEY_ENVIRON)
+    if key is None:
+        key = shared_pages.shared_page_key(slug, request.host, request.path, variant)
+    if not isinstance(key, shared_pages.SharedPageKey):
+        return None  # readers do not see it (NO_PAGE): the full path says 404
 
-    def render() -> tuple[bytes, str] | None:
+    def render() -> shared_pages.SharedPage | None:
         body, _ = render_article_page(articles.get_article(slug, None), None)
         if session.modified or g.get("http_cache_private"):
             return None
         # Kept encoded, with its ETag: each request hands on the same bytes.
         encoded = body.encode()
-        return encoded, hashlib.sha256(encoded).hexdigest()[:32]
+        return shared_pages.SharedPage(encoded, hashlib.sha256(encoded).hexdigest()[:32])
 
     kept = caching.THREADS.get_or_build(key, render)
     if kept is None:
         return None
-    add_surrogate_keys(article_key(state.article_id), ARTICLES_KEY)
-    response = make_response(kept[0])
-    response.set_etag(kept[1])  # as http_cache would, without hashing the page again
+    add_surrogate_keys(article_key(key.state.article_id), ARTICLES_KEY)
+    request.environ[shared_pages.PAGE_ENVIRON] = kept
+    response = make_response(kept.body)
+    response.set_etag(kept.etag)  # as http_cache would, without hashing the page again
     return response
 
 
