@@ -23,7 +23,8 @@ Then, without cookies (a signed-out reader), in the same run:
 - static: GET /static/pulse.js?v=<hash>, the versioned URL the pages link;
 - article: GET /articles/<demo slug>, the article page, straight from gunicorn (no
   HTTP cache; each worker keeps the page signed-out readers share for
-  THREAD_CACHE_SECONDS, keyed by the article's state, webapp.public.routes);
+  THREAD_CACHE_SECONDS, keyed by the article's state, webapp.public.routes, and
+  answers it before Flask once sent, webapp.shared_pages);
 - rendered: the same from a second Pulse with THREAD_CACHE_SECONDS=0, which renders
   the page, its thread and its sides for every request (a reference, no target);
 - empty: GET /bench/empty, a page with nothing in it through every hook of Pulse's
