@@ -27,7 +27,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
 
+from webapp import caching
+from webapp.hardening import log_request_line, request_id_for
+from webapp.http_cache import is_anonymous_request_in
+from webapp.integrity_runner import ensure_started
+from webapp.services import articles
+from webapp.services import comments as comment_rules
 from webapp.services.articles.rules import MAX_SLUG, SLUG_PATTERN
 
 if TYPE_CHECKING:
@@ -80,8 +88,6 @@ class SharedPage:
 def shared_page_variant(args: Mapping[str, str]) -> tuple[str, bool] | None:
     """Which of the few shared pages of an article the query asks for (a known sort,
     Featured or not), so made-up arguments cannot fill the cache; None: not one."""
-    from webapp.services import comments as comment_rules
-
     if not SHARED_PAGE_ARGS.issuperset(args):
         return None
     sort = args.get("sort", "oldest")
@@ -97,8 +103,6 @@ def shared_page_key(
     """The key of the shared page of the article at ``slug``, as readers see it now:
     None when they do not (unpublished, scheduled, no such article). One SELECT of the
     article's state; its neighbours come from this worker's cache."""
-    from webapp.services import articles
-
     state = articles.public_page_state(slug)
     if state is None:
         return None
@@ -149,13 +153,6 @@ class SharedArticlePages:
     def _kept_page(self, environ: WSGIEnvironment, slug: str, path: str) -> SharedPage | None:
         """The kept page this request asks for, if any. Leaves the key it read for
         Flask's path (or NO_PAGE when readers do not see the article)."""
-        from sqlalchemy.exc import SQLAlchemyError
-        from werkzeug.exceptions import HTTPException
-
-        from webapp import caching
-        from webapp.http_cache import is_anonymous_request_in
-        from webapp.integrity_runner import ensure_started
-
         flask_app = self.flask_app
         request = flask_app.request_class(environ)
         if (trusted_hosts := flask_app.config.get("TRUSTED_HOSTS")) is not None:
@@ -214,8 +211,6 @@ class SharedArticlePages:
         page: SharedPage,
         started: float,
     ) -> Iterable[bytes]:
-        from webapp.hardening import log_request_line, request_id_for
-
         headers = list(page.headers or ())
         logging_on = self.flask_app.config.get("REQUEST_LOG", True)
         if logging_on:
