@@ -343,3 +343,23 @@ def test_a_page_that_could_not_be_checked_goes_through_flask(
     served, body_again = page(client, article)
     assert len(flask_requests) == 2 and calls == [article.slug, article.slug]
     assert served.status_code == 200 and body_again == body
+
+
+def test_a_page_not_kept_reads_the_state_once(app, client, make_article, monkeypatch):
+    """With the caches off nothing is kept, so every signed-out view goes through Flask:
+    the state read before Flask is handed to the view, not read a second time."""
+    from webapp.services import articles
+
+    article = make_article("Read once", poll=True)
+    reads: list[str] = []
+    original = articles.public_page_state
+
+    def counting(slug, *args, **kwargs):  # type: ignore[no-untyped-def]
+        reads.append(slug)
+        return original(slug, *args, **kwargs)
+
+    monkeypatch.setattr(articles, "public_page_state", counting)
+    for _ in range(2):
+        served, body = page(client, article)
+        assert served.status_code == 200 and "Read once" in body
+    assert reads == [article.slug, article.slug]
