@@ -56,18 +56,19 @@ def _session_cookie_names(config: Mapping[str, Any]) -> tuple[str, str]:
     )
 
 
+def _carries_session_in(cookies: Mapping[str, str], config: Mapping[str, Any]) -> bool:
+    return any(name in cookies for name in _session_cookie_names(config))
+
+
 def carries_session() -> bool:
     """Whether the request carries a session or remember-me cookie: someone who may be
     signed in, whose forms carry today's CSRF token (webapp.extensions.CSRFProtect)."""
-    cookies = request.cookies
-    return any(name in cookies for name in _session_cookie_names(current_app.config))
+    return _carries_session_in(request.cookies, current_app.config)
 
 
 def is_anonymous_request_in(cookies: Mapping[str, str], config: Mapping[str, Any]) -> bool:
     """Whether ``cookies`` hold none of Pulse's (under the names ``config`` gives)."""
-    return VOTER_COOKIE not in cookies and not any(
-        name in cookies for name in _session_cookie_names(config)
-    )
+    return VOTER_COOKIE not in cookies and not _carries_session_in(cookies, config)
 
 
 def is_anonymous_request() -> bool:

@@ -32,7 +32,7 @@ from werkzeug.exceptions import HTTPException
 
 from webapp import caching
 from webapp.hardening import log_request_line, request_id_for
-from webapp.http_cache import is_anonymous_request_in
+from webapp.http_cache import CONDITIONAL_REQUEST_HEADERS, is_anonymous_request_in
 from webapp.integrity_runner import ensure_started
 from webapp.services import articles
 from webapp.services import comments as comment_rules
@@ -59,8 +59,6 @@ NO_PAGE = "none"
 
 #: Headers of the first answer that belong to that request only.
 PER_REQUEST_HEADERS = frozenset({"x-request-id", "date", "set-cookie"})
-
-CONDITIONAL_REQUEST_HEADERS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")
 
 
 @dataclass(frozen=True)

@@ -38,12 +38,16 @@ class WorkerCache:
     def seconds(self) -> float:
         return float(current_app.config.get(self.setting, self.default_seconds))
 
+    def _full_key(self, key: Hashable) -> tuple[str, Hashable]:
+        """``key`` in the database in use: tests and tools run several apps at once."""
+        return (str(current_app.config.get("SQLALCHEMY_DATABASE_URI")), key)
+
     def get_or_build(self, key: Hashable, build: Callable[[], T]) -> T:
         """The value kept for ``key``, or ``build()``'s, kept for the next requests."""
         seconds = self.seconds()
         if seconds <= 0:
             return build()
-        full_key = (str(current_app.config.get("SQLALCHEMY_DATABASE_URI")), key)
+        full_key = self._full_key(key)
         now = clock.now()
         entry = self.entries.get(full_key)
         if entry is not None and entry[0] > now:
@@ -60,7 +64,7 @@ class WorkerCache:
         (for a caller that can answer without it, webapp.shared_pages)."""
         if self.seconds() <= 0:
             return None
-        entry = self.entries.get((str(current_app.config.get("SQLALCHEMY_DATABASE_URI")), key))
+        entry = self.entries.get(self._full_key(key))
         if entry is None or entry[0] <= clock.now():
             return None
         return entry[1]
