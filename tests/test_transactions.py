@@ -44,12 +44,19 @@ def test_reads_take_no_write_lock_and_the_writes_stay_one_transaction(app, db, b
             db.session.execute(sa.update(SiteSetting).values(value=1))
             assert not _another_writer_can_start(path), "the writes did not take the lock"
         else:
-            # PostgreSQL locks nothing for reads: nothing to split, one transaction.
-            before = db.session.execute(sa.text("SELECT txid_current()")).scalar_one()
+            # PostgreSQL locks nothing for reads: they run in autocommit, each a
+            # transaction of its own with no BEGIN sent; the writes are one transaction.
+            reading = db.session.connection().connection.dbapi_connection
+            first = db.session.execute(sa.text("SELECT txid_current()")).scalar_one()
+            second = db.session.execute(sa.text("SELECT txid_current()")).scalar_one()
+            assert reading.autocommit and first != second
             begin_writes()
             db.session.execute(sa.update(SiteSetting).values(value=1))
+            before = db.session.execute(sa.text("SELECT txid_current()")).scalar_one()
+            db.session.execute(sa.update(SiteSetting).values(value=2))
             after = db.session.execute(sa.text("SELECT txid_current()")).scalar_one()
-            assert before == after
+            writing = db.session.connection().connection.dbapi_connection
+            assert before == after and not writing.autocommit
         db.session.rollback()
 
 

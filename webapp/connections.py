@@ -28,10 +28,13 @@ from collections.abc import MutableMapping
 from time import monotonic
 from typing import Any
 
+from flask import has_request_context, request
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event, make_url
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import ConnectionPoolEntry
 
 #: In the pool entry's ``info``, which SQLAlchemy clears when it replaces the DBAPI
@@ -40,6 +43,61 @@ _RETURNED_AT = "pulse_returned_at"
 
 #: Flask-SQLAlchemy's bind key of the autocommit engine (PostgreSQL only).
 SINGLE_READ_BIND = "pulse_single_read"
+
+#: In the request's WSGI environ (one request's own, where ``g`` may be shared with a
+#: test's app context): the request reads before it writes (``transactions.reads_first``).
+READS_FIRST_ENVIRON = "pulse.reads_first"
+#: In the session's ``info``: the engines its transaction holds a connection of.
+_BEGUN_ON = "pulse_begun_on"
+
+
+class RoutingSession(FlaskSession):
+    """Flask-SQLAlchemy's session, which sends a request's reads before its writes to
+    the autocommit engine when there is one (PostgreSQL).
+
+    Under READ COMMITTED every statement reads what was committed when it started, in
+    a transaction or not, so such a read sees what it would have seen after a BEGIN;
+    in autocommit it goes without the BEGIN round trip, and a request whose writes are
+    one statement (``transactions.lone_write_bind``) needs no COMMIT either. A flush
+    always goes to the main engine: what the unit of work writes stays in the
+    request's transaction."""
+
+    def get_bind(
+        self,
+        mapper: Any | None = None,
+        clause: Any | None = None,
+        bind: Engine | Connection | None = None,
+        **kwargs: Any,
+    ) -> Engine | Connection:
+        if (
+            bind is None
+            and has_request_context()
+            and request.environ.get(READS_FIRST_ENVIRON)
+            and not self._flushing
+        ):
+            engines = self._db.engines
+            autocommit = engines.get(SINGLE_READ_BIND)
+            # Once the request's transaction has begun, it reads there too: it may have
+            # written, and a read elsewhere would not see that.
+            if autocommit is not None and not has_begun_on(self, engines[None]):
+                return autocommit
+        return super().get_bind(mapper, clause=clause, bind=bind, **kwargs)
+
+
+@event.listens_for(RoutingSession, "after_begin")
+def _note_begun(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    session.info.setdefault(_BEGUN_ON, set()).add(connection.engine)
+
+
+@event.listens_for(RoutingSession, "after_transaction_end")
+def _forget_begun(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_BEGUN_ON, None)
+
+
+def has_begun_on(session: Session, engine: Engine) -> bool:
+    """Whether ``session``'s transaction already holds a connection of ``engine``."""
+    return engine in session.info.get(_BEGUN_ON, ())
 
 
 def add_single_read_bind(config: MutableMapping[str, Any]) -> None:

@@ -13,6 +13,7 @@ from flask_wtf import csrf as flask_wtf_csrf
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
+from webapp.connections import RoutingSession
 from webapp.models.base import Base
 from webapp.models.search_index import include_name as search_index_include_name
 
@@ -136,7 +137,9 @@ def csrf_field() -> Markup:
     return Markup('<input type="hidden" name="csrf_token" value="%s">') % generate_csrf()
 
 
-db = SQLAlchemy(model_class=Base)
+# RoutingSession: a request's reads before its writes, and a write that is all it
+# writes, run in autocommit on PostgreSQL (webapp.connections, webapp.transactions).
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 # SQLite's search index (an FTS5 table and its shadow tables) is no model's table.
 migrate = Migrate(compare_type=True, render_as_batch=True, include_name=search_index_include_name)
 login_manager = LoginManager()

@@ -9,35 +9,51 @@ at the top of such a view makes its reads a plain (deferred) transaction, and
 transaction (``BEGIN IMMEDIATE``), which holds the lock only while it writes; the
 writes are still one transaction.
 
-On PostgreSQL both calls do nothing: a transaction there locks nothing until it
-writes, and the request stays one transaction.
+On PostgreSQL a transaction locks nothing until it writes, so there is no lock to
+keep short; what costs there is round trips. The reads before ``begin_writes()`` run
+in autocommit (``webapp.connections.RoutingSession``): under READ COMMITTED each of
+them reads what it would have read after a BEGIN, and the BEGIN round trip goes.
+The writes after it are one transaction, as on SQLite.
+
+A request whose writes are a single statement, and which writes nothing after it,
+can say so (``expect_lone_write``): on PostgreSQL that statement then runs in
+autocommit too (``lone_write_bind``). One statement is atomic on its own: all of it
+is stored or none of it, so it needs no BEGIN and no COMMIT around it. A reader's
+first vote and a top-level comment are such writes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from flask import g
+from flask import request
 from sqlalchemy import Connection
 
-from webapp.connections import SINGLE_READ_BIND
+from webapp.connections import (
+    READS_FIRST_ENVIRON,
+    SINGLE_READ_BIND,
+    has_begun_on,
+)
 from webapp.extensions import db
 
-_READS_FIRST = "pulse_reads_first"
+#: In the request's WSGI environ: the request said its writes are one statement.
+_LONE_WRITE = "pulse.lone_write"
 #: An execution option on a connection that asks one question and writes nothing:
 #: ``webapp._sqlite_begin`` sends no BEGIN for it (see ``single_read``).
 SINGLE_READ = "pulse_single_read"
 
 
 def reads_first() -> None:
-    """Call before the request's first query: its reads take no write lock (SQLite)."""
-    g.setdefault(_READS_FIRST, True)
+    """Call before the request's first query: its reads take no write lock (SQLite)
+    and need no BEGIN (PostgreSQL), until ``begin_writes``."""
+    request.environ.setdefault(READS_FIRST_ENVIRON, True)
 
 
 def deferred_begin() -> bool:
     """Whether the transaction about to begin is the read part of such a request."""
-    return bool(g.get(_READS_FIRST))
+    return bool(request.environ.get(READS_FIRST_ENVIRON))
 
 
 def begin_writes() -> None:
@@ -47,20 +63,51 @@ def begin_writes() -> None:
     transaction and its objects stay loaded as read; its commit or rollback ends the
     write transaction. Only after reads: a request that already changed something
     would split its writes, and is refused."""
-    if not g.pop(_READS_FIRST, False):
+    if not request.environ.pop(READS_FIRST_ENVIRON, False):
         return
     session = db.session()
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("begin_writes() after changes: they would be committed apart")
-    if not session.in_transaction():
+    # Asked of the engine, not of a connection: on PostgreSQL, taking a connection of
+    # the main engine here would begin the transaction a lone write must not follow.
+    if not session.in_transaction() or session.get_bind().dialect.name != "sqlite":
         return
     connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        return
     # The driver leaves transactions to us (webapp._sqlite_pragmas), so these two
     # statements are all there is to it; the session's commit ends this one.
     connection.exec_driver_sql("COMMIT")
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def expect_lone_write() -> None:
+    """The request's writes from here on are one statement, and it writes nothing after
+    it: that statement may run in autocommit (``lone_write_bind``). After ``begin_writes``
+    in a view that read first. Only the statement that asks ``lone_write_bind`` is
+    affected; if the request ends up writing otherwise (a vote that moves, a comment
+    whose article changed), those writes go the usual way, in its transaction."""
+    request.environ[_LONE_WRITE] = True
+
+
+def lone_write_bind() -> dict[str, Any] | None:
+    """``bind_arguments`` for the write the request said is all it writes: the
+    autocommit engine (PostgreSQL) when nothing else is to be written with it (no
+    transaction begun on the main engine, no changes waiting in the session); None
+    otherwise, for the session's own transaction. Asked once: the answer is for the
+    statement about to run."""
+    if not request.environ.pop(_LONE_WRITE, False):
+        return None
+    session = db.session()
+    engines = db.engines
+    autocommit = engines.get(SINGLE_READ_BIND)
+    if (
+        autocommit is None
+        or has_begun_on(session, engines[None])
+        or session.new
+        or session.dirty
+        or session.deleted
+    ):
+        return None
+    return {"bind": autocommit}
 
 
 @contextmanager

@@ -125,8 +125,17 @@ def _statements(app):
 
     from webapp.extensions import db
 
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    return found, lambda: sa.event.remove(db.engine, "before_cursor_execute", record)
+    # Every engine: on PostgreSQL a first vote runs on the autocommit one
+    # (webapp.transactions.lone_write_bind).
+    engines = list(db.engines.values())
+    for engine in engines:
+        sa.event.listen(engine, "before_cursor_execute", record)
+
+    def stop() -> None:
+        for engine in engines:
+            sa.event.remove(engine, "before_cursor_execute", record)
+
+    return found, stop
 
 
 @pytest.mark.parametrize("signed_in", [False, True])

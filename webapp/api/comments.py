@@ -31,7 +31,7 @@ from webapp.security import signed_in_user
 from webapp.services import comments as comment_rules
 from webapp.services import polls as poll_rules
 from webapp.services.notifications.settings import follows_account_default, remember_reply_choice
-from webapp.transactions import begin_writes, reads_first
+from webapp.transactions import begin_writes, expect_lone_write, reads_first
 from webapp.voters import current_voter_key
 
 
@@ -115,6 +115,9 @@ def post_comment(slug: str) -> ResponseReturnValue:
     by_default = follows_account_default(notify_replies)
     comment = comment_rules.prepare(article, user, body, parent_id)
     begin_writes()
+    if key is None and by_default:
+        # Nothing is written after the comment: no key to claim, no choice to keep.
+        expect_lone_write()
     if not comment_rules.store_if_unchanged(comment, article, subscribe_by_default=by_default):
         # Closed, premoderated, unpublished or moved meanwhile: start again from it now.
         caching.POSTING_ARTICLES.clear()

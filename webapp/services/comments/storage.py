@@ -46,6 +46,7 @@ from webapp.models import (
 )
 from webapp.services.comments.rules import is_moderator, not_a_parent
 from webapp.services.notifications import settings as reply_settings
+from webapp.transactions import lone_write_bind
 
 _COMMENTS = Comment.__table__
 _ARTICLES = Article.__table__
@@ -155,16 +156,23 @@ def _insert(
         db.session.flush()
     else:
         subscribed = subscribe_by_default and guard is not None and _dialect() == "postgresql"
-        if not _insert_row(comment, guard, subscribed):
+        # Its INSERT is all this writes: no parent's count before it, no subscription
+        # after it. If the request writes nothing else either, it may run alone.
+        alone = comment.parent_id is None and (subscribed or not subscribe_by_default)
+        if not _insert_row(comment, guard, subscribed, alone):
             return False
     if subscribe_by_default and not subscribed:
         reply_settings.subscribe_by_default(comment)
     return True
 
 
-def _insert_row(comment: Comment, guard: PostingArticle | None, subscribing: bool) -> bool:
+def _insert_row(
+    comment: Comment, guard: PostingArticle | None, subscribing: bool, alone: bool = False
+) -> bool:
     """``_insert``'s one statement for a comment whose every column is known; False
-    when the guard stopped it."""
+    when the guard stopped it. ``alone``: that statement is all the comment writes, so
+    it runs in autocommit when the request said it writes nothing else
+    (``transactions.lone_write_bind``)."""
     row = {key: comment.__dict__[key] for key in _COLUMNS}
     if guard is None:
         result = cast(CursorResult[Any], db.session.execute(_INSERT_COMMENT, row))
@@ -173,7 +181,10 @@ def _insert_row(comment: Comment, guard: PostingArticle | None, subscribing: boo
         comment.id = primary_key[0]
     else:
         row.update(guard_article=guard.id, guard_slug=guard.slug, guard_mode=guard.comment_mode)
-        new_id = db.session.execute(_guarded_insert(subscribing), row).scalar()
+        bind_arguments = lone_write_bind() if alone else None
+        new_id = db.session.execute(
+            _guarded_insert(subscribing), row, bind_arguments=bind_arguments
+        ).scalar()
         if new_id is None:
             return False
         comment.id = new_id

@@ -44,6 +44,7 @@ from webapp.services.polls.state import (
     poll_for_article,
 )
 from webapp.services.polls.tallies import tallies_now, tally_now
+from webapp.transactions import lone_write_bind
 
 _votes = Vote.__table__
 _polls = Poll.__table__
@@ -107,12 +108,17 @@ def _store_first_vote(statement: Executable, params: dict[str, Any]) -> bool:
     return _run_vote_statement(statement, params).rowcount == 1
 
 
-def _run_vote_statement(statement: Executable, params: dict[str, Any]) -> CursorResult[Any]:
+def _run_vote_statement(
+    statement: Executable, params: dict[str, Any], bind_arguments: dict[str, Any] | None = None
+) -> CursorResult[Any]:
     """The unique constraint on (poll, voter) decides, so a concurrent request of the
     same voter makes a first vote a no-op instead of an error. An IntegrityError is not
     that constraint: the option went away meanwhile, and the caller rolls back."""
     try:
-        return cast(CursorResult[Any], db.session.execute(statement, params))
+        return cast(
+            CursorResult[Any],
+            db.session.execute(statement, params, bind_arguments=bind_arguments),
+        )
     except IntegrityError as exc:
         raise Conflict("Your vote could not be recorded; please try again.") from exc
 
@@ -158,7 +164,9 @@ def _insert_checked_first_vote(
     params = _voter_params(who, poll.id, option_id, moment)
     params.update(b_slug=slug, b_signed_in=signed_in)
     if db.session.get_bind().dialect.name == "postgresql":
-        tally: int | None = _run_vote_statement(_CHECKED_FIRST_VOTE_TALLIED, params).scalar()
+        # All a first vote writes: in autocommit if the request writes nothing else.
+        voted = _run_vote_statement(_CHECKED_FIRST_VOTE_TALLIED, params, lone_write_bind())
+        tally: int | None = voted.scalar()
         return tally
     if not _store_first_vote(_CHECKED_FIRST_VOTE, params):
         return None

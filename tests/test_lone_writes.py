@@ -1,0 +1,232 @@
+"""A request whose writes are one statement runs it in autocommit on PostgreSQL
+(webapp.transactions.expect_lone_write / lone_write_bind), and so do the reads a
+request makes before it writes (reads_first): no BEGIN and no COMMIT round trips.
+
+What must hold: a reader's first vote and a top-level comment are each one statement
+and nothing else is sent; anything that writes more than one statement (a reply, a
+comment with an idempotency key, a moved vote) keeps all its writes in one
+transaction; and on SQLite nothing changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from webapp import caching
+from webapp.connections import SINGLE_READ_BIND
+from webapp.models import Comment, SiteSetting, Vote
+from webapp.models.notifications import ReplySubscription
+from webapp.services.notifications import settings
+from webapp.transactions import begin_writes, expect_lone_write, lone_write_bind, reads_first
+
+
+class Sent:
+    """A statement as the app sent it: its text, and whether its connection was in
+    autocommit (PostgreSQL: the driver sends no BEGIN before it) or inside a
+    transaction, and which connection it was."""
+
+    def __init__(self, statement: str, autocommit: bool, connection: int) -> None:
+        self.statement = statement
+        self.autocommit = autocommit
+        self.connection = connection
+
+    def __repr__(self) -> str:
+        return f"{'autocommit' if self.autocommit else 'transaction'}: {self.statement[:60]}"
+
+
+@pytest.fixture
+def record(app, db) -> Any:
+    @contextmanager
+    def recording() -> Iterator[list[Sent]]:
+        sent: list[Sent] = []
+
+        def note(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            driver = conn.connection.dbapi_connection
+            if conn.dialect.name == "postgresql":
+                autocommit = bool(driver.autocommit)
+            else:
+                autocommit = not driver.in_transaction
+            sent.append(Sent(" ".join(statement.split()), autocommit, id(driver)))
+
+        engines = list(db.engines.values())
+        for engine in engines:
+            sa.event.listen(engine, "before_cursor_execute", note)
+        try:
+            yield sent
+        finally:
+            for engine in engines:
+                sa.event.remove(engine, "before_cursor_execute", note)
+
+    return recording
+
+
+@pytest.fixture
+def cached(app):
+    """The production caches that let a vote or a comment start without a read."""
+    caching.clear_all()
+    app.config.update(RESULTS_CACHE_SECONDS=60, POSTING_ARTICLE_CACHE_SECONDS=60)
+    yield app
+    caching.clear_all()
+
+
+def _writes(sent: list[Sent]) -> list[Sent]:
+    return [s for s in sent if s.statement.split()[0] in {"INSERT", "UPDATE", "DELETE", "WITH"}]
+
+
+def _comments_url(slug: str) -> str:
+    return f"/api/v1/articles/{slug}/comments"
+
+
+def test_a_top_level_comment_is_two_statements_in_autocommit_on_postgresql(
+    cached, api, db, record, make_user, make_article, backend
+):
+    slug = make_article().slug
+    reader = make_user(name="Lone Writer")
+    settings.update(reader, settings.SettingsChange(reply_default=True, replies_enabled=True))
+    db.session.commit()
+    api.login(reader)
+    api.post(_comments_url(slug), {"body": "Warming the article's copy."})
+    db.session.remove()
+    with record() as sent:
+        response = api.post(_comments_url(slug), {"body": "One statement, please."})
+    assert response.status_code == 201, response.get_json()
+    stored = db.session.get(Comment, response.get_json()["id"])
+    assert stored is not None and stored.body == "One statement, please."
+    # Written with it (in the same statement on PostgreSQL): the author's account ticks
+    # "follow the replies" by default.
+    assert db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ReplySubscription)
+        .where(ReplySubscription.comment_id == stored.id)
+    )
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 2
+    if backend.name == "postgresql":
+        # The reads (the reader, and here, with the moderation caches off, the rules)
+        # and then the one INSERT: no BEGIN before any, no COMMIT after.
+        assert sent[0].statement.startswith("SELECT users.")
+        assert sent[-1].statement.startswith("WITH stored_comment AS (INSERT INTO comments")
+        assert _writes(sent) == [sent[-1]]
+        assert all(s.autocommit for s in sent), sent
+    else:
+        # SQLite: the reads need no lock; the comment and its subscription are written
+        # in one transaction, as before.
+        writes = _writes(sent)
+        assert [w.statement.split()[2] for w in writes] == ["comments", "reply_subscriptions"]
+        assert not any(w.autocommit for w in writes), sent
+
+
+def test_a_reply_keeps_its_writes_in_one_transaction(
+    cached, api, db, record, make_user, make_article
+):
+    slug = make_article().slug
+    reader = make_user(name="Replying Reader")
+    api.login(reader)
+    parent = api.post(_comments_url(slug), {"body": "The first word."}).get_json()
+    db.session.remove()
+    with record() as sent:
+        response = api.post(
+            _comments_url(slug), {"body": "And a reply.", "parent_id": parent["id"]}
+        )
+    assert response.status_code == 201, response.get_json()
+    writes = _writes(sent)
+    # The parent's reply count and the reply itself: together, inside one transaction.
+    assert len(writes) >= 2, sent
+    assert not any(w.autocommit for w in writes), sent
+    assert len({w.connection for w in writes}) == 1
+    assert db.session.get(Comment, parent["id"]).reply_count == 1
+
+
+def test_a_comment_with_an_idempotency_key_claims_it_in_the_same_transaction(
+    cached, api, db, record, make_user, make_article
+):
+    slug = make_article().slug
+    reader = make_user(name="Careful Reader")
+    api.login(reader)
+    api.post(_comments_url(slug), {"body": "Warming the article's copy."})
+    db.session.remove()
+    headers = {"Idempotency-Key": "lone-write-key-0001"}
+    with record() as sent:
+        response = api.post(_comments_url(slug), {"body": "Keyed."}, headers=headers)
+    assert response.status_code == 201, response.get_json()
+    writes = _writes(sent)
+    assert any("comment_post_keys" in w.statement for w in writes), sent
+    assert not any(w.autocommit for w in writes), sent
+    assert len({w.connection for w in writes}) == 1
+    again = api.post(_comments_url(slug), {"body": "Keyed."}, headers=headers)
+    assert again.get_json()["id"] == response.get_json()["id"]
+
+
+def test_a_first_vote_is_one_statement_in_autocommit_and_a_moved_vote_one_transaction(
+    cached, make_api, db, record, make_article, backend
+):
+    article = make_article(poll={"allow_anonymous": True, "results_visibility": "always"})
+    yes, no = (option.id for option in article.poll.options[:2])
+    slug = article.slug
+    voter = make_api()
+    votes = f"/api/v1/articles/{slug}/poll/votes"
+    assert voter.get(f"/api/v1/articles/{slug}/poll/results").status_code == 200
+    voter.token  # noqa: B018 - fetched before recording: the token costs no statement
+    db.session.remove()
+    with record() as sent:
+        first = voter.post(votes, {"option_id": yes})
+    assert first.status_code == 201, first.get_json()
+    assert first.get_json()["my_vote"] == yes
+    if backend.name == "postgresql":
+        assert len(sent) == 1 and sent[0].autocommit, sent
+    else:
+        # SQLite: the INSERT in its transaction, then the option's tally.
+        assert not _writes(sent)[0].autocommit, sent
+    with record() as sent:
+        moved = voter.post(votes, {"option_id": no})
+    assert moved.status_code == 200, moved.get_json()
+    writes = _writes(sent)
+    assert writes and not any(w.autocommit for w in writes), sent
+    assert len({w.connection for w in writes}) == 1
+    counted = dict(
+        db.session.execute(
+            sa.select(Vote.option_id, sa.func.count()).group_by(Vote.option_id)
+        ).all()
+    )
+    assert counted == {no: 1}
+    results = voter.get(f"/api/v1/articles/{slug}/poll/results").get_json()
+    tallies = {option["id"]: option["votes"] for option in results["options"]}
+    assert tallies[yes] == 0 and tallies[no] == 1
+
+
+def test_lone_write_bind_is_given_only_when_nothing_else_is_written(app, db, backend):
+    autocommit = db.engines.get(SINGLE_READ_BIND)
+    expected = None if autocommit is None else {"bind": autocommit}
+    db.session.remove()
+    with app.test_request_context("/", method="POST"):
+        assert lone_write_bind() is None  # not asked for
+        expect_lone_write()
+        assert lone_write_bind() == expected
+        assert lone_write_bind() is None  # asked once, for the statement about to run
+    db.session.remove()
+    with app.test_request_context("/", method="POST"):
+        # Something already ran in the request's own transaction: the write joins it.
+        db.session.scalar(sa.select(sa.func.count()).select_from(SiteSetting))
+        expect_lone_write()
+        assert lone_write_bind() is None
+        db.session.rollback()
+    db.session.remove()
+    with app.test_request_context("/", method="POST"):
+        # A change waiting to be flushed would be written apart from the statement.
+        db.session.add(SiteSetting(key="report_threshold", value=2))
+        expect_lone_write()
+        assert lone_write_bind() is None
+        db.session.rollback()
+    db.session.remove()
+    with app.test_request_context("/", method="POST"):
+        # Reads before the writes (in autocommit on PostgreSQL) do not stand in its way.
+        reads_first()
+        db.session.scalar(sa.select(sa.func.count()).select_from(SiteSetting))
+        begin_writes()
+        expect_lone_write()
+        assert lone_write_bind() == expected
+        db.session.rollback()
