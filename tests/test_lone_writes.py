@@ -1,11 +1,12 @@
-"""A request whose writes are one statement runs it in autocommit on PostgreSQL
-(webapp.transactions.expect_lone_write / lone_write_bind), and so do the reads a
-request makes before it writes (reads_first): no BEGIN and no COMMIT round trips.
+"""A request whose writes are one statement runs it on its own, with no BEGIN and no
+COMMIT around it (webapp.transactions.expect_lone_write / lone_write_bind), and so do
+the reads a request makes before it writes (reads_first).
 
-What must hold: a reader's first vote and a top-level comment are each one statement
-and nothing else is sent; anything that writes more than one statement (a reply, a
-comment with an idempotency key, a moved vote) keeps all its writes in one
-transaction; and on SQLite nothing changes.
+What must hold: a reader's first vote is one statement (and, on SQLite, the read of its
+tally after it); a top-level comment is its reads and one statement on PostgreSQL;
+anything that writes more than one statement (a reply, a comment with an idempotency
+key, a moved vote, a comment and its subscription on SQLite) keeps all its writes in
+one transaction.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def _comments_url(slug: str) -> str:
     return f"/api/v1/articles/{slug}/comments"
 
 
-def test_a_top_level_comment_is_two_statements_in_autocommit_on_postgresql(
+def test_a_top_level_comment_is_its_reads_and_one_statement_on_postgresql(
     cached, api, db, record, make_user, make_article, backend
 ):
     slug = make_article().slug
@@ -161,7 +162,7 @@ def test_a_comment_with_an_idempotency_key_claims_it_in_the_same_transaction(
     assert again.get_json()["id"] == response.get_json()["id"]
 
 
-def test_a_first_vote_is_one_statement_in_autocommit_and_a_moved_vote_one_transaction(
+def test_a_first_vote_runs_on_its_own_and_a_moved_vote_in_one_transaction(
     cached, make_api, db, record, make_article, backend
 ):
     article = make_article(poll={"allow_anonymous": True, "results_visibility": "always"})
@@ -176,15 +177,23 @@ def test_a_first_vote_is_one_statement_in_autocommit_and_a_moved_vote_one_transa
         first = voter.post(votes, {"option_id": yes})
     assert first.status_code == 201, first.get_json()
     assert first.get_json()["my_vote"] == yes
+    # Nothing around it: each statement on its own.
+    assert all(s.autocommit for s in sent), sent
     if backend.name == "postgresql":
-        assert len(sent) == 1 and sent[0].autocommit, sent
+        # The INSERT and the tally read back, in one statement (models/first_vote.py).
+        assert len(sent) == 1, sent
     else:
-        # SQLite: the INSERT in its transaction, then the option's tally.
-        assert not _writes(sent)[0].autocommit, sent
+        # SQLite: the INSERT, then the option's tally as stored with the vote in it.
+        assert [s.statement.split()[0] for s in sent] == ["INSERT", "SELECT"], sent
     with record() as sent:
         moved = voter.post(votes, {"option_id": no})
     assert moved.status_code == 200, moved.get_json()
-    writes = _writes(sent)
+    # The first-vote statement is tried on its own and stores nothing (this voter has
+    # voted); the move is then read and written in one transaction.
+    attempt, *rest = sent
+    assert attempt.autocommit, sent
+    assert attempt.statement.startswith(("INSERT INTO votes", "SELECT pulse_checked_first_vote("))
+    writes = _writes(rest)
     assert writes and not any(w.autocommit for w in writes), sent
     assert len({w.connection for w in writes}) == 1
     counted = dict(
@@ -199,8 +208,8 @@ def test_a_first_vote_is_one_statement_in_autocommit_and_a_moved_vote_one_transa
 
 
 def test_lone_write_bind_is_given_only_when_nothing_else_is_written(app, db, backend):
-    autocommit = db.engines.get(SINGLE_READ_BIND)
-    expected = None if autocommit is None else {"bind": autocommit}
+    # Both test databases are files or servers, so both have the autocommit engine.
+    expected = {"bind": db.engines[SINGLE_READ_BIND]}
     db.session.remove()
     with app.test_request_context("/", method="POST"):
         assert lone_write_bind() is None  # not asked for

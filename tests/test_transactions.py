@@ -87,27 +87,51 @@ def test_a_single_read_sends_its_select_alone(app, db, count_queries, make_artic
 
 
 def test_a_connection_back_from_a_single_read_is_transactional_again(app, db, backend):
-    """The next user of the pooled connection gets a transaction as usual: what it
-    writes is undone by its rollback (the single read changed no setting for good).
-    On PostgreSQL the single read has an autocommit engine of its own, so the main
-    pool's connections never switch at all."""
-    from webapp.connections import SINGLE_READ_BIND
+    """The next user of a pooled connection gets a transaction as usual: what it writes
+    is undone by its rollback (the single read changed no setting for good). The single
+    read has an engine of its own (autocommit on PostgreSQL, no BEGIN ever on SQLite),
+    so the main pool's connections never switch at all."""
+    from webapp.connections import SINGLE_READ, SINGLE_READ_BIND
     from webapp.transactions import single_read
 
     db.session.remove()
-    db.engine.dispose()  # one pooled connection, used by both on SQLite
     with app.test_request_context("/"), single_read() as connection:
         read_on = connection.connection.dbapi_connection
         connection.execute(sa.text("SELECT 1"))
+        assert connection.engine is db.engines[SINGLE_READ_BIND]
     with db.engine.connect() as connection:
         written_on = connection.connection.dbapi_connection
+        assert written_on is not read_on
         if backend.name == "postgresql":
-            assert written_on is not read_on
             assert read_on.autocommit and not written_on.autocommit
-            assert connection.engine is not db.engines[SINGLE_READ_BIND]
         else:
-            assert written_on is read_on
-            assert SINGLE_READ_BIND not in db.engines
+            assert not connection.get_execution_options().get(SINGLE_READ)
         connection.execute(sa.insert(SiteSetting).values(key="report_threshold", value=3))
         connection.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SiteSetting)) == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "bound"),
+    [
+        ("sqlite:////var/lib/pulse/pulse.db", True),
+        ("sqlite:///relative.db", True),
+        ("sqlite://", False),
+        ("sqlite:///:memory:", False),
+        ("sqlite:///file::memory:?cache=shared&uri=true", False),
+        ("sqlite:///file:pulse?mode=memory&cache=shared&uri=true", False),
+        ("postgresql+psycopg://pulse@db/pulse", True),
+    ],
+)
+def test_the_autocommit_engine_is_bound_unless_the_database_lives_in_memory(url, bound):
+    """An in-memory SQLite database is one connection's own: a second engine would open
+    another, empty one. There the main engine does the reads and lone writes in its
+    transaction, as before."""
+    from webapp.connections import SINGLE_READ_BIND, add_single_read_bind
+
+    config = {"SQLALCHEMY_DATABASE_URI": url}
+    add_single_read_bind(config)
+    binds = config.get("SQLALCHEMY_BINDS") or {}
+    assert (SINGLE_READ_BIND in binds) is bound
+    if bound:
+        assert binds[SINGLE_READ_BIND]["url"] == url

@@ -51,7 +51,8 @@ def _sqlite_begin(connection: Connection) -> None:
     """
     if connection.dialect.name != "sqlite":
         return
-    from webapp.transactions import SINGLE_READ, deferred_begin
+    from webapp.connections import SINGLE_READ
+    from webapp.transactions import deferred_begin
 
     if connection.get_execution_options().get(SINGLE_READ):
         return  # one SELECT on its own (webapp.transactions.single_read)

@@ -13,18 +13,27 @@ found by the request that uses it; SQLAlchemy then takes the error for a disconn
 empties the pool and the request answers 503 (``webapp.errors``), and the next one
 gets a fresh connection. 0 pings at every checkout, as ``pool_pre_ping`` did.
 
-On PostgreSQL a second engine on the same database, ``SINGLE_READ_BIND``, opens its
-connections in autocommit, for the lone SELECTs of ``webapp.transactions.single_read``
-(the served article page's state read). Asking one of the main engine's connections
-for autocommit and putting it back after every read cost about 20 µs a read of
-SQLAlchemy's bookkeeping (195 against 173 µs a state read, measured in process); a
-connection opened in autocommit never switches. A sync worker holds one more
-connection for it.
+A second engine on the same database, ``SINGLE_READ_BIND``, runs each statement as a
+transaction of its own: on PostgreSQL its connections are opened in autocommit; on
+SQLite (a database file) its connections never send a BEGIN (``SINGLE_READ``, read by
+``webapp._sqlite_begin``), and the driver leaves transactions to us
+(``webapp._sqlite_pragmas``). It serves the lone SELECTs of
+``webapp.transactions.single_read`` (the served article page's state read): asking one
+of the main engine's connections for autocommit and putting it back after every read
+cost about 20 µs a read of SQLAlchemy's bookkeeping (195 against 173 µs a state read,
+measured in process), and a connection opened in autocommit never switches. A sync
+worker holds one more connection for it.
+
+The same engine takes, through ``RoutingSession``, the reads a request makes before
+it writes (``webapp.transactions.reads_first``) and a write that is all the request
+writes, in one statement (``webapp.transactions.lone_write_bind``): no BEGIN and no
+COMMIT around them (round trips on PostgreSQL, statements on SQLite), and on SQLite
+the reads take no lock.
 """
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from time import monotonic
 from typing import Any
 
@@ -41,8 +50,11 @@ from sqlalchemy.pool import ConnectionPoolEntry
 #: connection: a fresh connection has not been idle.
 _RETURNED_AT = "pulse_returned_at"
 
-#: Flask-SQLAlchemy's bind key of the autocommit engine (PostgreSQL only).
+#: Flask-SQLAlchemy's bind key of the autocommit engine.
 SINGLE_READ_BIND = "pulse_single_read"
+#: An execution option on a SQLite connection (or engine) whose statements each run on
+#: their own: ``webapp._sqlite_begin`` sends no BEGIN for it.
+SINGLE_READ = "pulse_single_read"
 
 #: In the request's WSGI environ (one request's own, where ``g`` may be shared with a
 #: test's app context): the request reads before it writes (``transactions.reads_first``).
@@ -53,7 +65,7 @@ _BEGUN_ON = "pulse_begun_on"
 
 class RoutingSession(FlaskSession):
     """Flask-SQLAlchemy's session, which sends a request's reads before its writes to
-    the autocommit engine when there is one (PostgreSQL).
+    the autocommit engine when there is one (always but for an in-memory SQLite).
 
     Under READ COMMITTED every statement reads what was committed when it started, in
     a transaction or not, so such a read sees what it would have seen after a BEGIN;
@@ -101,20 +113,33 @@ def has_begun_on(session: Session, engine: Engine) -> bool:
 
 
 def add_single_read_bind(config: MutableMapping[str, Any]) -> None:
-    """Before ``db.init_app``: on PostgreSQL, bind ``SINGLE_READ_BIND`` to the same
-    database in autocommit. SQLite needs none: its driver already leaves transactions
-    to us, so a lone read there only skips its BEGIN (``webapp._sqlite_begin``)."""
+    """Before ``db.init_app``: bind ``SINGLE_READ_BIND`` to the same database, each
+    statement a transaction of its own. Not for an in-memory SQLite database, where
+    another engine would open another, empty database: there the main engine does it
+    all, as a transaction of the request (``transactions.single_read`` still skips the
+    BEGIN of a lone read)."""
     url = config["SQLALCHEMY_DATABASE_URI"]
-    if make_url(url).get_backend_name() != "postgresql":
-        return
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
     binds = dict(config.get("SQLALCHEMY_BINDS") or {})
-    # Nothing to roll back on return: a connection in autocommit holds no transaction.
-    binds[SINGLE_READ_BIND] = {
-        "url": url,
-        "isolation_level": "AUTOCOMMIT",
-        "pool_reset_on_return": None,
-    }
+    if backend == "postgresql":
+        # Nothing to roll back on return: a connection in autocommit holds no transaction.
+        binds[SINGLE_READ_BIND] = {
+            "url": url,
+            "isolation_level": "AUTOCOMMIT",
+            "pool_reset_on_return": None,
+        }
+    elif backend == "sqlite" and _is_sqlite_file(parsed.database, parsed.query):
+        binds[SINGLE_READ_BIND] = {"url": url, "execution_options": {SINGLE_READ: True}}
+    else:
+        return
     config["SQLALCHEMY_BINDS"] = binds
+
+
+def _is_sqlite_file(database: str | None, query: Mapping[str, Any]) -> bool:
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        return False
+    return query.get("mode") != "memory"
 
 
 def ping_after_idle(engine: Engine, idle_seconds: float) -> None:

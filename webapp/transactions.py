@@ -3,23 +3,20 @@
 On SQLite a request that may write takes the write lock at its first query (see
 ``webapp._sqlite_begin``), so whatever it does after that, however slow, runs while
 every other writer waits. Posting a comment reads (the reader, the article, the
-author's record), then renders and scores the text, then writes. ``reads_first()``
-at the top of such a view makes its reads a plain (deferred) transaction, and
-``begin_writes()`` ends that transaction before the writes and begins the write
-transaction (``BEGIN IMMEDIATE``), which holds the lock only while it writes; the
-writes are still one transaction.
-
-On PostgreSQL a transaction locks nothing until it writes, so there is no lock to
-keep short; what costs there is round trips. The reads before ``begin_writes()`` run
-in autocommit (``webapp.connections.RoutingSession``): under READ COMMITTED each of
-them reads what it would have read after a BEGIN, and the BEGIN round trip goes.
-The writes after it are one transaction, as on SQLite.
+author's record), then renders and scores the text, then writes. ``reads_first()`` at
+the top of such a view sends its reads to the autocommit engine
+(``webapp.connections.RoutingSession``), where each is a transaction of its own: on
+SQLite they take no write lock, on PostgreSQL they need no BEGIN round trip (under
+READ COMMITTED each reads what it would have read after a BEGIN). ``begin_writes()``
+then marks where the writes start: they are one transaction, begun by the first of
+them (``BEGIN IMMEDIATE`` on SQLite), which holds the lock only while it writes.
 
 A request whose writes are a single statement, and which writes nothing after it,
-can say so (``expect_lone_write``): on PostgreSQL that statement then runs in
-autocommit too (``lone_write_bind``). One statement is atomic on its own: all of it
-is stored or none of it, so it needs no BEGIN and no COMMIT around it. A reader's
-first vote and a top-level comment are such writes.
+can say so (``expect_lone_write``): that statement then runs on the autocommit engine
+too (``lone_write_bind``). One statement is atomic on its own: all of it is stored or
+none of it, so it needs no BEGIN and no COMMIT around it (two round trips on
+PostgreSQL, two statements on SQLite). A reader's first vote and a top-level comment
+are such writes.
 """
 
 from __future__ import annotations
@@ -33,6 +30,7 @@ from sqlalchemy import Connection
 
 from webapp.connections import (
     READS_FIRST_ENVIRON,
+    SINGLE_READ,
     SINGLE_READ_BIND,
     has_begun_on,
 )
@@ -40,9 +38,6 @@ from webapp.extensions import db
 
 #: In the request's WSGI environ: the request said its writes are one statement.
 _LONE_WRITE = "pulse.lone_write"
-#: An execution option on a connection that asks one question and writes nothing:
-#: ``webapp._sqlite_begin`` sends no BEGIN for it (see ``single_read``).
-SINGLE_READ = "pulse_single_read"
 
 
 def reads_first() -> None:
@@ -57,20 +52,24 @@ def deferred_begin() -> bool:
 
 
 def begin_writes() -> None:
-    """End the read transaction and begin the write transaction on the same connection
-    (SQLite: ``COMMIT`` then ``BEGIN IMMEDIATE``), so what follows is written in one
-    transaction holding the lock only while it writes. The session stays in its
-    transaction and its objects stay loaded as read; its commit or rollback ends the
-    write transaction. Only after reads: a request that already changed something
-    would split its writes, and is refused."""
+    """From here the request writes, in one transaction. Its reads ran in autocommit
+    (``RoutingSession``), so there is nothing to end; where they could not (an
+    in-memory SQLite database) the read transaction ends and the write transaction
+    begins on the same connection (``COMMIT`` then ``BEGIN IMMEDIATE``), so what
+    follows is written in one transaction holding the lock only while it writes. The
+    session keeps its objects loaded as read; its commit or rollback ends the write
+    transaction. Only after reads: a request that already changed something would
+    split its writes, and is refused."""
     if not request.environ.pop(READS_FIRST_ENVIRON, False):
         return
     session = db.session()
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("begin_writes() after changes: they would be committed apart")
-    # Asked of the engine, not of a connection: on PostgreSQL, taking a connection of
-    # the main engine here would begin the transaction a lone write must not follow.
-    if not session.in_transaction() or session.get_bind().dialect.name != "sqlite":
+    # Reads that went to the autocommit engine hold nothing: the first write begins the
+    # write transaction (BEGIN IMMEDIATE on SQLite, webapp._sqlite_begin). Asked of the
+    # engine, not of a connection: taking a connection of the main engine here would
+    # begin the transaction a lone write must not follow.
+    if not has_begun_on(session, db.engine) or session.get_bind().dialect.name != "sqlite":
         return
     connection = session.connection()
     # The driver leaves transactions to us (webapp._sqlite_pragmas), so these two
@@ -90,7 +89,7 @@ def expect_lone_write() -> None:
 
 def lone_write_bind() -> dict[str, Any] | None:
     """``bind_arguments`` for the write the request said is all it writes: the
-    autocommit engine (PostgreSQL) when nothing else is to be written with it (no
+    autocommit engine when nothing else is to be written with it (no
     transaction begun on the main engine, no changes waiting in the session); None
     otherwise, for the session's own transaction. Asked once: the answer is for the
     statement about to run."""
@@ -116,13 +115,12 @@ def single_read() -> Iterator[Connection]:
     consistent on its own, so a BEGIN before it and a ROLLBACK after it are two round
     trips (PostgreSQL) or two statements (SQLite) that buy nothing.
 
-    PostgreSQL runs it on a connection of the autocommit engine
-    (``webapp.connections.SINGLE_READ_BIND``). SQLite's driver already leaves
-    transactions to us (``webapp._sqlite_pragmas``), so there it is enough that
-    ``_sqlite_begin`` sends no BEGIN; its isolation level is left alone, since putting
-    it back when the connection returns to the pool would undo that setting. Only for
-    a request whose session holds no transaction: one that wrote must be asked through
-    its session."""
+    It runs on a connection of the autocommit engine
+    (``webapp.connections.SINGLE_READ_BIND``). An in-memory SQLite database has none:
+    there a connection of the main engine marked ``SINGLE_READ`` is enough, since the
+    driver leaves transactions to us (``webapp._sqlite_pragmas``) and
+    ``_sqlite_begin`` sends no BEGIN for it. Only for a request whose session holds no
+    transaction: one that wrote must be asked through its session."""
     autocommit = db.engines.get(SINGLE_READ_BIND)
     if autocommit is not None:
         with autocommit.connect() as connection:

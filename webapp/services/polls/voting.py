@@ -101,11 +101,13 @@ _CHECKED_FIRST_VOTE = _with_vote_types(CHECKED_FIRST_VOTE)
 _CHECKED_FIRST_VOTE_TALLIED = _with_vote_types(CHECKED_FIRST_VOTE_CALL)
 
 
-def _store_first_vote(statement: Executable, params: dict[str, Any]) -> bool:
+def _store_first_vote(
+    statement: Executable, params: dict[str, Any], bind_arguments: dict[str, Any] | None = None
+) -> bool:
     """Run one of the first-vote INSERTs; True when it stored the row, False when it
     stored nothing (the voter already voted, or the checked one found the poll no
     longer takes the vote)."""
-    return _run_vote_statement(statement, params).rowcount == 1
+    return _run_vote_statement(statement, params, bind_arguments).rowcount == 1
 
 
 def _run_vote_statement(
@@ -163,14 +165,16 @@ def _insert_checked_first_vote(
     autoflush()
     params = _voter_params(who, poll.id, option_id, moment)
     params.update(b_slug=slug, b_signed_in=signed_in)
+    # All a first vote writes: in autocommit if the request writes nothing else, and
+    # then its tally is read there too, after the vote is stored.
+    alone = lone_write_bind()
     if db.session.get_bind().dialect.name == "postgresql":
-        # All a first vote writes: in autocommit if the request writes nothing else.
-        voted = _run_vote_statement(_CHECKED_FIRST_VOTE_TALLIED, params, lone_write_bind())
+        voted = _run_vote_statement(_CHECKED_FIRST_VOTE_TALLIED, params, alone)
         tally: int | None = voted.scalar()
         return tally
-    if not _store_first_vote(_CHECKED_FIRST_VOTE, params):
+    if not _store_first_vote(_CHECKED_FIRST_VOTE, params, alone):
         return None
-    return tally_now(option_id)
+    return tally_now(option_id, alone)
 
 
 def _is_option(poll: AnyPoll, option_id: int) -> bool:
