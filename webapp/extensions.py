@@ -138,7 +138,7 @@ def csrf_field() -> Markup:
 
 
 # RoutingSession: a request's reads before its writes, and a write that is all it
-# writes, run in autocommit on PostgreSQL (webapp.connections, webapp.transactions).
+# writes, run each statement on its own (webapp.connections, webapp.transactions).
 db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 # SQLite's search index (an FTS5 table and its shadow tables) is no model's table.
 migrate = Migrate(compare_type=True, render_as_batch=True, include_name=search_index_include_name)

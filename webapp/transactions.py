@@ -54,7 +54,8 @@ def deferred_begin() -> bool:
 def begin_writes() -> None:
     """From here the request writes, in one transaction. Its reads ran in autocommit
     (``RoutingSession``), so there is nothing to end; where they could not (an
-    in-memory SQLite database) the read transaction ends and the write transaction
+    in-memory SQLite database, or a transaction begun before ``reads_first``) the
+    read transaction ends and the write transaction
     begins on the same connection (``COMMIT`` then ``BEGIN IMMEDIATE``), so what
     follows is written in one transaction holding the lock only while it writes. The
     session keeps its objects loaded as read; its commit or rollback ends the write
