@@ -206,6 +206,25 @@ def runner(app: Flask):  # type: ignore[no-untyped-def]
 # --- counting queries -----------------------------------------------------------------
 
 
+@contextmanager
+def every_statement(note: Callable[[Any, str], None]) -> Iterator[None]:
+    """Inside the block, ``note(connection, statement)`` for every statement the current
+    app's engines send: the main one and the autocommit one of ``webapp.connections``,
+    where a request's lone write and its reads before writing run."""
+
+    def listener(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        note(conn, statement)
+
+    engines = list(_db.engines.values())
+    for engine in engines:
+        sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield
+    finally:
+        for engine in engines:
+            sa.event.remove(engine, "before_cursor_execute", listener)
+
+
 @pytest.fixture
 def count_queries(app: Flask) -> Callable[[], AbstractContextManager[list[str]]]:
     """``with count_queries() as queries:``: every statement the app's engines run
@@ -216,20 +235,8 @@ def count_queries(app: Flask) -> Callable[[], AbstractContextManager[list[str]]]
     @contextmanager
     def counting() -> Iterator[list[str]]:
         queries: list[str] = []
-
-        def record(
-            conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
-        ) -> None:
-            queries.append(statement)
-
-        engines = list(_db.engines.values())
-        for engine in engines:
-            sa.event.listen(engine, "before_cursor_execute", record)
-        try:
+        with every_statement(lambda conn, statement: queries.append(statement)):
             yield queries
-        finally:
-            for engine in engines:
-                sa.event.remove(engine, "before_cursor_execute", record)
 
     return counting
 

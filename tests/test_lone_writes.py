@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import every_statement
 from webapp import caching
 from webapp.connections import SINGLE_READ_BIND
 from webapp.models import Comment, SiteSetting, Vote
@@ -41,12 +42,12 @@ class Sent:
 
 
 @pytest.fixture
-def record(app, db) -> Any:
+def record(app) -> Any:
     @contextmanager
     def recording() -> Iterator[list[Sent]]:
         sent: list[Sent] = []
 
-        def note(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        def note(conn: Any, statement: str) -> None:
             driver = conn.connection.dbapi_connection
             if conn.dialect.name == "postgresql":
                 autocommit = bool(driver.autocommit)
@@ -54,14 +55,8 @@ def record(app, db) -> Any:
                 autocommit = not driver.in_transaction
             sent.append(Sent(" ".join(statement.split()), autocommit, id(driver)))
 
-        engines = list(db.engines.values())
-        for engine in engines:
-            sa.event.listen(engine, "before_cursor_execute", note)
-        try:
+        with every_statement(note):
             yield sent
-        finally:
-            for engine in engines:
-                sa.event.remove(engine, "before_cursor_execute", note)
 
     return recording
 

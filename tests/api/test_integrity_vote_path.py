@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from itsdangerous import URLSafeSerializer
 
-from tests.conftest import Api
+from tests.conftest import Api, every_statement
 from webapp.models import Vote, utcnow
 from webapp.services.integrity.signals import (
     address_hash,
@@ -117,27 +117,6 @@ def test_nothing_personal_is_stored_with_a_vote(api, make_article, make_user, db
 # --- one statement ------------------------------------------------------------------------
 
 
-def _statements(app):
-    found: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, many):
-        found.append(" ".join(statement.split()))
-
-    from webapp.extensions import db
-
-    # Every engine: on PostgreSQL a first vote runs on the autocommit one
-    # (webapp.transactions.lone_write_bind).
-    engines = list(db.engines.values())
-    for engine in engines:
-        sa.event.listen(engine, "before_cursor_execute", record)
-
-    def stop() -> None:
-        for engine in engines:
-            sa.event.remove(engine, "before_cursor_execute", record)
-
-    return found, stop
-
-
 @pytest.mark.parametrize("signed_in", [False, True])
 def test_a_first_vote_with_all_its_signals_is_one_statement(
     make_app, make_article, make_user, signed_in
@@ -154,13 +133,12 @@ def test_a_first_vote_with_all_its_signals_is_one_statement(
         token = api.token
         url, option = _url(article, "/votes"), _option(article)
         page = page_token(article.poll.id)
-        found, stop = _statements(app)
-        try:
+        found: list[str] = []
+        # Every engine: a first vote runs on the autocommit one (transactions.lone_write_bind).
+        with every_statement(lambda conn, statement: found.append(" ".join(statement.split()))):
             response = api.post(
                 url, {"option_id": option}, headers={"X-Pulse-Page": page, "X-CSRFToken": token}
             )
-        finally:
-            stop()
         assert response.status_code == 201
         # The vote's own statements: not the signed-in reader's load, nor BEGIN/COMMIT.
         statements = [
