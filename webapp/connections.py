@@ -26,7 +26,7 @@ worker holds one more connection for it.
 
 The same engine takes, through ``RoutingSession``, the reads a request makes before
 it writes (``webapp.transactions.reads_first``) and a write that is all the request
-writes, in one statement (``webapp.transactions.lone_write_bind``): no BEGIN and no
+writes, in one statement (``webapp.transactions.lone_write``): no BEGIN and no
 COMMIT around them (round trips on PostgreSQL, statements on SQLite), and on SQLite
 the reads take no lock.
 """
@@ -70,7 +70,7 @@ class RoutingSession(FlaskSession):
     Under READ COMMITTED every statement reads what was committed when it started, in
     a transaction or not, so such a read sees what it would have seen after a BEGIN;
     in autocommit it goes without the BEGIN round trip, and a request whose writes are
-    one statement (``transactions.lone_write_bind``) needs no COMMIT either. A flush
+    one statement (``transactions.lone_write``) needs no COMMIT either. A flush
     always goes to the main engine: what the unit of work writes stays in the
     request's transaction."""
 

@@ -13,7 +13,7 @@ them (``BEGIN IMMEDIATE`` on SQLite), which holds the lock only while it writes.
 
 A request whose writes are a single statement, and which writes nothing after it,
 can say so (``expect_lone_write``): that statement then runs on the autocommit engine
-too (``lone_write_bind``). One statement is atomic on its own: all of it is stored or
+too (``lone_write``). One statement is atomic on its own: all of it is stored or
 none of it, so it needs no BEGIN and no COMMIT around it (two round trips on
 PostgreSQL, two statements on SQLite). A reader's first vote and a top-level comment
 are such writes.
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from flask import request
 from sqlalchemy import Connection
@@ -81,33 +80,45 @@ def begin_writes() -> None:
 
 def expect_lone_write() -> None:
     """The request's writes from here on are one statement, and it writes nothing after
-    it: that statement may run in autocommit (``lone_write_bind``). After ``begin_writes``
-    in a view that read first. Only the statement that asks ``lone_write_bind`` is
+    it: that statement may run in autocommit (``lone_write``). After ``begin_writes``
+    in a view that read first. Only the statement that asks ``lone_write`` is
     affected; if the request ends up writing otherwise (a vote that moves, a comment
     whose article changed), those writes go the usual way, in its transaction."""
     request.environ[_LONE_WRITE] = True
 
 
-def lone_write_bind() -> dict[str, Any] | None:
-    """``bind_arguments`` for the write the request said is all it writes: the
-    autocommit engine when nothing else is to be written with it (no
-    transaction begun on the main engine, no changes waiting in the session); None
-    otherwise, for the session's own transaction. Asked once: the answer is for the
-    statement about to run."""
+@contextmanager
+def lone_write() -> Iterator[Connection | None]:
+    """A connection of the autocommit engine for the write the request said is all it
+    writes (``expect_lone_write``), when nothing else is to be written with it (no
+    transaction begun on the main engine, no changes waiting in the session): the
+    statement runs there on its own, and what it reads back after it (a vote's tally)
+    too. None otherwise: the statement goes through the session, in the request's
+    transaction. Asked once: the answer is for the statement about to run.
+
+    A connection of its own, not the session with that engine as its bind: the
+    session would wrap the statement in a transaction of its own (a connection
+    checked out into it, its commit, its return), bookkeeping that cost about 60 µs of
+    a vote's 700 in process, for a statement that needs no transaction at all."""
+    if not _may_write_alone():
+        yield None
+        return
+    with db.engines[SINGLE_READ_BIND].connect() as connection:
+        yield connection
+
+
+def _may_write_alone() -> bool:
     if not request.environ.pop(_LONE_WRITE, False):
-        return None
+        return False
     session = db.session()
     engines = db.engines
-    autocommit = engines.get(SINGLE_READ_BIND)
-    if (
-        autocommit is None
+    return not (
+        SINGLE_READ_BIND not in engines
         or has_begun_on(session, engines[None])
         or session.new
         or session.dirty
         or session.deleted
-    ):
-        return None
-    return {"bind": autocommit}
+    )
 
 
 @contextmanager

@@ -134,7 +134,7 @@ def test_a_first_vote_with_all_its_signals_is_one_statement(
         url, option = _url(article, "/votes"), _option(article)
         page = page_token(article.poll.id)
         found: list[str] = []
-        # Every engine: a first vote runs on the autocommit one (transactions.lone_write_bind).
+        # Every engine: a first vote runs on the autocommit one (transactions.lone_write).
         with every_statement(lambda conn, statement: found.append(" ".join(statement.split()))):
             response = api.post(
                 url, {"option_id": option}, headers={"X-Pulse-Page": page, "X-CSRFToken": token}

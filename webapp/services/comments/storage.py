@@ -10,6 +10,7 @@ they must keep (a parent gone meanwhile, an article closed or moved meanwhile).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, cast
@@ -18,6 +19,7 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     CursorResult,
+    Executable,
     Integer,
     UnaryExpression,
     and_,
@@ -46,7 +48,7 @@ from webapp.models import (
 )
 from webapp.services.comments.rules import is_moderator, not_a_parent
 from webapp.services.notifications import settings as reply_settings
-from webapp.transactions import lone_write_bind
+from webapp.transactions import lone_write
 
 _COMMENTS = Comment.__table__
 _ARTICLES = Article.__table__
@@ -172,7 +174,7 @@ def _insert_row(
     """``_insert``'s one statement for a comment whose every column is known; False
     when the guard stopped it. ``alone``: that statement is all the comment writes, so
     it runs in autocommit when the request said it writes nothing else
-    (``transactions.lone_write_bind``)."""
+    (``transactions.lone_write``)."""
     row = {key: comment.__dict__[key] for key in _COLUMNS}
     if guard is None:
         result = cast(CursorResult[Any], db.session.execute(_INSERT_COMMENT, row))
@@ -181,10 +183,7 @@ def _insert_row(
         comment.id = primary_key[0]
     else:
         row.update(guard_article=guard.id, guard_slug=guard.slug, guard_mode=guard.comment_mode)
-        bind_arguments = lone_write_bind() if alone else None
-        new_id = db.session.execute(
-            _guarded_insert(subscribing), row, bind_arguments=bind_arguments
-        ).scalar()
+        new_id = _run_guarded_insert(_guarded_insert(subscribing), row, alone)
         if new_id is None:
             return False
         comment.id = new_id
@@ -197,6 +196,15 @@ def _insert_row(
         db.session.expunge(stale)
     db.session.add(comment)
     return True
+
+
+def _run_guarded_insert(statement: Executable, row: dict[str, Any], alone: bool) -> int | None:
+    """The new comment's id, or None when the guard stopped the row; on a connection of
+    its own when ``alone`` and the request writes nothing else."""
+    with lone_write() if alone else nullcontext() as connection:
+        runner = db.session if connection is None else connection
+        new_id: int | None = runner.execute(statement, row).scalar()
+        return new_id
 
 
 def _dialect() -> str:
