@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import functools
+import hmac
+import logging
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, request, session
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import csrf as flask_wtf_csrf
-from flask_wtf.csrf import generate_csrf
+from flask_wtf.csrf import generate_csrf, same_origin
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from markupsafe import Markup
+from wtforms import ValidationError
 
 from webapp.connections import RoutingSession
 from webapp.models.base import Base
 from webapp.models.search_index import include_name as search_index_include_name
+from webapp.signing import KeyOnceTimestampSigner, SignerPerSalt
+
+#: Flask-WTF's logger: a refused token is logged where it always was.
+logger = logging.getLogger("flask_wtf.csrf")
 
 
 def client_address() -> str:
@@ -66,7 +75,7 @@ class CSRFProtect(flask_wtf_csrf.CSRFProtect):
             or request.blueprint == "api"
             or carries_session()
         ):
-            super().protect(apply_exemptions=apply_exemptions)
+            self._check_token(apply_exemptions)
             return
         if apply_exemptions and (not request.endpoint or self._is_exempt()):
             return
@@ -75,6 +84,63 @@ class CSRFProtect(flask_wtf_csrf.CSRFProtect):
             self._error_response(refusal)
         # Flask-WTF's forms skip their own token check on a request marked valid.
         g.csrf_valid = True
+
+    def _check_token(self, apply_exemptions: bool) -> None:
+        """Flask-WTF's ``protect``, step for step, with its token check made by
+        :func:`validate_csrf_token`."""
+        if apply_exemptions and (not request.endpoint or self._is_exempt()):
+            return
+        if request.method not in current_app.config["WTF_CSRF_METHODS"]:
+            return
+        try:
+            validate_csrf_token(self._get_csrf_token())
+        except ValidationError as error:
+            logger.info(error.args[0])
+            self._error_response(error.args[0])
+        if request.is_secure and current_app.config["WTF_CSRF_SSL_STRICT"]:
+            if not request.referrer:
+                self._error_response("The referrer header is missing.")
+            if not same_origin(request.referrer, f"https://{request.host}/"):
+                self._error_response("The referrer does not match the host.")
+        g.csrf_valid = True  # mark this request as CSRF valid
+
+
+class _CsrfTokens(SignerPerSalt, URLSafeTimedSerializer):
+    """The serializer Flask-WTF makes for every token check, made once per secret key
+    and keeping its signer (webapp.signing): every API write checks a token."""
+
+    signer = KeyOnceTimestampSigner
+
+
+@functools.lru_cache(maxsize=4)
+def _csrf_tokens(secret_key: str | bytes) -> _CsrfTokens:
+    return _CsrfTokens(secret_key, salt="wtf-csrf-token")
+
+
+def validate_csrf_token(data: str | None) -> None:
+    """``flask_wtf.csrf.validate_csrf``: the same settings, checks, order and messages,
+    with the token's serializer kept (``_csrf_tokens``) instead of made per call. The
+    tokens are Flask-WTF's own (``generate_csrf`` makes them)."""
+    config = current_app.config
+    secret_key = config.get("WTF_CSRF_SECRET_KEY", current_app.secret_key)
+    if secret_key is None:
+        raise RuntimeError("A secret key is required to use CSRF.")
+    field_name = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if field_name is None:
+        raise RuntimeError("A field name is required to use CSRF.")
+    time_limit = config.get("WTF_CSRF_TIME_LIMIT", 3600)
+    if not data:
+        raise ValidationError("The CSRF token is missing.")
+    if field_name not in session:
+        raise ValidationError("The CSRF session token is missing.")
+    try:
+        token = _csrf_tokens(secret_key).loads(data, max_age=time_limit)
+    except SignatureExpired as error:
+        raise ValidationError("The CSRF token has expired.") from error
+    except BadData as error:
+        raise ValidationError("The CSRF token is invalid.") from error
+    if not hmac.compare_digest(session[field_name], token):
+        raise ValidationError("The CSRF tokens do not match.")
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -87,6 +87,19 @@ def expect_lone_write() -> None:
     request.environ[_LONE_WRITE] = True
 
 
+def commit() -> None:
+    """Commit the request's transaction, when it has anything to commit.
+
+    A request whose only write ran on its own (``lone_write``) and that read nothing
+    in a transaction has begun none: SQLAlchemy's commit would still begin one, commit
+    nothing and end it, running every commit listener (about 25 µs of a vote in
+    process). Anything begun, changed, or noted for after the commit (the caches'
+    and purges' marks in ``session.info``) is committed as always."""
+    session = db.session()
+    if session.in_transaction() or session.info or session.new or session.dirty or session.deleted:
+        session.commit()
+
+
 @contextmanager
 def lone_write() -> Iterator[Connection | None]:
     """A connection of the autocommit engine for the write the request said is all it

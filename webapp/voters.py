@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import current_app, g, request
 from flask.wrappers import Response
-from itsdangerous import BadSignature, Serializer, Signer, URLSafeSerializer
+from itsdangerous import BadSignature, Serializer, URLSafeSerializer
 from itsdangerous.encoding import base64_encode
 
 from webapp.models import User
@@ -23,47 +23,23 @@ from webapp.services.integrity.signals import (
     saw_article,
 )
 from webapp.services.polls import Visitor, adopt_anonymous_vote, anonymous_voter_key, voter_key
+from webapp.signing import KeyOnceSigner, SignerPerSalt
 
 COOKIE_NAME = "pulse_voter"
 COOKIE_MAX_AGE = 60 * 60 * 24 * 365 * 2
 
 
-class _KeyOnceSigner(Signer):
-    """itsdangerous' signer, deriving each secret's signing key once, not on every
-    sign and check (derive_key is the documented place to change that)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._derived: dict[Any, bytes] = {}
-
-    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
-        derived = self._derived.get(secret_key)
-        if derived is None:
-            derived = self._derived[secret_key] = super().derive_key(secret_key)
-        return derived
-
-
-class _VoterCookieSerializer(URLSafeSerializer):
+class _VoterCookieSerializer(SignerPerSalt, URLSafeSerializer):
     """The voter cookie's format: itsdangerous' URL-safe signed JSON, of ``[id, mint
     time]`` (Unix seconds) since cookies carry their mint time, of the bare id before.
 
     Every first vote mints and signs a cookie, so this one is made once per secret
-    key and keeps its signer. It does not compress the id: that saves a dozen bytes
-    and costs as much as the signing. The format marks compressed payloads, so the
-    cookies minted before (compressed) load the same.
+    key and keeps its signer (webapp.signing). It does not compress the id: that saves
+    a dozen bytes and costs as much as the signing. The format marks compressed
+    payloads, so the cookies minted before (compressed) load the same.
     """
 
-    signer = _KeyOnceSigner
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._signers: dict[Any, Signer] = {}
-
-    def make_signer(self, salt: str | bytes | None = None) -> Signer:
-        signer = self._signers.get(salt)
-        if signer is None:
-            signer = self._signers[salt] = super().make_signer(salt)
-        return signer
+    signer = KeyOnceSigner
 
     def dump_payload(self, obj: Any) -> bytes:
         return base64_encode(Serializer.dump_payload(self, obj))

@@ -101,6 +101,7 @@ def _inline(schema: Any, schemas: dict[str, Any], within: tuple[str, ...]) -> An
     return {"allOf": [target, inlined]} if inlined else target
 
 
+@functools.lru_cache(maxsize=512)  # the app's own rules: a fixed set, asked on every write
 def _operation_path(rule: str) -> str:
     """/api/v1/comments/<int:comment_id>/votes -> /comments/{comment_id}/votes"""
     parts = []

@@ -21,7 +21,7 @@ from webapp.extensions import client_address, db
 from webapp.http_cache import add_article_key_for_slug
 from webapp.ratelimits import limit_action, limit_anonymous_poll_votes
 from webapp.services import polls as poll_rules
-from webapp.transactions import expect_lone_write
+from webapp.transactions import commit, expect_lone_write
 from webapp.voters import anonymous_id, current_voter_key, set_cookie_if_minted, visitor
 
 
@@ -54,7 +54,7 @@ def cast_vote(slug: str) -> ResponseReturnValue:
     option_id: int = json_object()["option_id"]  # a whole number: the Vote schema says so
     expect_lone_write()  # a first vote is one statement, and nothing is written after it
     poll, outcome = poll_rules.vote(slug, poll, visitor(who, poll.id), option_id)
-    db.session.commit()
+    commit()
     counted = poll_rules.vote_committed(slug, poll, outcome)
     status = 201 if outcome.created else 200
     body: dict[str, Any]

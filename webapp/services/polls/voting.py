@@ -181,13 +181,16 @@ def _insert_checked_first_vote(
     """The checked first vote; the option's tally as stored with it in, or None when
     it stored nothing. One round trip on PostgreSQL (``pulse_checked_first_vote``),
     the INSERT then the tally's SELECT on SQLite, where a statement costs none."""
-    autoflush()
     params = _voter_params(who, poll.id, option_id, moment)
     params.update(b_slug=slug, b_signed_in=signed_in)
     # All a first vote writes: on a connection of its own in autocommit if the request
     # writes nothing else, and then its tally is read there too, after the vote is stored.
     with lone_write() as alone:
-        dialect = db.session.get_bind().dialect
+        if alone is None:
+            autoflush()  # a lone write has no changes waiting: lone_write checked
+            dialect = db.session.get_bind().dialect
+        else:
+            dialect = alone.dialect
         if dialect.name == "postgresql":
             voted = _run_vote_statement(_CHECKED_FIRST_VOTE_TALLIED, params, alone)
             tally: int | None = voted.scalar()
