@@ -366,7 +366,8 @@ def measure(
             sample = fire(name, port, latency[name], 200, 1, args.latency_duration)
             samples[name].add(sample)
             samples[name].per_round.append(sample.p50)
-        print(f"  [{kind}] round {round_number + 1}/{args.rounds} done", flush=True)
+        rates = ", ".join(f"{name} {samples[name].per_round[-1]:,.0f}/s" for name in endpoints)
+        print(f"  [{kind}] round {round_number + 1}/{args.rounds}: {rates}", flush=True)
 
     for name, count in (("latency_small", args.small_votes), ("latency_big", args.big_votes)):
         status, _, body = split_response(exchange(port, latency[name](0)))

@@ -20,6 +20,14 @@ from webapp.voters import _serializer_for
 SECRET = "a-secret-key-for-signing-tests-0123456789"
 
 
+def _tamper(signed: bytes) -> bytes:
+    """``signed`` with the first character of its signature changed (the last one may
+    carry only padding bits, which base64 ignores)."""
+    head, _, signature = signed.rpartition(b".")
+    first = b"B" if signature[:1] == b"A" else b"A"
+    return head + b"." + first + signature[1:]
+
+
 @pytest.mark.parametrize(
     ("kept", "plain"), [(KeyOnceSigner, Signer), (KeyOnceTimestampSigner, TimestampSigner)]
 )
@@ -33,7 +41,7 @@ def test_a_kept_signer_signs_and_checks_as_itsdangerous_does(kept: Any, plain: A
         # Twice: the second use takes the key derived by the first.
         assert ours.unsign(ours.sign(value)) == value
     signed = theirs.sign(b"a vote")
-    tampered = signed[:-1] + (b"B" if signed.endswith(b"A") else b"A")
+    tampered = _tamper(signed)
     assert not ours.validate(tampered)
     assert not Signer(SECRET + "-other", salt="a-salt").validate(ours.sign(b"a vote"))
 
@@ -70,7 +78,7 @@ def test_the_api_csrf_check_judges_every_token_as_flask_wtf_does(app: Flask) -> 
         "empty": "",
         "another session's": others,
         "made up": "IjAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAi.Z0000.bad",
-        "tampered": genuine[:-1] + ("B" if genuine.endswith("A") else "A"),
+        "tampered": _tamper(genuine.encode()).decode(),
         "not a token": "no dots here",
         "payload swapped": "ImZvcmdlZCI." + forged_payload,
     }

@@ -196,13 +196,14 @@ def _insert_checked_first_vote(
             tally: int | None = voted.scalar()
             return tally
         if alone is not None:
-            return _sqlite_lone_first_vote(alone, dialect, params, option_id)
+            return _sqlite_lone_first_vote(alone, dialect, params)
         if not _store_first_vote(_CHECKED_FIRST_VOTE, params):
             return None
         return tally_now(option_id)
 
 
-# The same two statements for the driver's own cursor (sqlite3 takes :name parameters).
+# The tally's read as text for a driver cursor, as ``CHECKED_FIRST_VOTE`` already is
+# (sqlite3 takes their :name parameters).
 _SQLITE_TALLY_OF = "SELECT vote_count FROM poll_options WHERE id = :b_option"
 
 
@@ -218,7 +219,7 @@ def _sqlite_parameter_processors(dialect: Dialect) -> dict[str, Callable[[Any], 
 
 
 def _sqlite_lone_first_vote(
-    alone: Connection, dialect: Dialect, params: dict[str, Any], option_id: int
+    alone: Connection, dialect: Dialect, params: dict[str, Any]
 ) -> int | None:
     """On SQLite, a first vote that is all its request writes: the checked INSERT and
     the tally's read, on a cursor of the lone write's connection.
