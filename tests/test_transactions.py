@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from webapp.models import SiteSetting
-from webapp.transactions import begin_writes, reads_first
+from webapp.transactions import begin_writes, reads_before_writes, reads_first
 
 
 def test_begin_writes_refuses_after_a_change(app, db):
@@ -135,3 +135,26 @@ def test_the_autocommit_engine_is_bound_unless_the_database_lives_in_memory(url,
     assert (SINGLE_READ_BIND in binds) is bound
     if bound:
         assert binds[SINGLE_READ_BIND]["url"] == url
+
+
+def test_reads_before_writes_keeps_a_callers_transaction_and_refuses_writes(app, db):
+    db.session.remove()
+    # Inside a transaction the block's reads stay in it: the caller's change is neither
+    # committed nor lost by it.
+    db.session.add(SiteSetting(key="report_threshold", value=2))
+    with reads_before_writes():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SiteSetting)) == 1
+    assert db.session().in_transaction()  # not committed by the block
+    db.session.rollback()
+    assert db.session.get(SiteSetting, "report_threshold") is None
+    db.session.remove()
+    # On its own, the block is for reads: a change made in it is refused and discarded.
+    with pytest.raises(RuntimeError), reads_before_writes():
+        db.session.add(SiteSetting(key="report_threshold", value=3))
+    db.session.remove()
+    assert db.session.get(SiteSetting, "report_threshold") is None
+    db.session.remove()
+    # And its read transaction is over when it ends: what follows begins its own.
+    with reads_before_writes():
+        db.session.scalar(sa.select(sa.func.count()).select_from(SiteSetting))
+    assert not db.session().in_transaction()

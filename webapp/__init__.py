@@ -47,17 +47,21 @@ def _sqlite_begin(connection: Connection) -> None:
     "database is locked" when another writer committed in between; taking the
     lock at BEGIN makes concurrent writers queue (busy_timeout) instead. Reads
     on safe HTTP methods stay deferred so they never wait for writers, and so do
-    the reads a view does before it writes (``webapp.transactions``).
+    the reads a view does before it writes, and the integrity pass's long reads
+    (``webapp.transactions``).
     """
     if connection.dialect.name != "sqlite":
         return
-    from webapp.connections import SINGLE_READ
+    from webapp.connections import READ_TRANSACTION, SINGLE_READ
     from webapp.transactions import deferred_begin
 
-    if connection.get_execution_options().get(SINGLE_READ):
+    options = connection.get_execution_options()
+    if options.get(SINGLE_READ):
         return  # one SELECT on its own (webapp.transactions.single_read)
 
-    if has_request_context() and (request.method in SAFE_METHODS or deferred_begin()):
+    if options.get(READ_TRANSACTION) or (
+        has_request_context() and (request.method in SAFE_METHODS or deferred_begin())
+    ):
         connection.exec_driver_sql("BEGIN")
     else:
         connection.exec_driver_sql("BEGIN IMMEDIATE")

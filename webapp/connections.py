@@ -56,6 +56,10 @@ SINGLE_READ_BIND = "pulse_single_read"
 #: their own: ``webapp._sqlite_begin`` sends no BEGIN for it.
 SINGLE_READ = "pulse_single_read"
 
+#: An execution option on a SQLite connection whose transaction only reads: BEGIN, not
+#: BEGIN IMMEDIATE (``webapp._sqlite_begin``; ``transactions.reads_before_writes``).
+READ_TRANSACTION = "pulse_read_transaction"
+
 #: In the request's WSGI environ (one request's own, where ``g`` may be shared with a
 #: test's app context): the request reads before it writes (``transactions.reads_first``).
 READS_FIRST_ENVIRON = "pulse.reads_first"

@@ -28,6 +28,7 @@ from flask import request
 from sqlalchemy import Connection
 
 from webapp.connections import (
+    READ_TRANSACTION,
     READS_FIRST_ENVIRON,
     SINGLE_READ,
     SINGLE_READ_BIND,
@@ -76,6 +77,36 @@ def begin_writes() -> None:
     # statements are all there is to it; the session's commit ends this one.
     connection.exec_driver_sql("COMMIT")
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def reads_before_writes() -> Iterator[None]:
+    """Outside a request (the integrity pass): the statements in the block only read,
+    in a transaction that ends with the block, so the writes after it begin their own.
+
+    On SQLite anything outside a request begins with BEGIN IMMEDIATE, the write lock,
+    and holds it to the commit: the integrity pass's reads of every vote of a poll
+    held it for about a second on a busy poll, while every vote waited. Here they
+    begin with BEGIN, which takes no lock under WAL; the block's end commits that read
+    transaction (nothing was written in it), and the first write after it takes the
+    lock, held only while the pass writes. On PostgreSQL the reads are what they were
+    (READ COMMITTED: each statement sees what was committed when it began) and the
+    writes are a transaction of their own. A session already in a transaction keeps
+    the block's reads in it, as before: ending it would commit its caller's work."""
+    session = db.session()
+    if session.in_transaction():
+        yield
+        return
+    session.connection(execution_options={READ_TRANSACTION: True})
+    try:
+        yield
+    except BaseException:
+        session.rollback()
+        raise
+    if session.new or session.dirty or session.deleted:
+        session.rollback()
+        raise RuntimeError("reads_before_writes() is for reads: its changes were discarded")
+    session.commit()
 
 
 def expect_lone_write() -> None:

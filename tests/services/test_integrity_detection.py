@@ -6,10 +6,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from tests.integrity_data import ALL_NO, START, Answers, add_votes, tallies
-from webapp.models import IntegrityGroup, IntegrityGroupVote, ModerationAction, Poll, Vote
+from webapp.models import (
+    IntegrityGroup,
+    IntegrityGroupVote,
+    ModerationAction,
+    Poll,
+    PollOption,
+    Vote,
+)
 from webapp.services import integrity
 from webapp.services.integrity import detection
 
@@ -245,3 +253,53 @@ def test_scan_due_passes_only_polls_with_new_votes(db, make_article):
     last = db.session.scalar(select(func.max(Vote.id)).where(Vote.poll_id == busy.id))
     db.session.expire_all()
     assert db.session.get(Poll, busy.id).integrity_last_vote_id == last
+
+
+def test_a_vote_is_stored_at_once_while_the_pass_reads_every_vote(
+    app, db, poll, backend, monkeypatch
+):
+    """The pass's reads of every vote hold no write lock (transactions.
+    reads_before_writes): on SQLite they once ran under BEGIN IMMEDIATE, and every vote
+    waited for the whole pass. A writer that would give up after 0.1 s stores a vote
+    while the pass is between its reads, and the pass then writes as usual."""
+    add_votes(poll, 1000)
+    add_votes(poll, 60, Answers((0.0, 0.75)), address="suspect")
+    poll_id = poll.id
+    db.session.remove()
+    writer = sa.create_engine(backend.url, poolclass=sa.pool.NullPool)
+    stored: list[int] = []
+    real_find = detection.find_candidates
+
+    def find_while_a_vote_comes_in(poll_id: int) -> list[detection.Candidate]:
+        found = real_find(poll_id)
+        with writer.connect() as connection:
+            if backend.name == "sqlite":
+                connection.exec_driver_sql("PRAGMA busy_timeout=100")
+            else:
+                connection.exec_driver_sql("SET lock_timeout = '100ms'")
+            option = connection.scalar(
+                sa.select(PollOption.id).where(PollOption.poll_id == poll_id).limit(1)
+            )
+            result = connection.execute(
+                Vote.__table__.insert().values(
+                    poll_id=poll_id,
+                    option_id=option,
+                    voter_key="a:during-the-pass",
+                    created_at=START,
+                    updated_at=START,
+                )
+            )
+            connection.commit()
+            stored.extend(result.inserted_primary_key or ())
+        return found
+
+    monkeypatch.setattr(detection, "find_candidates", find_while_a_vote_comes_in)
+    found = integrity.scan_poll(poll_id)
+    db.session.commit()
+    writer.dispose()
+    assert len(stored) == 1
+    assert [(g.kind, g.origin) for g in found] == [("address", "suspect")]
+    db.session.remove()
+    assert db.session.get(Vote, stored[0]) is not None
+    (group,) = db.session.scalars(select(IntegrityGroup).where(IntegrityGroup.poll_id == poll_id))
+    assert _members(db, group) == 60

@@ -99,6 +99,7 @@ from webapp.models import (
     utcnow,
 )
 from webapp.services.integrity.stats import Comparison, compare_with_rest
+from webapp.transactions import reads_before_writes
 
 log = logging.getLogger(__name__)
 
@@ -467,10 +468,13 @@ def scan_poll(poll_id: int, moment: datetime | None = None) -> list[IntegrityGro
     moment = moment or utcnow()
     suspect_z = float(current_app.config["INTEGRITY_SUSPECT_Z"])
     auto_z = float(current_app.config["INTEGRITY_AUTO_SET_ASIDE_Z"])
-    last_vote_id = db.session.scalar(
-        select(func.max(_votes.c.id)).where(_votes.c.poll_id == poll_id)
-    )
-    candidates = find_candidates(poll_id)
+    # The reads of every vote take no write lock on SQLite (reads_before_writes): the
+    # votes keep coming in meanwhile; the lock is taken for the writes below only.
+    with reads_before_writes():
+        last_vote_id = db.session.scalar(
+            select(func.max(_votes.c.id)).where(_votes.c.poll_id == poll_id)
+        )
+        candidates = find_candidates(poll_id)
 
     # Decisions and the pass serialise on the poll's row (decisions.decide takes it
     # too), so an editor's decision made during the reads above is seen below; FOR NO
