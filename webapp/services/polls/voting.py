@@ -119,26 +119,19 @@ _CHECKED_FIRST_VOTE = _with_vote_types(CHECKED_FIRST_VOTE)
 _CHECKED_FIRST_VOTE_TALLIED = _with_vote_types(CHECKED_FIRST_VOTE_CALL)
 
 
-def _store_first_vote(
-    statement: Executable, params: dict[str, Any], alone: Connection | None = None
-) -> bool:
+def _store_first_vote(statement: Executable, params: dict[str, Any]) -> bool:
     """Run one of the first-vote INSERTs; True when it stored the row, False when it
     stored nothing (the voter already voted, or the checked one found the poll no
     longer takes the vote)."""
-    return _run_vote_statement(statement, params, alone).rowcount == 1
+    return _run_vote_statement(statement, params).rowcount == 1
 
 
-def _run_vote_statement(
-    statement: Executable, params: dict[str, Any], alone: Connection | None = None
-) -> CursorResult[Any]:
+def _run_vote_statement(statement: Executable, params: dict[str, Any]) -> CursorResult[Any]:
     """The unique constraint on (poll, voter) decides, so a concurrent request of the
     same voter makes a first vote a no-op instead of an error. An IntegrityError is not
-    that constraint: the option went away meanwhile, and the caller rolls back.
-    ``alone``: the connection of a write that is all its request writes
-    (``transactions.lone_write``); otherwise the session's transaction."""
+    that constraint: the option went away meanwhile, and the caller rolls back. (A
+    first vote that is all its request writes runs as :func:`_lone_first_vote`.)"""
     try:
-        if alone is not None:
-            return alone.execute(statement, params)
         return cast(CursorResult[Any], db.session.execute(statement, params))
     except IntegrityError as exc:
         raise Conflict("Your vote could not be recorded; please try again.") from exc
@@ -191,12 +184,12 @@ def _insert_checked_first_vote(
             dialect = db.session.get_bind().dialect
         else:
             dialect = alone.dialect
+        if alone is not None:
+            return _lone_first_vote(alone, dialect, params)
         if dialect.name == "postgresql":
-            voted = _run_vote_statement(_CHECKED_FIRST_VOTE_TALLIED, params, alone)
+            voted = _run_vote_statement(_CHECKED_FIRST_VOTE_TALLIED, params)
             tally: int | None = voted.scalar()
             return tally
-        if alone is not None:
-            return _sqlite_lone_first_vote(alone, dialect, params)
         if not _store_first_vote(_CHECKED_FIRST_VOTE, params):
             return None
         return tally_now(option_id)
@@ -208,7 +201,7 @@ _SQLITE_TALLY_OF = "SELECT vote_count FROM poll_options WHERE id = :b_option"
 
 
 @cache
-def _sqlite_parameter_processors(dialect: Dialect) -> dict[str, Callable[[Any], Any]]:
+def _parameter_processors(dialect: Dialect) -> dict[str, Callable[[Any], Any]]:
     """How SQLAlchemy converts each typed vote parameter for ``dialect``'s driver."""
     processors: dict[str, Callable[[Any], Any]] = {}
     for name, kind in _VOTE_PARAMETER_TYPES.items():
@@ -218,26 +211,37 @@ def _sqlite_parameter_processors(dialect: Dialect) -> dict[str, Callable[[Any], 
     return processors
 
 
-def _sqlite_lone_first_vote(
-    alone: Connection, dialect: Dialect, params: dict[str, Any]
-) -> int | None:
-    """On SQLite, a first vote that is all its request writes: the checked INSERT and
-    the tally's read, on a cursor of the lone write's connection.
+@cache
+def _postgresql_call(dialect: Dialect) -> str:
+    """``pulse_checked_first_vote``'s call as SQLAlchemy compiles it for the driver
+    (psycopg takes %(name)s parameters): compiled once, not per vote."""
+    return _CHECKED_FIRST_VOTE_TALLIED.compile(dialect=dialect).string
+
+
+def _lone_first_vote(alone: Connection, dialect: Dialect, params: dict[str, Any]) -> int | None:
+    """A first vote that is all its request writes, on a cursor of the lone write's
+    connection: on PostgreSQL the one call that stores it and reads its option's tally
+    back; on SQLite the checked INSERT, then the tally's read.
 
     Each statement through SQLAlchemy's compiled execution costs about 25 µs in
     process (its execution context and result), as much as the whole tally read costs
-    the database, and these two run on every vote. They take SQLAlchemy's path for a
-    statement it has no compiled form of (``Connection._cursor_execute``, what it runs
-    a sequence's or a column default's SQL through): the same events and echo, the
-    same error handling (errors wrapped as SQLAlchemy's, a broken connection
-    discarded), for about 4 µs a statement. The values are converted by the column
-    types SQLAlchemy would bind them as, so the row is stored exactly as through
-    ``_CHECKED_FIRST_VOTE`` (tests/test_lone_writes.py compares the two)."""
-    for name, process in _sqlite_parameter_processors(dialect).items():
+    SQLite, and these run on every vote. They take SQLAlchemy's path for a statement
+    it has no compiled form of (``Connection._cursor_execute``, what it runs a
+    sequence's or a column default's SQL through): the same events and echo, the same
+    error handling (errors wrapped as SQLAlchemy's, a broken connection discarded),
+    for a few µs a statement. The values are converted by the column types
+    SQLAlchemy would bind them as, so the row is stored exactly as through the
+    session (tests/test_lone_writes.py compares the two)."""
+    for name, process in _parameter_processors(dialect).items():
         params[name] = process(params[name])
     cursor = alone.connection.cursor()
     try:
         try:
+            if dialect.name == "postgresql":
+                alone._cursor_execute(cursor, _postgresql_call(dialect), params)
+                # One row: the call's answer, the tally or NULL when it stored nothing.
+                tally: int | None = cast(tuple[int | None], cursor.fetchone())[0]
+                return tally
             alone._cursor_execute(cursor, CHECKED_FIRST_VOTE, params)
         except IntegrityError as exc:
             raise Conflict("Your vote could not be recorded; please try again.") from exc
