@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from webapp.extensions import db
 from webapp.models import Poll, PollDailyTally, PollOption, User, Vote
@@ -28,13 +28,10 @@ _TALLIES_OF = select(_options.c.id, _options.c.vote_count).where(
 _TALLY_OF = select(_options.c.vote_count).where(_options.c.id == bindparam("b_option"))
 
 
-def tally_now(option_id: int, alone: Connection | None = None) -> int:
+def tally_now(option_id: int) -> int:
     """One option's tally as stored now, with this transaction's vote in it (as
-    :func:`tallies_now`, cheaper for the one option a first vote moves); with
-    ``alone``, read on the connection where a vote that was all its request wrote was
-    stored (``transactions.lone_write``), after it."""
-    runner = db.session if alone is None else alone
-    tally: int = runner.execute(_TALLY_OF, {"b_option": option_id}).scalar_one()
+    :func:`tallies_now`, cheaper for the one option a first vote moves)."""
+    tally: int = db.session.execute(_TALLY_OF, {"b_option": option_id}).scalar_one()
     return tally
 
 

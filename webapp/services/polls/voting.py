@@ -179,20 +179,16 @@ def _insert_checked_first_vote(
     # All a first vote writes: on a connection of its own in autocommit if the request
     # writes nothing else, and then its tally is read there too, after the vote is stored.
     with lone_write() as alone:
-        if alone is None:
-            autoflush()  # a lone write has no changes waiting: lone_write checked
-            dialect = db.session.get_bind().dialect
-        else:
-            dialect = alone.dialect
         if alone is not None:
-            return _lone_first_vote(alone, dialect, params)
-        if dialect.name == "postgresql":
-            voted = _run_vote_statement(_CHECKED_FIRST_VOTE_TALLIED, params)
-            tally: int | None = voted.scalar()
-            return tally
-        if not _store_first_vote(_CHECKED_FIRST_VOTE, params):
-            return None
-        return tally_now(option_id)
+            return _lone_first_vote(alone, params)
+    autoflush()  # (a lone write has no changes waiting: lone_write checked)
+    if db.session.get_bind().dialect.name == "postgresql":
+        voted = _run_vote_statement(_CHECKED_FIRST_VOTE_TALLIED, params)
+        tally: int | None = voted.scalar()
+        return tally
+    if not _store_first_vote(_CHECKED_FIRST_VOTE, params):
+        return None
+    return tally_now(option_id)
 
 
 # The tally's read as text for a driver cursor, as ``CHECKED_FIRST_VOTE`` already is
@@ -218,7 +214,7 @@ def _postgresql_call(dialect: Dialect) -> str:
     return _CHECKED_FIRST_VOTE_TALLIED.compile(dialect=dialect).string
 
 
-def _lone_first_vote(alone: Connection, dialect: Dialect, params: dict[str, Any]) -> int | None:
+def _lone_first_vote(alone: Connection, params: dict[str, Any]) -> int | None:
     """A first vote that is all its request writes, on a cursor of the lone write's
     connection: on PostgreSQL the one call that stores it and reads its option's tally
     back; on SQLite the checked INSERT, then the tally's read.
@@ -232,6 +228,7 @@ def _lone_first_vote(alone: Connection, dialect: Dialect, params: dict[str, Any]
     for a few µs a statement. The values are converted by the column types
     SQLAlchemy would bind them as, so the row is stored exactly as through the
     session (tests/test_lone_writes.py compares the two)."""
+    dialect = alone.dialect
     for name, process in _parameter_processors(dialect).items():
         params[name] = process(params[name])
     cursor = alone.connection.cursor()
